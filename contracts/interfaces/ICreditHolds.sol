@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title ICreditHolds
+ * @notice The spending interface of the credit ledger: what an authorised spender (the ERC-4337 paymaster)
+ *         calls. Credits are only ever spent through a hold followed by its settlement.
+ *
+ * Holds are *transaction-scoped*: they live in transient storage (EIP-1153) and vanish when the
+ * transaction ends. A spender places holds while EntryPoint validates a bundle and settles each one in the
+ * operation's `postOp`, all inside one `handleOps` transaction. Holds accumulate: the available credits of an
+ * account are its unexpired credits minus the holds of every registered spender, so many operations of one
+ * sponsor in one bundle can never commit more than it has.
+ *
+ * ERC-7562: `hold` and `holdSponsored` read no `TIMESTAMP`/`NUMBER` (expiry is judged against the caller's
+ * `asOf`, a lower bound of the current time, and the returned `validUntil` bounds it from above), read the
+ * ledger's storage (allowed to a staked entity), and write only transient slots of the form
+ * `keccak256(spender ‖ x)` (associated with the spender). Totals are only written by settlement.
+ */
+interface ICreditHolds {
+    /// @notice The caller is not an authorised spender.
+    error CreditLedgerUnauthorizedSpender(address caller);
+    /// @notice `account` has `available` spendable, unheld credits, fewer than `required`.
+    error CreditLedgerInsufficientCredits(address account, uint256 available, uint256 required);
+    /// @notice `sponsor` has set no allowance for `beneficiary`.
+    error CreditLedgerNoAllowance(address sponsor, address beneficiary);
+    /// @notice The allowance of `beneficiary` from `sponsor` expired at `expiresAt`.
+    error CreditLedgerAllowanceExpired(address sponsor, address beneficiary, uint256 expiresAt);
+    /// @notice The allowance has `remaining` unheld credits left this epoch, fewer than `required`.
+    error CreditLedgerAllowanceExceeded(address sponsor, address beneficiary, uint256 remaining, uint256 required);
+    /// @notice A settlement names more held credits than the spender holds on the account.
+    error CreditLedgerHoldTooSmall(address account, uint256 held, uint256 requested);
+    /// @notice A settlement charges more than it holds.
+    error CreditLedgerChargeExceedsHold(uint256 charge, uint256 held);
+    /// @notice The ledger is paused (new holds, purchases and grants are stopped; settlement still works).
+    error CreditLedgerPaused();
+
+    /// @notice Credits were burned by `spender` settling a hold on `account`.
+    /// @param account Whose credits were burned (the sponsor in sponsored mode).
+    /// @param beneficiary The account the credits were spent for (== account in self-pay mode).
+    /// @param spender The spender (paymaster) that settled.
+    /// @param amount Credits burned.
+    /// @param fromGrants Part of `amount` taken from granted (expiring) credits; the rest from purchased ones.
+    event CreditsSpent(
+        address indexed account,
+        address indexed beneficiary,
+        address indexed spender,
+        uint256 amount,
+        uint256 fromGrants
+    );
+
+    /**
+     * @notice Holds `amount` of `account`'s own credits until settled in the same transaction.
+     * @param asOf A lower bound of the current time (e.g. the cached price's timestamp); grants that expired
+     *        at or before it are not counted.
+     * @return validUntil The time until which the credits relied on remain unexpired (`type(uint48).max` when
+     *         purchased credits alone cover the hold); an ERC-4337 paymaster returns it (or less) as `validUntil`.
+     */
+    function hold(address account, uint256 amount, uint256 asOf) external returns (uint48 validUntil);
+
+    /**
+     * @notice Holds `amount` of `sponsor`'s credits for `beneficiary`, within the allowance `sponsor` gave it for
+     *         the epoch that contains `asOf`.
+     * @return validUntil As for `hold`, and no later than the allowance's expiry.
+     */
+    function holdSponsored(
+        address sponsor,
+        address beneficiary,
+        uint256 amount,
+        uint256 asOf
+    ) external returns (uint48 validUntil);
+
+    /**
+     * @notice Releases `held` credits held on `account` by the caller and burns `charge <= held` of them,
+     *         soonest-expiring grants first, purchased credits last. Works while paused.
+     * @dev Never fails for a hold the caller placed in this transaction with `charge <= held`.
+     */
+    function settle(address account, uint256 held, uint256 charge) external;
+
+    /**
+     * @notice As `settle`, for a hold placed with `holdSponsored`; also records `charge` as spent from the
+     *         beneficiary's allowance in the current epoch.
+     */
+    function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external;
+
+    /// @notice Credits of `account` held by all spenders in this transaction.
+    function heldCredits(address account) external view returns (uint256);
+
+    /// @notice Unexpired credits of `account` (purchased + granted, including held ones), as of now.
+    function balanceOfCredits(address account) external view returns (uint256);
+
+    /// @notice Spendable credits of `account` now: unexpired credits minus this transaction's holds.
+    function spendableCredits(address account) external view returns (uint256);
+}

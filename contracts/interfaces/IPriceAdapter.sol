@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+
+/**
+ * @title IPriceAdapter
+ * @notice Prices the native token (e.g. ETH) in credits, through validated Chainlink-style feeds.
+ *
+ * Units:
+ * - A *price* is the number of stable units (USD by default, or the unit of the optional unit feed)
+ *   that one whole native token (1e18 wei) is worth, with 18 decimals ("WAD").
+ * - *Credits* have 6 decimals: 1_000_000 credits = one stable unit.
+ *   Hence `credits = wei * priceWad / 1e30`.
+ *
+ * Two read paths:
+ * - the *live* path (`nativePrice`, `creditsForWei`, `weiForCredits`, `creditsForStablecoin`) reads
+ *   the feeds now and fails closed with a custom error when any check fails; it is used for purchases;
+ * - the *cached* path (`cachedPrice`) returns a stored price and the time it was stored, reading neither
+ *   `TIMESTAMP` nor `NUMBER`, so an ERC-4337 paymaster can use it during validation (ERC-7562) and return
+ *   `validUntil = updatedAt + maxAge`. Anyone may refresh it from the live path (`refreshCachedPrice`).
+ *
+ * The adapter is itself an `AggregatorV3Interface` giving the native token's price in the stable unit
+ * with `decimals()` (18) decimals, so anything that consumes Chainlink feeds can consume it.
+ */
+interface IPriceAdapter is AggregatorV3Interface {
+    /// @notice Validation settings of one feed.
+    /// @param feed The Chainlink-style aggregator (zero address = not configured).
+    /// @param heartbeat Maximum age in seconds of the feed's `updatedAt` before its answer is stale.
+    /// @param minAnswer Smallest acceptable raw answer (in the feed's own decimals), inclusive.
+    /// @param maxAnswer Largest acceptable raw answer (in the feed's own decimals), inclusive.
+    struct FeedConfig {
+        AggregatorV3Interface feed;
+        uint32 heartbeat;
+        int256 minAnswer;
+        int256 maxAnswer;
+    }
+
+    // ------------------------------------------------------------------ errors
+    /// @notice No primary feed is configured.
+    error PriceAdapterNoFeed();
+    /// @notice The feed answered a non-positive price.
+    error PriceAdapterInvalidAnswer(address feed, int256 answer);
+    /// @notice The feed's `updatedAt` is zero or in the future.
+    error PriceAdapterInvalidTimestamp(address feed, uint256 updatedAt);
+    /// @notice The feed's answer is older than its heartbeat.
+    error PriceAdapterStalePrice(address feed, uint256 updatedAt, uint256 heartbeat);
+    /// @notice The feed's answer is outside its configured bounds (e.g. an aggregator clamped at minAnswer).
+    error PriceAdapterAnswerOutOfBounds(address feed, int256 answer, int256 minAnswer, int256 maxAnswer);
+    /// @notice The feed reverted, returned malformed data, or is shut down.
+    error PriceAdapterFeedUnavailable(address feed);
+    /// @notice Too little gas was forwarded to call the feed (guard against 63/64 starvation of try/catch).
+    error PriceAdapterInsufficientGas(uint256 gasLeft, uint256 required);
+    /// @notice The L2 sequencer uptime feed reports the sequencer down.
+    error PriceAdapterSequencerDown();
+    /// @notice The sequencer came back up less than the grace period ago.
+    error PriceAdapterSequencerGracePeriod(uint256 startedAt, uint256 gracePeriod);
+    /// @notice The sequencer uptime feed returned an invalid round (`startedAt == 0`).
+    error PriceAdapterSequencerInvalidRound();
+    /// @notice The fallback feed's price deviates from the primary's last good price by more than allowed.
+    error PriceAdapterFallbackDeviation(uint256 fallbackPriceWad, uint256 referencePriceWad, uint256 maxDeviationBps);
+    /// @notice The fallback feed is needed but there is no last good primary price to compare it with.
+    error PriceAdapterNoReferencePrice();
+    /// @notice The token is not an allowlisted stablecoin.
+    error PriceAdapterUnsupportedStablecoin(address token);
+    /// @notice The feed reports a number of decimals the adapter does not support (above 18).
+    error PriceAdapterUnsupportedDecimals(address feed, uint8 decimals);
+    /// @notice A configuration value is invalid; `reason` names the field.
+    error PriceAdapterInvalidConfig(string reason);
+    /// @notice `getRoundData` is not supported: the adapter's price is derived, not a stored round.
+    error PriceAdapterRoundDataUnsupported(uint80 roundId);
+    /// @notice The cached price has never been set.
+    error PriceAdapterNoCachedPrice();
+
+    // ------------------------------------------------------------------ events
+    event PrimaryFeedSet(address indexed feed, uint32 heartbeat, int256 minAnswer, int256 maxAnswer);
+    event FallbackFeedSet(
+        address indexed feed,
+        uint32 heartbeat,
+        int256 minAnswer,
+        int256 maxAnswer,
+        uint16 maxDeviationBps
+    );
+    event SequencerFeedSet(address indexed feed, uint32 gracePeriod);
+    event UnitFeedSet(address indexed feed, uint32 heartbeat, int256 minAnswer, int256 maxAnswer);
+    event StablecoinFeedSet(
+        address indexed token,
+        address indexed feed,
+        uint32 heartbeat,
+        int256 minAnswer,
+        int256 maxAnswer
+    );
+    event StablecoinRemoved(address indexed token);
+    event DescriptionSet(string description);
+    /// @notice The cached price was refreshed from the live path.
+    event CachedPriceRefreshed(uint256 priceWad, uint256 updatedAt, bool fromFallback);
+    /// @notice The primary feed's last good price (the fallback's deviation reference) was recorded.
+    event ReferencePriceRecorded(uint256 priceWad, uint256 recordedAt);
+
+    // ------------------------------------------------------------------ live path
+    /// @notice Live, validated price of one native token in stable units, 18 decimals.
+    /// @dev Uses the primary feed; if the primary fails any check and a fallback is configured, the fallback
+    ///      (validated the same way and within `maxDeviationBps` of the primary's last good price).
+    ///      Applies the sequencer check first when a sequencer feed is configured, and divides by the unit
+    ///      feed's price when one is configured. Reverts with the primary's error when no fallback helps.
+    function nativePrice() external view returns (uint256 priceWad);
+
+    /// @notice Credits worth `weiAmount` at the live price. Rounds DOWN (a buyer never gets more than paid for).
+    function creditsForWei(uint256 weiAmount) external view returns (uint256 credits);
+
+    /// @notice Wei needed to buy `credits` at the live price. Rounds UP (a buyer never pays less than the value).
+    function weiForCredits(uint256 credits) external view returns (uint256 weiAmount);
+
+    /// @notice Credits for `amount` (in the token's own decimals) of an allowlisted stablecoin, valued at
+    ///         `min(feedPrice, 1)` of the peg so that an upward de-peg cannot over-mint. Rounds DOWN.
+    /// @dev Reverts with `PriceAdapterUnsupportedStablecoin` for an unlisted token.
+    function creditsForStablecoin(address token, uint256 amount) external view returns (uint256 credits);
+
+    /// @notice Whether `token` is an allowlisted stablecoin.
+    function isStablecoin(address token) external view returns (bool);
+
+    // ------------------------------------------------------------------ cached path
+    /// @notice Refreshes the cached price from the live path. Anyone may call it.
+    /// @dev Reverts (and leaves the cache unchanged) when the live path fails. Stores `block.timestamp` as the
+    ///      cache time and records the primary's answer as the fallback's reference price.
+    function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt);
+
+    /// @notice The cached price and the block timestamp at which it was stored.
+    /// @dev Reads no `TIMESTAMP` or `NUMBER`: safe in ERC-4337 validation. Reverts with
+    ///      `PriceAdapterNoCachedPrice` when never refreshed.
+    function cachedPrice() external view returns (uint256 priceWad, uint256 updatedAt);
+
+    // ------------------------------------------------------------------ configuration (admin)
+    function setPrimaryFeed(FeedConfig calldata config) external;
+
+    /// @param config Zero feed address removes the fallback.
+    /// @param maxDeviationBps Maximum deviation of the fallback from the primary's last good price (1..10000).
+    function setFallbackFeed(FeedConfig calldata config, uint16 maxDeviationBps) external;
+
+    /// @param feed Zero address removes the sequencer check.
+    function setSequencerFeed(AggregatorV3Interface feed, uint32 gracePeriod) external;
+
+    /// @param config Zero feed address pegs credits to USD.
+    function setUnitFeed(FeedConfig calldata config) external;
+
+    function setStablecoinFeed(address token, FeedConfig calldata config) external;
+
+    function removeStablecoin(address token) external;
+
+    function setDescription(string calldata newDescription) external;
+
+    // ------------------------------------------------------------------ configuration views
+    function primaryFeed() external view returns (FeedConfig memory);
+
+    function fallbackFeed() external view returns (FeedConfig memory config, uint16 maxDeviationBps);
+
+    function sequencerFeed() external view returns (AggregatorV3Interface feed, uint32 gracePeriod);
+
+    function unitFeed() external view returns (FeedConfig memory);
+
+    function stablecoinFeed(address token) external view returns (FeedConfig memory);
+
+    /// @notice The primary feed's last good price (WAD, in USD before the unit conversion) and when recorded.
+    function referencePrice() external view returns (uint256 priceWad, uint256 recordedAt);
+}

@@ -1,0 +1,57 @@
+import { subtask, vars } from "hardhat/config";
+import type { HardhatUserConfig } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download
+ * service: builds are reproducible offline and on machines that cannot reach the internet.
+ */
+const SOLC_VERSION = "0.8.28";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) {
+    return runSuper();
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  const longVersion = solc.version().replace(/\.Emscripten\.clang$/, "");
+  if (!longVersion.startsWith(SOLC_VERSION)) {
+    throw new Error(`npm solc is ${longVersion}, expected ${SOLC_VERSION}: run \`npm ci\``);
+  }
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion,
+  };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      optimizer: { enabled: true, runs: 1_000_000 },
+      evmVersion: "cancun",
+      viaIR: false,
+    },
+  },
+  networks: {
+    hardhat: {
+      hardfork: "prague",
+      allowUnlimitedContractSize: false,
+    },
+    localhost: { url: "http://127.0.0.1:8545" },
+  },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === "true",
+    offline: true,
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 120_000 },
+};
+
+// Configuration variables are read lazily by the networks that need them (see the deploy issue).
+void vars;
+
+export default config;
