@@ -4,7 +4,9 @@ import { readFileSync, existsSync } from "node:fs";
 
 const path = "coverage/coverage-summary.json";
 if (!existsSync(path)) {
-  console.error(`${path} is missing: run \`npm run coverage\` (solidity-coverage with the json-summary reporter).`);
+  console.error(
+    `${path} is missing: run \`npm run coverage\` (solidity-coverage with the json-summary reporter).`,
+  );
   process.exit(1);
 }
 const { total } = JSON.parse(readFileSync(path, "utf8"));

@@ -27,7 +27,12 @@ interface ICreditHolds {
     /// @notice The allowance of `beneficiary` from `sponsor` expired at `expiresAt`.
     error CreditLedgerAllowanceExpired(address sponsor, address beneficiary, uint256 expiresAt);
     /// @notice The allowance has `remaining` unheld credits left this epoch, fewer than `required`.
-    error CreditLedgerAllowanceExceeded(address sponsor, address beneficiary, uint256 remaining, uint256 required);
+    error CreditLedgerAllowanceExceeded(
+        address sponsor,
+        address beneficiary,
+        uint256 remaining,
+        uint256 required
+    );
     /// @notice A settlement names more held credits than the spender holds on the account.
     error CreditLedgerHoldTooSmall(address account, uint256 held, uint256 requested);
     /// @notice A settlement charges more than it holds.

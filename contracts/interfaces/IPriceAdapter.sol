@@ -58,7 +58,11 @@ interface IPriceAdapter is AggregatorV3Interface {
     /// @notice The sequencer uptime feed returned an invalid round (`startedAt == 0`).
     error PriceAdapterSequencerInvalidRound();
     /// @notice The fallback feed's price deviates from the primary's last good price by more than allowed.
-    error PriceAdapterFallbackDeviation(uint256 fallbackPriceWad, uint256 referencePriceWad, uint256 maxDeviationBps);
+    error PriceAdapterFallbackDeviation(
+        uint256 fallbackPriceWad,
+        uint256 referencePriceWad,
+        uint256 maxDeviationBps
+    );
     /// @notice The fallback feed is needed but there is no last good primary price to compare it with.
     error PriceAdapterNoReferencePrice();
     /// @notice The token is not an allowlisted stablecoin.
