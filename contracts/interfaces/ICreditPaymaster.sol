@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title ICreditPaymaster
+ * @notice An ERC-4337 paymaster that pays for user operations with compute credits of the credit ledger.
+ *
+ * ## `paymasterAndData` layout
+ * ```
+ * offset  size  field
+ *      0    20  paymaster address                         (EntryPoint)
+ *     20    16  paymasterVerificationGasLimit             (EntryPoint)
+ *     36    16  paymasterPostOpGasLimit                   (EntryPoint)
+ *     52     1  mode: 0 = SELF (the sender pays from its own credits)
+ *                     1 = SPONSORED (a sponsor pays, within the allowance it gave the sender)
+ * SELF (total length exactly 61):
+ *     53     8  maxCredits (uint64, big-endian): the most credits the user accepts to be held for this
+ *               operation; 0 = no limit of the user's own (the governance cap still applies)
+ * SPONSORED (total length exactly 81):
+ *     53    20  sponsor address
+ *     73     8  maxCredits (as above)
+ * ```
+ * Any other length, or an unknown mode, is rejected with a custom error; nothing is ever misparsed.
+ *
+ * ## Accounting
+ * Validation holds the worst case: `ceil(maxCost × price × markup)` credits, where `maxCost` is the
+ * EntryPoint's required prefund (all five gas limits × `maxFeePerGas`). The EntryPoint never takes more than
+ * the prefund from the deposit for an operation — every path of `_postExecution` (including the unused-gas
+ * penalties of v0.7 and v0.8, a reverted user call and a reverted `postOp`) is capped at the prefund — so the
+ * hold covers any charge. `postOp` charges `actualGasCost`, plus an upper bound of the gas the EntryPoint
+ * still bills after that point (the rest of `postOp` and the unused-gas penalty of this EntryPoint version),
+ * at the operation's gas price, converted at the price used in validation, rounded up, capped at the hold.
+ *
+ * ## ERC-7562
+ * Validation reads no banned opcode; it reads its own configuration, the price adapter's cached price and
+ * the ledger (read-only external storage: requires a staked paymaster) and writes only transient ledger
+ * slots associated with this paymaster. Time limits are returned as `validUntil`: the cached price's time +
+ * `maxPriceAge`, and no later than the credits or allowance relied on stay valid.
+ */
+interface ICreditPaymaster {
+    /// @notice Who pays for an operation.
+    enum Mode {
+        SELF,
+        SPONSORED
+    }
+
+    /// @notice A gas field of a user operation, as named in errors.
+    enum GasField {
+        CALL_GAS_LIMIT,
+        VERIFICATION_GAS_LIMIT,
+        PRE_VERIFICATION_GAS,
+        PAYMASTER_VERIFICATION_GAS_LIMIT,
+        PAYMASTER_POST_OP_GAS_LIMIT,
+        MAX_FEE_PER_GAS
+    }
+
+    /**
+     * @notice Governance-set limits and parameters, packed in one storage slot (one SLOAD per validation).
+     * @param maxCallGasLimit Cap on the operation's `callGasLimit`.
+     * @param maxPreVerificationGas Cap on `preVerificationGas`.
+     * @param maxVerificationGasLimit Cap on `verificationGasLimit`.
+     * @param maxPaymasterVerificationGasLimit Cap on `paymasterVerificationGasLimit`.
+     * @param maxPaymasterPostOpGasLimit Cap on `paymasterPostOpGasLimit` (and at least `MIN_POST_OP_GAS`).
+     * @param maxFeePerGas Cap on `maxFeePerGas` (wei).
+     * @param maxCreditsPerOp Cap on the credits held for one operation.
+     * @param markupBps Price multiplier in basis points, from 10_000 (1×) to `MAX_MARKUP_BPS`.
+     * @param maxPriceAge Seconds the cached price stays usable: `validUntil = cachedTime + maxPriceAge`.
+     * @param paused Whether new operations are refused (postOp of validated operations still settles).
+     */
+    struct Config {
+        uint24 maxCallGasLimit;
+        uint32 maxPreVerificationGas;
+        uint24 maxVerificationGasLimit;
+        uint24 maxPaymasterVerificationGasLimit;
+        uint24 maxPaymasterPostOpGasLimit;
+        uint48 maxFeePerGas;
+        uint40 maxCreditsPerOp;
+        uint16 markupBps;
+        uint16 maxPriceAge;
+        bool paused;
+    }
+
+    // ------------------------------------------------------------------ errors
+    /// @notice Only the EntryPoint may call validation and postOp.
+    error CreditPaymasterNotFromEntryPoint(address caller);
+    /// @notice The EntryPoint is neither v0.7 nor v0.8.
+    error CreditPaymasterUnsupportedEntryPoint(address entryPoint);
+    /// @notice The paymaster data has the wrong length for `mode` (expected `expected` bytes after offset 52).
+    error CreditPaymasterInvalidDataLength(uint256 mode, uint256 length, uint256 expected);
+    /// @notice The paymaster data names an unknown mode.
+    error CreditPaymasterUnknownMode(uint256 mode);
+    /// @notice The sponsor is the zero address.
+    error CreditPaymasterZeroSponsor();
+    /// @notice A gas field of the operation exceeds its governance cap.
+    error CreditPaymasterGasLimitTooHigh(GasField field, uint256 value, uint256 cap);
+    /// @notice The operation's `paymasterPostOpGasLimit` is below what `postOp` needs.
+    error CreditPaymasterPostOpGasTooLow(uint256 value, uint256 minimum);
+    /// @notice The worst-case credits of the operation exceed the governance cap per operation.
+    error CreditPaymasterCreditsPerOpTooHigh(uint256 credits, uint256 cap);
+    /// @notice The worst-case credits of the operation exceed the user's own `maxCredits`.
+    error CreditPaymasterUserLimitExceeded(uint256 credits, uint256 maxCredits);
+    /// @notice The paymaster is paused.
+    error CreditPaymasterPaused();
+    /// @notice The caller may not pause (guardian or owner only).
+    error CreditPaymasterUnauthorizedGuardian(address caller);
+    /// @notice A configuration value is invalid; `reason` names it.
+    error CreditPaymasterInvalidConfig(string reason);
+    /// @notice A zero address was given where a contract is required.
+    error CreditPaymasterZeroAddress();
+
+    // ------------------------------------------------------------------ events
+    /**
+     * @notice One per sponsored operation, emitted in `postOp`.
+     * @param userOpHash The operation's hash.
+     * @param sender The operation's sender (the beneficiary).
+     * @param payer Whose credits paid: the sender (SELF) or the sponsor (SPONSORED).
+     * @param creditsCharged Credits burned.
+     * @param gasCostWei The wei amount charged for (upper bound of what the EntryPoint takes from the deposit).
+     * @param priceWad The price used (stable units per native token, 18 decimals), from validation.
+     */
+    event UserOperationCharged(
+        bytes32 indexed userOpHash,
+        address indexed sender,
+        address indexed payer,
+        uint256 creditsCharged,
+        uint256 gasCostWei,
+        uint256 priceWad
+    );
+    /// @notice The configuration changed.
+    event ConfigUpdated(Config config);
+    /// @notice A guardian was added or removed.
+    event GuardianSet(address indexed guardian, bool allowed);
+    /// @notice The paymaster was paused or unpaused by `by`.
+    event PausedSet(bool paused, address indexed by);
+    /// @notice `postOp` tried to refresh the adapter's cached price and failed (the operation still settled).
+    event PriceRefreshFailed();
+
+    // ------------------------------------------------------------------ admin
+    /// @notice Sets the configuration (owner only). Validates every field; keeps `paused` as it is.
+    function setConfig(Config calldata config) external;
+
+    /// @notice Adds or removes a guardian (owner only).
+    function setGuardian(address guardian, bool allowed) external;
+
+    /// @notice Pauses (guardian or owner) or unpauses (owner only) new operations.
+    function setPaused(bool paused) external;
+
+    // ------------------------------------------------------------------ views
+    /// @notice The current configuration.
+    function config() external view returns (Config memory);
+
+    /// @notice Whether `account` is a guardian.
+    function isGuardian(address account) external view returns (bool);
+
+    /// @notice The EntryPoint version this paymaster serves: 7 or 8.
+    function entryPointVersion() external view returns (uint256);
+
+    /// @notice The worst-case credits (what validation holds) for an operation whose prefund is `maxCost` wei,
+    ///         at the current cached price and markup.
+    function worstCaseCredits(uint256 maxCost) external view returns (uint256 credits);
+
+    /// @notice Credits for `weiAmount` at `priceWad` and the current markup, rounded up.
+    function creditsForGasCost(uint256 weiAmount, uint256 priceWad) external view returns (uint256 credits);
+}

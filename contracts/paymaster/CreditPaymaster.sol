@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BasePaymaster} from "@account-abstraction/contracts/core/BasePaymaster.sol";
+import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
+import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
+import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
+import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+
+/**
+ * @title CreditPaymaster
+ * @notice ERC-4337 paymaster that burns compute credits of the {ICreditHolds} ledger to pay for user operations,
+ *         on the canonical EntryPoint v0.7 or v0.8 (one deployment per EntryPoint).
+ * @dev Administration: `owner()` (Ownable2Step, inherited from {BasePaymaster}, whose deposit and stake functions
+ *      are `onlyOwner`) is the admin — the DAO timelock in production. Guardians may only pause.
+ *      The ledger and the price adapter are immutable: switching either means deploying a new paymaster.
+ *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
+ */
+contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
+    /// @notice Largest markup: 2× the price.
+    uint16 public constant MAX_MARKUP_BPS = 20_000;
+    /// @notice Smallest `paymasterPostOpGasLimit` accepted: what `postOp` needs in its worst case (without the
+    ///         optional price refresh, which only runs when the operation leaves enough gas for it).
+    uint256 public constant MIN_POST_OP_GAS = 45_000;
+    /// @notice Gas billed by the EntryPoint for an operation's postOp phase that `postOp` cannot observe when it
+    ///         prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after
+    ///         the measurement (settlement and event). Measured, with margin, by the solvency tests.
+    uint256 public constant POST_OP_OVERHEAD_GAS = 30_000;
+    /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
+    uint256 public constant PRICE_REFRESH_GAS = 150_000;
+    /// @notice Upper bound of the EntryPoint v0.7 validation gas not covered by the operation's limits.
+    uint256 private constant PRE_OP_SLACK_GAS = 2_000;
+    /// @dev ERC-165 id of EntryPoint v0.7's `IEntryPoint` (handleOps, handleAggregatedOps, getUserOpHash,
+    ///      getSenderAddress, delegateAndRevert); v0.8 adds `senderCreator()`.
+    bytes4 private constant ENTRY_POINT_V07_INTERFACE_ID = 0x915074d8;
+    /// @dev EntryPoint v0.8 charges no unused-gas penalty below this many unused gas.
+    uint256 private constant V08_PENALTY_GAS_THRESHOLD = 40_000;
+    uint256 private constant UNUSED_GAS_PENALTY_PERCENT = 10;
+    /// @dev Scale of `credits = wei × priceWad × markupBps / CREDIT_SCALE`: 1e18 (wei per token) × 1e18 (WAD) /
+    ///      1e6 (credit decimals) × 1e4 (basis points).
+    uint256 private constant CREDIT_SCALE = 1e34;
+    uint256 private constant BPS = 10_000;
+
+    uint256 private constant SELF_DATA_LENGTH = 61;
+    uint256 private constant SPONSORED_DATA_LENGTH = 81;
+
+    /// @notice The credit ledger whose credits this paymaster holds and burns.
+    ICreditHolds public immutable ledger;
+    /// @notice The price adapter whose cached price prices gas in credits.
+    IPriceAdapter public immutable priceAdapter;
+    /// @dev True when serving EntryPoint v0.7 (different unused-gas penalty rules).
+    bool private immutable _isV07;
+
+    Config private _config;
+    mapping(address account => bool allowed) private _guardians;
+
+    /**
+     * @param entryPoint_ The canonical EntryPoint v0.7 or v0.8.
+     * @param ledger_ The credit ledger (this paymaster must be registered there as a spender).
+     * @param priceAdapter_ The price adapter.
+     * @param admin The owner (admin) of the paymaster: the DAO timelock in production.
+     * @param initialConfig The initial configuration (validated as by {setConfig}).
+     */
+    constructor(
+        IEntryPoint entryPoint_,
+        ICreditHolds ledger_,
+        IPriceAdapter priceAdapter_,
+        address admin,
+        Config memory initialConfig
+    ) BasePaymaster(entryPoint_) {
+        if (address(ledger_) == address(0) || address(priceAdapter_) == address(0) || admin == address(0)) {
+            revert CreditPaymasterZeroAddress();
+        }
+        ledger = ledger_;
+        priceAdapter = priceAdapter_;
+        _isV07 = !IERC165(address(entryPoint_)).supportsInterface(type(IEntryPoint).interfaceId);
+        _setConfig(initialConfig, false);
+        _transferOwnership(admin);
+    }
+
+    // ------------------------------------------------------------------ ERC-4337
+
+    /// @dev Validation: check the caps, parse the paymaster data, hold the worst case in credits.
+    function _validatePaymasterUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 maxCost
+    ) internal override returns (bytes memory context, uint256 validationData) {
+        Config memory cfg = _config;
+        if (cfg.paused) revert CreditPaymasterPaused();
+        bytes11 gasInfo = _checkGasLimits(cfg, userOp);
+
+        (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
+        // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
+        uint256 held = Math.mulDiv(maxCost, priceWad * cfg.markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
+
+        bytes memory tail = abi.encodePacked(
+            uint64(held),
+            uint128(priceWad),
+            userOpHash,
+            gasInfo,
+            cfg.markupBps,
+            uint48(priceTime)
+        );
+        (uint256 mode, address payer, uint256 validUntil) = _parseAndHold(userOp, held, priceTime);
+        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
+        context = abi.encodePacked(uint8(mode), payer, userOp.sender, tail);
+        validationData = _packValidationData(false, uint48(validUntil), 0);
+    }
+
+    /// @dev Parses the paymaster data, checks the user's own limit and places the hold on the ledger; returns
+    ///      until when the credits (and allowance) relied on stay valid.
+    function _parseAndHold(
+        PackedUserOperation calldata userOp,
+        uint256 amount,
+        uint256 asOf
+    ) private returns (uint256 mode, address payer, uint256 validUntil) {
+        uint256 userMaxCredits;
+        (mode, payer, userMaxCredits) = _parsePaymasterData(userOp);
+        if (userMaxCredits != 0 && amount > userMaxCredits) {
+            revert CreditPaymasterUserLimitExceeded(amount, userMaxCredits);
+        }
+        validUntil =
+            mode == uint256(Mode.SELF)
+                ? ledger.hold(payer, amount, asOf)
+                : ledger.holdSponsored(payer, userOp.sender, amount, asOf);
+    }
+
+    /// @dev Parses and checks the paymaster data (see the layout in {ICreditPaymaster}).
+    function _parsePaymasterData(
+        PackedUserOperation calldata userOp
+    ) private pure returns (uint256 mode, address payer, uint256 userMaxCredits) {
+        bytes calldata data = userOp.paymasterAndData;
+        // The EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
+        if (data.length == PAYMASTER_DATA_OFFSET) {
+            revert CreditPaymasterInvalidDataLength(0, 0, SELF_DATA_LENGTH - PAYMASTER_DATA_OFFSET);
+        }
+        mode = uint8(data[PAYMASTER_DATA_OFFSET]);
+        if (mode == uint256(Mode.SELF)) {
+            _checkLength(mode, data.length, SELF_DATA_LENGTH);
+            payer = userOp.sender;
+            userMaxCredits = uint64(bytes8(data[53:61]));
+        } else if (mode == uint256(Mode.SPONSORED)) {
+            _checkLength(mode, data.length, SPONSORED_DATA_LENGTH);
+            payer = address(bytes20(data[53:73]));
+            if (payer == address(0)) revert CreditPaymasterZeroSponsor();
+            userMaxCredits = uint64(bytes8(data[73:81]));
+        } else {
+            revert CreditPaymasterUnknownMode(mode);
+        }
+    }
+
+    /// @dev postOp: price the operation, settle the hold (burn the charge, release the rest), emit the charge.
+    ///      Never reverts for a context produced by validation when given at least MIN_POST_OP_GAS.
+    function _postOp(
+        PostOpMode,
+        bytes calldata context,
+        uint256 actualGasCost,
+        uint256 actualUserOpFeePerGas
+    ) internal override {
+        uint256 postOpGasLimit = uint24(bytes3(context[100:103]));
+        _maybeRefreshPrice(uint48(bytes6(context[110:116])));
+
+        uint256 gasLeft = gasleft();
+        uint256 gasCostWei;
+        // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
+        unchecked {
+            // Gas the EntryPoint bills for postOp: what it used so far, plus the rest and the EntryPoint's code
+            // around the call, bounded by POST_OP_OVERHEAD_GAS. gasLeft <= postOpGasLimit (the call's gas).
+            uint256 postOpGas = postOpGasLimit - gasLeft + POST_OP_OVERHEAD_GAS;
+            uint256 penaltyGas = _unusedGasPenaltyBound(
+                context,
+                actualUserOpFeePerGas == 0 ? 0 : actualGasCost / actualUserOpFeePerGas,
+                postOpGasLimit,
+                gasLeft
+            );
+            gasCostWei = actualGasCost + (postOpGas + penaltyGas) * actualUserOpFeePerGas;
+        }
+
+        uint256 held = uint64(bytes8(context[41:49]));
+        uint256 priceWad = uint128(bytes16(context[49:65]));
+        uint256 markupBps = uint16(bytes2(context[108:110]));
+        uint256 charge = Math.mulDiv(gasCostWei, priceWad * markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+        // The EntryPoint never takes more than the prefund, whose value the hold covers.
+        if (charge > held) charge = held;
+
+        address payer = address(bytes20(context[1:21]));
+        address sender = address(bytes20(context[21:41]));
+        if (uint8(context[0]) == uint8(Mode.SELF)) {
+            ledger.settle(payer, held, charge);
+        } else {
+            ledger.settleSponsored(payer, sender, held, charge);
+        }
+        emit UserOperationCharged(bytes32(context[65:97]), sender, payer, charge, gasCostWei, priceWad);
+    }
+
+    /// @dev Upper bound of the unused-gas penalty the EntryPoint will add after postOp, in gas.
+    ///      v0.8: 10% of the postOp's unused gas when more than 40,000 are unused (the call's penalty is already in
+    ///      `actualGasCost`); unused <= gasLeft since postOp has used at least `postOpGasLimit - gasLeft`.
+    ///      v0.7: 10% of unused `callGasLimit + postOpGasLimit`, where the execution gas used is at least the gas
+    ///      so far minus an upper bound of the validation gas (`preOpGasBound`) plus what postOp used so far.
+    function _unusedGasPenaltyBound(
+        bytes calldata context,
+        uint256 gasSoFar,
+        uint256 postOpGasLimit,
+        uint256 gasLeft
+    ) private view returns (uint256) {
+        // Safe: all values are far below 2^128; subtractions are guarded.
+        unchecked {
+            if (!_isV07) {
+                return gasLeft > V08_PENALTY_GAS_THRESHOLD ? (gasLeft * UNUSED_GAS_PENALTY_PERCENT) / 100 : 0;
+            }
+            uint256 callGasLimit = uint24(bytes3(context[97:100]));
+            uint256 preOpGasBound = uint40(bytes5(context[103:108]));
+            uint256 executionGasUsed =
+                (gasSoFar > preOpGasBound ? gasSoFar - preOpGasBound : 0) + (postOpGasLimit - gasLeft);
+            uint256 executionGasLimit = callGasLimit + postOpGasLimit;
+            if (executionGasLimit <= executionGasUsed) return 0;
+            return Math.ceilDiv((executionGasLimit - executionGasUsed) * UNUSED_GAS_PENALTY_PERCENT, 100);
+        }
+    }
+
+    /// @dev Refreshes the adapter's cached price when it is older than half `maxPriceAge`, with bounded gas and
+    ///      only when enough gas is left to still settle; a failure never reverts postOp.
+    function _maybeRefreshPrice(uint256 contextPriceTime) private {
+        uint256 threshold = _config.maxPriceAge / 2;
+        if (block.timestamp <= contextPriceTime + threshold) return;
+        // Another operation of this bundle may already have refreshed it.
+        (, uint256 cachedTime) = priceAdapter.cachedPrice();
+        if (block.timestamp <= cachedTime + threshold) return;
+        if (gasleft() < PRICE_REFRESH_GAS + MIN_POST_OP_GAS) return;
+        // Success needs no action here: the adapter emits CachedPriceRefreshed.
+        // solhint-disable-next-line no-empty-blocks
+        try priceAdapter.refreshCachedPrice{gas: PRICE_REFRESH_GAS}() {} catch {
+            emit PriceRefreshFailed();
+        }
+    }
+
+    function _checkLength(uint256 mode, uint256 length, uint256 expected) private pure {
+        if (length != expected) {
+            revert CreditPaymasterInvalidDataLength(
+                mode,
+                length - PAYMASTER_DATA_OFFSET,
+                expected - PAYMASTER_DATA_OFFSET
+            );
+        }
+    }
+
+    /// @dev Checks every gas field against its cap; returns what postOp needs, packed for the context:
+    ///      `callGasLimit` (uint24) ‖ `paymasterPostOpGasLimit` (uint24) ‖ the v0.7 upper bound of the validation
+    ///      gas (uint40: `verificationGasLimit + paymasterVerificationGasLimit + preVerificationGas` + slack).
+    function _checkGasLimits(
+        Config memory cfg,
+        PackedUserOperation calldata userOp
+    ) private pure returns (bytes11 gasInfo) {
+        bytes calldata data = userOp.paymasterAndData;
+        uint256 callGasLimit = uint128(uint256(userOp.accountGasLimits));
+        uint256 postOpGasLimit = uint128(bytes16(data[PAYMASTER_POSTOP_GAS_OFFSET:PAYMASTER_DATA_OFFSET]));
+        uint256 verificationGasLimit = uint128(bytes16(userOp.accountGasLimits));
+        uint256 paymasterVerificationGasLimit = uint128(
+            bytes16(data[PAYMASTER_VALIDATION_GAS_OFFSET:PAYMASTER_POSTOP_GAS_OFFSET])
+        );
+        _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
+        _checkCap(GasField.VERIFICATION_GAS_LIMIT, verificationGasLimit, cfg.maxVerificationGasLimit);
+        _checkCap(GasField.PRE_VERIFICATION_GAS, userOp.preVerificationGas, cfg.maxPreVerificationGas);
+        _checkCap(
+            GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
+            paymasterVerificationGasLimit,
+            cfg.maxPaymasterVerificationGasLimit
+        );
+        _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
+        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(uint256(userOp.gasFees)), cfg.maxFeePerGas);
+        if (postOpGasLimit < MIN_POST_OP_GAS)
+            revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, MIN_POST_OP_GAS);
+        // Safe: each term is capped above (uint24/uint32 caps), so the sum fits in uint40.
+        unchecked {
+            uint256 preOpGasBound =
+                verificationGasLimit +
+                    paymasterVerificationGasLimit +
+                    userOp.preVerificationGas +
+                    PRE_OP_SLACK_GAS;
+            gasInfo = bytes11(
+                abi.encodePacked(uint24(callGasLimit), uint24(postOpGasLimit), uint40(preOpGasBound))
+            );
+        }
+    }
+
+    function _checkCap(GasField field, uint256 value, uint256 cap) private pure {
+        if (value > cap) revert CreditPaymasterGasLimitTooHigh(field, value, cap);
+    }
+
+    /// @dev Custom error instead of BasePaymaster's string.
+    function _requireFromEntryPoint() internal view override {
+        if (msg.sender != address(entryPoint)) revert CreditPaymasterNotFromEntryPoint(msg.sender);
+    }
+
+    /// @dev Accepts EntryPoint v0.8 (BasePaymaster's own check) and v0.7 (whose IEntryPoint id differs).
+    function _validateEntryPointInterface(IEntryPoint entryPoint_) internal view override {
+        IERC165 ep = IERC165(address(entryPoint_));
+        if (
+            address(entryPoint_).code.length == 0 ||
+            !(ep.supportsInterface(type(IEntryPoint).interfaceId) ||
+                ep.supportsInterface(ENTRY_POINT_V07_INTERFACE_ID))
+        ) {
+            revert CreditPaymasterUnsupportedEntryPoint(address(entryPoint_));
+        }
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc ICreditPaymaster
+    function setConfig(Config calldata newConfig) external onlyOwner {
+        _setConfig(newConfig, _config.paused);
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function setGuardian(address guardian, bool allowed) external onlyOwner {
+        if (guardian == address(0)) revert CreditPaymasterZeroAddress();
+        _guardians[guardian] = allowed;
+        emit GuardianSet(guardian, allowed);
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function setPaused(bool paused) external {
+        bool isOwner = msg.sender == owner();
+        if (!isOwner && !(paused && _guardians[msg.sender]))
+            revert CreditPaymasterUnauthorizedGuardian(msg.sender);
+        _config.paused = paused;
+        emit PausedSet(paused, msg.sender);
+    }
+
+    function _setConfig(Config memory newConfig, bool paused) private {
+        if (newConfig.markupBps < BPS || newConfig.markupBps > MAX_MARKUP_BPS) {
+            revert CreditPaymasterInvalidConfig("markupBps");
+        }
+        if (newConfig.maxPriceAge == 0) revert CreditPaymasterInvalidConfig("maxPriceAge");
+        if (newConfig.maxPaymasterPostOpGasLimit < MIN_POST_OP_GAS) {
+            revert CreditPaymasterInvalidConfig("maxPaymasterPostOpGasLimit");
+        }
+        if (
+            newConfig.maxCallGasLimit == 0 ||
+            newConfig.maxVerificationGasLimit == 0 ||
+            newConfig.maxPaymasterVerificationGasLimit == 0 ||
+            newConfig.maxFeePerGas == 0 ||
+            newConfig.maxCreditsPerOp == 0
+        ) {
+            revert CreditPaymasterInvalidConfig("zero cap");
+        }
+        newConfig.paused = paused;
+        _config = newConfig;
+        emit ConfigUpdated(newConfig);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ICreditPaymaster
+    function config() external view returns (Config memory) {
+        return _config;
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function isGuardian(address account) external view returns (bool) {
+        return _guardians[account];
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function entryPointVersion() external view returns (uint256) {
+        return _isV07 ? 7 : 8;
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function worstCaseCredits(uint256 maxCost) external view returns (uint256) {
+        (uint256 priceWad, ) = priceAdapter.cachedPrice();
+        return creditsForGasCost(maxCost, priceWad);
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function creditsForGasCost(uint256 weiAmount, uint256 priceWad) public view returns (uint256) {
+        return Math.mulDiv(weiAmount, priceWad * _config.markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+    }
+}
