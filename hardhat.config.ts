@@ -38,7 +38,6 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhat: {
-      hardfork: "prague",
       allowUnlimitedContractSize: false,
     },
     localhost: { url: "http://127.0.0.1:8545" },

@@ -65,14 +65,19 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
      * @param priceAdapter_ The price adapter.
      * @param admin The owner (admin) of the paymaster: the DAO timelock in production.
      * @param initialConfig The initial configuration (validated as by {setConfig}).
+     * @param unstakeDelaySec With `stakeAmount > 0`: the EntryPoint unstake delay of the stake added here.
+     * @param stakeAmount Part of `msg.value` staked on the EntryPoint; the rest is deposited. Staking and funding
+     *        in the constructor lets the deployer hand the paymaster straight to `admin` and keep nothing.
      */
     constructor(
         IEntryPoint entryPoint_,
         ICreditHolds ledger_,
         IPriceAdapter priceAdapter_,
         address admin,
-        Config memory initialConfig
-    ) BasePaymaster(entryPoint_) {
+        Config memory initialConfig,
+        uint32 unstakeDelaySec,
+        uint256 stakeAmount
+    ) payable BasePaymaster(entryPoint_) {
         if (address(ledger_) == address(0) || address(priceAdapter_) == address(0) || admin == address(0)) {
             revert CreditPaymasterZeroAddress();
         }
@@ -80,6 +85,9 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         priceAdapter = priceAdapter_;
         _isV07 = !IERC165(address(entryPoint_)).supportsInterface(type(IEntryPoint).interfaceId);
         _setConfig(initialConfig, false);
+        if (stakeAmount > msg.value) revert CreditPaymasterInvalidConfig("stakeAmount");
+        if (stakeAmount > 0) entryPoint_.addStake{value: stakeAmount}(unstakeDelaySec);
+        if (msg.value > stakeAmount) entryPoint_.depositTo{value: msg.value - stakeAmount}(address(this));
         _transferOwnership(admin);
     }
 
