@@ -51,6 +51,8 @@ interface IPriceAdapter is AggregatorV3Interface {
     /// @notice The feed reverted, returned malformed data, or is shut down.
     error PriceAdapterFeedUnavailable(address feed);
     /// @notice Too little gas was forwarded to call the feed (guard against 63/64 starvation of try/catch).
+    /// @dev Before a feed call: `gasLeft` < `required`, the minimum to start the call. After a failed call:
+    ///      `gasLeft` <= `required`, 1/64 of the gas held before it (the callee ran out of forwarded gas).
     error PriceAdapterInsufficientGas(uint256 gasLeft, uint256 required);
     /// @notice The L2 sequencer uptime feed reports the sequencer down.
     error PriceAdapterSequencerDown();

@@ -220,7 +220,9 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             emit FallbackFeedSet(address(0), 0, 0, 0, 0);
             return;
         }
-        if (maxDeviationBps == 0 || maxDeviationBps > BPS) revert PriceAdapterInvalidConfig("maxDeviationBps");
+        if (maxDeviationBps == 0 || maxDeviationBps > BPS) {
+            revert PriceAdapterInvalidConfig("maxDeviationBps");
+        }
         _fallback = _validatedFeed(config);
         _maxDeviationBps = maxDeviationBps;
         emit FallbackFeedSet(
@@ -260,14 +262,23 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     }
 
     /// @inheritdoc IPriceAdapter
-    function setStablecoinFeed(address token, FeedConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setStablecoinFeed(
+        address token,
+        FeedConfig calldata config
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token.code.length == 0) revert PriceAdapterInvalidConfig("token");
         (bool ok, uint8 tokenDecimals) = _readDecimals(token, IERC20Metadata.decimals.selector);
         if (!ok) revert PriceAdapterInvalidConfig("token");
         if (tokenDecimals > MAX_DECIMALS) revert PriceAdapterUnsupportedTokenDecimals(token, tokenDecimals);
         _stablecoins[token] = _validatedFeed(config);
         _stablecoinDecimals[token] = tokenDecimals;
-        emit StablecoinFeedSet(token, address(config.feed), config.heartbeat, config.minAnswer, config.maxAnswer);
+        emit StablecoinFeedSet(
+            token,
+            address(config.feed),
+            config.heartbeat,
+            config.minAnswer,
+            config.maxAnswer
+        );
     }
 
     /// @inheritdoc IPriceAdapter
@@ -352,9 +363,8 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         StampedPrice memory ref = _reference;
         if (ref.timestamp == 0) revert PriceAdapterNoReferencePrice();
         uint256 maxDeviationBps = _maxDeviationBps;
-        uint256 delta = answer.priceWad > ref.priceWad
-            ? answer.priceWad - ref.priceWad
-            : ref.priceWad - answer.priceWad;
+        uint256 delta =
+            answer.priceWad > ref.priceWad ? answer.priceWad - ref.priceWad : ref.priceWad - answer.priceWad;
         if (delta > Math.mulDiv(ref.priceWad, maxDeviationBps, BPS, Math.Rounding.Floor)) {
             revert PriceAdapterFallbackDeviation(answer.priceWad, ref.priceWad, maxDeviationBps);
         }
@@ -443,7 +453,9 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         address feed
     ) private view returns (bool ok, uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
         uint256 gasBefore = gasleft();
-        if (gasBefore < MIN_GAS_FOR_FEED_CALL) revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
+        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
+            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
+        }
         bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
         bool success;
         uint256 size;

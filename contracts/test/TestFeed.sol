@@ -63,10 +63,14 @@ contract TestFeed {
         }
         if (current == Mode.Malformed) {
             assembly ("memory-safe") {
-                // Return five words whose first (round id / decimals) overflows uint80 and uint8.
-                mstore(0, shl(80, 1))
-                mstore(0x20, 1)
-                return(0, 0xa0)
+                // Return five words (written past the free pointer) whose first overflows uint80 and uint8.
+                let ptr := mload(0x40)
+                mstore(ptr, shl(80, 1))
+                mstore(add(ptr, 0x20), 1)
+                mstore(add(ptr, 0x40), 0)
+                mstore(add(ptr, 0x60), 0)
+                mstore(add(ptr, 0x80), 0)
+                return(ptr, 0xa0)
             }
         }
         if (current == Mode.BurnGas) {

@@ -5,14 +5,7 @@ import type { Interface } from "ethers";
 
 import { AggregatorV3Interface__factory, IPriceAdapter__factory } from "../../typechain-types";
 import type { MockV3Aggregator, PriceAdapter, TestFeed } from "../../typechain-types";
-import {
-  answer,
-  deployMockFeed,
-  deployTestFeed,
-  FeedMode,
-  feedConfig,
-  WAD,
-} from "../helpers/priceFeeds";
+import { answer, deployMockFeed, deployTestFeed, FeedMode, feedConfig, WAD } from "../helpers/priceFeeds";
 
 const DESCRIPTION = "ETH / USD (Compute Credits)";
 const HEARTBEAT = 3600;
@@ -378,7 +371,10 @@ describe("PriceAdapter", function () {
     }
 
     /** Makes the primary stale and the fallback answer `fallbackAnswer` (18 decimals) freshly. */
-    async function failPrimary(fixture: Awaited<ReturnType<typeof withFallbackFixture>>, fallbackAnswer: bigint) {
+    async function failPrimary(
+      fixture: Awaited<ReturnType<typeof withFallbackFixture>>,
+      fallbackAnswer: bigint,
+    ) {
       await time.increase(HEARTBEAT + 1);
       await fixture.fallbackUsd.updateAnswer(fallbackAnswer);
     }
@@ -425,7 +421,10 @@ describe("PriceAdapter", function () {
       const { adapter, ethUsd, fallback } = await loadFixture(deployAdapterFixture);
       await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
       await ethUsd.updateAnswer(0);
-      await expect(adapter.nativePrice()).to.be.revertedWithCustomError(adapter, "PriceAdapterNoReferencePrice");
+      await expect(adapter.nativePrice()).to.be.revertedWithCustomError(
+        adapter,
+        "PriceAdapterNoReferencePrice",
+      );
     });
 
     it("reverts with the primary's error when the fallback fails too", async function () {
@@ -942,7 +941,10 @@ describe("PriceAdapter", function () {
         await expect(adapter.setSequencerFeed(sequencer, GRACE_PERIOD))
           .to.emit(adapter, "SequencerFeedSet")
           .withArgs(await sequencer.getAddress(), GRACE_PERIOD);
-        expect(await adapter.sequencerFeed()).to.deep.equal([await sequencer.getAddress(), BigInt(GRACE_PERIOD)]);
+        expect(await adapter.sequencerFeed()).to.deep.equal([
+          await sequencer.getAddress(),
+          BigInt(GRACE_PERIOD),
+        ]);
       });
 
       it("removes the sequencer check with the zero address, ignoring the grace period", async function () {
@@ -1022,7 +1024,13 @@ describe("PriceAdapter", function () {
         expect(await adapter.isStablecoin(usdc)).to.equal(false);
         await expect(adapter.setStablecoinFeed(usdc, usdcConfig))
           .to.emit(adapter, "StablecoinFeedSet")
-          .withArgs(await usdc.getAddress(), await usdcUsd.getAddress(), DAY, answer("0.5", 8), answer("2", 8));
+          .withArgs(
+            await usdc.getAddress(),
+            await usdcUsd.getAddress(),
+            DAY,
+            answer("0.5", 8),
+            answer("2", 8),
+          );
         expect(await adapter.isStablecoin(usdc)).to.equal(true);
         expect(await adapter.stablecoinFeed(usdc)).to.deep.equal([
           await usdcUsd.getAddress(),
@@ -1114,7 +1122,9 @@ describe("PriceAdapter", function () {
     describe("#setDescription", function () {
       it("sets the description and emits DescriptionSet", async function () {
         const { adapter } = await loadFixture(deployAdapterFixture);
-        await expect(adapter.setDescription("ETH / EUR")).to.emit(adapter, "DescriptionSet").withArgs("ETH / EUR");
+        await expect(adapter.setDescription("ETH / EUR"))
+          .to.emit(adapter, "DescriptionSet")
+          .withArgs("ETH / EUR");
         expect(await adapter.description()).to.equal("ETH / EUR");
       });
 
@@ -1131,7 +1141,9 @@ describe("PriceAdapter", function () {
 /** Selectors of the functions declared in IPriceAdapter itself (not inherited), as ERC-165 counts them. */
 function ownFunctionSelectors(): string[] {
   const inherited = new Set(functionSelectors(AggregatorV3Interface__factory.createInterface()));
-  return functionSelectors(IPriceAdapter__factory.createInterface()).filter((selector) => !inherited.has(selector));
+  return functionSelectors(IPriceAdapter__factory.createInterface()).filter(
+    (selector) => !inherited.has(selector),
+  );
 }
 
 /** Every function selector of an ABI. */
