@@ -38,6 +38,7 @@ interface IPriceAdapter is AggregatorV3Interface {
 
     // ------------------------------------------------------------------ errors
     /// @notice No primary feed is configured.
+    /// @dev Unreachable in `PriceAdapter`: the constructor requires a primary feed and it cannot be removed.
     error PriceAdapterNoFeed();
     /// @notice The feed answered a non-positive price.
     error PriceAdapterInvalidAnswer(address feed, int256 answer);
@@ -50,6 +51,8 @@ interface IPriceAdapter is AggregatorV3Interface {
     /// @notice The feed reverted, returned malformed data, or is shut down.
     error PriceAdapterFeedUnavailable(address feed);
     /// @notice Too little gas was forwarded to call the feed (guard against 63/64 starvation of try/catch).
+    /// @dev Before a feed call: `gasLeft` < `required`, the minimum to start the call. After a failed call:
+    ///      `gasLeft` <= `required`, 1/64 of the gas held before it (the callee ran out of forwarded gas).
     error PriceAdapterInsufficientGas(uint256 gasLeft, uint256 required);
     /// @notice The L2 sequencer uptime feed reports the sequencer down.
     error PriceAdapterSequencerDown();
@@ -75,9 +78,15 @@ interface IPriceAdapter is AggregatorV3Interface {
     error PriceAdapterRoundDataUnsupported(uint80 roundId);
     /// @notice The cached price has never been set.
     error PriceAdapterNoCachedPrice();
+    /// @notice The stablecoin reports a number of ERC-20 decimals the adapter does not support (above 18).
+    error PriceAdapterUnsupportedTokenDecimals(address token, uint8 decimals);
+    /// @notice Dividing a USD price by the unit feed's USD price rounded down to zero.
+    error PriceAdapterZeroPrice(uint256 usdPriceWad, uint256 unitPriceWad);
 
     // ------------------------------------------------------------------ events
+    /// @notice The primary native-token/USD feed and its validation settings were set.
     event PrimaryFeedSet(address indexed feed, uint32 heartbeat, int256 minAnswer, int256 maxAnswer);
+    /// @notice The fallback feed was set, or removed (`feed` and every other field zero).
     event FallbackFeedSet(
         address indexed feed,
         uint32 heartbeat,
@@ -85,8 +94,11 @@ interface IPriceAdapter is AggregatorV3Interface {
         int256 maxAnswer,
         uint16 maxDeviationBps
     );
+    /// @notice The L2 sequencer uptime feed was set, or removed (`feed` and `gracePeriod` zero).
     event SequencerFeedSet(address indexed feed, uint32 gracePeriod);
+    /// @notice The stable-unit feed (unit/USD) was set, or removed (every field zero: credits pegged to USD).
     event UnitFeedSet(address indexed feed, uint32 heartbeat, int256 minAnswer, int256 maxAnswer);
+    /// @notice `token` was allowlisted for top-ups, priced by `feed` (TOKEN/USD), or its feed was replaced.
     event StablecoinFeedSet(
         address indexed token,
         address indexed feed,
@@ -94,7 +106,9 @@ interface IPriceAdapter is AggregatorV3Interface {
         int256 minAnswer,
         int256 maxAnswer
     );
+    /// @notice `token` was removed from the stablecoin allowlist.
     event StablecoinRemoved(address indexed token);
+    /// @notice The description returned by `description()` was set.
     event DescriptionSet(string description);
     /// @notice The cached price was refreshed from the live path.
     event CachedPriceRefreshed(uint256 priceWad, uint256 updatedAt, bool fromFallback);
@@ -135,33 +149,50 @@ interface IPriceAdapter is AggregatorV3Interface {
     function cachedPrice() external view returns (uint256 priceWad, uint256 updatedAt);
 
     // ------------------------------------------------------------------ configuration (admin)
+    /// @notice Sets the primary native-token/USD feed. Admin only.
+    /// @dev Validates the config (feed has code, `heartbeat > 0`, `0 < minAnswer < maxAnswer`, the feed's
+    ///      `decimals() <= 18`, read now and stored) and reverts with `PriceAdapterInvalidConfig` otherwise.
     function setPrimaryFeed(FeedConfig calldata config) external;
 
-    /// @param config Zero feed address removes the fallback.
+    /// @notice Sets or removes the fallback native-token/USD feed. Admin only.
+
+    /// @param config Zero feed address removes the fallback (the other arguments are then ignored).
     /// @param maxDeviationBps Maximum deviation of the fallback from the primary's last good price (1..10000).
     function setFallbackFeed(FeedConfig calldata config, uint16 maxDeviationBps) external;
 
-    /// @param feed Zero address removes the sequencer check.
+    /// @notice Sets or removes the L2 sequencer uptime feed and its grace period (> 0). Admin only.
+    /// @param feed Zero address removes the sequencer check (`gracePeriod` is then ignored).
     function setSequencerFeed(AggregatorV3Interface feed, uint32 gracePeriod) external;
 
+    /// @notice Sets or removes the stable-unit feed (unit/USD, e.g. EUR/USD) that credits are pegged to. Admin only.
     /// @param config Zero feed address pegs credits to USD.
     function setUnitFeed(FeedConfig calldata config) external;
 
+    /// @notice Allowlists `token` for top-ups with its TOKEN/USD feed, or replaces its feed. Admin only.
+    /// @dev Reads the token's ERC-20 `decimals()` (at most 18) now and stores it.
     function setStablecoinFeed(address token, FeedConfig calldata config) external;
 
+    /// @notice Removes `token` from the stablecoin allowlist. Admin only.
+    /// @dev Reverts with `PriceAdapterUnsupportedStablecoin` when `token` is not listed.
     function removeStablecoin(address token) external;
 
+    /// @notice Sets the description returned by `description()`. Admin only.
     function setDescription(string calldata newDescription) external;
 
     // ------------------------------------------------------------------ configuration views
+    /// @notice The primary feed's configuration.
     function primaryFeed() external view returns (FeedConfig memory);
 
+    /// @notice The fallback feed's configuration and maximum deviation (all zero when not set).
     function fallbackFeed() external view returns (FeedConfig memory config, uint16 maxDeviationBps);
 
+    /// @notice The sequencer uptime feed and its grace period in seconds (zero when not set).
     function sequencerFeed() external view returns (AggregatorV3Interface feed, uint32 gracePeriod);
 
+    /// @notice The stable-unit feed's configuration (all zero when credits are pegged to USD).
     function unitFeed() external view returns (FeedConfig memory);
 
+    /// @notice The feed configuration of stablecoin `token` (all zero when not listed).
     function stablecoinFeed(address token) external view returns (FeedConfig memory);
 
     /// @notice The primary feed's last good price (WAD, in USD before the unit conversion) and when recorded.

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+
+/**
+ * @title PriceAdapter
+ * @notice Prices the native token in credits through validated Chainlink-style feeds (see {IPriceAdapter}).
+ *
+ * Rounding (every direction favours the protocol):
+ * - the unit conversion `usdPrice * 1e18 / unitPrice` rounds DOWN, so a derived price is never above the truth;
+ * - `creditsForWei` and `creditsForStablecoin` round DOWN (fewer credits);
+ * - `weiForCredits` rounds UP (more wei);
+ * - a stablecoin's value in units rounds DOWN before the `min(value, 1)` cap.
+ *
+ * Feed reads are low-level static calls that copy at most five words, so a feed that reverts, has no code,
+ * returns short or malformed data, or returns a huge payload yields `PriceAdapterFeedUnavailable` and never a
+ * raw revert. A gas guard in the style of Liquity v2 keeps a caller from starving a feed call to force the
+ * "unavailable" path: each call needs `MIN_GAS_FOR_FEED_CALL` gas left beforehand, and a failed call that
+ * leaves at most 1/64 of the gas it started with is reported as `PriceAdapterInsufficientGas` (the 63/64 rule
+ * means the callee ran out of the gas it was forwarded). A feed that burns all the gas it is given is thus
+ * indistinguishable from a starved call and also reverts with `PriceAdapterInsufficientGas`: it fails closed,
+ * without falling back.
+ *
+ * NOTE: the feeds' `decimals()` and the stablecoins' ERC-20 `decimals()` are read when configured and stored;
+ * if a feed proxy is ever repointed to an aggregator with other decimals, configure it again.
+ */
+contract PriceAdapter is IPriceAdapter, AccessControl {
+    /// @dev A feed configuration as stored: the first slot packs the feed, its heartbeat and its decimals.
+    struct StoredFeed {
+        AggregatorV3Interface feed;
+        uint32 heartbeat;
+        uint8 decimals;
+        int256 minAnswer;
+        int256 maxAnswer;
+    }
+
+    /// @dev A price and the time it was recorded, packed into one slot.
+    struct StampedPrice {
+        uint208 priceWad;
+        uint48 timestamp;
+    }
+
+    /// @dev A feed's answer after validation, normalised to 18 decimals.
+    struct FeedAnswer {
+        uint256 priceWad;
+        uint80 roundId;
+        uint256 updatedAt;
+    }
+
+    /// @dev The live price with what the `AggregatorV3Interface` facade and the cache need to report.
+    struct LivePrice {
+        uint256 priceWad;
+        uint256 usdPriceWad;
+        uint80 roundId;
+        uint256 updatedAt;
+        bool fromFallback;
+    }
+
+    /// @dev Gas that must be left before each feed call (a Chainlink proxy read costs well under 30,000).
+    uint256 private constant MIN_GAS_FOR_FEED_CALL = 50_000;
+    /// @dev 1e18: one stable unit or one whole native token in WAD.
+    uint256 private constant WAD = 1e18;
+    /// @dev `wei * priceWad / 1e30` gives credits: 1e18 (wei per token) * 1e18 (WAD) / 1e6 (credit decimals).
+    uint256 private constant WEI_WAD_PER_CREDIT = 1e30;
+    /// @dev Basis points in 100%.
+    uint256 private constant BPS = 10_000;
+    /// @dev Largest supported feed or token decimals.
+    uint8 private constant MAX_DECIMALS = 18;
+
+    /// @dev Bits of the cached price in `_cache`; the cache time takes the 48 bits above them.
+    uint256 private constant CACHE_PRICE_BITS = 208;
+
+    /// @dev The cached price: `priceWad | timestamp << 208`. Packed by hand (not a struct) so that reading it
+    ///      is exactly one SLOAD whatever the optimizer settings; `cachedPrice()` reads nothing else.
+    uint256 private _cache;
+    /// @dev The primary's last good USD price, the fallback's deviation reference.
+    StampedPrice private _reference;
+
+    StoredFeed private _primary;
+    StoredFeed private _fallback;
+    StoredFeed private _unit;
+    // The next three pack into one slot, read on every live quote when a sequencer feed is set.
+    AggregatorV3Interface private _sequencer;
+    uint32 private _gracePeriod;
+    uint16 private _maxDeviationBps;
+
+    mapping(address token => StoredFeed config) private _stablecoins;
+    mapping(address token => uint8 decimals) private _stablecoinDecimals;
+
+    string private _description;
+
+    /// @param admin Holder of `DEFAULT_ADMIN_ROLE` (all configuration); the DAO timelock in production.
+    /// @param primary The primary native-token/USD feed.
+    /// @param description_ The initial `description()`, e.g. "ETH / USD (Compute Credits)".
+    constructor(address admin, FeedConfig memory primary, string memory description_) {
+        if (admin == address(0)) revert PriceAdapterInvalidConfig("admin");
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setPrimaryFeed(primary);
+        _setDescription(description_);
+    }
+
+    // ------------------------------------------------------------------ live path
+
+    /// @inheritdoc IPriceAdapter
+    function nativePrice() external view returns (uint256 priceWad) {
+        return _livePrice().priceWad;
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function creditsForWei(uint256 weiAmount) external view returns (uint256 credits) {
+        return Math.mulDiv(weiAmount, _livePrice().priceWad, WEI_WAD_PER_CREDIT, Math.Rounding.Floor);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function weiForCredits(uint256 credits) external view returns (uint256 weiAmount) {
+        return Math.mulDiv(credits, WEI_WAD_PER_CREDIT, _livePrice().priceWad, Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    /// @dev The feed is TOKEN/USD. With a unit feed the peg is the unit, so the token's value in units is
+    ///      `tokenUsd / unitUsd` (rounded down), then capped at one unit per token.
+    function creditsForStablecoin(address token, uint256 amount) external view returns (uint256 credits) {
+        StoredFeed memory config = _stablecoins[token];
+        if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+        _checkSequencer();
+        FeedAnswer memory tokenUsd = _readFeed(config);
+        (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
+        if (valueWad > WAD) valueWad = WAD;
+        // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
+        uint256 denominator = 10 ** (uint256(_stablecoinDecimals[token]) + 12);
+        return Math.mulDiv(amount, valueWad, denominator, Math.Rounding.Floor);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function isStablecoin(address token) external view returns (bool) {
+        return address(_stablecoins[token].feed) != address(0);
+    }
+
+    // ------------------------------------------------------------------ cached path
+
+    /// @inheritdoc IPriceAdapter
+    function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt) {
+        LivePrice memory live = _livePrice();
+        uint48 now48 = SafeCast.toUint48(block.timestamp);
+        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
+        emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
+        if (!live.fromFallback) {
+            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
+            emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
+        }
+        return (live.priceWad, block.timestamp);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function cachedPrice() external view returns (uint256 priceWad, uint256 updatedAt) {
+        uint256 cache = _cache;
+        updatedAt = cache >> CACHE_PRICE_BITS;
+        if (updatedAt == 0) revert PriceAdapterNoCachedPrice();
+        priceWad = uint208(cache);
+    }
+
+    // ------------------------------------------------------------------ AggregatorV3Interface facade
+
+    /// @inheritdoc AggregatorV3Interface
+    function decimals() external pure returns (uint8) {
+        return 18;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function description() external view returns (string memory) {
+        return _description;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function version() external pure returns (uint256) {
+        return 1;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    /// @dev Always reverts with `PriceAdapterRoundDataUnsupported`: the price is derived from several feeds
+    ///      (primary or fallback, unit), whose historical combination cannot be reconstructed from a round id.
+    function getRoundData(uint80 roundId) external pure returns (uint80, int256, uint256, uint256, uint80) {
+        revert PriceAdapterRoundDataUnsupported(roundId);
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    /// @dev The live price. `roundId` (= `answeredInRound`) is the round of the primary's answer, or of the
+    ///      fallback's when it was used; `startedAt` = `updatedAt` = the oldest `updatedAt` of the price feeds
+    ///      used (native feed and unit feed; the sequencer feed only gates and is not included).
+    function latestRoundData()
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        LivePrice memory live = _livePrice();
+        return (live.roundId, SafeCast.toInt256(live.priceWad), live.updatedAt, live.updatedAt, live.roundId);
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    /// @inheritdoc IPriceAdapter
+    function setPrimaryFeed(FeedConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setPrimaryFeed(config);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function setFallbackFeed(
+        FeedConfig calldata config,
+        uint16 maxDeviationBps
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(config.feed) == address(0)) {
+            delete _fallback;
+            _maxDeviationBps = 0;
+            emit FallbackFeedSet(address(0), 0, 0, 0, 0);
+            return;
+        }
+        if (maxDeviationBps == 0 || maxDeviationBps > BPS) {
+            revert PriceAdapterInvalidConfig("maxDeviationBps");
+        }
+        _fallback = _validatedFeed(config);
+        _maxDeviationBps = maxDeviationBps;
+        emit FallbackFeedSet(
+            address(config.feed),
+            config.heartbeat,
+            config.minAnswer,
+            config.maxAnswer,
+            maxDeviationBps
+        );
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function setSequencerFeed(
+        AggregatorV3Interface feed,
+        uint32 gracePeriod
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(feed) == address(0)) {
+            gracePeriod = 0;
+        } else {
+            if (address(feed).code.length == 0) revert PriceAdapterInvalidConfig("feed");
+            if (gracePeriod == 0) revert PriceAdapterInvalidConfig("gracePeriod");
+        }
+        _sequencer = feed;
+        _gracePeriod = gracePeriod;
+        emit SequencerFeedSet(address(feed), gracePeriod);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function setUnitFeed(FeedConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(config.feed) == address(0)) {
+            delete _unit;
+            emit UnitFeedSet(address(0), 0, 0, 0);
+            return;
+        }
+        _unit = _validatedFeed(config);
+        emit UnitFeedSet(address(config.feed), config.heartbeat, config.minAnswer, config.maxAnswer);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function setStablecoinFeed(
+        address token,
+        FeedConfig calldata config
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token.code.length == 0) revert PriceAdapterInvalidConfig("token");
+        (bool ok, uint8 tokenDecimals) = _readDecimals(token, IERC20Metadata.decimals.selector);
+        if (!ok) revert PriceAdapterInvalidConfig("token");
+        if (tokenDecimals > MAX_DECIMALS) revert PriceAdapterUnsupportedTokenDecimals(token, tokenDecimals);
+        _stablecoins[token] = _validatedFeed(config);
+        _stablecoinDecimals[token] = tokenDecimals;
+        emit StablecoinFeedSet(
+            token,
+            address(config.feed),
+            config.heartbeat,
+            config.minAnswer,
+            config.maxAnswer
+        );
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function removeStablecoin(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_stablecoins[token].feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+        delete _stablecoins[token];
+        delete _stablecoinDecimals[token];
+        emit StablecoinRemoved(token);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function setDescription(string calldata newDescription) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setDescription(newDescription);
+    }
+
+    // ------------------------------------------------------------------ configuration views
+
+    /// @inheritdoc IPriceAdapter
+    function primaryFeed() external view returns (FeedConfig memory) {
+        return _toConfig(_primary);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function fallbackFeed() external view returns (FeedConfig memory config, uint16 maxDeviationBps) {
+        return (_toConfig(_fallback), _maxDeviationBps);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function sequencerFeed() external view returns (AggregatorV3Interface feed, uint32 gracePeriod) {
+        return (_sequencer, _gracePeriod);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function unitFeed() external view returns (FeedConfig memory) {
+        return _toConfig(_unit);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function stablecoinFeed(address token) external view returns (FeedConfig memory) {
+        return _toConfig(_stablecoins[token]);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    function referencePrice() external view returns (uint256 priceWad, uint256 recordedAt) {
+        StampedPrice memory ref = _reference;
+        return (ref.priceWad, ref.timestamp);
+    }
+
+    /// @inheritdoc AccessControl
+    /// @dev Also true for the ids of `IPriceAdapter` and `AggregatorV3Interface`.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return
+            interfaceId == type(IPriceAdapter).interfaceId ||
+            interfaceId == type(AggregatorV3Interface).interfaceId ||
+            super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The live price: sequencer check, primary (or fallback), then the unit conversion.
+    function _livePrice() private view returns (LivePrice memory live) {
+        _checkSequencer();
+        StoredFeed memory primary = _primary;
+        (FeedAnswer memory answer, bytes memory primaryError) = _tryReadFeed(primary);
+        if (primaryError.length != 0) {
+            answer = _fallbackAnswer(primaryError);
+            live.fromFallback = true;
+        }
+        live.usdPriceWad = answer.priceWad;
+        live.roundId = answer.roundId;
+        (live.priceWad, live.updatedAt) = _toUnit(answer.priceWad, answer.updatedAt);
+    }
+
+    /// @dev The fallback's answer when it is configured, valid, and within `maxDeviationBps` of the reference.
+    ///      Reverts with `primaryError` when the fallback is not configured or fails its own checks.
+    function _fallbackAnswer(bytes memory primaryError) private view returns (FeedAnswer memory answer) {
+        StoredFeed memory fallback_ = _fallback;
+        if (address(fallback_.feed) == address(0)) _revertWith(primaryError);
+        bytes memory fallbackError;
+        (answer, fallbackError) = _tryReadFeed(fallback_);
+        if (fallbackError.length != 0) _revertWith(primaryError);
+        StampedPrice memory ref = _reference;
+        if (ref.timestamp == 0) revert PriceAdapterNoReferencePrice();
+        uint256 maxDeviationBps = _maxDeviationBps;
+        uint256 delta =
+            answer.priceWad > ref.priceWad ? answer.priceWad - ref.priceWad : ref.priceWad - answer.priceWad;
+        if (delta > Math.mulDiv(ref.priceWad, maxDeviationBps, BPS, Math.Rounding.Floor)) {
+            revert PriceAdapterFallbackDeviation(answer.priceWad, ref.priceWad, maxDeviationBps);
+        }
+    }
+
+    /// @dev Converts a USD WAD price into the unit (identity when no unit feed is set), rounding DOWN, and
+    ///      returns the oldest `updatedAt` of the feeds used.
+    function _toUnit(
+        uint256 usdPriceWad,
+        uint256 updatedAt
+    ) private view returns (uint256 priceWad, uint256 oldestUpdatedAt) {
+        if (address(_unit.feed) == address(0)) return (usdPriceWad, updatedAt);
+        FeedAnswer memory unitUsd = _readFeed(_unit);
+        priceWad = Math.mulDiv(usdPriceWad, WAD, unitUsd.priceWad, Math.Rounding.Floor);
+        if (priceWad == 0) revert PriceAdapterZeroPrice(usdPriceWad, unitUsd.priceWad);
+        oldestUpdatedAt = Math.min(updatedAt, unitUsd.updatedAt);
+    }
+
+    /// @dev Fails closed unless the sequencer (when a feed is set) is up and past its grace period.
+    ///      A `startedAt` in the future is treated as inside the grace period.
+    function _checkSequencer() private view {
+        AggregatorV3Interface sequencer = _sequencer;
+        if (address(sequencer) == address(0)) return;
+        (bool ok, , int256 answer, uint256 startedAt, ) = _latestRoundData(address(sequencer));
+        if (!ok) revert PriceAdapterFeedUnavailable(address(sequencer));
+        if (answer != 0) revert PriceAdapterSequencerDown();
+        if (startedAt == 0) revert PriceAdapterSequencerInvalidRound();
+        uint256 gracePeriod = _gracePeriod;
+        if (startedAt > block.timestamp || block.timestamp - startedAt <= gracePeriod) {
+            revert PriceAdapterSequencerGracePeriod(startedAt, gracePeriod);
+        }
+    }
+
+    /// @dev `_tryReadFeed` that reverts with the feed's error.
+    function _readFeed(StoredFeed memory config) private view returns (FeedAnswer memory answer) {
+        bytes memory err;
+        (answer, err) = _tryReadFeed(config);
+        if (err.length != 0) _revertWith(err);
+    }
+
+    /// @dev Reads and validates a feed. Returns the encoded custom error instead of reverting when a check
+    ///      fails (so the primary's failure can be reported after trying the fallback); `err` is empty on
+    ///      success. Insufficient gas reverts at once.
+    function _tryReadFeed(
+        StoredFeed memory config
+    ) private view returns (FeedAnswer memory answer, bytes memory err) {
+        address feed = address(config.feed);
+        (bool ok, uint80 roundId, int256 raw, , uint256 updatedAt) = _latestRoundData(feed);
+        if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
+        if (raw <= 0) return (answer, abi.encodeWithSelector(PriceAdapterInvalidAnswer.selector, feed, raw));
+        if (updatedAt == 0 || updatedAt > block.timestamp) {
+            return (answer, abi.encodeWithSelector(PriceAdapterInvalidTimestamp.selector, feed, updatedAt));
+        }
+        // No underflow: updatedAt <= block.timestamp was checked just above.
+        unchecked {
+            if (block.timestamp - updatedAt > config.heartbeat) {
+                return (
+                    answer,
+                    abi.encodeWithSelector(PriceAdapterStalePrice.selector, feed, updatedAt, config.heartbeat)
+                );
+            }
+        }
+        if (raw < config.minAnswer || raw > config.maxAnswer) {
+            return (
+                answer,
+                abi.encodeWithSelector(
+                    PriceAdapterAnswerOutOfBounds.selector,
+                    feed,
+                    raw,
+                    config.minAnswer,
+                    config.maxAnswer
+                )
+            );
+        }
+        // 0 < raw <= maxAnswer, and maxAnswer * 10**(18 - decimals) fits in uint208 (checked when configured).
+        answer.priceWad = uint256(raw) * 10 ** (MAX_DECIMALS - config.decimals);
+        answer.roundId = roundId;
+        answer.updatedAt = updatedAt;
+    }
+
+    /// @dev `latestRoundData()` of `feed` through a gas-guarded low-level static call. `ok` is false when the
+    ///      call reverts or returns fewer than five words or a round id above uint80; `answeredInRound` is
+    ///      ignored. Reverts with `PriceAdapterInsufficientGas` when too little gas is left before the call, or
+    ///      when a failed call left at most 1/64 of the gas held before it.
+    function _latestRoundData(
+        address feed
+    ) private view returns (bool ok, uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
+        uint256 gasBefore = gasleft();
+        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
+            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
+        }
+        bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
+        bool success;
+        uint256 size;
+        uint256 rawRoundId;
+        assembly ("memory-safe") {
+            // Static call copying at most five words into scratch memory past the free pointer: a return bomb
+            // costs no memory and malformed returndata cannot make abi.decode revert.
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            success := staticcall(gas(), feed, ptr, 0x04, ptr, 0xa0)
+            size := returndatasize()
+            rawRoundId := mload(ptr)
+            answer := mload(add(ptr, 0x20))
+            startedAt := mload(add(ptr, 0x40))
+            updatedAt := mload(add(ptr, 0x60))
+        }
+        if (!success) {
+            uint256 gasAfter = gasleft();
+            if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
+            return (false, 0, 0, 0, 0);
+        }
+        if (size < 0xa0 || rawRoundId > type(uint80).max) return (false, 0, 0, 0, 0);
+        return (true, uint80(rawRoundId), answer, startedAt, updatedAt);
+    }
+
+    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a low-level static call; `ok` is false
+    ///      when the call reverts, returns less than one word, or a value above 255.
+    function _readDecimals(address target, bytes4 selector) private view returns (bool ok, uint8 value) {
+        bool success;
+        uint256 size;
+        uint256 word;
+        assembly ("memory-safe") {
+            // Static call copying one word into scratch memory past the free pointer (see _latestRoundData).
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            success := staticcall(gas(), target, ptr, 0x04, ptr, 0x20)
+            size := returndatasize()
+            word := mload(ptr)
+        }
+        if (!success || size < 0x20 || word > type(uint8).max) return (false, 0);
+        return (true, uint8(word));
+    }
+
+    /// @dev Validates a feed configuration and returns it with the feed's decimals, read now.
+    function _validatedFeed(FeedConfig memory config) private view returns (StoredFeed memory stored) {
+        address feed = address(config.feed);
+        if (feed.code.length == 0) revert PriceAdapterInvalidConfig("feed");
+        if (config.heartbeat == 0) revert PriceAdapterInvalidConfig("heartbeat");
+        if (config.minAnswer <= 0) revert PriceAdapterInvalidConfig("minAnswer");
+        if (config.maxAnswer <= config.minAnswer) revert PriceAdapterInvalidConfig("maxAnswer");
+        (bool ok, uint8 feedDecimals) = _readDecimals(feed, AggregatorV3Interface.decimals.selector);
+        if (!ok) revert PriceAdapterFeedUnavailable(feed);
+        if (feedDecimals > MAX_DECIMALS) revert PriceAdapterUnsupportedDecimals(feed, feedDecimals);
+        // Every accepted answer, normalised to 18 decimals, must fit in uint208 (the cache's price field).
+        if (uint256(config.maxAnswer) > type(uint208).max / 10 ** (MAX_DECIMALS - feedDecimals)) {
+            revert PriceAdapterInvalidConfig("maxAnswer");
+        }
+        return StoredFeed(config.feed, config.heartbeat, feedDecimals, config.minAnswer, config.maxAnswer);
+    }
+
+    function _setPrimaryFeed(FeedConfig memory config) private {
+        _primary = _validatedFeed(config);
+        emit PrimaryFeedSet(address(config.feed), config.heartbeat, config.minAnswer, config.maxAnswer);
+    }
+
+    function _setDescription(string memory newDescription) private {
+        _description = newDescription;
+        emit DescriptionSet(newDescription);
+    }
+
+    function _toConfig(StoredFeed memory stored) private pure returns (FeedConfig memory) {
+        return FeedConfig(stored.feed, stored.heartbeat, stored.minAnswer, stored.maxAnswer);
+    }
+
+    /// @dev Reverts with already-encoded revert data (a custom error built by `_tryReadFeed`).
+    function _revertWith(bytes memory err) private pure {
+        assembly ("memory-safe") {
+            // Re-raise the encoded custom error verbatim; Solidity has no statement to revert with raw bytes.
+            revert(add(err, 0x20), mload(err))
+        }
+    }
+}
