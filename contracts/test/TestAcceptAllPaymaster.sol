@@ -76,3 +76,24 @@ contract TestAcceptAllPaymaster is BasePaymaster {
         emit PostOpCalled(sender, mode, actualGasCost, actualUserOpFeePerGas);
     }
 }
+
+/**
+ * @title TestRevertingPostOpPaymaster
+ * @notice Test-only: accepts every UserOperation, then reverts in `postOp`, so the EntryPoint rolls back the
+ * call, emits `PostOpRevertReason` and still charges this paymaster's deposit.
+ */
+contract TestRevertingPostOpPaymaster is TestAcceptAllPaymaster {
+    /**
+     * @notice Always thrown by `postOp`.
+     * @param sender The sponsored account.
+     */
+    error TestRevertingPostOpPaymasterRefused(address sender);
+
+    /// @param anEntryPoint The EntryPoint served.
+    constructor(IEntryPoint anEntryPoint) TestAcceptAllPaymaster(anEntryPoint) {}
+
+    /// @dev Reverts with {TestRevertingPostOpPaymasterRefused}.
+    function _postOp(PostOpMode, bytes calldata context, uint256, uint256) internal pure override {
+        revert TestRevertingPostOpPaymasterRefused(abi.decode(context, (address)));
+    }
+}

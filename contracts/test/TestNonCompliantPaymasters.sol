@@ -179,3 +179,36 @@ contract TestOwnStoragePaymaster is TestAcceptAllPaymaster {
         return super._validatePaymasterUserOp(userOp, userOpHash, maxCost);
     }
 }
+
+/// @notice Lets a nested call run out of gas during validation and swallows the failure (OP-020).
+contract TestOutOfGasPaymaster is TestAcceptAllPaymaster {
+    /// @notice Gas given to the nested {spin} call: far too little for it to finish.
+    uint256 public constant SPIN_GAS = 5_000;
+
+    /// @notice The nested {spin} call returned, which it never should.
+    error TestOutOfGasPaymasterSpinReturned();
+
+    /// @param anEntryPoint The EntryPoint served.
+    constructor(IEntryPoint anEntryPoint) TestAcceptAllPaymaster(anEntryPoint) {}
+
+    /**
+     * @notice Loops until it runs out of gas.
+     * @return i The iteration count (never returned in practice).
+     */
+    function spin() external pure returns (uint256 i) {
+        while (i < type(uint256).max) {
+            i = i + 1;
+        }
+    }
+
+    /// @dev Calls {spin} with {SPIN_GAS}: the nested frame reverts on out-of-gas.
+    function _validatePaymasterUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 maxCost
+    ) internal override returns (bytes memory context, uint256 validationData) {
+        (bool returned, ) = address(this).call{gas: SPIN_GAS}(abi.encodeCall(this.spin, ()));
+        if (returned) revert TestOutOfGasPaymasterSpinReturned();
+        return super._validatePaymasterUserOp(userOp, userOpHash, maxCost);
+    }
+}

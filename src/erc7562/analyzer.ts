@@ -36,6 +36,8 @@ const CALL_OPCODES: ReadonlySet<string> = new Set(["CALL", "CALLCODE", "DELEGATE
 const STORAGE_OPCODES: ReadonlySet<string> = new Set(["SLOAD", "SSTORE", "TLOAD", "TSTORE"]);
 const EXTCODE_OPCODES: ReadonlySet<string> = new Set(["EXTCODESIZE", "EXTCODEHASH", "EXTCODECOPY"]);
 const KECCAK_OPCODES: ReadonlySet<string> = new Set(["KECCAK256", "SHA3"]);
+/** Opcodes that end a frame normally (INVALID is banned by OP-011 on its own). */
+const HALTING_OPCODES: ReadonlySet<string> = new Set(["STOP", "RETURN", "REVERT", "SELFDESTRUCT", "INVALID"]);
 
 /** `bytes4` selectors the checker recognises (identical in EntryPoint v0.7 and v0.8). */
 const PACKED_USER_OP = "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
@@ -88,6 +90,8 @@ interface Frame {
   readonly resolvesOnReturn: boolean;
   /** Set when this frame is the entry of an entity's validation. */
   readonly opensEntity: boolean;
+  /** Index of the last step executed in this frame itself (-1 before its first step). */
+  lastStep: number;
 }
 
 interface StorageAccess {
@@ -166,7 +170,7 @@ function slotHex(slot: bigint): string {
  * `BeforeExecution` event, which separates the validation loop from the execution loop.
  *
  * Rules: OP-011 (banned opcodes, incl. BLOBHASH/BLOBBASEFEE), OP-012 (GAS not immediately followed by a
- * *CALL), OP-020 (out-of-gas, when the node reports it on the step), OP-031 (CREATE2 other than the
+ * *CALL), OP-020 (a frame that ran out of gas), OP-031 (CREATE2 other than the
  * factory's single deployment of the sender), OP-032 (CREATE allowed only to the sender itself when there
  * is a factory), OP-041/042 (CALL/EXTCODESIZE/EXTCODEHASH on an address without code, except the sender in
  * the factory), OP-051..054 (EntryPoint access: EXTCODESIZE, `depositTo(sender)` from the account or
@@ -228,6 +232,7 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
       isSenderCreator: false,
       resolvesOnReturn: false,
       opensEntity: false,
+      lastStep: -1,
     },
   ];
 
@@ -252,6 +257,24 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
     if (frame.opensEntity && frame.context !== null) {
       frame.context.record.lastStep = stepIndex - 1;
     }
+    const last = structLogs[frame.lastStep];
+    if (frame.context !== null && last !== undefined && !HALTING_OPCODES.has(last.op)) {
+      // A frame that stops on a non-halting opcode halted exceptionally; it ran out of gas when the node
+      // says so or when the step could not be paid (Hardhat caps the reported cost at the gas left).
+      const message = errorMessage(last.error);
+      if ((message !== null && /out of gas/i.test(message)) || last.gasCost >= last.gas) {
+        const here = frame.codeAddress ?? frame.storage.address;
+        report({
+          rule: "OP-020",
+          entity: frame.context.entity,
+          opcode: last.op,
+          address: here === null ? undefined : checksum(here),
+          depth: last.depth,
+          pc: last.pc,
+          message: `${frame.context.entity} validation ran out of gas at ${last.op} in ${here === null ? "a contract under construction" : checksum(here)}`,
+        });
+      }
+    }
   };
 
   let lastIndex = structLogs.length - 1;
@@ -262,6 +285,7 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
     const next: StructLog | undefined = structLogs[i + 1];
     const op = step.op;
     const ctx = frame.context;
+    frame.lastStep = i;
     const inEntryPointCode = ctx === null && frame.codeAddress === entryPoint && frame.storage.address === entryPoint;
 
     if (KECCAK_OPCODES.has(op)) {
@@ -311,15 +335,6 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
           rule: "OP-012",
           address: here === null ? undefined : checksum(here),
           message: `${ctx.entity} validation uses GAS not immediately followed by a *CALL (next: ${next?.op ?? "end"}) in ${where}`,
-        });
-      }
-      const stepError = errorMessage(step.error);
-      if (stepError !== null && /out of gas/i.test(stepError)) {
-        report({
-          ...base,
-          rule: "OP-020",
-          address: here === null ? undefined : checksum(here),
-          message: `${ctx.entity} validation ran out of gas in ${where}`,
         });
       }
       if (STORAGE_OPCODES.has(op)) {
@@ -445,6 +460,7 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
           isSenderCreator,
           resolvesOnReturn: false,
           opensEntity,
+          lastStep: -1,
         });
       } else if (opensEntity && context !== null) {
         // The entity has no code: the frame is empty.
@@ -490,6 +506,7 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
           isSenderCreator: false,
           resolvesOnReturn: created === null,
           opensEntity: false,
+          lastStep: -1,
         });
       }
     }

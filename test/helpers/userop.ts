@@ -256,13 +256,13 @@ export async function signUserOp(
   entryPoint: EntryPointCommon,
   version: EntryPointVersion,
 ): Promise<PackedUserOperation> {
+  if (dataLength(op.initCode) >= 20 && dataSlice(op.initCode, 0, 20) === EIP7702_INITCODE_MARKER) {
+    throw new Error("signUserOp: EIP-7702 initCode is not supported");
+  }
   const unsigned = { ...op, signature: "0x" };
   const userOpHash = await entryPoint.getUserOpHash(unsigned);
   if (version === "0.7") {
     return { ...op, signature: await owner.signMessage(getBytes(userOpHash)) };
-  }
-  if (dataLength(op.initCode) >= 20 && dataSlice(op.initCode, 0, 20) === EIP7702_INITCODE_MARKER) {
-    throw new Error("signUserOp: EIP-7702 initCode is not supported");
   }
   const network = await entryPoint.runner?.provider?.getNetwork();
   if (network === undefined) {
