@@ -87,7 +87,10 @@ contract TestForeignWritePaymaster is TestTargetPaymaster {
      * @param anEntryPoint The EntryPoint served.
      * @param aTarget The contract whose slot 0 validation writes.
      */
-    constructor(IEntryPoint anEntryPoint, TestStorageTarget aTarget) TestTargetPaymaster(anEntryPoint, aTarget) {}
+    constructor(
+        IEntryPoint anEntryPoint,
+        TestStorageTarget aTarget
+    ) TestTargetPaymaster(anEntryPoint, aTarget) {}
 
     /// @dev SSTORE to target slot 0.
     function _touch(PackedUserOperation calldata) internal override {
@@ -101,7 +104,10 @@ contract TestForeignReadPaymaster is TestTargetPaymaster {
      * @param anEntryPoint The EntryPoint served.
      * @param aTarget The contract whose slot 0 validation reads.
      */
-    constructor(IEntryPoint anEntryPoint, TestStorageTarget aTarget) TestTargetPaymaster(anEntryPoint, aTarget) {}
+    constructor(
+        IEntryPoint anEntryPoint,
+        TestStorageTarget aTarget
+    ) TestTargetPaymaster(anEntryPoint, aTarget) {}
 
     /**
      * @notice The target's total is above the limit this paymaster tolerates.
@@ -122,7 +128,10 @@ contract TestSelfAssociatedPaymaster is TestTargetPaymaster {
      * @param anEntryPoint The EntryPoint served.
      * @param aTarget The contract holding the mapping.
      */
-    constructor(IEntryPoint anEntryPoint, TestStorageTarget aTarget) TestTargetPaymaster(anEntryPoint, aTarget) {}
+    constructor(
+        IEntryPoint anEntryPoint,
+        TestStorageTarget aTarget
+    ) TestTargetPaymaster(anEntryPoint, aTarget) {}
 
     /// @dev SSTORE to keccak256(abi.encode(address(this), 1)) in the target.
     function _touch(PackedUserOperation calldata) internal override {
@@ -136,7 +145,10 @@ contract TestSenderAssociatedPaymaster is TestTargetPaymaster {
      * @param anEntryPoint The EntryPoint served.
      * @param aTarget The contract holding the mapping.
      */
-    constructor(IEntryPoint anEntryPoint, TestStorageTarget aTarget) TestTargetPaymaster(anEntryPoint, aTarget) {}
+    constructor(
+        IEntryPoint anEntryPoint,
+        TestStorageTarget aTarget
+    ) TestTargetPaymaster(anEntryPoint, aTarget) {}
 
     /// @dev SSTORE to keccak256(abi.encode(userOp.sender, 1)) in the target.
     function _touch(PackedUserOperation calldata userOp) internal override {
@@ -153,7 +165,10 @@ contract TestTransientPaymaster is TestTargetPaymaster {
      * @param anEntryPoint The EntryPoint served.
      * @param aTarget The contract whose transient slot validation writes.
      */
-    constructor(IEntryPoint anEntryPoint, TestStorageTarget aTarget) TestTargetPaymaster(anEntryPoint, aTarget) {}
+    constructor(
+        IEntryPoint anEntryPoint,
+        TestStorageTarget aTarget
+    ) TestTargetPaymaster(anEntryPoint, aTarget) {}
 
     /// @dev TLOAD + TSTORE of target transient slot 7.
     function _touch(PackedUserOperation calldata) internal override {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
+
 /**
  * @title TestStorageTarget
  * @notice Test-only "other contract" whose storage the ERC-7562 checker tests touch from validation code,
@@ -11,6 +13,9 @@ pragma solidity 0.8.28;
  * Transient slots are chosen by the caller.
  */
 contract TestStorageTarget {
+    using TransientSlot for bytes32;
+    using TransientSlot for TransientSlot.Uint256Slot;
+
     /// @notice A counter associated with no address (slot 0).
     uint256 public total;
 
@@ -45,10 +50,8 @@ contract TestStorageTarget {
      * @return value The new value.
      */
     function bumpTransient(uint256 slot) external returns (uint256 value) {
-        // Transient counter at a caller-chosen slot, the subject of the checker's OP-070 test.
-        assembly ("memory-safe") {
-            value := add(tload(slot), 1)
-            tstore(slot, value)
-        }
+        TransientSlot.Uint256Slot transientSlot = bytes32(slot).asUint256();
+        value = transientSlot.tload() + 1;
+        transientSlot.tstore(value);
     }
 }

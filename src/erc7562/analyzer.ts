@@ -146,7 +146,12 @@ function readMemory(step: StructLog, offset: bigint, size: number): string {
 
 function errorMessage(error: unknown): string | null {
   if (typeof error === "string") return error;
-  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    "message" in error &&
+    typeof error.message === "string"
+  ) {
     return error.message;
   }
   return null;
@@ -286,7 +291,8 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
     const op = step.op;
     const ctx = frame.context;
     frame.lastStep = i;
-    const inEntryPointCode = ctx === null && frame.codeAddress === entryPoint && frame.storage.address === entryPoint;
+    const inEntryPointCode =
+      ctx === null && frame.codeAddress === entryPoint && frame.storage.address === entryPoint;
 
     if (KECCAK_OPCODES.has(op)) {
       const length = stackItem(step, 1);
@@ -311,7 +317,10 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
 
       if (BANNED_OPCODES.has(op)) {
         const senderCreatesItself =
-          op === "CREATE" && ctx.entity === "account" && frame.storage.address === sender && factory !== undefined;
+          op === "CREATE" &&
+          ctx.entity === "account" &&
+          frame.storage.address === sender &&
+          factory !== undefined;
         if (!senderCreatesItself) {
           report({
             ...base,
@@ -360,7 +369,10 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
               message: `${ctx.entity} validation uses ${op} on the EntryPoint (only EXTCODESIZE is allowed, OP-051)`,
             });
           }
-        } else if (!(target === sender && ctx.entity === "factory") && !KNOWN_PRECOMPILES.has(BigInt(target))) {
+        } else if (
+          !(target === sender && ctx.entity === "factory") &&
+          !KNOWN_PRECOMPILES.has(BigInt(target))
+        ) {
           const result = next !== undefined && next.depth === step.depth ? stackItem(next, 0) : null;
           const noCode =
             (op === "EXTCODESIZE" && result === 0n) ||
@@ -393,7 +405,11 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
         if (target === sender && selector === SELECTORS.validateUserOp) {
           context = openEntity("account", sender, step.depth + 1, i + 1);
           opensEntity = true;
-        } else if (paymaster !== undefined && target === paymaster && selector === SELECTORS.validatePaymasterUserOp) {
+        } else if (
+          paymaster !== undefined &&
+          target === paymaster &&
+          selector === SELECTORS.validatePaymasterUserOp
+        ) {
           context = openEntity("paymaster", paymaster, step.depth + 1, i + 1);
           opensEntity = true;
         } else if (selector === SELECTORS.createSender) {
@@ -407,7 +423,13 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
       }
 
       if (ctx !== null) {
-        const base = { entity: ctx.entity, opcode: op, depth: step.depth, pc: step.pc, address: checksum(target) };
+        const base = {
+          entity: ctx.entity,
+          opcode: op,
+          depth: step.depth,
+          pc: step.pc,
+          address: checksum(target),
+        };
         if (target === entryPoint) {
           const isDepositToSender =
             selector === SELECTORS.depositTo &&
@@ -472,7 +494,11 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
       let created: string | null = null;
       if (op === "CREATE2" && frame.storage.address !== null) {
         const size = stackItem(step, 2);
-        const initCode = readMemory(step, stackItem(step, 1), size > BigInt(MAX_MEMORY_READ) ? 0 : Number(size));
+        const initCode = readMemory(
+          step,
+          stackItem(step, 1),
+          size > BigInt(MAX_MEMORY_READ) ? 0 : Number(size),
+        );
         created = getCreate2Address(
           checksum(frame.storage.address),
           toBeHex(stackItem(step, 3), 32),
@@ -572,7 +598,8 @@ function checkStorageAccess(access: StorageAccess, inputs: StorageRuleInputs): V
   }
 
   const otherEntity =
-    storageAddress !== context.address && (storageAddress === inputs.paymaster || storageAddress === inputs.factory);
+    storageAddress !== context.address &&
+    (storageAddress === inputs.paymaster || storageAddress === inputs.factory);
   const ownStorage = storageAddress === context.address;
   const associatedWithEntity = isAssociatedSlot(slot, context.address, inputs.index);
 
@@ -582,10 +609,18 @@ function checkStorageAccess(access: StorageAccess, inputs: StorageRuleInputs): V
     if (!otherEntity && (associatedWithEntity || !write)) return null;
   }
   if (ownStorage) {
-    return { ...base, rule: "STO-031", message: `unstaked ${context.entity} ${kind} its own storage: ${where}` };
+    return {
+      ...base,
+      rule: "STO-031",
+      message: `unstaked ${context.entity} ${kind} its own storage: ${where}`,
+    };
   }
   if (otherEntity) {
-    return { ...base, rule: "STO-033", message: `${context.entity} ${kind} the storage of another entity: ${where}` };
+    return {
+      ...base,
+      rule: "STO-033",
+      message: `${context.entity} ${kind} the storage of another entity: ${where}`,
+    };
   }
   if (associatedWithEntity) {
     return {

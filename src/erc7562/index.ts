@@ -17,7 +17,13 @@ export {
   parseTraceResponse,
   traceValidation,
 } from "./trace";
-export type { RpcSender, StakeInfo, StakeRequirement, TraceValidationRequest, ValidationTrace } from "./trace";
+export type {
+  RpcSender,
+  StakeInfo,
+  StakeRequirement,
+  TraceValidationRequest,
+  ValidationTrace,
+} from "./trace";
 export type {
   AnalysisResult,
   AnalyzeOptions,

@@ -47,7 +47,12 @@ const ENTRY_POINT_ABI = new Interface([
 ]);
 
 /** The tracer options sent: Hardhat's names plus geth's `enableMemory` (Hardhat ignores unknown keys). */
-export const TRACE_CONFIG = { disableStorage: true, disableStack: false, disableMemory: false, enableMemory: true };
+export const TRACE_CONFIG = {
+  disableStorage: true,
+  disableStack: false,
+  disableMemory: false,
+  enableMemory: true,
+};
 
 const DEFAULT_TRACE_GAS = 10_000_000n;
 
@@ -68,7 +73,9 @@ function toNumber(value: unknown, field: string): number {
 /** Validates and normalises a raw `debug_traceCall` response. */
 export function parseTraceResponse(raw: unknown): ValidationTrace {
   if (!isRecord(raw) || !Array.isArray(raw.structLogs)) {
-    throw new TypeError("debug_traceCall: response has no structLogs (does the node support opcode tracing?)");
+    throw new TypeError(
+      "debug_traceCall: response has no structLogs (does the node support opcode tracing?)",
+    );
   }
   const structLogs = raw.structLogs.map((entry: unknown, index: number): StructLog => {
     if (!isRecord(entry) || typeof entry.op !== "string") {
@@ -103,7 +110,10 @@ export function parseTraceResponse(raw: unknown): ValidationTrace {
  * Traces `entryPoint.handleOps([op], beneficiary)` as a call from a funded EOA with `debug_traceCall`
  * (opcode logger, stack and memory on) and returns the normalised `structLogs`. Nothing is mined.
  */
-export async function traceValidation(provider: RpcSender, request: TraceValidationRequest): Promise<ValidationTrace> {
+export async function traceValidation(
+  provider: RpcSender,
+  request: TraceValidationRequest,
+): Promise<ValidationTrace> {
   let from = request.from;
   if (from === undefined) {
     const accounts = await provider.send("eth_accounts", []);
@@ -141,7 +151,11 @@ export interface StakeRequirement {
 export const DEFAULT_STAKE_REQUIREMENT: StakeRequirement = { minStake: 1n, minUnstakeDelaySec: 86_400n };
 
 /** Reads `entity`'s stake from `entryPoint.getDepositInfo` (same layout in v0.7 and v0.8). */
-export async function getStakeInfo(runner: ContractRunner, entryPoint: string, entity: string): Promise<StakeInfo> {
+export async function getStakeInfo(
+  runner: ContractRunner,
+  entryPoint: string,
+  entity: string,
+): Promise<StakeInfo> {
   const contract = new Contract(entryPoint, ENTRY_POINT_ABI, runner);
   const info: unknown = await contract.getFunction("getDepositInfo").staticCall(entity);
   if (!Array.isArray(info) || info.length < 5) {
@@ -162,5 +176,9 @@ export async function isStaked(
   requirement: StakeRequirement = DEFAULT_STAKE_REQUIREMENT,
 ): Promise<boolean> {
   const info = await getStakeInfo(runner, entryPoint, entity);
-  return info.locked && info.stake >= requirement.minStake && info.unstakeDelaySec >= requirement.minUnstakeDelaySec;
+  return (
+    info.locked &&
+    info.stake >= requirement.minStake &&
+    info.unstakeDelaySec >= requirement.minUnstakeDelaySec
+  );
 }

@@ -37,7 +37,11 @@ import {
 } from "../helpers/userop";
 import type { PackedUserOperation } from "../helpers/userop";
 import { IEntryPoint__factory } from "../../typechain-types";
-import type { TestAcceptAllPaymaster, TestRevertingPostOpPaymaster, TestStorageTarget } from "../../typechain-types";
+import type {
+  TestAcceptAllPaymaster,
+  TestRevertingPostOpPaymaster,
+  TestStorageTarget,
+} from "../../typechain-types";
 
 const ONE_ETH = 10n ** 18n;
 const PAYMASTER_VERIFICATION_GAS = 100_000n;
@@ -122,7 +126,9 @@ describe("ERC-4337 test infrastructure", function () {
       const { entryPoints, setups } = await loadFixture(aaFixture);
       const v08Id = entryPointV08InterfaceId();
       const v07Id = BigInt(await setups["0.8"].paymaster.ENTRY_POINT_V07_INTERFACE_ID());
-      expect(v07Id).to.equal(v08Id ^ BigInt(IEntryPoint__factory.createInterface().getFunction("senderCreator").selector));
+      expect(v07Id).to.equal(
+        v08Id ^ BigInt(IEntryPoint__factory.createInterface().getFunction("senderCreator").selector),
+      );
       expect(await entryPoints["0.8"].supportsInterface(toBeHex(v08Id, 4))).to.equal(true);
       expect(await entryPoints["0.8"].supportsInterface(toBeHex(v07Id, 4))).to.equal(false);
       expect(await entryPoints["0.7"].supportsInterface(toBeHex(v07Id, 4))).to.equal(true);
@@ -184,7 +190,10 @@ describe("ERC-4337 test infrastructure", function () {
     });
 
     it("rejects gas limits wider than 128 bits", function () {
-      expect(() => packPaymasterAndData(ZeroAddress, 1n << 128n, 0n)).to.throw(RangeError, "does not fit in 128 bits");
+      expect(() => packPaymasterAndData(ZeroAddress, 1n << 128n, 0n)).to.throw(
+        RangeError,
+        "does not fit in 128 bits",
+      );
     });
 
     it("refuses to unpack fewer than 52 bytes", function () {
@@ -201,7 +210,9 @@ describe("ERC-4337 test infrastructure", function () {
         DEFAULT_USER_OP_GAS.maxPriorityFeePerGas,
         DEFAULT_USER_OP_GAS.maxFeePerGas,
       ]);
-      expect(op.gasFees).to.equal(packGasFees(DEFAULT_USER_OP_GAS.maxPriorityFeePerGas, DEFAULT_USER_OP_GAS.maxFeePerGas));
+      expect(op.gasFees).to.equal(
+        packGasFees(DEFAULT_USER_OP_GAS.maxPriorityFeePerGas, DEFAULT_USER_OP_GAS.maxFeePerGas),
+      );
       expect(op.preVerificationGas).to.equal(DEFAULT_USER_OP_GAS.preVerificationGas);
       expect([op.nonce, op.initCode, op.callData, op.paymasterAndData]).to.deep.equal([0n, "0x", "0x", "0x"]);
     });
@@ -241,7 +252,10 @@ describe("ERC-4337 test infrastructure", function () {
 
     it("refuses EIP-7702 initCode", async function () {
       const { owner, setups } = await loadFixture(aaFixture);
-      const op = buildUserOp({ sender: owner.address, initCode: "0x7702000000000000000000000000000000000000" });
+      const op = buildUserOp({
+        sender: owner.address,
+        initCode: "0x7702000000000000000000000000000000000000",
+      });
       await expect(signUserOp(op, owner, setups["0.8"].entryPoint, "0.8")).to.be.rejectedWith("EIP-7702");
     });
   });
@@ -252,7 +266,11 @@ describe("ERC-4337 test infrastructure", function () {
         salt: bigint,
         paymasterAndData: string,
         callData?: string,
-      ): Promise<{ op: PackedUserOperation; setup: VersionSetup; fixture: Awaited<ReturnType<typeof aaFixture>> }> {
+      ): Promise<{
+        op: PackedUserOperation;
+        setup: VersionSetup;
+        fixture: Awaited<ReturnType<typeof aaFixture>>;
+      }> {
         const fixture = await loadFixture(aaFixture);
         const setup = fixture.setups[version];
         const account = await counterfactualAccount(setup.factory, fixture.owner.address, salt);
@@ -261,7 +279,11 @@ describe("ERC-4337 test infrastructure", function () {
           initCode: account.initCode,
           callData:
             callData ??
-            encodeExecute(await fixture.target.getAddress(), 0n, fixture.target.interface.encodeFunctionData("bumpTotal")),
+            encodeExecute(
+              await fixture.target.getAddress(),
+              0n,
+              fixture.target.interface.encodeFunctionData("bumpTotal"),
+            ),
           paymasterAndData,
         });
         return { op: await signUserOp(unsigned, fixture.owner, setup.entryPoint, version), setup, fixture };
@@ -286,10 +308,17 @@ describe("ERC-4337 test infrastructure", function () {
         ]);
         expect(result.userOperationEvents).to.have.lengthOf(1);
         const event = result.userOperationEvents[0];
-        expect([event.sender, event.paymaster, event.nonce, event.success]).to.deep.equal([op.sender, ZeroAddress, 0n, true]);
+        expect([event.sender, event.paymaster, event.nonce, event.success]).to.deep.equal([
+          op.sender,
+          ZeroAddress,
+          0n,
+          true,
+        ]);
         expect(result.userOperationRevertReasons).to.deep.equal([]);
         expect(await fixture.target.total()).to.equal(1n);
-        expect(await simpleAccountAt(version, op.sender, ethers.provider).owner()).to.equal(fixture.owner.address);
+        expect(await simpleAccountAt(version, op.sender, ethers.provider).owner()).to.equal(
+          fixture.owner.address,
+        );
         // The account paid the whole prefund; the unused part is its EntryPoint deposit.
         const prefund = requiredPrefund(op);
         expect(await ethers.provider.getBalance(op.sender)).to.equal(ONE_ETH - prefund);
@@ -314,7 +343,11 @@ describe("ERC-4337 test infrastructure", function () {
         const result = await handleOps(entryPoint, [op], fixture.beneficiary.address, fixture.bundler);
 
         const event = result.userOperationEvents[0];
-        expect([event.sender, event.paymaster, event.success]).to.deep.equal([op.sender, paymasterAddress, true]);
+        expect([event.sender, event.paymaster, event.success]).to.deep.equal([
+          op.sender,
+          paymasterAddress,
+          true,
+        ]);
         expect(await ethers.provider.getBalance(op.sender)).to.equal(0n);
         expect(await entryPoint.balanceOf(op.sender)).to.equal(0n);
         expect(depositBefore - (await entryPoint.balanceOf(paymasterAddress))).to.equal(event.actualGasCost);
@@ -337,7 +370,10 @@ describe("ERC-4337 test infrastructure", function () {
         const { setups } = await loadFixture(aaFixture);
         const paymasterAddress = await setups[version].paymaster.getAddress();
         // The account calls the paymaster's owner-only withdrawTo: the inner call reverts with data.
-        const withdraw = setups[version].paymaster.interface.encodeFunctionData("withdrawTo", [ZeroAddress, 1n]);
+        const withdraw = setups[version].paymaster.interface.encodeFunctionData("withdrawTo", [
+          ZeroAddress,
+          1n,
+        ]);
         const callData = encodeExecute(paymasterAddress, 0n, withdraw);
         const { op, setup, fixture } = await firstOp(
           3n,
@@ -374,7 +410,9 @@ describe("ERC-4337 test infrastructure", function () {
         expect(result.userOperationEvents[0].success).to.equal(false);
         expect(result.postOpRevertReasons).to.have.lengthOf(1);
         expect(result.postOpRevertReasons[0].sender).to.equal(op.sender);
-        const refusal = paymaster.interface.encodeErrorResult("TestRevertingPostOpPaymasterRefused", [op.sender]);
+        const refusal = paymaster.interface.encodeErrorResult("TestRevertingPostOpPaymasterRefused", [
+          op.sender,
+        ]);
         expect(result.postOpRevertReasons[0].revertReason).to.contain(refusal.slice(2));
         expect(await fixture.target.total()).to.equal(0n);
         expect(depositBefore - (await setup.entryPoint.balanceOf(paymasterAddress))).to.equal(

@@ -30,7 +30,9 @@ function mappingSlot(key: string, slot: bigint): string {
 
 /** A violation reduced to what identifies it (pc and message left out): "rule entity opcode address slot". */
 function summary(violation: Violation): string {
-  return [violation.rule, violation.entity, violation.opcode, violation.address, violation.slot ?? "-"].join(" ");
+  return [violation.rule, violation.entity, violation.opcode, violation.address, violation.slot ?? "-"].join(
+    " ",
+  );
 }
 
 async function checkerFixture() {
@@ -41,7 +43,10 @@ async function checkerFixture() {
   const targetAddress = await target.getAddress();
 
   const deployPaymaster = async (name: string, withTarget: boolean, stake: boolean, entryPoint = ep) => {
-    const contract = await ethers.deployContract(name, withTarget ? [entryPoint, targetAddress] : [entryPoint]);
+    const contract = await ethers.deployContract(
+      name,
+      withTarget ? [entryPoint, targetAddress] : [entryPoint],
+    );
     const address = await contract.getAddress();
     const paymaster = await ethers.getContractAt("TestAcceptAllPaymaster", address);
     await paymaster.deposit({ value: ONE_ETH });
@@ -81,7 +86,12 @@ async function checkerFixture() {
       initCode: account.initCode,
       paymasterAndData: packPaymasterAndData(pm, PAYMASTER_VERIFICATION_GAS, PAYMASTER_POST_OP_GAS),
     });
-    await handleOps(entryPoints[version], [await signUserOp(op, owner, entryPoints[version], version)], bundler.address, bundler);
+    await handleOps(
+      entryPoints[version],
+      [await signUserOp(op, owner, entryPoints[version], version)],
+      bundler.address,
+      bundler,
+    );
     accounts[version] = account.address;
   }
   return { deployer, owner, bundler, entryPoints, target, targetAddress, paymasters, factories, accounts };
@@ -90,7 +100,11 @@ async function checkerFixture() {
 type Fixture = Awaited<ReturnType<typeof checkerFixture>>;
 
 /** Signs a sponsored op of the fixture's deployed account (nonce 1, calls target.bumpTotal). */
-async function sponsoredOp(f: Fixture, version: EntryPointVersion, paymaster: string): Promise<PackedUserOperation> {
+async function sponsoredOp(
+  f: Fixture,
+  version: EntryPointVersion,
+  paymaster: string,
+): Promise<PackedUserOperation> {
   const entryPoint: EntryPointCommon = f.entryPoints[version];
   const op = buildUserOp({
     sender: f.accounts[version],
@@ -136,7 +150,9 @@ describe("ERC-7562 checker", function () {
       expect(trace.failed).to.equal(false);
       expect(trace.structLogs.length).to.be.greaterThan(1000);
       expect(trace.structLogs[0].depth).to.equal(1);
-      expect(trace.structLogs.every((step) => step.stack !== undefined && step.memory !== undefined)).to.equal(true);
+      expect(
+        trace.structLogs.every((step) => step.stack !== undefined && step.memory !== undefined),
+      ).to.equal(true);
       expect(trace.structLogs.some((step) => step.op === "KECCAK256")).to.equal(true);
     });
 
@@ -185,7 +201,11 @@ describe("ERC-7562 checker", function () {
         buildUserOp({
           sender: account.address,
           initCode: account.initCode,
-          paymasterAndData: packPaymasterAndData(f.paymasters.acceptAll, PAYMASTER_VERIFICATION_GAS, PAYMASTER_POST_OP_GAS),
+          paymasterAndData: packPaymasterAndData(
+            f.paymasters.acceptAll,
+            PAYMASTER_VERIFICATION_GAS,
+            PAYMASTER_POST_OP_GAS,
+          ),
         }),
         f.owner,
         f.entryPoints["0.8"],
@@ -211,7 +231,9 @@ describe("ERC-7562 checker", function () {
     it("reports OP-011 TIMESTAMP for a paymaster that derives validUntil from block.timestamp", async function () {
       const f = await loadFixture(checkerFixture);
       const result = await checkPaymaster(f, f.paymasters.timestamp);
-      expect(result.violations.map(summary)).to.deep.equal([`OP-011 paymaster TIMESTAMP ${f.paymasters.timestamp} -`]);
+      expect(result.violations.map(summary)).to.deep.equal([
+        `OP-011 paymaster TIMESTAMP ${f.paymasters.timestamp} -`,
+      ]);
       expect(result.violations[0].depth).to.equal(2);
       expect(result.violations[0].message).to.contain("banned opcode TIMESTAMP");
     });

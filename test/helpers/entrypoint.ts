@@ -26,7 +26,11 @@ import factoryV08Artifact from "@account-abstraction/contracts/artifacts/SimpleA
 import simpleAccountV07Artifact from "@account-abstraction/contracts-v7/artifacts/SimpleAccount.json";
 import simpleAccountV08Artifact from "@account-abstraction/contracts/artifacts/SimpleAccount.json";
 
-import { EntryPoint__factory, SimpleAccountFactory__factory, SimpleAccount__factory } from "../../typechain-types";
+import {
+  EntryPoint__factory,
+  SimpleAccountFactory__factory,
+  SimpleAccount__factory,
+} from "../../typechain-types";
 import type { EntryPoint, SimpleAccount, SimpleAccountFactory } from "../../typechain-types";
 
 /** The two EntryPoint versions this project supports. */
@@ -84,7 +88,10 @@ export type EntryPointV07 = EntryPointCommon;
 export type EntryPointFor<V extends EntryPointVersion> = V extends "0.8" ? EntryPoint : EntryPointV07;
 
 /** Typed SimpleAccountFactory handle valid for both versions (v0.8 adds `senderCreator()`). */
-export type SimpleAccountFactoryCommon = Omit<SimpleAccountFactory, "senderCreator" | "interface" | "connect"> & {
+export type SimpleAccountFactoryCommon = Omit<
+  SimpleAccountFactory,
+  "senderCreator" | "interface" | "connect"
+> & {
   readonly interface: Interface;
   connect(runner: ContractRunner | null): SimpleAccountFactoryCommon;
 };
@@ -161,7 +168,11 @@ export function simpleAccountFactoryAt(
   if (version === "0.8") {
     return SimpleAccountFactory__factory.connect(address, runner);
   }
-  return new Contract(address, simpleAccountFactoryAbi(version), runner) as unknown as SimpleAccountFactoryCommon;
+  return new Contract(
+    address,
+    simpleAccountFactoryAbi(version),
+    runner,
+  ) as unknown as SimpleAccountFactoryCommon;
 }
 
 /** A typed SimpleAccount handle for `version` at `address` (an ERC1967Proxy of the version's SimpleAccount). */
@@ -211,7 +222,9 @@ export function predictEntryPointAddress(version: EntryPointVersion): string {
 function providerOf(signer: Signer): RpcProvider {
   const provider = signer.provider;
   if (provider === null || !("send" in provider) || typeof provider.send !== "function") {
-    throw new Error("the signer must be connected to a JSON-RPC provider (hardhat-ethers or JsonRpcProvider)");
+    throw new Error(
+      "the signer must be connected to a JSON-RPC provider (hardhat-ethers or JsonRpcProvider)",
+    );
   }
   return provider as unknown as RpcProvider;
 }
@@ -251,7 +264,9 @@ export async function deployEntryPoint<V extends EntryPointVersion>(
     throw new Error(`EntryPoint v${version}: the CREATE2 deployment transaction ${tx.hash} failed`);
   }
   if (isEmptyCode(await provider.getCode(canonical))) {
-    throw new Error(`EntryPoint v${version}: no code at the canonical ${canonical} after deployment tx ${tx.hash}`);
+    throw new Error(
+      `EntryPoint v${version}: no code at the canonical ${canonical} after deployment tx ${tx.hash}`,
+    );
   }
   return entryPointAt(version, deployer);
 }

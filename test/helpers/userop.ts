@@ -174,7 +174,8 @@ export interface UserOpGas {
 export function unpackUserOpGas(op: PackedUserOperation): UserOpGas {
   const [verificationGasLimit, callGasLimit] = unpackUint128Pair(op.accountGasLimits);
   const [maxPriorityFeePerGas, maxFeePerGas] = unpackUint128Pair(op.gasFees);
-  const paymaster = dataLength(op.paymasterAndData) === 0 ? null : unpackPaymasterAndData(op.paymasterAndData);
+  const paymaster =
+    dataLength(op.paymasterAndData) === 0 ? null : unpackPaymasterAndData(op.paymasterAndData);
   return {
     verificationGasLimit,
     callGasLimit,
@@ -272,7 +273,9 @@ export async function signUserOp(
   const value = userOpTypedValue(unsigned);
   const typedHash = TypedDataEncoder.hash(domain, PACKED_USER_OP_TYPES, value);
   if (typedHash !== userOpHash) {
-    throw new Error(`signUserOp: EIP-712 hash ${typedHash} differs from EntryPoint.getUserOpHash ${userOpHash}`);
+    throw new Error(
+      `signUserOp: EIP-712 hash ${typedHash} differs from EntryPoint.getUserOpHash ${userOpHash}`,
+    );
   }
   return { ...op, signature: await owner.signTypedData(domain, PACKED_USER_OP_TYPES, value) };
 }
