@@ -29,9 +29,13 @@ describe("CreditLedger: ERC-721 / ERC-5192 credit-account tokens", function () {
       const factory = new CreditLedger__factory(admin);
       const ledger = await factory.deploy(admin, adapter, treasury);
       const tx = ledger.deploymentTransaction();
-      await expect(tx).to.emit(ledger, "AdapterSet").withArgs(await adapter.getAddress());
+      await expect(tx)
+        .to.emit(ledger, "AdapterSet")
+        .withArgs(await adapter.getAddress());
       await expect(tx).to.emit(ledger, "TreasurySet").withArgs(treasury.address);
-      await expect(tx).to.emit(ledger, "RecoveryDelaySet").withArgs(3n * DAY);
+      await expect(tx)
+        .to.emit(ledger, "RecoveryDelaySet")
+        .withArgs(3n * DAY);
       expect(await ledger.hasRole(ethers.ZeroHash, admin.address)).to.equal(true);
       expect(await ledger.adapter()).to.equal(await adapter.getAddress());
       expect(await ledger.treasury()).to.equal(treasury.address);
@@ -68,7 +72,9 @@ describe("CreditLedger: ERC-721 / ERC-5192 credit-account tokens", function () {
       expect(await ledger.supportsInterface("0xb45a3c0e")).to.equal(true);
       expect(await ledger.supportsInterface("0x7965db0b")).to.equal(true);
       const holds = ICreditHolds__factory.createInterface();
-      const holdsId = interfaceId(holds.fragments.filter((f) => f.type === "function").map((f) => f.format()));
+      const holdsId = interfaceId(
+        holds.fragments.filter((f) => f.type === "function").map((f) => f.format()),
+      );
       expect(await ledger.supportsInterface(holdsId)).to.equal(true);
     });
 
@@ -113,7 +119,9 @@ describe("CreditLedger: ERC-721 / ERC-5192 credit-account tokens", function () {
     it("reverts for a nonexistent token", async function () {
       const { ledger, alice } = await loadFixture(deployLedgerFixture);
       const id = tokenIdOf(alice.address);
-      await expect(ledger.locked(id)).to.be.revertedWithCustomError(ledger, "ERC721NonexistentToken").withArgs(id);
+      await expect(ledger.locked(id))
+        .to.be.revertedWithCustomError(ledger, "ERC721NonexistentToken")
+        .withArgs(id);
     });
   });
 
@@ -140,7 +148,9 @@ describe("CreditLedger: ERC-721 / ERC-5192 credit-account tokens", function () {
 
     it("safeTransferFrom(from, to, id, data) reverts with CreditLedgerTransferBlocked", async function () {
       const { ledger, alice, bob, id } = await loadFixture(openedFixture);
-      await expect(ledger.connect(alice)["safeTransferFrom(address,address,uint256,bytes)"](alice, bob, id, "0x1234"))
+      await expect(
+        ledger.connect(alice)["safeTransferFrom(address,address,uint256,bytes)"](alice, bob, id, "0x1234"),
+      )
         .to.be.revertedWithCustomError(ledger, "CreditLedgerTransferBlocked")
         .withArgs(alice.address, bob.address, id);
     });
@@ -181,7 +191,9 @@ describe("CreditLedger: ERC-721 / ERC-5192 credit-account tokens", function () {
     it("reverts for a nonexistent token", async function () {
       const { ledger, alice } = await loadFixture(deployLedgerFixture);
       const id = tokenIdOf(alice.address);
-      await expect(ledger.tokenURI(id)).to.be.revertedWithCustomError(ledger, "ERC721NonexistentToken").withArgs(id);
+      await expect(ledger.tokenURI(id))
+        .to.be.revertedWithCustomError(ledger, "ERC721NonexistentToken")
+        .withArgs(id);
     });
 
     it("decodes to JSON with the holder, purchased, granted and spendable credits and an SVG image", async function () {

@@ -118,7 +118,14 @@ async function addr(a: Addressable): Promise<string> {
 }
 
 export async function holdStep(account: Addressable, amount: bigint, asOf: bigint): Promise<Step> {
-  return { kind: StepKind.Hold, a: await addr(account), b: ethers.ZeroAddress, amount, extra: asOf, data: "0x" };
+  return {
+    kind: StepKind.Hold,
+    a: await addr(account),
+    b: ethers.ZeroAddress,
+    amount,
+    extra: asOf,
+    data: "0x",
+  };
 }
 
 export async function holdSponsoredStep(
@@ -138,7 +145,14 @@ export async function holdSponsoredStep(
 }
 
 export async function settleStep(account: Addressable, held: bigint, charge: bigint): Promise<Step> {
-  return { kind: StepKind.Settle, a: await addr(account), b: ethers.ZeroAddress, amount: held, extra: charge, data: "0x" };
+  return {
+    kind: StepKind.Settle,
+    a: await addr(account),
+    b: ethers.ZeroAddress,
+    amount: held,
+    extra: charge,
+    data: "0x",
+  };
 }
 
 export async function settleSponsoredStep(
@@ -167,7 +181,10 @@ export async function nestedRunStep(spender: TestSpender, steps: Step[]): Promis
 }
 
 /** The `validUntil` of each hold in a TestSpender transaction, by step index (of `spender`'s own run). */
-export function heldValidUntils(spender: TestSpender, receipt: ContractTransactionReceipt | null): Map<number, bigint> {
+export function heldValidUntils(
+  spender: TestSpender,
+  receipt: ContractTransactionReceipt | null,
+): Map<number, bigint> {
   const out = new Map<number, bigint>();
   const target = spender.target.toString().toLowerCase();
   for (const log of receipt?.logs ?? []) {
@@ -179,7 +196,10 @@ export function heldValidUntils(spender: TestSpender, receipt: ContractTransacti
 }
 
 /** The results of the Call steps of a TestSpender transaction, by step index. */
-export function callResults(spender: TestSpender, receipt: ContractTransactionReceipt | null): Map<number, string> {
+export function callResults(
+  spender: TestSpender,
+  receipt: ContractTransactionReceipt | null,
+): Map<number, string> {
   const out = new Map<number, string>();
   const target = spender.target.toString().toLowerCase();
   for (const log of receipt?.logs ?? []) {
@@ -191,7 +211,11 @@ export function callResults(spender: TestSpender, receipt: ContractTransactionRe
 }
 
 /** Runs `steps` through `spender` in one transaction and returns the receipt. */
-export async function runSteps(spender: TestSpender, steps: Step[], from?: Signer): Promise<ContractTransactionReceipt> {
+export async function runSteps(
+  spender: TestSpender,
+  steps: Step[],
+  from?: Signer,
+): Promise<ContractTransactionReceipt> {
   const s = from ? spender.connect(from) : spender;
   const receipt = await (await s.run(steps)).wait();
   if (!receipt) throw new Error("no receipt");
@@ -249,4 +273,31 @@ export function decodeSvg(image: string): string {
   const prefix = "data:image/svg+xml;base64,";
   if (!image.startsWith(prefix)) throw new Error(`unexpected image: ${image.slice(0, 40)}`);
   return Buffer.from(image.slice(prefix.length), "base64").toString("utf8");
+}
+
+// ------------------------------------------------------------------ funding
+
+type Fixture = Awaited<ReturnType<typeof deployLedgerFixture>>;
+
+/** `buyer` buys exactly `credits` credits for `account` with the 6-decimal, 1:1 mock USDC. */
+export async function buyWithUsdc(
+  f: Fixture,
+  buyer: Signer,
+  account: Addressable,
+  credits: bigint,
+): Promise<void> {
+  await f.usdc.mint(await buyer.getAddress(), credits);
+  await f.usdc.connect(buyer).approve(f.ledger, credits);
+  await f.ledger.connect(buyer).buyCreditsWithToken(await addr(account), f.usdc, credits);
+}
+
+/** Decodes the uint256 returned by a Call step of `spender` at `step`. */
+export function callResultUint(
+  spender: TestSpender,
+  receipt: ContractTransactionReceipt,
+  step: number,
+): bigint {
+  const result = callResults(spender, receipt).get(step);
+  if (result === undefined) throw new Error(`no Called event for step ${step}`);
+  return ethers.AbiCoder.defaultAbiCoder().decode(["uint256"], result)[0] as bigint;
 }
