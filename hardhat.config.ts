@@ -8,6 +8,7 @@ import "@nomicfoundation/hardhat-toolbox";
  * service: builds are reproducible offline and on machines that cannot reach the internet.
  */
 const SOLC_VERSION = "0.8.28";
+const LEDGER_OPTIMIZER_RUNS = 200;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
   if (args.solcVersion !== SOLC_VERSION) {
@@ -29,11 +30,27 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: {
-      optimizer: { enabled: true, runs: 1_000_000 },
-      evmVersion: "cancun",
-      viaIR: false,
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        settings: {
+          optimizer: { enabled: true, runs: 1_000_000 },
+          evmVersion: "cancun",
+          viaIR: false,
+        },
+      },
+    ],
+    overrides: {
+      // ERC-721 + AccessControl + the credit logic: with runs = 1e6 the optimizer's inlining takes the ledger's
+      // runtime code past the EIP-170 limit (24,576 bytes); a lower `runs` keeps it deployable.
+      "contracts/credit/CreditLedger.sol": {
+        version: SOLC_VERSION,
+        settings: {
+          optimizer: { enabled: true, runs: LEDGER_OPTIMIZER_RUNS },
+          evmVersion: "cancun",
+          viaIR: false,
+        },
+      },
     },
   },
   networks: {

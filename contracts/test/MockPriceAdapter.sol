@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+
+/**
+ * @title MockPriceAdapter
+ * @notice Test-only stand-in for the four `IPriceAdapter` functions the ledger uses, with a settable price and a
+ *         switch that makes every price read fail with `PriceAdapterStalePrice` (to prove purchases fail closed).
+ */
+contract MockPriceAdapter {
+    struct Stablecoin {
+        bool listed;
+        uint8 decimals;
+        uint256 priceWad;
+    }
+
+    /// @notice Stable units per native token, 18 decimals.
+    uint256 public priceWad;
+    /// @notice When true, every price read reverts with `PriceAdapterStalePrice`.
+    bool public stale;
+    mapping(address token => Stablecoin) private _stablecoins;
+
+    constructor(uint256 initialPriceWad) {
+        priceWad = initialPriceWad;
+    }
+
+    function setPrice(uint256 newPriceWad) external {
+        priceWad = newPriceWad;
+    }
+
+    function setStale(bool value) external {
+        stale = value;
+    }
+
+    function setStablecoin(address token, uint8 decimals, uint256 tokenPriceWad) external {
+        _stablecoins[token] = Stablecoin({listed: true, decimals: decimals, priceWad: tokenPriceWad});
+    }
+
+    function removeStablecoin(address token) external {
+        delete _stablecoins[token];
+    }
+
+    /// @notice As `IPriceAdapter.creditsForWei`: wei * price / 1e30, rounded down.
+    function creditsForWei(uint256 weiAmount) external view returns (uint256) {
+        _requireFresh();
+        return (weiAmount * priceWad) / 1e30;
+    }
+
+    /// @notice As `IPriceAdapter.weiForCredits`: rounded up.
+    function weiForCredits(uint256 credits) external view returns (uint256) {
+        _requireFresh();
+        return Math.ceilDiv(credits * 1e30, priceWad);
+    }
+
+    /// @notice As `IPriceAdapter.creditsForStablecoin`: valued at min(price, 1) of the peg, rounded down.
+    function creditsForStablecoin(address token, uint256 amount) external view returns (uint256) {
+        _requireFresh();
+        Stablecoin memory coin = _stablecoins[token];
+        if (!coin.listed) revert IPriceAdapter.PriceAdapterUnsupportedStablecoin(token);
+        uint256 price = Math.min(coin.priceWad, 1e18);
+        return Math.mulDiv(amount, price * 1e6, 1e18 * 10 ** coin.decimals);
+    }
+
+    function isStablecoin(address token) external view returns (bool) {
+        return _stablecoins[token].listed;
+    }
+
+    function _requireFresh() private view {
+        if (stale) revert IPriceAdapter.PriceAdapterStalePrice(address(this), 1, 3600);
+    }
+}

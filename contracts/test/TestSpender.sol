@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
+
+/**
+ * @title TestSpender
+ * @notice Test-only spender: replays a sequence of holds, settlements and arbitrary calls inside ONE transaction
+ *         (holds are transaction-scoped), recording each hold's `validUntil` and each call's result as events.
+ */
+contract TestSpender {
+    enum Kind {
+        Hold,
+        HoldSponsored,
+        Settle,
+        SettleSponsored,
+        Call
+    }
+
+    /**
+     * @param kind What to do.
+     * @param a Hold/Settle: the account; sponsored: the sponsor; Call: the target.
+     * @param b Sponsored: the beneficiary.
+     * @param amount Hold: the amount; Settle: the held amount to release.
+     * @param extra Hold: `asOf`; Settle: the charge.
+     * @param data Call: the calldata.
+     */
+    struct Step {
+        Kind kind;
+        address a;
+        address b;
+        uint256 amount;
+        uint256 extra;
+        bytes data;
+    }
+
+    event Held(uint256 indexed step, uint48 validUntil);
+    event Called(uint256 indexed step, bytes result);
+
+    ICreditHolds public immutable ledger;
+
+    constructor(ICreditHolds ledger_) {
+        ledger = ledger_;
+    }
+
+    function run(Step[] calldata steps) external {
+        for (uint256 i; i < steps.length; ++i) {
+            Step calldata s = steps[i];
+            if (s.kind == Kind.Hold) {
+                emit Held(i, ledger.hold(s.a, s.amount, s.extra));
+            } else if (s.kind == Kind.HoldSponsored) {
+                emit Held(i, ledger.holdSponsored(s.a, s.b, s.amount, s.extra));
+            } else if (s.kind == Kind.Settle) {
+                ledger.settle(s.a, s.amount, s.extra);
+            } else if (s.kind == Kind.SettleSponsored) {
+                ledger.settleSponsored(s.a, s.b, s.amount, s.extra);
+            } else {
+                emit Called(i, Address.functionCall(s.a, s.data));
+            }
+        }
+    }
+
+    /// @notice One hold and its settlement, as a paymaster does in validation and postOp (for gas benchmarks).
+    function holdAndSettle(address account, uint256 amount, uint256 asOf, uint256 charge) external {
+        ledger.hold(account, amount, asOf);
+        ledger.settle(account, amount, charge);
+    }
+}
