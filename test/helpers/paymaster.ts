@@ -1,0 +1,97 @@
+import { expect } from "chai";
+import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
+
+import type { CreditPaymaster } from "../../typechain-types";
+import { requiredPrefund } from "./userop";
+import type { HandleOpsResult, PackedUserOperation } from "./userop";
+
+/** `CreditPaymaster.Mode`. */
+export const Mode = { SELF: 0, SPONSORED: 1 } as const;
+
+/** `CreditPaymaster.GasField`, in declaration order. */
+export const GasField = {
+  CALL_GAS_LIMIT: 0,
+  VERIFICATION_GAS_LIMIT: 1,
+  PRE_VERIFICATION_GAS: 2,
+  PAYMASTER_VERIFICATION_GAS_LIMIT: 3,
+  PAYMASTER_POST_OP_GAS_LIMIT: 4,
+  MAX_FEE_PER_GAS: 5,
+} as const;
+
+/** Paymaster data (after offset 52) for SELF mode: mode ‖ uint64 maxCredits (0 = no user limit). */
+export function selfPaymasterData(maxCredits = 0n): string {
+  return concat([toBeHex(Mode.SELF, 1), zeroPadValue(toBeHex(maxCredits), 8)]);
+}
+
+/** Paymaster data for SPONSORED mode: mode ‖ sponsor ‖ uint64 maxCredits. */
+export function sponsoredPaymasterData(sponsor: string, maxCredits = 0n): string {
+  return concat([toBeHex(Mode.SPONSORED, 1), getAddress(sponsor), zeroPadValue(toBeHex(maxCredits), 8)]);
+}
+
+/** `credits = ceil(wei × priceWad × markupBps / 1e34)`, as the paymaster computes charges and holds. */
+export function creditsForGasCost(weiAmount: bigint, priceWad: bigint, markupBps: bigint): bigint {
+  const scale = 10n ** 34n;
+  const numerator = weiAmount * priceWad * markupBps;
+  return (numerator + scale - 1n) / scale;
+}
+
+/** A parsed `UserOperationCharged` event of the paymaster. */
+export interface ChargedEvent {
+  userOpHash: string;
+  sender: string;
+  payer: string;
+  creditsCharged: bigint;
+  gasCostWei: bigint;
+  priceWad: bigint;
+}
+
+/** The paymaster's `UserOperationCharged` events of a bundle, in order. */
+export function chargedEvents(paymaster: CreditPaymaster, result: HandleOpsResult): ChargedEvent[] {
+  const out: ChargedEvent[] = [];
+  const address = paymaster.target.toString().toLowerCase();
+  for (const log of result.receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = paymaster.interface.parseLog(log);
+    if (parsed?.name !== "UserOperationCharged") continue;
+    out.push({
+      userOpHash: parsed.args.userOpHash,
+      sender: parsed.args.sender,
+      payer: parsed.args.payer,
+      creditsCharged: parsed.args.creditsCharged,
+      gasCostWei: parsed.args.gasCostWei,
+      priceWad: parsed.args.priceWad,
+    });
+  }
+  return out;
+}
+
+/**
+ * Invariant 2 (solvency), checked per operation of a bundle: the paymaster priced at least what the EntryPoint
+ * took from its deposit (`gasCostWei >= actualGasCost`), the credits burned are worth at least that ETH at the
+ * price used (with the markup, rounded up), and never more than the hold (the worst case of the op).
+ * Returns the charged events.
+ */
+export function expectSolvent(
+  paymaster: CreditPaymaster,
+  result: HandleOpsResult,
+  ops: readonly PackedUserOperation[],
+  markupBps: bigint,
+): ChargedEvent[] {
+  const charged = chargedEvents(paymaster, result);
+  expect(charged.length).to.equal(
+    result.userOperationEvents.length,
+    "one UserOperationCharged per operation",
+  );
+  result.userOperationEvents.forEach((ev, i) => {
+    const c = charged[i];
+    expect(c.userOpHash).to.equal(ev.userOpHash);
+    expect(c.gasCostWei, `op ${i}: priced wei >= wei taken from the deposit`).to.be.gte(ev.actualGasCost);
+    expect(c.creditsCharged, `op ${i}: credits burned cover the ETH taken`).to.be.gte(
+      creditsForGasCost(ev.actualGasCost, c.priceWad, markupBps),
+    );
+    expect(c.creditsCharged, `op ${i}: never more than the hold`).to.be.lte(
+      creditsForGasCost(requiredPrefund(ops[i]), c.priceWad, markupBps),
+    );
+  });
+  return charged;
+}
