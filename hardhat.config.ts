@@ -3,6 +3,8 @@ import type { HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 
+import "./tasks/erc7562";
+
 /**
  * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download
  * service: builds are reproducible offline and on machines that cannot reach the internet.
