@@ -176,7 +176,12 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     /// @notice `admin` unpaused the ledger.
     event LedgerUnpaused(address indexed admin);
     /// @notice `initiator` started moving the credits of `from` to `to`, executable from `readyAt` on.
-    event RecoveryInitiated(address indexed from, address indexed to, uint64 readyAt, address indexed initiator);
+    event RecoveryInitiated(
+        address indexed from,
+        address indexed to,
+        uint64 readyAt,
+        address indexed initiator
+    );
     /// @notice `from` cancelled the pending recovery to `to`.
     event RecoveryCancelled(address indexed from, address indexed to);
     /// @notice All credits of `from` (`purchased` and `granted`, buckets and expiries unchanged) moved to `to`;
@@ -270,7 +275,12 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
      * @dev Starts a new epoch now and carries what `beneficiary` already spent in the current epoch (also after a
      *      revocation), so changing an allowance never resets spending.
      */
-    function setAllowance(address beneficiary, uint64 perEpoch, uint32 epochLength, uint64 expiresAt) external;
+    function setAllowance(
+        address beneficiary,
+        uint64 perEpoch,
+        uint32 epochLength,
+        uint64 expiresAt
+    ) external;
 
     /// @notice The caller revokes `beneficiary`'s allowance at once (effective for holds after this call).
     function revokeAllowance(address beneficiary) external;
