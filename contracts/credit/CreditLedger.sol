@@ -72,6 +72,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     bytes32 private constant SPENDER_ACTIVE_SEED = keccak256("CreditLedger.spenderActive");
 
     uint256 private constant UINT64_MAX = type(uint64).max;
+    uint256 private constant BUCKET_BITS = 96;
+    uint256 private constant BUCKET_MASK = (1 << 96) - 1;
     uint256 private constant UINT32_MAX = type(uint32).max;
 
     // ------------------------------------------------------------------ types
@@ -99,11 +101,16 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint64 readyAt;
     }
 
-    /// @dev An account's credits decoded in memory, with the stored words they came from.
+    /**
+     * @dev An account's credits in memory. A bucket is 96 bits, `amount | expiry << 64`; the sorted, compacted
+     *      bucket sequence is held as two 192-bit halves, `lo = bucket0 | bucket1 << 96` and
+     *      `hi = bucket2 | bucket3 << 96`, so that word 0 is `purchased | lo << 64` and word 1 is `hi`. Removing the
+     *      soonest bucket (sweep, burn) is two shifts. `word0`/`word1` are the stored words, to skip unchanged writes.
+     */
     struct Credits {
         uint256 purchased;
-        uint256[4] amount;
-        uint256[4] expiry;
+        uint256 lo;
+        uint256 hi;
         uint256 word0;
         uint256 word1;
     }
@@ -186,10 +193,10 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
      */
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         address holder = _requireOwned(tokenId);
-        Credits memory c = _load(holder);
-        (uint256 granted, ) = _grantedAt(c, block.timestamp);
-        uint256 spendable = _saturatingSub(c.purchased + granted, _allHolds(_creditKey(holder)));
-        return _metadata.tokenURI(holder, c.purchased, granted, spendable);
+        (uint256 purchased, uint256 lo, uint256 hi) = _peek(holder);
+        uint256 granted = _liveGranted(lo, hi, block.timestamp);
+        uint256 spendable = _saturatingSub(purchased + granted, _allHolds(_creditKey(holder)));
+        return _metadata.tokenURI(holder, purchased, granted, spendable);
     }
 
     /// @dev Only mint (from zero) and burn (to zero) pass: every transfer path ends here and reverts.
@@ -279,8 +286,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 expired = _sweep(account, c);
         (uint256 index, uint256 unheld) = _revocable(account, c, expiresAt);
         if (amount > unheld) revert CreditLedgerGrantTooSmall(account, expiresAt, unheld, amount);
-        c.amount[index] -= amount;
-        _compact(c);
+        _takeFromBucket(c, index, amount);
         _store(account, c);
         _issuedRevoked += amount << 128; // revoked <= issued < 2^128: the high half cannot overflow
         _addExpired(expired);
@@ -425,9 +431,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc ICreditHolds
     function balanceOfCredits(address account) public view returns (uint256) {
-        Credits memory c = _load(account);
-        (uint256 granted, ) = _grantedAt(c, block.timestamp);
-        return c.purchased + granted;
+        (uint256 purchased, uint256 lo, uint256 hi) = _peek(account);
+        return purchased + _liveGranted(lo, hi, block.timestamp);
     }
 
     /// @inheritdoc ICreditHolds
@@ -545,8 +550,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         _store(pending.to, c);
         _burn(_tokenIdOf(from));
         if (_ownerOf(_tokenIdOf(pending.to)) == address(0)) _openAccount(pending.to);
-        (uint256 granted, ) = _grantedAt(c, 0);
-        emit RecoveryExecuted(from, pending.to, c.purchased, granted);
+        emit RecoveryExecuted(from, pending.to, c.purchased, _liveGranted(c.lo, c.hi, 0));
     }
 
     /// @inheritdoc ICreditLedger
@@ -621,19 +625,23 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ICreditLedger
     function creditBreakdown(address account) external view returns (CreditBreakdown memory breakdown) {
         Credits memory c = _load(account);
-        (, uint256 liveCount) = _grantedAt(c, block.timestamp);
         breakdown.purchased = c.purchased;
-        breakdown.grants = new GrantBucket[](liveCount);
-        uint256 firstLive;
+        GrantBucket[] memory grants = new GrantBucket[](MAX_GRANT_BUCKETS);
+        uint256 count;
         for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            if (c.amount[i] == 0) break;
-            if (c.expiry[i] <= block.timestamp) {
-                breakdown.expiredUnswept += c.amount[i];
-                ++firstLive;
+            (uint256 amount, uint256 expiry) = _bucket(c, i);
+            if (amount == 0) break;
+            if (expiry <= block.timestamp) {
+                breakdown.expiredUnswept += amount;
             } else {
-                breakdown.grants[i - firstLive] = GrantBucket(c.amount[i], uint64(c.expiry[i]));
+                grants[count++] = GrantBucket(amount, uint64(expiry));
             }
         }
+        assembly ("memory-safe") {
+            // shrink the array to the live buckets (count <= its allocated length)
+            mstore(grants, count)
+        }
+        breakdown.grants = grants;
         breakdown.held = _allHolds(_creditKey(account));
     }
 
@@ -709,25 +717,11 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         bytes32 ownSlot = _holdSlot(msg.sender, key);
         uint256 own = _tload(ownSlot);
         uint256 held = othersHeld + own;
-        Credits memory c = _load(account);
-        (uint256 granted, ) = _grantedAt(c, asOf);
-        uint256 live = c.purchased + granted;
+        (uint256 purchased, uint256 lo, uint256 hi) = _peek(account);
+        uint256 live = purchased + _liveGranted(lo, hi, asOf);
         uint256 available = _saturatingSub(live, held);
         if (amount > available) revert CreditLedgerInsufficientCredits(account, available, amount);
-        uint256 need = held + amount;
-        // Drop live buckets from the soonest-expiring while the rest still covers `need`; the first bucket that
-        // cannot be dropped bounds the validity (usable while block.timestamp < expiry, i.e. until expiry - 1).
-        validUntil = type(uint48).max;
-        for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            uint256 a = c.amount[i];
-            if (a == 0) break;
-            if (c.expiry[i] <= asOf) continue;
-            if (live - a < need) {
-                validUntil = uint48(c.expiry[i] - 1); // expiry > asOf >= 0 and < 2^32
-                break;
-            }
-            live -= a;
-        }
+        validUntil = _validUntil(lo, hi, asOf, live, held + amount);
         _tstore(ownSlot, own + amount);
         _tstore(_activeSlot(msg.sender), 1);
     }
@@ -771,18 +765,25 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         if (charge != 0) {
             Credits memory c = _load(account);
             uint256 expired = _sweep(account, c);
-            for (uint256 i; i < MAX_GRANT_BUCKETS && fromGrants < charge; ++i) {
-                uint256 take = _min(c.amount[i], charge - fromGrants);
-                c.amount[i] -= take;
-                fromGrants += take;
+            uint256 rest = charge;
+            // Buckets are sorted: take from the first one, dropping it when emptied (at most 4 iterations).
+            for (uint256 i; i < MAX_GRANT_BUCKETS && rest != 0; ++i) {
+                uint256 a = uint64(c.lo);
+                if (a == 0) break;
+                if (a > rest) {
+                    c.lo -= rest; // lowers bucket 0's amount field only: rest < a
+                    rest = 0;
+                } else {
+                    rest -= a;
+                    _popFront(c);
+                }
             }
-            uint256 fromPurchased = charge - fromGrants;
-            if (fromPurchased > c.purchased) {
+            fromGrants = charge - rest;
+            if (rest > c.purchased) {
                 // Unreachable when the hold was placed by this ledger and its validUntil was honoured.
                 revert CreditLedgerInsufficientCredits(account, c.purchased + fromGrants, charge);
             }
-            c.purchased -= fromPurchased;
-            _compact(c);
+            c.purchased -= rest;
             _store(account, c);
             // burned + charge <= issued < 2^128 and expired + expired' <= issued: neither half overflows.
             _burnedExpired += charge | (expired << 128);
@@ -815,117 +816,148 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 expiresAt
     ) private view returns (uint256 index, uint256 unheld) {
         index = MAX_GRANT_BUCKETS;
+        uint256 bucketAmount;
         uint256 live = c.purchased;
         for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            live += c.amount[i];
-            if (c.amount[i] != 0 && c.expiry[i] == expiresAt) index = i;
+            (uint256 amount, uint256 expiry) = _bucket(c, i);
+            live += amount;
+            if (amount != 0 && expiry == expiresAt) (index, bucketAmount) = (i, amount);
         }
         if (index < MAX_GRANT_BUCKETS) {
-            unheld = _min(c.amount[index], _saturatingSub(live, _allHolds(_creditKey(account))));
+            unheld = _min(bucketAmount, _saturatingSub(live, _allHolds(_creditKey(account))));
         }
     }
 
     /**
-     * @dev Adds a grant to swept, compacted buckets: merges into the bucket with the same expiry, or inserts a new
-     *      bucket in expiry order.
+     * @dev Adds a grant to swept buckets: merges into the bucket with the same expiry, or inserts a new bucket in
+     *      expiry order (reverting when all 4 are taken).
      */
     function _insertGrant(address account, Credits memory c, uint256 amount, uint256 expiresAt) private pure {
+        uint256[4] memory b = _unpack(c);
         uint256 i;
-        while (i < MAX_GRANT_BUCKETS && c.amount[i] != 0 && c.expiry[i] < expiresAt) ++i;
-        if (i < MAX_GRANT_BUCKETS && c.amount[i] != 0 && c.expiry[i] == expiresAt) {
-            c.amount[i] = _checkedAdd(account, c.amount[i], amount);
-            return;
+        while (i < MAX_GRANT_BUCKETS && uint64(b[i]) != 0 && uint32(b[i] >> 64) < expiresAt) ++i;
+        if (i < MAX_GRANT_BUCKETS && uint64(b[i]) != 0 && uint32(b[i] >> 64) == expiresAt) {
+            b[i] = _checkedAdd(account, uint64(b[i]), amount) | (expiresAt << 64);
+        } else {
+            if (uint64(b[MAX_GRANT_BUCKETS - 1]) != 0) revert CreditLedgerTooManyGrantBuckets(account);
+            for (uint256 j = MAX_GRANT_BUCKETS - 1; j > i; --j) b[j] = b[j - 1];
+            b[i] = amount | (expiresAt << 64); // amount <= the issuer's cap <= type(uint64).max; expiry < 2^32
         }
-        if (c.amount[MAX_GRANT_BUCKETS - 1] != 0) revert CreditLedgerTooManyGrantBuckets(account);
-        // Shift the later buckets up by one (the last one is empty), then place the new bucket at `i`.
-        for (uint256 j = MAX_GRANT_BUCKETS - 1; j > i; --j) {
-            c.amount[j] = c.amount[j - 1];
-            c.expiry[j] = c.expiry[j - 1];
+        _pack(c, b);
+    }
+
+    /// @dev Takes `amount` (at most its content) from bucket `index`, removing the bucket when emptied.
+    function _takeFromBucket(Credits memory c, uint256 index, uint256 amount) private pure {
+        uint256[4] memory b = _unpack(c);
+        b[index] -= amount; // lowers the amount field only: amount <= the bucket's amount
+        if (uint64(b[index]) == 0) {
+            for (uint256 j = index; j < MAX_GRANT_BUCKETS - 1; ++j) b[j] = b[j + 1];
+            b[MAX_GRANT_BUCKETS - 1] = 0;
         }
-        c.amount[i] = amount; // amount <= the issuer's cap per epoch <= type(uint64).max
-        c.expiry[i] = expiresAt;
+        _pack(c, b);
     }
 
     /**
-     * @dev Empties the leading buckets that expired (expiry <= now; buckets are sorted, so they are a prefix),
-     *      emitting `CreditsExpired` for each, and compacts. The caller stores `c` and adds the total to expired.
+     * @dev Drops the leading buckets that expired (expiry <= now; buckets are sorted, so they are a prefix),
+     *      emitting `CreditsExpired` for each. The caller stores `c` and adds the total to expired.
      */
     function _sweep(address account, Credits memory c) private returns (uint256 expired) {
         for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            uint256 a = c.amount[i];
-            if (a == 0 || c.expiry[i] > block.timestamp) break;
-            expired += a;
-            c.amount[i] = 0;
-            emit CreditsExpired(account, uint64(c.expiry[i]), a);
-        }
-        if (expired != 0) _compact(c);
-    }
-
-    /// @dev Moves non-empty buckets to the front, keeping their order; empty buckets become all zeros.
-    function _compact(Credits memory c) private pure {
-        uint256 n;
-        for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            uint256 a = c.amount[i];
-            if (a == 0) {
-                c.expiry[i] = 0;
-            } else {
-                if (n != i) {
-                    c.amount[n] = a;
-                    c.expiry[n] = c.expiry[i];
-                    c.amount[i] = 0;
-                    c.expiry[i] = 0;
-                }
-                ++n;
-            }
+            uint256 amount = uint64(c.lo);
+            uint256 expiry = uint32(c.lo >> 64);
+            if (amount == 0 || expiry > block.timestamp) break;
+            expired += amount;
+            _popFront(c);
+            emit CreditsExpired(account, uint64(expiry), amount);
         }
     }
 
-    /// @dev Granted credits live at `time` (expiry > time) and the number of live buckets.
-    function _grantedAt(
-        Credits memory c,
-        uint256 time
-    ) private pure returns (uint256 granted, uint256 count) {
+    /// @dev Granted credits live at `time` (expiry > time) in the bucket sequence (lo, hi).
+    function _liveGranted(uint256 lo, uint256 hi, uint256 time) private pure returns (uint256 granted) {
         for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
-            if (c.amount[i] == 0) break;
-            if (c.expiry[i] > time) {
-                granted += c.amount[i];
-                ++count;
-            }
+            uint256 amount = uint64(lo);
+            if (amount == 0) break;
+            if (uint32(lo >> 64) > time) granted += amount;
+            (lo, hi) = _shift(lo, hi);
         }
+    }
+
+    /**
+     * @dev The time until which `need` credits stay covered: drops live buckets (expiry > asOf) from the soonest
+     *      while the rest still covers `need`; the first bucket that cannot be dropped bounds the validity (usable
+     *      while block.timestamp < expiry, i.e. until expiry - 1). `live` covers `need` on entry.
+     */
+    function _validUntil(
+        uint256 lo,
+        uint256 hi,
+        uint256 asOf,
+        uint256 live,
+        uint256 need
+    ) private pure returns (uint48) {
+        for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
+            uint256 amount = uint64(lo);
+            if (amount == 0) break;
+            uint256 expiry = uint32(lo >> 64);
+            if (expiry > asOf) {
+                if (live - amount < need) return uint48(expiry - 1); // expiry > asOf >= 0 and < 2^32
+                live -= amount;
+            }
+            (lo, hi) = _shift(lo, hi);
+        }
+        return type(uint48).max;
+    }
+
+    /// @dev The bucket sequence (lo, hi) without its first bucket.
+    function _shift(uint256 lo, uint256 hi) private pure returns (uint256, uint256) {
+        return ((lo >> BUCKET_BITS) | ((hi & BUCKET_MASK) << BUCKET_BITS), hi >> BUCKET_BITS);
+    }
+
+    /// @dev Amount and expiry of bucket `i` (zeros for an empty bucket).
+    function _bucket(Credits memory c, uint256 i) private pure returns (uint256 amount, uint256 expiry) {
+        uint256 b = i < 2 ? c.lo >> (BUCKET_BITS * i) : c.hi >> (BUCKET_BITS * (i - 2));
+        return (uint64(b), uint32(b >> 64));
+    }
+
+    /// @dev Removes bucket 0, moving the others down.
+    function _popFront(Credits memory c) private pure {
+        (c.lo, c.hi) = _shift(c.lo, c.hi);
+    }
+
+    function _unpack(Credits memory c) private pure returns (uint256[4] memory b) {
+        b[0] = c.lo & BUCKET_MASK;
+        b[1] = c.lo >> BUCKET_BITS;
+        b[2] = c.hi & BUCKET_MASK;
+        b[3] = c.hi >> BUCKET_BITS;
+    }
+
+    function _pack(Credits memory c, uint256[4] memory b) private pure {
+        c.lo = b[0] | (b[1] << BUCKET_BITS);
+        c.hi = b[2] | (b[3] << BUCKET_BITS);
     }
 
     /// @dev Decodes `account`'s credits; word 1 is read only when bucket 1 is used (compaction keeps it zero else).
     function _load(address account) private view returns (Credits memory c) {
-        uint256[2] storage words = _creditWords[account];
-        uint256 w0 = words[0];
-        c.word0 = w0;
-        c.purchased = uint64(w0);
-        c.amount[0] = uint64(w0 >> 64);
-        c.expiry[0] = uint32(w0 >> 128);
-        c.amount[1] = uint64(w0 >> 160);
-        c.expiry[1] = uint32(w0 >> 224);
-        if (c.amount[1] != 0) {
-            uint256 w1 = words[1];
-            c.word1 = w1;
-            c.amount[2] = uint64(w1);
-            c.expiry[2] = uint32(w1 >> 64);
-            c.amount[3] = uint64(w1 >> 96);
-            c.expiry[3] = uint32(w1 >> 160);
-        }
+        (c.purchased, c.lo, c.hi) = _peek(account);
+        c.word0 = c.purchased | (c.lo << 64);
+        c.word1 = c.hi;
     }
 
-    /// @dev Encodes and writes back the words that changed. Amounts are < 2^64 and expiries < 2^32 (checked on entry).
+    /// @dev Reads `account`'s purchased credits and bucket sequence: word 0, and word 1 only when bucket 1 is used
+    ///      (compaction keeps word 1 zero otherwise).
+    function _peek(address account) private view returns (uint256 purchased, uint256 lo, uint256 hi) {
+        uint256[2] storage words = _creditWords[account];
+        uint256 w0 = words[0];
+        purchased = uint64(w0);
+        lo = w0 >> 64;
+        if (uint64(w0 >> 160) != 0) hi = words[1];
+    }
+
+    /// @dev Writes back the words that changed. purchased < 2^64 and lo, hi < 2^192 (checked on entry).
     function _store(address account, Credits memory c) private {
         uint256[2] storage words = _creditWords[account];
-        uint256 w0 =
-            c.purchased |
-                (c.amount[0] << 64) |
-                (c.expiry[0] << 128) |
-                (c.amount[1] << 160) |
-                (c.expiry[1] << 224);
-        uint256 w1 = c.amount[2] | (c.expiry[2] << 64) | (c.amount[3] << 96) | (c.expiry[3] << 160);
+        uint256 w0 = c.purchased | (c.lo << 64);
         if (w0 != c.word0) words[0] = w0;
-        if (w1 != c.word1) words[1] = w1;
+        if (c.hi != c.word1) words[1] = c.hi;
     }
 
     /// @dev Reverts unless `to` has no credits at all. Word 0 zero means no purchased credits and no bucket.

@@ -240,15 +240,18 @@ describe("CreditLedger: purchases", function () {
       ).to.be.revertedWithCustomError(ledger, "CreditLedgerPaused");
     });
 
-    it("blocks re-entry from the token into another purchase", async function () {
-      const { ledger, adapter, alice, admin } = await loadFixture(deployLedgerFixture);
-      const token = await new TestReentrantToken__factory(admin).deploy(ledger);
-      await adapter.setStablecoin(token, 6, 10n ** 18n);
-      await token.mint(alice, CREDIT);
-      await token.connect(alice).approve(ledger, CREDIT);
-      await expect(
-        ledger.connect(alice).buyCreditsWithToken(alice, token, CREDIT),
-      ).to.be.revertedWithCustomError(ledger, "ReentrancyGuardReentrantCall");
-    });
+    for (const reenterWithToken of [false, true]) {
+      it(`blocks re-entry from the token into ${reenterWithToken ? "buyCreditsWithToken" : "buyCredits"}`, async function () {
+        const { ledger, adapter, alice, admin } = await loadFixture(deployLedgerFixture);
+        const token = await new TestReentrantToken__factory(admin).deploy(ledger);
+        await token.setReenterWithToken(reenterWithToken);
+        await adapter.setStablecoin(token, 6, 10n ** 18n);
+        await token.mint(alice, CREDIT);
+        await token.connect(alice).approve(ledger, CREDIT);
+        await expect(
+          ledger.connect(alice).buyCreditsWithToken(alice, token, CREDIT),
+        ).to.be.revertedWithCustomError(ledger, "ReentrancyGuardReentrantCall");
+      });
+    }
   });
 });
