@@ -81,12 +81,15 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     /**
      * @dev One slot per spender. The ring of registered spenders is a circular list through `next`, so the
      *      SLOAD that authorises a spender in `hold` also yields the first other spender whose holds count.
-     *      `paused` mirrors the global pause flag so that `hold` learns it from the same slot.
+     *      `paused` mirrors the global pause flag so that `hold` learns it from the same slot. `burned` counts the
+     *      credits this spender burned: settlement adds to a slot that `hold` already warmed and that is never zero
+     *      (so never a 20,000-gas zero-to-nonzero write), which keeps the cost of `postOp` low and constant.
      */
     struct SpenderInfo {
         bool authorized;
         bool paused;
         address next;
+        uint80 burned;
     }
 
     /// @dev One slot: any spender of the ring, the number of spenders and the global pause flag.
@@ -130,7 +133,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     mapping(address from => PendingRecovery) private _recoveries;
     /// @dev Low 128 bits: total issued; high 128 bits: total revoked.
     uint256 private _issuedRevoked;
-    /// @dev Low 128 bits: total burned; high 128 bits: total expired. Settlement writes this one slot.
+    /// @dev Low 128 bits: credits burned by spenders since removed (registered spenders count theirs in their
+    ///      SpenderInfo); high 128 bits: total expired (swept).
     uint256 private _burnedExpired;
     IPriceAdapter private _adapter;
     address private _treasury;
@@ -449,11 +453,21 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         SpenderRing memory ring = _ring;
         if (ring.count == MAX_SPENDERS) revert CreditLedgerTooManySpenders(MAX_SPENDERS);
         if (ring.head == address(0)) {
-            _spenderInfo[spender] = SpenderInfo({authorized: true, paused: ring.paused, next: spender});
+            _spenderInfo[spender] = SpenderInfo({
+                authorized: true,
+                paused: ring.paused,
+                next: spender,
+                burned: 0
+            });
             _ring.head = spender;
         } else {
             SpenderInfo storage head = _spenderInfo[ring.head];
-            _spenderInfo[spender] = SpenderInfo({authorized: true, paused: ring.paused, next: head.next});
+            _spenderInfo[spender] = SpenderInfo({
+                authorized: true,
+                paused: ring.paused,
+                next: head.next,
+                burned: 0
+            });
             head.next = spender;
         }
         _ring.count = ring.count + 1;
@@ -468,6 +482,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         address previous = spender;
         while (_spenderInfo[previous].next != spender) previous = _spenderInfo[previous].next;
         _spenderInfo[previous].next = next;
+        // Its burned credits stay counted in the total (charge < 2^80 per settlement: no overflow of 128 bits).
+        _burnedExpired += _spenderInfo[spender].burned;
         delete _spenderInfo[spender];
         SpenderRing memory ring = _ring;
         if (ring.head == spender) _ring.head = next == spender ? address(0) : next;
@@ -656,8 +672,16 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc ICreditLedger
-    function totalBurned() external view returns (uint256) {
-        return uint128(_burnedExpired);
+    function totalBurned() external view returns (uint256 burned) {
+        burned = uint128(_burnedExpired);
+        address head = _ring.head;
+        if (head == address(0)) return burned;
+        address spender = head;
+        do {
+            SpenderInfo memory info = _spenderInfo[spender];
+            burned += info.burned;
+            spender = info.next;
+        } while (spender != head);
     }
 
     /// @inheritdoc ICreditLedger
@@ -757,26 +781,34 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     }
 
     /**
-     * @dev Burns `charge` credits of `account`: sweeps expired buckets, then takes the soonest-expiring grants
-     *      first and purchased credits last. Emits `CreditsSpent` (also for a zero charge).
+     * @dev Burns `charge` credits of `account`: the soonest-expiring live grants first, purchased credits last.
+     *      Expired buckets are skipped, not swept: settlement runs in `postOp`, where its gas must be small and
+     *      constant (sweeping writes the expired total and emits events). They stay accounted as expired-unswept
+     *      until the next write of the account or `sweepExpired`. Emits `CreditsSpent` (also for a zero charge).
      */
     function _spend(address account, address beneficiary, uint256 charge) private {
         uint256 fromGrants;
         if (charge != 0) {
             Credits memory c = _load(account);
-            uint256 expired = _sweep(account, c);
             uint256 rest = charge;
-            // Buckets are sorted: take from the first one, dropping it when emptied (at most 4 iterations).
-            for (uint256 i; i < MAX_GRANT_BUCKETS && rest != 0; ++i) {
-                uint256 a = uint64(c.lo);
-                if (a == 0) break;
-                if (a > rest) {
-                    c.lo -= rest; // lowers bucket 0's amount field only: rest < a
-                    rest = 0;
-                } else {
-                    rest -= a;
-                    _popFront(c);
+            if (c.lo != 0) {
+                uint256[4] memory b = _unpack(c);
+                uint256 kept;
+                // Buckets are sorted and compacted: keep expired ones (a prefix) and what is left of live ones.
+                for (uint256 i; i < MAX_GRANT_BUCKETS; ++i) {
+                    uint256 bucket = b[i];
+                    uint256 amount = uint64(bucket);
+                    if (amount == 0) break;
+                    if (rest != 0 && uint32(bucket >> 64) > block.timestamp) {
+                        uint256 take = amount < rest ? amount : rest;
+                        rest -= take;
+                        if (take == amount) continue; // emptied: dropped
+                        bucket -= take; // lowers the amount field only: take < amount
+                    }
+                    b[kept++] = bucket;
                 }
+                for (uint256 i = kept; i < MAX_GRANT_BUCKETS; ++i) b[i] = 0;
+                _pack(c, b);
             }
             fromGrants = charge - rest;
             if (rest > c.purchased) {
@@ -785,8 +817,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
             }
             c.purchased -= rest;
             _store(account, c);
-            // burned + charge <= issued < 2^128 and expired + expired' <= issued: neither half overflows.
-            _burnedExpired += charge | (expired << 128);
+            // Checked: a spender's burned total cannot reach 2^80 credits (1.2e18 stable units) in practice.
+            _spenderInfo[msg.sender].burned += uint80(charge);
         }
         emit CreditsSpent(account, beneficiary, msg.sender, charge, fromGrants);
     }

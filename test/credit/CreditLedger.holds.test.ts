@@ -416,27 +416,32 @@ describe("CreditLedger: holds and settlement", function () {
       expect(await ledger.paused()).to.equal(true);
     });
 
-    it("sweeps buckets that expired by block.timestamp, emitting CreditsExpired", async function () {
+    it("skips (does not sweep) buckets that expired by block.timestamp; they stay expired-unswept", async function () {
       const { ledger, spender, alice, E1, E2 } = await loadFixture(holdsFixture);
       await atNextBlock(E1 + 10n);
-      // asOf lags: the E1 bucket still counts for the hold, but settlement runs at E1 + 10 and sweeps it.
+      // asOf lags: the E1 bucket still counts for the hold, but settlement runs at E1 + 10: it burns from the live
+      // E2 bucket and leaves the expired E1 bucket for a later sweep (constant settlement gas).
       await expect(
         spender.run([
           await holdStep(alice, 10n * CREDIT, E1 - 10n),
           await settleStep(alice, 10n * CREDIT, 10n * CREDIT),
         ]),
       )
-        .to.emit(ledger, "CreditsExpired")
-        .withArgs(alice.address, E1, 30n * CREDIT)
-        .and.to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 10n * CREDIT, 10n * CREDIT);
+        .to.emit(ledger, "CreditsSpent")
+        .withArgs(alice.address, alice.address, await spender.getAddress(), 10n * CREDIT, 10n * CREDIT)
+        .and.not.to.emit(ledger, "CreditsExpired");
       expect(await breakdown(ledger, alice)).to.deep.equal({
         purchased: 50n * CREDIT,
-        grants: [{ amount: 30n * CREDIT, expiresAt: E2 }],
+        grants: [{ amount: 30n * CREDIT, expiresAt: E2 }], // live grants only
         held: 0n,
-        expiredUnswept: 0n,
+        expiredUnswept: 30n * CREDIT,
       });
+      expect(await ledger.totalExpired()).to.equal(0n);
+      await expect(ledger.sweepExpired(alice.address))
+        .to.emit(ledger, "CreditsExpired")
+        .withArgs(alice.address, E1, 30n * CREDIT);
       expect(await ledger.totalExpired()).to.equal(30n * CREDIT);
+      expect(await ledger.totalBurned()).to.equal(10n * CREDIT);
     });
 
     it("reverts when the hold relied on credits that expired before settlement (validUntil ignored)", async function () {

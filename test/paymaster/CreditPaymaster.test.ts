@@ -48,6 +48,10 @@ async function fixture(version: EntryPointVersion) {
   return { sys, alice, bob, carol, dapp, beneficiary: await sys.bundler.getAddress() };
 }
 
+function burnAllCall(sys: System): string {
+  return encodeExecute(sys.target.target.toString(), 0n, sys.target.interface.encodeFunctionData("burnAll"));
+}
+
 function innerError(sys: System, contract: "paymaster" | "ledger", name: string, args: unknown[]): string {
   const iface = contract === "paymaster" ? sys.paymaster.interface : sys.ledger.interface;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the error name is checked at run time by ethers
@@ -706,6 +710,62 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       await expect(sys.paymaster.connect(sys.outsider).postOp(0, "0x", 0n, 0n))
         .to.be.revertedWithCustomError(sys.paymaster, "CreditPaymasterNotFromEntryPoint")
         .withArgs(outsider);
+    });
+  });
+
+  describe("settlement worst case", function () {
+    /** Gives `account` four grant buckets: one that expires (skipped, not swept), two small live ones that the
+     *  charge empties (bucket compaction rewrites both storage words), and a large one it dips into. */
+    async function withBuckets(sys: System, account: string) {
+      const now = BigInt(await time.latest());
+      const g = sys.ledger.connect(sys.issuer);
+      await (await g.grant(account, CREDIT / 2n, now + 100n)).wait();
+      await (await g.grant(account, CREDIT / 5n, now + 10n * DAY)).wait();
+      await (await g.grant(account, (3n * CREDIT) / 10n, now + 11n * DAY)).wait();
+      await (await g.grant(account, 50n * CREDIT, now + 12n * DAY)).wait();
+      await time.increase(200);
+      await (await sys.feed.updateAnswer(3_000n * 10n ** 8n)).wait();
+      await (await sys.adapter.refreshCachedPrice()).wait();
+      expect((await sys.ledger.creditBreakdown(account)).expiredUnswept).to.equal(CREDIT / 2n);
+    }
+
+    it("stays solvent when a SELF charge spans grant buckets and skips an expired one", async function () {
+      const { sys, alice, beneficiary } = await load();
+      await handleOps(sys.entryPoint, [await creditOp(sys, alice)], beneficiary, sys.bundler);
+      await withBuckets(sys, alice.account.address);
+      const op = await creditOp(sys, alice, { callGasLimit: 1_000_000n, callData: burnAllCall(sys) });
+      const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+      const [c] = expectSolvent(sys.paymaster, result, [op], MARKUP);
+      expect(c.creditsCharged).to.be.gt(CREDIT / 2n);
+      const b = await sys.ledger.creditBreakdown(alice.account.address);
+      expect(b.grants.length).to.equal(1);
+      expect(b.expiredUnswept).to.equal(CREDIT / 2n);
+    });
+
+    it("stays solvent when a SPONSORED charge spans the sponsor's grant buckets", async function () {
+      const { sys, carol, dapp, beneficiary } = await load();
+      const sponsor = sys.outsider;
+      const sponsorAddr = await sponsor.getAddress();
+      await (await sys.ledger.connect(sponsor).openAccount()).wait();
+      await (
+        await sys.ledger.connect(sponsor).setAllowance(carol.account.address, 100n * CREDIT, DAY, FAR_FUTURE)
+      ).wait();
+      await handleOps(
+        sys.entryPoint,
+        [await creditOp(sys, carol, { sponsor: dapp })],
+        beneficiary,
+        sys.bundler,
+      );
+      await withBuckets(sys, sponsorAddr);
+      const op = await creditOp(sys, carol, {
+        sponsor: sponsorAddr,
+        callGasLimit: 1_000_000n,
+        callData: burnAllCall(sys),
+      });
+      const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+      const [c] = expectSolvent(sys.paymaster, result, [op], MARKUP);
+      expect(c.payer).to.equal(sponsorAddr);
+      expect((await sys.ledger.creditBreakdown(sponsorAddr)).grants.length).to.equal(1);
     });
   });
 
