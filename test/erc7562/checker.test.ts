@@ -1,7 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, getAddress, keccak256, toBeHex } from "ethers";
+import { AbiCoder, JsonRpcProvider, getAddress, keccak256, toBeHex } from "ethers";
 
 import { analyzeValidation, isStaked, traceValidation } from "../../src/erc7562";
 import type { AnalysisResult, Violation } from "../../src/erc7562";
@@ -139,6 +142,41 @@ async function checkPaymaster(f: Fixture, paymaster: string, version: EntryPoint
   return check(f, version, await sponsoredOp(f, version, paymaster), paymaster);
 }
 
+interface JsonRpcRequest {
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+/** Serves the in-process Hardhat network over HTTP JSON-RPC, like a separate `hardhat node` would. */
+async function withJsonRpcServer<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const answer = async (request: JsonRpcRequest) => {
+    try {
+      return { jsonrpc: "2.0", id: request.id, result: await network.provider.request(request) };
+    } catch (error) {
+      return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: String(error) } };
+    }
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonRpcRequest | JsonRpcRequest[];
+      const reply = Array.isArray(body) ? Promise.all(body.map(answer)) : answer(body);
+      void reply.then((payload) => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(payload));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    return await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 describe("ERC-7562 checker", function () {
   describe("#traceValidation", function () {
     it("returns opcode-level steps of handleOps with stack and memory, without mining", async function () {
@@ -165,6 +203,53 @@ describe("ERC-7562 checker", function () {
       expect(trace.returnValue).to.equal(
         entryPoint.interface.encodeErrorResult("FailedOp", [0n, "AA25 invalid account nonce"]),
       );
+    });
+  });
+
+  describe("#traceValidation over HTTP", function () {
+    it("traces the same through a node's URL or an ethers JsonRpcProvider as in-process", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = await sponsoredOp(f, "0.8", f.paymasters.timestamp);
+      const request = { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op };
+      const inProcess = await traceValidation(ethers.provider, request);
+      await withJsonRpcServer(async (url) => {
+        const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+        try {
+          const options = {
+            entryPoint: request.entryPoint,
+            sender: op.sender,
+            paymaster: f.paymasters.timestamp,
+            paymasterStaked: false,
+          };
+          const expected = analyzeValidation(inProcess.structLogs, options);
+          expect(expected.violations.map(summary)).to.deep.equal([
+            `OP-011 paymaster TIMESTAMP ${f.paymasters.timestamp} -`,
+          ]);
+          for (const transport of [url, provider]) {
+            const trace = await traceValidation(transport, request);
+            expect(trace.failed).to.equal(false);
+            expect(trace.structLogs).to.have.lengthOf(inProcess.structLogs.length);
+            // Spot-check a hundred steps field by field (deep-equal of every step is slow and adds nothing).
+            const stride = Math.floor(trace.structLogs.length / 100);
+            for (let i = 0; i < trace.structLogs.length; i += stride) {
+              expect(trace.structLogs[i]).to.deep.equal(inProcess.structLogs[i]);
+            }
+            expect(analyzeValidation(trace.structLogs, options)).to.deep.equal(expected);
+          }
+        } finally {
+          provider.destroy();
+        }
+      });
+    });
+
+    it("surfaces the node's JSON-RPC error", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = await sponsoredOp(f, "0.8", f.paymasters.acceptAll);
+      await withJsonRpcServer(async (url) => {
+        await expect(
+          traceValidation(url, { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op, blockTag: "0xffffff" }),
+        ).to.be.rejectedWith("debug_traceCall failed");
+      });
     });
   });
 
