@@ -15,6 +15,7 @@ import {
   deploySimpleAccountFactory,
 } from "../helpers/entrypoint";
 import type { EntryPointCommon, EntryPointVersion, SimpleAccountFactoryCommon } from "../helpers/entrypoint";
+import { checkErc7562 } from "../helpers/erc7562";
 import { buildUserOp, encodeExecute, handleOps, packPaymasterAndData, signUserOp } from "../helpers/userop";
 import type { PackedUserOperation } from "../helpers/userop";
 
@@ -118,28 +119,19 @@ async function sponsoredOp(
   return signUserOp(op, f.owner, entryPoint, version);
 }
 
-/** Traces handleOps([op]) and analyzes it, with the paymaster's stake read from the EntryPoint. */
+/** Traces handleOps([op]) and analyzes it, with the entities' stakes read from the EntryPoint. */
 async function check(
   f: Fixture,
   version: EntryPointVersion,
   op: PackedUserOperation,
-  paymaster: string,
-  factory?: string,
 ): Promise<AnalysisResult> {
-  const entryPoint = ENTRY_POINT_ADDRESSES[version];
-  const trace = await traceValidation(ethers.provider, { entryPoint, op, beneficiary: f.bundler.address });
-  expect(trace.failed, `handleOps reverted: ${trace.returnValue}`).to.equal(false);
-  return analyzeValidation(trace.structLogs, {
-    entryPoint,
-    sender: op.sender,
-    paymaster,
-    factory,
-    paymasterStaked: await isStaked(ethers.provider, entryPoint, paymaster),
+  return checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES[version], op, {
+    beneficiary: f.bundler.address,
   });
 }
 
 async function checkPaymaster(f: Fixture, paymaster: string, version: EntryPointVersion = "0.8") {
-  return check(f, version, await sponsoredOp(f, version, paymaster), paymaster);
+  return check(f, version, await sponsoredOp(f, version, paymaster));
 }
 
 interface JsonRpcRequest {
@@ -253,6 +245,25 @@ describe("ERC-7562 checker", function () {
     });
   });
 
+  describe("#checkErc7562 (test helper)", function () {
+    it("throws when handleOps reverts, unless told not to require success", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = { ...(await sponsoredOp(f, "0.8", f.paymasters.acceptAll)), nonce: 99n };
+      await expect(checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES["0.8"], op)).to.be.rejectedWith(
+        "handleOps reverted",
+      );
+      const result = await checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES["0.8"], op, {
+        requireSuccess: false,
+      });
+      expect(result.trace.failed).to.equal(true);
+      expect([result.paymaster, result.factory, result.paymasterStaked]).to.deep.equal([
+        f.paymasters.acceptAll,
+        undefined,
+        false,
+      ]);
+    });
+  });
+
   describe("#isStaked", function () {
     it("reads the paymaster's locked stake and unstake delay from the EntryPoint", async function () {
       const f = await loadFixture(checkerFixture);
@@ -296,7 +307,7 @@ describe("ERC-7562 checker", function () {
         f.entryPoints["0.8"],
         "0.8",
       );
-      const result = await check(f, "0.8", op, f.paymasters.acceptAll, account.factory);
+      const result = await check(f, "0.8", op);
       expect(result.violations).to.deep.equal([]);
       expect(result.frames.map((frame) => [frame.entity, frame.address])).to.deep.equal([
         ["factory", account.factory],
@@ -308,7 +319,13 @@ describe("ERC-7562 checker", function () {
     it("finds no paymaster frame when told the wrong paymaster (so an empty result proves nothing)", async function () {
       const f = await loadFixture(checkerFixture);
       const op = await sponsoredOp(f, "0.8", f.paymasters.timestamp);
-      const result = await check(f, "0.8", op, f.paymasters.acceptAll);
+      const trace = await traceValidation(ethers.provider, { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op });
+      const result = analyzeValidation(trace.structLogs, {
+        entryPoint: ENTRY_POINT_ADDRESSES["0.8"],
+        sender: op.sender,
+        paymaster: f.paymasters.acceptAll,
+        paymasterStaked: false,
+      });
       expect(result.frames.map((frame) => frame.entity)).to.deep.equal(["account"]);
       expect(result.violations).to.deep.equal([]);
     });
