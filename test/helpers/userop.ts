@@ -403,9 +403,9 @@ export interface HandleOpsOptions {
 
 /**
  * Sends `handleOps(ops, beneficiary)` from `bundler` and returns the receipt with the EntryPoint's events
- * parsed. Reverts of the whole bundle (`FailedOp`, …) propagate as the usual ethers error, so tests can
- * `await expect(handleOps(...)).to.be.revertedWithCustomError(entryPoint, "FailedOp")` on the promise of
- * `entryPoint.handleOps` instead when they need the error.
+ * parsed. A revert of the whole bundle (`FailedOp`, …) rejects the promise with the usual ethers error;
+ * to assert it with hardhat-chai-matchers, call `entryPoint.connect(bundler).handleOps(ops, beneficiary)`
+ * directly: `await expect(tx).to.be.revertedWithCustomError(entryPoint, "FailedOp").withArgs(0n, "AA…")`.
  */
 export async function handleOps(
   entryPoint: EntryPointCommon,
