@@ -13,11 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  CreditLedger__factory,
-  MockPriceAdapter__factory,
-  TestSpender__factory,
-} from "../typechain-types";
+import { CreditLedger__factory, MockPriceAdapter__factory, TestSpender__factory } from "../typechain-types";
 import type { CreditLedger, TestSpender } from "../typechain-types";
 
 const CREDIT = 1_000_000n;
@@ -30,7 +26,12 @@ async function latest(): Promise<bigint> {
 }
 
 /** Gas of one hold of `amount` and its settlement charging `charge`, in one transaction. */
-async function holdSettleGas(spender: TestSpender, account: string, amount: bigint, charge: bigint): Promise<bigint> {
+async function holdSettleGas(
+  spender: TestSpender,
+  account: string,
+  amount: bigint,
+  charge: bigint,
+): Promise<bigint> {
   const receipt = await (await spender.holdAndSettle(account, amount, await latest(), charge)).wait();
   if (!receipt || receipt.status !== 1) throw new Error("holdAndSettle failed");
   return receipt.gasUsed;
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
   await ledger.grantRole(ethers.id("ISSUER_ROLE"), issuer);
   await ledger.setIssuerCap(issuer, 10n ** 18n, Number(DAY));
   const grant = (to: string, amount: bigint, expiresAt: bigint) =>
-    ledger.connect(issuer).grant(to, amount, expiresAt).then((tx) => tx.wait());
+    ledger
+      .connect(issuer)
+      .grant(to, amount, expiresAt)
+      .then((tx) => tx.wait());
 
   // 100 grants over time: 24 rounds of 4 distinct expiries (all 4 buckets used), each round expiring before the
   // next one sweeps it and reuses the buckets; then 4 repeated grants with one expiry, merged into one bucket.
@@ -68,7 +72,10 @@ async function main(): Promise<void> {
   await grant(warmup.address, 100n * CREDIT, end);
   await holdSettleGas(spender, warmup.address, 10n * CREDIT, 7n * CREDIT);
 
-  const shapes = [await liveBuckets(ledger, oneGrant.address), await liveBuckets(ledger, hundredGrants.address)];
+  const shapes = [
+    await liveBuckets(ledger, oneGrant.address),
+    await liveBuckets(ledger, hundredGrants.address),
+  ];
   if (shapes[0] !== 1 || shapes[1] !== 1) throw new Error(`unexpected bucket counts ${shapes.join(", ")}`);
 
   const one = await holdSettleGas(spender, oneGrant.address, 10n * CREDIT, 7n * CREDIT);
@@ -89,7 +96,9 @@ async function main(): Promise<void> {
   const deviation = Math.abs(Number(hundred) - Number(one)) / Number(one);
   console.log(`hold + settle after   1 grant : ${one} gas`);
   console.log(`hold + settle after 100 grants: ${hundred} gas (${(deviation * 100).toFixed(2)}% apart)`);
-  console.log(`worst case (4 live buckets + purchased, charge spanning all): ${worstCase} gas (not in the report)`);
+  console.log(
+    `worst case (4 live buckets + purchased, charge spanning all): ${worstCase} gas (not in the report)`,
+  );
   if (deviation > TOLERANCE) {
     console.error(`FAIL: the 100-grant figure is more than ${TOLERANCE * 100}% away from the 1-grant figure`);
     process.exitCode = 1;

@@ -269,7 +269,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 expired = _sweep(account, c);
         _insertGrant(account, c, amount, expiresAt);
         _store(account, c);
-        _issuedRevoked += amount; // cannot reach 2^128: each grant adds <= a uint64 cap
+        _issuedRevoked += amount; // issued stays < 2^128 (each grant <= a uint64 cap): no carry into revoked
         _addExpired(expired);
         emit CreditsGranted(account, msg.sender, amount, expiresAt);
     }
@@ -802,7 +802,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 expired = _sweep(account, c);
         c.purchased = _checkedAdd(account, c.purchased, credits);
         _store(account, c);
-        _issuedRevoked += credits; // cannot reach 2^128: each purchase adds < 2^64
+        _issuedRevoked += credits; // issued stays < 2^128 (each purchase < 2^64): no carry into revoked
         _addExpired(expired);
     }
 

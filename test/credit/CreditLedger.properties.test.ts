@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import type { ContractTransactionResponse } from "ethers";
@@ -28,7 +28,10 @@ function count(key: string): void {
 }
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
-const numRuns = Number(process.env.FC_RUNS ?? 20);
+// Under solidity-coverage (instrumented, unoptimised contracts) a run is ~10x slower: fewer runs by default.
+const underCoverage =
+  (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+const numRuns = Number(process.env.FC_RUNS ?? (underCoverage ? 1 : 20));
 
 type Action =
   | { kind: "buyToken"; account: number; credits: bigint }
