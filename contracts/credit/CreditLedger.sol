@@ -260,9 +260,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function grant(address account, uint256 amount, uint64 expiresAt) external onlyRole(ISSUER_ROLE) {
         _requireNotPaused();
         if (amount == 0) revert CreditLedgerZeroAmount();
-        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
-            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
-        }
+        _checkExpiry(expiresAt);
         _useIssuance(msg.sender, amount);
         _ensureAccount(account);
         Credits memory c = _load(account);
@@ -339,9 +337,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         if (beneficiary == address(0)) revert CreditLedgerZeroAddress();
         if (perEpoch == 0) revert CreditLedgerZeroAmount();
         if (epochLength == 0) revert CreditLedgerZeroEpochLength();
-        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
-            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
-        }
+        _checkExpiry(expiresAt);
         uint64 carried = _reconfigure(
             _allowances[msg.sender][beneficiary],
             perEpoch,
@@ -968,6 +964,13 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function _addExpired(uint256 expired) private {
         // expired <= issued < 2^128: the high half cannot overflow
         if (expired != 0) _burnedExpired += expired << 128;
+    }
+
+    /// @dev Reverts unless `expiresAt` is in `(now, type(uint32).max]`.
+    function _checkExpiry(uint64 expiresAt) private view {
+        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
+            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
+        }
     }
 
     function _checkedAdd(address account, uint256 balance, uint256 added) private pure returns (uint256 sum) {
