@@ -131,22 +131,26 @@ export class LedgerModel {
     this.revoked += amount;
   }
 
-  /** Burns `charge` (settlement): sweep, soonest-expiring grants first, then purchased. Returns fromGrants. */
+  /**
+   * Burns `charge` (settlement): soonest-expiring live grants first, then purchased. Expired buckets are skipped,
+   * not swept (the ledger keeps settlement constant-cost); they stay expired-unswept. Returns fromGrants.
+   */
   burn(a: string, charge: bigint, t: bigint): bigint {
     if (charge === 0n) return 0n;
-    this.sweep(a, t);
     const acc = this.account(a);
     let rest = charge;
-    while (rest > 0n && acc.buckets.length > 0) {
-      const b = acc.buckets[0];
-      if (b.amount > rest) {
-        b.amount -= rest;
-        rest = 0n;
+    const kept: ModelBucket[] = [];
+    for (const b of acc.buckets) {
+      if (rest > 0n && b.expiry > t) {
+        const take = b.amount < rest ? b.amount : rest;
+        rest -= take;
+        if (take === b.amount) continue;
+        kept.push({ amount: b.amount - take, expiry: b.expiry });
       } else {
-        rest -= b.amount;
-        acc.buckets.shift();
+        kept.push(b);
       }
     }
+    acc.buckets = kept;
     if (rest > acc.purchased) throw new Error(`model overdraw on ${a}: ${rest} > ${acc.purchased}`);
     acc.purchased -= rest;
     this.burned += charge;
@@ -278,7 +282,11 @@ export function replayHolds(
   return { model: m, validUntils };
 }
 
-/** Rebuilds purchased credits and grant buckets of every account from the ledger's events only. */
+/**
+ * Rebuilds purchased credits and grant buckets of every account from the ledger's events and their block
+ * timestamps only (settlement skips buckets expired at the block's time, so `CreditsSpent.fromGrants` is taken
+ * from the live buckets, soonest first).
+ */
 export class EventIndexer {
   accounts = new Map<string, ModelAccount>();
 
@@ -291,7 +299,7 @@ export class EventIndexer {
     return acc;
   }
 
-  apply(ledger: CreditLedger, logs: readonly Log[]): void {
+  apply(ledger: CreditLedger, logs: readonly Log[], blockTimestamp: bigint): void {
     const target = ledger.target.toString().toLowerCase();
     for (const log of logs) {
       if (log.address.toLowerCase() !== target) continue;
@@ -325,13 +333,18 @@ export class EventIndexer {
         case "CreditsSpent": {
           const acc = this.account(e.args.account as string);
           let fromGrants = e.args.fromGrants as bigint;
-          while (fromGrants > 0n) {
-            const b = acc.buckets[0];
-            const take = b.amount < fromGrants ? b.amount : fromGrants;
-            b.amount -= take;
-            fromGrants -= take;
-            if (b.amount === 0n) acc.buckets.shift();
+          const kept: ModelBucket[] = [];
+          for (const b of acc.buckets) {
+            if (fromGrants > 0n && b.expiry > blockTimestamp) {
+              const take = b.amount < fromGrants ? b.amount : fromGrants;
+              fromGrants -= take;
+              if (take === b.amount) continue;
+              kept.push({ amount: b.amount - take, expiry: b.expiry });
+            } else {
+              kept.push(b);
+            }
           }
+          acc.buckets = kept;
           acc.purchased -= (e.args.amount as bigint) - (e.args.fromGrants as bigint);
           break;
         }
