@@ -64,7 +64,7 @@ export const DEFAULT_USER_OP_GAS = {
  * ECDSA.recover on it does not revert and simply yields a wrong signer).
  */
 export const DUMMY_SIGNATURE =
-  "0xfffffffffffffffffffffffffffffff0000000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c";
+  "0xffffffffffffffffffffffffffffffff00000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c";
 
 const UINT128_MAX = (1n << 128n) - 1n;
 
