@@ -45,6 +45,9 @@ import type { SystemParameters, Variant } from "./parameters";
 import { checkPreconditions } from "./preconditions";
 import type { PreconditionReport } from "./preconditions";
 
+/** Local chains mine on every transaction: poll for receipts every 50 ms instead of Ignition's 1 s. */
+const LOCAL_IGNITION_CONFIG = { blockPollingInterval: 50 } as const;
+
 export interface DeploySystemOptions {
   readonly variant: Variant;
   /** Parameter file; default `ignition/parameters/<network>.json`. */
@@ -144,7 +147,11 @@ export async function deploySystem(
     if (deploymentDir !== undefined) await dropStaleLocalJournal(hre, deploymentDir, log);
     log("Local chain: canonical EntryPoints and a mock ETH/USD feed");
     await deployEntryPoints(deployer);
-    const { feed } = await hre.ignition.deploy(LocalEthUsdFeedModule, { parameters, deploymentId });
+    const { feed } = await hre.ignition.deploy(LocalEthUsdFeedModule, {
+      parameters,
+      deploymentId,
+      config: LOCAL_IGNITION_CONFIG,
+    });
     const feedAddress = await feed.getAddress();
     log(`  ✓ EntryPoint v0.7 / v0.8 at their canonical addresses; MockV3Aggregator ETH/USD at ${feedAddress}`);
     parameters = withEthUsdFeed(parameters, feedAddress);
@@ -170,6 +177,7 @@ export async function deploySystem(
     parameters,
     deploymentId,
     displayUi: options.displayUi ?? false,
+    config: local ? LOCAL_IGNITION_CONFIG : undefined,
   });
   const addresses: Record<string, string> = {};
   for (const [name, future] of Object.entries(module.results)) {
