@@ -112,14 +112,19 @@ export interface CommandResult {
 
 /**
  * Runs `hardhat <args>` in `root` to completion (killed after `timeoutMs`). With `nodeUrl`, `--network
- * localhost` reaches that node (through {@link LOCALHOST_URL_ENV}).
+ * localhost` reaches that node (through {@link LOCALHOST_URL_ENV}). `env` adds variables to this process's
+ * environment; an `undefined` value removes one.
  */
 export function runHardhat(
   root: string,
   args: readonly string[],
-  options: { nodeUrl?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { nodeUrl?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   if (options.nodeUrl !== undefined) env[LOCALHOST_URL_ENV] = options.nodeUrl;
   const child = spawn(process.execPath, [HARDHAT_CLI, ...args], {
     cwd: root,

@@ -76,7 +76,12 @@ export function resolveSystemParameters(
 ): SystemParameters {
   const systemId = SYSTEM_MODULE_IDS[variant];
   const problems: string[] = [];
-  const where = (moduleId: string, name: string) => `parameter ${moduleId}.${name} (in ${file})`;
+  // Names the entry the value came from: the module's own, else `$global`'s (where Ignition found it).
+  const where = (moduleId: string, name: string) => {
+    const scope =
+      params[moduleId]?.[name] === undefined && params.$global?.[name] !== undefined ? "$global" : moduleId;
+    return `parameter ${scope}.${name} (in ${file})`;
+  };
 
   const address = (moduleId: string, name: string, fallback?: string, allowZero = false): string => {
     const raw = lookupParameter(params, moduleId, name) ?? fallback;
