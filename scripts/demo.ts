@@ -21,7 +21,13 @@ import path from "node:path";
 import { counterfactualAccount, deploySimpleAccountFactory, entryPointAt } from "../test/helpers/entrypoint";
 import { runProposal } from "../test/helpers/governance";
 import { chargedEvents, sponsoredPaymasterData } from "../test/helpers/paymaster";
-import { buildUserOp, encodeExecute, handleOps, packPaymasterAndData, signUserOp } from "../test/helpers/userop";
+import {
+  buildUserOp,
+  encodeExecute,
+  handleOps,
+  packPaymasterAndData,
+  signUserOp,
+} from "../test/helpers/userop";
 import { deploySystem } from "./lib/deploy-system";
 import { LOCAL_NETWORKS } from "./lib/networks";
 
@@ -76,7 +82,9 @@ async function main(): Promise<void> {
   step("2. The DAO votes a credit budget for the dApp (Governor → Timelock → ledger.grant)");
   const { token, timelock, governor } = governance;
   await (await token.connect(voter).delegate(voter.address)).wait();
-  detail(`voter ${voter.address} delegated its ${formatEther(await token.balanceOf(voter.address))} votes to itself`);
+  detail(
+    `voter ${voter.address} delegated its ${formatEther(await token.balanceOf(voter.address))} votes to itself`,
+  );
   const now = BigInt((await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
   const expiresAt = now + BUDGET_LIFETIME_SEC;
   const grantCall = {
@@ -125,7 +133,8 @@ async function main(): Promise<void> {
   const op = await signUserOp(unsigned, owner, entryPoint, "0.8");
 
   const userEth = async () =>
-    (await hre.ethers.provider.getBalance(account.address)) + (await hre.ethers.provider.getBalance(owner.address));
+    (await hre.ethers.provider.getBalance(account.address)) +
+    (await hre.ethers.provider.getBalance(owner.address));
   const userEthBeforeWei = await userEth();
   const sponsorCreditsBefore = await system.ledger.balanceOfCredits(dapp.address);
   const depositBefore = await entryPoint.balanceOf(paymasterAddress);
@@ -138,14 +147,17 @@ async function main(): Promise<void> {
   const [event] = result.userOperationEvents;
   const [charged] = chargedEvents(paymaster, result);
   if (event === undefined || charged === undefined || !event.success) {
-    throw new Error(`the UserOperation did not succeed: ${JSON.stringify(result.userOperationRevertReasons)}`);
+    throw new Error(
+      `the UserOperation did not succeed: ${JSON.stringify(result.userOperationRevertReasons)}`,
+    );
   }
   if (charged.creditsCharged !== sponsorCreditsBefore - sponsorCreditsAfter) {
     throw new Error(
       `credits charged ${charged.creditsCharged} differ from the sponsor's drop ${sponsorCreditsBefore - sponsorCreditsAfter}`,
     );
   }
-  if (userEthBeforeWei !== 0n || userEthAfterWei !== 0n) throw new Error("the user was expected to hold 0 ETH");
+  if (userEthBeforeWei !== 0n || userEthAfterWei !== 0n)
+    throw new Error("the user was expected to hold 0 ETH");
   detail(`bundle ${result.receipt.hash} by bundler ${bundler.address}`);
   detail(`SimpleAccount deployed: ${(await hre.ethers.provider.getCode(account.address)) !== "0x"}`);
   detail(`user's credit account opened: ${(await system.ledger.balanceOf(account.address)) === 1n}`);
@@ -182,7 +194,8 @@ async function main(): Promise<void> {
     paymasterDepositChangeWei: summary.paymasterDepositChangeWei,
     ethUsdPrice: summary.ethUsdPrice,
   });
-  const file = process.env.DEMO_SUMMARY_PATH ?? path.join(hre.config.paths.root, "reports", "demo-summary.json");
+  const file =
+    process.env.DEMO_SUMMARY_PATH ?? path.join(hre.config.paths.root, "reports", "demo-summary.json");
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`\nWrote ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);

@@ -40,7 +40,9 @@ function printSummary(system: DeployedSystem): void {
     console.log(`  (also in ${system.deploymentDir}/deployed_addresses.json)`);
   }
   const admin =
-    system.variant === "dao" ? "the TimelockController (through Governor proposals)" : system.parameters.admin;
+    system.variant === "dao"
+      ? "the TimelockController (through Governor proposals)"
+      : system.parameters.admin;
   console.log(`
 Next steps (every admin action is taken by ${admin}):
   1. Fund: anyone buys credits with ETH — ledger.buyCredits(account) {value} — and that ETH goes straight to

@@ -74,9 +74,7 @@ export const SYSTEM_DEFAULTS = {
 
 /** Who ends up administering the system. */
 export type AdminValue =
-  | AccountRuntimeValue
-  | ModuleParameterRuntimeValue<string>
-  | ContractFuture<"TimelockController">;
+  AccountRuntimeValue | ModuleParameterRuntimeValue<string> | ContractFuture<"TimelockController">;
 
 /** Builds the paymasters, wires everything and hands it to `admin`; returns the system's futures. */
 export function buildSystem(m: IgnitionModuleBuilder, admin: AdminValue) {

@@ -111,7 +111,9 @@ async function dropStaleLocalJournal(
   const recorded = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
   for (const address of recorded) {
     if (isEmptyCode(await hre.ethers.provider.getCode(address))) {
-      log(`  ! removing the stale local deployment journal ${deploymentDir} (its contracts are not on this chain)`);
+      log(
+        `  ! removing the stale local deployment journal ${deploymentDir} (its contracts are not on this chain)`,
+      );
       rmSync(deploymentDir, { recursive: true, force: true });
       return;
     }
@@ -153,7 +155,9 @@ export async function deploySystem(
       config: LOCAL_IGNITION_CONFIG,
     });
     const feedAddress = await feed.getAddress();
-    log(`  ✓ EntryPoint v0.7 / v0.8 at their canonical addresses; MockV3Aggregator ETH/USD at ${feedAddress}`);
+    log(
+      `  ✓ EntryPoint v0.7 / v0.8 at their canonical addresses; MockV3Aggregator ETH/USD at ${feedAddress}`,
+    );
     parameters = withEthUsdFeed(parameters, feedAddress);
   }
 
@@ -167,7 +171,8 @@ export async function deploySystem(
     params: resolved,
     parametersFile: file,
     deployer: deployer?.address,
-    missingDeployerMessage: live === undefined ? `configure an account for ${network}` : deployerKeyMessage(network),
+    missingDeployerMessage:
+      live === undefined ? `configure an account for ${network}` : deployerKeyMessage(network),
     log,
   });
 

@@ -81,16 +81,26 @@ async function rpcAnswers(url: string): Promise<boolean> {
 export async function startHardhatNode(root: string, timeoutMs = 90_000): Promise<HardhatNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: root,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-  });
+  const child = spawn(
+    process.execPath,
+    [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    },
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const node: HardhatNode = { url, port, process: child, output: () => output, stop: () => stopProcess(child) };
+  const node: HardhatNode = {
+    url,
+    port,
+    process: child,
+    output: () => output,
+    stop: () => stopProcess(child),
+  };
   const deadline = Date.now() + timeoutMs;
   while (!(await rpcAnswers(url))) {
     if (!isRunning(child)) throw new Error(`hardhat node exited early (code ${child.exitCode}):\n${output}`);

@@ -140,7 +140,9 @@ export function resolveSystemParameters(
     );
   }
   if (resolved.sequencerUptimeFeed !== ZeroAddress && resolved.sequencerGracePeriod === 0) {
-    problems.push(`${where("PriceAdapter", "sequencerGracePeriod")} must be > 0 with a sequencer uptime feed`);
+    problems.push(
+      `${where("PriceAdapter", "sequencerGracePeriod")} must be > 0 with a sequencer uptime feed`,
+    );
   }
   if (problems.length > 0) throw new ParameterError(problems);
   return resolved;

@@ -99,7 +99,11 @@ export async function checkPreconditions(input: PreconditionInput): Promise<Prec
   // --- deployer and roles
   const deployer = input.deployer === undefined ? undefined : getAddress(input.deployer);
   if (deployer === undefined) {
-    fail({ check: "deployer", problem: "no deployer account is configured", fix: input.missingDeployerMessage });
+    fail({
+      check: "deployer",
+      problem: "no deployer account is configured",
+      fix: input.missingDeployerMessage,
+    });
   } else {
     pass(`deployer ${deployer}`);
   }
@@ -186,7 +190,9 @@ export async function checkPreconditions(input: PreconditionInput): Promise<Prec
           fix: `adjust PriceAdapter.minAnswer / maxAnswer in ${file} (values in the feed's ${ethUsdDecimals} decimals)`,
         });
       } else {
-        pass(`ETH/USD feed ${params.ethUsdFeed}: $${price}, updated ${ethUsdAgeSec} s ago (heartbeat ${params.heartbeat} s)`);
+        pass(
+          `ETH/USD feed ${params.ethUsdFeed}: $${price}, updated ${ethUsdAgeSec} s ago (heartbeat ${params.heartbeat} s)`,
+        );
       }
     } catch (error) {
       fail({
@@ -216,7 +222,9 @@ export async function checkPreconditions(input: PreconditionInput): Promise<Prec
           fix: `wait ${Math.max(params.sequencerGracePeriod - since + 1, 1)} s and run the deploy again`,
         });
       } else {
-        pass(`sequencer uptime feed ${params.sequencerUptimeFeed}: up for ${since} s (grace ${params.sequencerGracePeriod} s)`);
+        pass(
+          `sequencer uptime feed ${params.sequencerUptimeFeed}: up for ${since} s (grace ${params.sequencerGracePeriod} s)`,
+        );
       }
     } catch (error) {
       fail({

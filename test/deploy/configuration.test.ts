@@ -170,7 +170,9 @@ describe("Deployment configuration", function () {
       const message = checkNetworkVariables("sepolia", fakeVars({}));
       expect(message).to.contain("SEPOLIA_RPC_URL, which is not set");
       expect(message).to.contain("npx hardhat vars set SEPOLIA_RPC_URL");
-      expect(checkNetworkVariables("sepolia", fakeVars({ SEPOLIA_RPC_URL: "https://x.example" }))).to.equal(null);
+      expect(checkNetworkVariables("sepolia", fakeVars({ SEPOLIA_RPC_URL: "https://x.example" }))).to.equal(
+        null,
+      );
     });
   });
 
@@ -183,7 +185,9 @@ describe("Deployment configuration", function () {
       // An empty configuration directory: no variable set, whatever this machine's Hardhat vars hold.
       const env: Record<string, string | undefined> = { XDG_CONFIG_HOME: tmp };
       for (const name of Object.keys(process.env)) if (name.startsWith("HARDHAT_VAR_")) env[name] = undefined;
-      const result = await runHardhat(ROOT, ["run", "scripts/deploy.ts", "--network", "optimismSepolia"], { env });
+      const result = await runHardhat(ROOT, ["run", "scripts/deploy.ts", "--network", "optimismSepolia"], {
+        env,
+      });
       expect(result.code).to.equal(1);
       expect(result.stderr + result.stdout).to.contain(
         "configuration variable OPTIMISM_SEPOLIA_RPC_URL, which is not set",
@@ -201,7 +205,9 @@ describe("Deployment configuration", function () {
           (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value),
         ),
       );
-      const result = await runHardhat(ROOT, ["run", "scripts/deploy.ts"], { env: { DEPLOY_PARAMETERS: file } });
+      const result = await runHardhat(ROOT, ["run", "scripts/deploy.ts"], {
+        env: { DEPLOY_PARAMETERS: file },
+      });
       expect(result.code).to.equal(1);
       expect(result.stderr).to.contain(
         `parameter $global.guardian (in ${file}) is "REPLACE_WITH_GUARDIAN_ADDRESS", not an address: replace it`,

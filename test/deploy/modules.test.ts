@@ -44,7 +44,10 @@ async function rolesOf(contract: IAccessControl, account: string): Promise<strin
 }
 
 /** The checks both variants share, with the admin each one hands everything to. */
-function shouldHandEverythingTo(fixture: () => Promise<DeployedSystem>, adminOf: (s: DeployedSystem) => Promise<string>) {
+function shouldHandEverythingTo(
+  fixture: () => Promise<DeployedSystem>,
+  adminOf: (s: DeployedSystem) => Promise<string>,
+) {
   describe("roles", function () {
     it("gives the admin DEFAULT_ADMIN_ROLE of the price adapter and nothing else there", async function () {
       const system = await loadFixture(fixture);
@@ -126,7 +129,9 @@ function shouldHandEverythingTo(fixture: () => Promise<DeployedSystem>, adminOf:
         ["0.8", system.paymasterV08, 8n],
       ] as const) {
         expect(await paymaster.entryPointVersion()).to.equal(expected);
-        const info = await entryPointAt(version, hre.ethers.provider).getDepositInfo(await paymaster.getAddress());
+        const info = await entryPointAt(version, hre.ethers.provider).getDepositInfo(
+          await paymaster.getAddress(),
+        );
         expect(info.deposit).to.equal(DEPOSIT);
         expect(info.staked).to.equal(true);
         expect(info.stake).to.equal(STAKE);

@@ -68,7 +68,9 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
   describe("npm run deploy -- --network localhost", function () {
     it("deploys the DAO system through its Ignition module and prints the addresses and next steps", function () {
       expect(deploy.code, describeRun(deploy)).to.equal(0);
-      expect(deploy.stdout).to.contain("✓ EntryPoint v0.8 has code at 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
+      expect(deploy.stdout).to.contain(
+        "✓ EntryPoint v0.8 has code at 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+      );
       expect(deploy.stdout).to.contain("Next steps");
       for (const key of Object.keys(addresses)) expect(deploy.stdout).to.contain(key);
     });
@@ -92,7 +94,10 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       const sponsor = hardhatAccount(2, provider);
       const bundler = hardhatAccount(3, provider);
       const ledger = CreditLedger__factory.connect(addressBySuffix(addresses, "CreditLedger"), sponsor);
-      const paymaster = CreditPaymaster__factory.connect(addressBySuffix(addresses, "CreditPaymasterV08"), provider);
+      const paymaster = CreditPaymaster__factory.connect(
+        addressBySuffix(addresses, "CreditPaymasterV08"),
+        provider,
+      );
       const paymasterAddress = await paymaster.getAddress();
       const entryPoint = entryPointAt("0.8", bundler);
 
@@ -100,7 +105,9 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       const depositBeforePurchase = await entryPoint.balanceOf(paymasterAddress);
       await (await ledger.buyCredits(sponsor.address, { value: parseEther("0.01") })).wait();
       expect(await ledger.balanceOfCredits(sponsor.address)).to.equal(30n * CREDIT);
-      expect(await entryPoint.balanceOf(paymasterAddress)).to.equal(depositBeforePurchase + parseEther("0.01"));
+      expect(await entryPoint.balanceOf(paymasterAddress)).to.equal(
+        depositBeforePurchase + parseEther("0.01"),
+      );
 
       const factory = await deploySimpleAccountFactory("0.8", await entryPoint.getAddress(), bundler);
       const owner = Wallet.createRandom().connect(provider);
@@ -112,7 +119,11 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
         buildUserOp({
           sender: account.address,
           initCode: account.initCode,
-          callData: encodeExecute(await ledger.getAddress(), 0n, ledger.interface.encodeFunctionData("openAccount")),
+          callData: encodeExecute(
+            await ledger.getAddress(),
+            0n,
+            ledger.interface.encodeFunctionData("openAccount"),
+          ),
           callGasLimit: 300_000n,
           maxFeePerGas: 2n * baseFee + 1_000_000_000n,
           maxPriorityFeePerGas: 1_000_000_000n,
@@ -155,7 +166,13 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
         env: { DEPLOYMENT_ID: demoDeploymentId, DEMO_SUMMARY_PATH: summaryFile },
       });
       expect(demo.code, describeRun(demo)).to.equal(0);
-      for (const title of ["1. Deploy", "2. The DAO votes", "3. The dApp sets", "4. The user", "5. Summary"]) {
+      for (const title of [
+        "1. Deploy",
+        "2. The DAO votes",
+        "3. The dApp sets",
+        "4. The user",
+        "5. Summary",
+      ]) {
         expect(demo.stdout).to.contain(title);
       }
       const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as Record<string, string>;

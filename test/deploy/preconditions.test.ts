@@ -9,7 +9,11 @@ import hre from "hardhat";
 
 import { deployerKeyMessage } from "../../scripts/lib/networks";
 import type { SystemParameters } from "../../scripts/lib/parameters";
-import { DEPLOYMENT_GAS_BUDGET, PreconditionError, checkPreconditions } from "../../scripts/lib/preconditions";
+import {
+  DEPLOYMENT_GAS_BUDGET,
+  PreconditionError,
+  checkPreconditions,
+} from "../../scripts/lib/preconditions";
 import type { Failure, PreconditionInput } from "../../scripts/lib/preconditions";
 import { ENTRY_POINT_ADDRESSES, deployEntryPoints } from "../helpers/entrypoint";
 
@@ -73,7 +77,9 @@ describe("Deployment preconditions", function () {
       expect(report.ethUsdAnswer).to.equal(ETH_USD);
       expect(report.ethUsdDecimals).to.equal(8);
       const fees = await hre.ethers.provider.getFeeData();
-      expect(report.requiredWei).to.equal(parseEther("4") + DEPLOYMENT_GAS_BUDGET.dao * (fees.maxFeePerGas ?? 0n));
+      expect(report.requiredWei).to.equal(
+        parseEther("4") + DEPLOYMENT_GAS_BUDGET.dao * (fees.maxFeePerGas ?? 0n),
+      );
       expect(lines).to.have.length(6);
       for (const line of lines) expect(line).to.match(/^ {2}✓ /);
     });
@@ -110,7 +116,9 @@ describe("Deployment preconditions", function () {
         params: { ...input.params, ethUsdFeed: ENTRY_POINT_ADDRESSES["0.8"] },
       });
       expect(failure.check).to.equal("ETH/USD feed");
-      expect(failure.problem).to.match(/^latestRoundData\(\) failed at 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108: /);
+      expect(failure.problem).to.match(
+        /^latestRoundData\(\) failed at 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108: /,
+      );
     });
 
     it("reports an answer older than the heartbeat", async function () {
@@ -119,7 +127,9 @@ describe("Deployment preconditions", function () {
       await feed.updateRoundData(2, ETH_USD, stale, stale);
       const [failure] = await failuresOf(input);
       expect(failure.check).to.equal("ETH/USD feed");
-      expect(failure.problem).to.match(/^latest answer is 720[0-9] s old, older than the heartbeat of 3600 s$/);
+      expect(failure.problem).to.match(
+        /^latest answer is 720[0-9] s old, older than the heartbeat of 3600 s$/,
+      );
       expect(failure.fix).to.contain(`PriceAdapter.heartbeat in ${FILE}`);
     });
 
@@ -157,14 +167,19 @@ describe("Deployment preconditions", function () {
       const now = await latestTimestamp();
       await sequencer.updateRoundData(2, 0, now, now);
       const [failure] = await failuresOf(input);
-      expect(failure.problem).to.match(/^the sequencer came back up [0-9] s ago, within the grace period of 3600 s$/);
+      expect(failure.problem).to.match(
+        /^the sequencer came back up [0-9] s ago, within the grace period of 3600 s$/,
+      );
       expect(failure.fix).to.match(/^wait 3[0-9]{3} s and run the deploy again$/);
     });
 
     it("skips the sequencer check without a sequencer feed", async function () {
       const { input, sequencer } = await loadFixture(deployInputs);
       await sequencer.updateAnswer(1);
-      const report = await checkPreconditions({ ...input, params: { ...input.params, sequencerUptimeFeed: ZeroAddress } });
+      const report = await checkPreconditions({
+        ...input,
+        params: { ...input.params, sequencerUptimeFeed: ZeroAddress },
+      });
       expect(report.ethUsdAnswer).to.equal(ETH_USD);
     });
 
@@ -192,7 +207,10 @@ describe("Deployment preconditions", function () {
 
     it("refuses a guardian that is the deployer", async function () {
       const { input, deployer } = await loadFixture(deployInputs);
-      const [failure] = await failuresOf({ ...input, params: { ...input.params, guardian: deployer.address } });
+      const [failure] = await failuresOf({
+        ...input,
+        params: { ...input.params, guardian: deployer.address },
+      });
       expect(failure.check).to.equal("guardian");
       expect(failure.problem).to.equal(
         `guardian is the deployer ${deployer.address}, but the deployer renounces every role at the end`,
