@@ -28,6 +28,19 @@ function hardhatAccount(index: number, provider: JsonRpcProvider): HDNodeWallet 
 const NEVER = 2n ** 32n - 1n;
 const CREDIT = 1_000_000n;
 
+/** A connection the node dropped mid-request (keep-alive race on a loaded machine), not a deployment error. */
+const TRANSPORT_ERROR = /SocketError: other side closed|ECONNRESET/;
+
+/**
+ * Runs a `hardhat` command against the node; after a transport error it runs it once more, which resumes the
+ * same Ignition deployment from its journal (the documented recovery for an interrupted deployment).
+ */
+async function runAgainstNode(args: readonly string[], nodeUrl: string, env: Record<string, string>) {
+  const first = await runHardhat(hre.config.paths.root, args, { nodeUrl, env });
+  if (first.code === 0 || !TRANSPORT_ERROR.test(first.stderr + first.stdout)) return first;
+  return runHardhat(hre.config.paths.root, args, { nodeUrl, env });
+}
+
 function describeRun(result: CommandResult): string {
   return `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
 }
@@ -47,9 +60,8 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
 
   before(async function () {
     node = await startHardhatNode(root);
-    deploy = await runHardhat(root, ["run", "scripts/deploy.ts", "--network", "localhost"], {
-      nodeUrl: node.url,
-      env: { DEPLOYMENT_ID: deploymentId },
+    deploy = await runAgainstNode(["run", "scripts/deploy.ts", "--network", "localhost"], node.url, {
+      DEPLOYMENT_ID: deploymentId,
     });
     const file = path.join(deploymentsDir, deploymentId, "deployed_addresses.json");
     addresses = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
@@ -161,10 +173,11 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
   describe("npm run demo -- --network localhost", function () {
     it("runs the whole demo against the node and writes a consistent summary", async function () {
       const summaryFile = path.join(tmp, "demo-summary.json");
-      const demo = await runHardhat(root, ["run", "scripts/demo.ts", "--network", "localhost"], {
-        nodeUrl: node?.url,
-        env: { DEPLOYMENT_ID: demoDeploymentId, DEMO_SUMMARY_PATH: summaryFile },
-      });
+      const demo = await runAgainstNode(
+        ["run", "scripts/demo.ts", "--network", "localhost"],
+        node?.url ?? expect.fail("no node"),
+        { DEPLOYMENT_ID: demoDeploymentId, DEMO_SUMMARY_PATH: summaryFile },
+      );
       expect(demo.code, describeRun(demo)).to.equal(0);
       for (const title of [
         "1. Deploy",
