@@ -1,7 +1,15 @@
-import { subtask, vars } from "hardhat/config";
+import { extendEnvironment, subtask, vars } from "hardhat/config";
 import type { HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { HardhatPluginError } from "hardhat/plugins";
 import "@nomicfoundation/hardhat-toolbox";
+
+import {
+  DEFAULT_LOCALHOST_URL,
+  LOCALHOST_URL_ENV,
+  checkNetworkVariables,
+  liveNetworksConfig,
+} from "./scripts/lib/networks";
 
 import "./tasks/erc7562";
 
@@ -59,7 +67,11 @@ const config: HardhatUserConfig = {
     hardhat: {
       allowUnlimitedContractSize: false,
     },
-    localhost: { url: "http://127.0.0.1:8545" },
+    // `LOCALHOST_RPC_URL` points `--network localhost` at a `hardhat node` on another port (used by the tests).
+    localhost: { url: process.env[LOCALHOST_URL_ENV] ?? DEFAULT_LOCALHOST_URL },
+    // Live networks: RPC URLs and the deployer key come from Hardhat configuration variables (`npx hardhat vars
+    // set SEPOLIA_RPC_URL`), never from files in git. Missing ones are reported when the network is selected.
+    ...liveNetworksConfig(vars),
   },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "true",
@@ -69,7 +81,10 @@ const config: HardhatUserConfig = {
   mocha: { timeout: 120_000 },
 };
 
-// Configuration variables are read lazily by the networks that need them (see the deploy issue).
-void vars;
+// A live network selected without its RPC URL variable stops here, naming the variable and how to set it.
+extendEnvironment((hre) => {
+  const message = checkNetworkVariables(hre.network.name, vars);
+  if (message !== null) throw new HardhatPluginError("compute-credits", message);
+});
 
 export default config;
