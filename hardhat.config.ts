@@ -3,7 +3,7 @@ import type { HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 
-import "./tasks/erc7562";
+import "./tasks";
 
 /**
  * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download
