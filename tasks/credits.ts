@@ -16,7 +16,16 @@ import {
   parseEth,
   parseExpiry,
 } from "./lib/args";
-import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx, toJson } from "./lib/chain";
+import {
+  chainId,
+  chainTime,
+  print,
+  printTable,
+  requireFunds,
+  resolveSigner,
+  sendTx,
+  toJson,
+} from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, ledgerAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -73,7 +82,8 @@ export async function creditsBalance(
   const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
   const account =
     args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
-  const beneficiary = args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
+  const beneficiary =
+    args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
 
   const [breakdown, balance, spendable, tokens] = await Promise.all([
     ledger.creditBreakdown(account),
@@ -293,7 +303,9 @@ export async function creditsGrant(
     );
   }
   if (await ledger.paused()) {
-    throw taskError(`CreditLedger ${ledgerAddress} is paused: grants are stopped until its admin unpauses it`);
+    throw taskError(
+      `CreditLedger ${ledgerAddress} is paused: grants are stopped until its admin unpauses it`,
+    );
   }
   const cap = await ledger.issuerCap(signer.address);
   const remaining = await ledger.remainingIssuance(signer.address);

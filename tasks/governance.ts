@@ -34,6 +34,18 @@ import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
 import { explained } from "./lib/revert";
 
+/** OpenZeppelin's `IGovernor.ProposalState`, in order. */
+const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+];
+
 /** The paymaster settings `governance:propose-budget` can change, with their flags and bounds. */
 interface ConfigSetting {
   /** Field of `ICreditPaymaster.Config`, also the task argument (camelCase). */
@@ -125,7 +137,12 @@ function formatSetting(setting: ConfigSetting, value: bigint): string {
 }
 
 /** Parses one config flag within the contract's rules (read from the paymaster where it publishes them). */
-function parseSetting(setting: ConfigSetting, value: string, minPostOpGas: bigint, maxMarkupBps: bigint): bigint {
+function parseSetting(
+  setting: ConfigSetting,
+  value: string,
+  minPostOpGas: bigint,
+  maxMarkupBps: bigint,
+): bigint {
   const max = 2n ** setting.bits - 1n;
   switch (setting.kind) {
     case "credits":
@@ -139,7 +156,11 @@ function parseSetting(setting: ConfigSetting, value: string, minPostOpGas: bigin
     case "gas": {
       // The contract requires non-zero caps, except maxPreVerificationGas; postOp needs MIN_POST_OP_GAS.
       const min =
-        setting.key === "maxPaymasterPostOpGasLimit" ? minPostOpGas : setting.key === "maxPreVerificationGas" ? 0n : 1n;
+        setting.key === "maxPaymasterPostOpGasLimit"
+          ? minPostOpGas
+          : setting.key === "maxPreVerificationGas"
+            ? 0n
+            : 1n;
       return parseInteger(setting.flag, value, min, max);
     }
   }
@@ -228,9 +249,11 @@ async function checkLedgerActions(
       .filter((e) => e > earliestExecution);
     const all = new Set<bigint>([...live, ...expiries]);
     if (all.size > 4) {
+      const existing =
+        live.length === 0 ? "" : ` (it has live grants expiring ${live.map(formatTime).join(", ")})`;
       throw taskError(
-        `${account} would hold grants with ${all.size} different live expiries (at most 4: ` +
-          `CreditLedgerTooManyGrantBuckets): reuse one of its expiries (${live.map(formatTime).join(", ")})`,
+        `${account} would hold grants with ${all.size} different live expiries, more than the ledger's 4 ` +
+          `(CreditLedgerTooManyGrantBuckets)${existing}: give its grants fewer distinct expiries`,
       );
     }
   }
@@ -330,7 +353,9 @@ export async function proposeBudget(
     );
   }
   if (args.submit && safe !== undefined) {
-    throw taskError("--submit proposes to the Governor, whose timelock executes; --safe names another executor");
+    throw taskError(
+      "--submit proposes to the Governor, whose timelock executes; --safe names another executor",
+    );
   }
 
   const chainId = await getChainId(hre);
@@ -346,7 +371,9 @@ export async function proposeBudget(
   let timelockDelay = 0n;
   if (safe === undefined) {
     timelockAddress =
-      governor !== undefined ? await governor.contract.timelock() : (await optionalTimelockAt(hre, args))?.address;
+      governor !== undefined
+        ? await governor.contract.timelock()
+        : (await optionalTimelockAt(hre, args))?.address;
   }
   if (timelockAddress !== undefined) {
     const timelock = await hre.ethers.getContractAt("TimelockController", timelockAddress);
@@ -401,11 +428,16 @@ export async function proposeBudget(
 
   const outDir = path.resolve(args.out);
   mkdirSync(outDir, { recursive: true });
-  const files = { proposal: path.join(outDir, "proposal.json"), safeBatch: path.join(outDir, "safe-batch.json") };
+  const files = {
+    proposal: path.join(outDir, "proposal.json"),
+    safeBatch: path.join(outDir, "safe-batch.json"),
+  };
   writeFileSync(files.proposal, `${toJson(proposal)}\n`);
   writeFileSync(files.safeBatch, `${toJson(safeBatch)}\n`);
 
-  log(`Budget of ${actions.length} call${actions.length === 1 ? "" : "s"}${executor === undefined ? "" : `, executed by ${executor}`}:`);
+  log(
+    `Budget of ${actions.length} call${actions.length === 1 ? "" : "s"}${executor === undefined ? "" : `, executed by ${executor}`}:`,
+  );
   for (const a of actions) log(`  - ${a.summary}`);
   log(`Wrote ${files.proposal} (Governor.propose arguments; proposal id ${proposal.proposalId})`);
   log(`Wrote ${files.safeBatch} (Safe Transaction Builder batch)`);
@@ -431,7 +463,10 @@ export async function proposeBudget(
   const proposalId = BigInt(proposal.proposalId);
   const exists = await gov.proposalSnapshot(proposalId);
   if (exists !== 0n) {
-    throw taskError(`Proposal ${proposalId} already exists (state ${await gov.state(proposalId)}): change the description`);
+    const state = PROPOSAL_STATES[Number(await gov.state(proposalId))];
+    throw taskError(
+      `Proposal ${proposalId} already exists (${state}): change the description to propose it again`,
+    );
   }
   const receipt = await sendTx(hre, log, `Proposing to Governor ${governor.address}`, () =>
     gov.propose(proposal.targets, proposal.values, proposal.calldatas, proposal.description),
@@ -445,7 +480,13 @@ export async function proposeBudget(
     `Proposed ${proposalId}: voting from ${unit} ${voteStart} to ${unit} ${voteEnd}; then queue with the ` +
       `descriptionHash ${proposal.descriptionHash}.`,
   );
-  result.submitted = { proposalId, voteStart, voteEnd, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+  result.submitted = {
+    proposalId,
+    voteStart,
+    voteEnd,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
   return result;
 }
 
@@ -457,11 +498,20 @@ let definition = task(
     "grant",
     "Grants, comma-separated <address>:<credits>:<expiry> (expiry: ISO date, unix seconds, +30d or never)",
   )
-  .addOptionalParam("grantsFile", 'JSON file of grants: [{ "account": "0x…", "amount": "100", "expiry": "+30d" }]')
-  .addOptionalParam("issuerCap", "Issuer caps, comma-separated <issuer>:<credits per epoch>:<epoch> (epoch: 30d)")
+  .addOptionalParam(
+    "grantsFile",
+    'JSON file of grants: [{ "account": "0x…", "amount": "100", "expiry": "+30d" }]',
+  )
+  .addOptionalParam(
+    "issuerCap",
+    "Issuer caps, comma-separated <issuer>:<credits per epoch>:<epoch> (epoch: 30d)",
+  )
   .addOptionalParam("description", "Proposal description (default: a list of the actions)")
   .addOptionalParam("proposer", "Restrict the proposal to this proposer (appends #proposer=<address>)")
-  .addOptionalParam("safe", "Safe that executes the batch (meta.createdFromSafeAddress; checks use it as executor)")
+  .addOptionalParam(
+    "safe",
+    "Safe that executes the batch (meta.createdFromSafeAddress; checks use it as executor)",
+  )
   .addParam("out", "Directory to write proposal.json and safe-batch.json to")
   .addFlag("submit", "Also call Governor.propose from the signer");
 for (const s of SETTINGS) {

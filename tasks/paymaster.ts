@@ -12,7 +12,16 @@ import {
   parseAddress,
   parseEth,
 } from "./lib/args";
-import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx, toJson } from "./lib/chain";
+import {
+  chainId,
+  chainTime,
+  print,
+  printTable,
+  requireFunds,
+  resolveSigner,
+  sendTx,
+  toJson,
+} from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, entryPointFrom, ledgerFrom, paymasterAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -73,15 +82,16 @@ export async function paymasterStatus(
   log: Log = print,
 ): Promise<StatusReport> {
   const { contract: paymaster, address } = await paymasterAt(hre, args);
-  const [owner, pendingOwner, entryPointAddress, version, ledgerAddress, adapterAddress, cfg] = await Promise.all([
-    paymaster.owner(),
-    paymaster.pendingOwner(),
-    paymaster.entryPoint(),
-    paymaster.entryPointVersion(),
-    paymaster.ledger(),
-    paymaster.priceAdapter(),
-    paymaster.config(),
-  ]);
+  const [owner, pendingOwner, entryPointAddress, version, ledgerAddress, adapterAddress, cfg] =
+    await Promise.all([
+      paymaster.owner(),
+      paymaster.pendingOwner(),
+      paymaster.entryPoint(),
+      paymaster.entryPointVersion(),
+      paymaster.ledger(),
+      paymaster.priceAdapter(),
+      paymaster.config(),
+    ]);
   const entryPoint = await entryPointFrom(hre, entryPointAddress);
   const ledger = await ledgerFrom(hre, ledgerAddress);
   const adapter = await adapterFrom(hre, adapterAddress);
@@ -107,7 +117,9 @@ export async function paymasterStatus(
   const warnings: string[] = [];
   if (cfg.paused) warnings.push("the paymaster is paused: it refuses every new operation");
   if (updatedAt === undefined) {
-    warnings.push("the price cache was never refreshed: every operation is refused; run `npx hardhat price:refresh`");
+    warnings.push(
+      "the price cache was never refreshed: every operation is refused; run `npx hardhat price:refresh`",
+    );
   } else if (!fresh) {
     warnings.push(
       `the cached price is ${formatDuration(age as bigint)} old, more than maxPriceAge ` +
@@ -191,7 +203,10 @@ export async function paymasterStatus(
     ["deposit", `${formatEth(info.deposit)} ETH`],
     ["stake", stake],
     ["cached price", price],
-    ["ledger", `${ledgerAddress} (spender: ${ledgerSpender ? "yes" : "no"}, paused: ${ledgerPaused ? "yes" : "no"})`],
+    [
+      "ledger",
+      `${ledgerAddress} (spender: ${ledgerSpender ? "yes" : "no"}, paused: ${ledgerPaused ? "yes" : "no"})`,
+    ],
     ["price adapter", adapterAddress],
     ["maxCallGasLimit", cfg.maxCallGasLimit.toString()],
     ["maxVerificationGasLimit", cfg.maxVerificationGasLimit.toString()],
@@ -310,7 +325,9 @@ export async function paymasterWithdraw(
     paymaster.withdrawTo(to, amount),
   );
   const after = await paymaster.getDeposit();
-  log(`Withdrew ${formatEth(amount)} ETH from paymaster ${address} to ${to}; deposit now ${formatEth(after)} ETH.`);
+  log(
+    `Withdrew ${formatEth(amount)} ETH from paymaster ${address} to ${to}; deposit now ${formatEth(after)} ETH.`,
+  );
   return {
     paymaster: address,
     entryPoint: entryPointAddress,

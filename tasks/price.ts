@@ -86,10 +86,10 @@ export async function priceRefresh(
 
 withFrom(
   withAddressFlags(
-    task("price:refresh", "Refreshes the price adapter's cached price from its feeds (anyone may)").addOptionalParam(
-      "ifOlder",
-      `Only refresh when the cache is at least this old: ${FORMS.duration}`,
-    ),
+    task(
+      "price:refresh",
+      "Refreshes the price adapter's cached price from its feeds (anyone may)",
+    ).addOptionalParam("ifOlder", `Only refresh when the cache is at least this old: ${FORMS.duration}`),
     ["adapter"],
   ),
 ).setAction((args: RefreshArgs, hre) => priceRefresh(hre, args));

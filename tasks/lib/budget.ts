@@ -49,7 +49,13 @@ export interface ProposalFile {
   /** keccak256 of `description`: what `queue`, `execute` and `cancel` take. */
   descriptionHash: string;
   proposalId: string;
-  actions: { target: string; contract: string; function: string; args: Record<string, string>; summary: string }[];
+  actions: {
+    target: string;
+    contract: string;
+    function: string;
+    args: Record<string, string>;
+    summary: string;
+  }[];
 }
 
 /** A transaction of a Safe Transaction Builder batch (raw calldata: no contract method). */
@@ -103,11 +109,12 @@ function entries(value: string): string[] {
     .filter((e) => e !== "");
 }
 
-function inEntry<T>(flag: string, entry: string, parse: () => T): T {
+/** Runs `parse`, naming the entry (`where`) in the error it throws. */
+function inEntry<T>(where: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    throw taskError(`${(e as Error).message} (in --${flag} entry "${entry}")`);
+    throw taskError(`${(e as Error).message} (in ${where})`);
   }
 }
 
@@ -118,7 +125,7 @@ export function parseGrantSpecs(value: string, now: bigint): GrantSpec[] {
   return list.map((entry) => {
     const parts = splitSpec(entry);
     if (parts === undefined) throw taskError(`Invalid --grant "${entry}": ${GRANT_FORM}`);
-    return inEntry("grant", entry, () => ({
+    return inEntry(`--grant entry "${entry}"`, () => ({
       account: parseAddress("grant", parts[0]),
       amount: parseCredits("grant", parts[1], { max: UINT64_MAX }),
       expiresAt: parseExpiry("grant", parts[2], now),
@@ -138,7 +145,8 @@ export function parseGrantsFile(file: string, now: bigint): GrantSpec[] {
     throw taskError(`Invalid --grants-file "${file}": cannot read it as JSON (${(e as Error).message})`);
   }
   const form = 'expected a JSON array of { "account": "0x…", "amount": "100", "expiry": "+30d" }';
-  if (!Array.isArray(parsed) || parsed.length === 0) throw taskError(`Invalid --grants-file "${file}": ${form}`);
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw taskError(`Invalid --grants-file "${file}": ${form}`);
   return parsed.map((item: unknown, i) => {
     const record = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
     const field = (name: string): string => {
@@ -146,11 +154,11 @@ export function parseGrantsFile(file: string, now: bigint): GrantSpec[] {
       if (typeof v === "string" || typeof v === "number") return String(v);
       throw taskError(`Invalid --grants-file "${file}": entry ${i} has no "${name}" (${form})`);
     };
-    const entry = JSON.stringify(item);
-    return inEntry("grants-file", entry, () => ({
-      account: parseAddress("grants-file", field("account")),
-      amount: parseCredits("grants-file", field("amount"), { max: UINT64_MAX }),
-      expiresAt: parseExpiry("grants-file", field("expiry"), now),
+    const [account, amount, expiry] = [field("account"), field("amount"), field("expiry")];
+    return inEntry(`--grants-file entry ${i}`, () => ({
+      account: parseAddress("grants-file", account),
+      amount: parseCredits("grants-file", amount, { max: UINT64_MAX }),
+      expiresAt: parseExpiry("grants-file", expiry, now),
     }));
   });
 }
@@ -162,7 +170,7 @@ export function parseIssuerCapSpecs(value: string): IssuerCapSpec[] {
   return list.map((entry) => {
     const parts = splitSpec(entry);
     if (parts === undefined) throw taskError(`Invalid --issuer-cap "${entry}": ${CAP_FORM}`);
-    return inEntry("issuer-cap", entry, () => ({
+    return inEntry(`--issuer-cap entry "${entry}"`, () => ({
       issuer: parseAddress("issuer-cap", parts[0]),
       cap: parseCredits("issuer-cap", parts[1], { allowZero: true, max: UINT64_MAX }),
       epochLength: parseDuration("issuer-cap", parts[2], UINT32_MAX),
@@ -202,7 +210,9 @@ export function buildProposalFile(params: {
   const values = params.actions.map((a) => a.value);
   const calldatas = params.actions.map((a) => a.data);
   const description =
-    params.proposer === undefined ? params.description : restrictToProposer(params.description, params.proposer);
+    params.proposer === undefined
+      ? params.description
+      : restrictToProposer(params.description, params.proposer);
   const descriptionHash = id(description);
   return {
     chainId: params.chainId.toString(),
@@ -229,7 +239,9 @@ export function buildProposalFile(params: {
  * The Transaction Builder's checksum of a batch: keccak256 of a canonical serialization (object keys sorted,
  * undefined as null) of the batch with `meta.name` set to null, so renaming a batch keeps it valid.
  */
-export function safeBatchChecksum(batch: Omit<SafeBatchFile, "meta"> & { meta: Record<string, unknown> }): string {
+export function safeBatchChecksum(
+  batch: Omit<SafeBatchFile, "meta"> & { meta: Record<string, unknown> },
+): string {
   const canonical = (value: unknown): string => {
     if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
     if (typeof value === "object" && value !== null) {

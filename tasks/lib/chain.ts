@@ -34,7 +34,10 @@ export async function chainTime(hre: HardhatRuntimeEnvironment): Promise<bigint>
 /**
  * The signer of a task: `--from` (an address, or an index into the network's accounts), else the first account.
  */
-export async function resolveSigner(hre: HardhatRuntimeEnvironment, from?: string): Promise<HardhatEthersSigner> {
+export async function resolveSigner(
+  hre: HardhatRuntimeEnvironment,
+  from?: string,
+): Promise<HardhatEthersSigner> {
   const signers = await hre.ethers.getSigners();
   const network = hre.network.name;
   if (signers.length === 0) {

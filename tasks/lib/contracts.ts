@@ -108,7 +108,9 @@ export async function optionalTimelockAt(
   flags: DeploymentFlags,
 ): Promise<Resolved<TimelockController> | undefined> {
   const resolved = await resolveAddress(hre, "timelock", flags, { optional: true });
-  return resolved === undefined ? undefined : connect<TimelockController>(hre, "timelock", resolved, undefined);
+  return resolved === undefined
+    ? undefined
+    : connect<TimelockController>(hre, "timelock", resolved, undefined);
 }
 
 /** Typed contracts at known addresses (read from another contract, not from flags). */

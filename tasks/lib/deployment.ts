@@ -65,7 +65,11 @@ export function displayPath(file: string): string {
 }
 
 /** The deployment directory the flags select (`--deployment`, else Ignition's default for the chain). */
-export function deploymentDir(hre: HardhatRuntimeEnvironment, flags: DeploymentFlags, chainId: bigint): string {
+export function deploymentDir(
+  hre: HardhatRuntimeEnvironment,
+  flags: DeploymentFlags,
+  chainId: bigint,
+): string {
   if (flags.deployment === undefined) return defaultDeploymentDir(hre, chainId);
   const given = path.resolve(flags.deployment);
   if (isDirectory(given)) return given;

@@ -188,13 +188,21 @@ export async function explainFailure(
     const suffix = hint === undefined ? "" : `. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`;
     return taskError(`${action} reverted with ${describeRevert(decoded)}${suffix}`);
   }
-  const record = (typeof err === "object" && err !== null ? err : {}) as { shortMessage?: unknown; message?: unknown };
-  const message = typeof record.shortMessage === "string" ? record.shortMessage : String(record.message ?? err);
+  const record = (typeof err === "object" && err !== null ? err : {}) as {
+    shortMessage?: unknown;
+    message?: unknown;
+  };
+  const message =
+    typeof record.shortMessage === "string" ? record.shortMessage : String(record.message ?? err);
   return taskError(`${action} failed: ${message}`, err instanceof Error ? err : undefined);
 }
 
 /** Runs `fn`; a failure becomes {@link explainFailure}'s task error. */
-export async function explained<T>(hre: HardhatRuntimeEnvironment, action: string, fn: () => Promise<T>): Promise<T> {
+export async function explained<T>(
+  hre: HardhatRuntimeEnvironment,
+  action: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {

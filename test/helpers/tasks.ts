@@ -65,7 +65,9 @@ export async function expectTaskError(
 }
 
 /** The address flags of a test system (so that no Ignition deployment is needed). */
-export async function systemFlags(sys: System): Promise<{ ledger: string; paymaster: string; adapter: string }> {
+export async function systemFlags(
+  sys: System,
+): Promise<{ ledger: string; paymaster: string; adapter: string }> {
   return {
     ledger: await sys.ledger.getAddress(),
     paymaster: await sys.paymaster.getAddress(),

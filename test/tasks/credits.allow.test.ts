@@ -42,7 +42,9 @@ describe("task credits:allow", function () {
       .to.emit(sys.ledger, "AllowanceSet")
       .withArgs(dapp, beneficiary, 5n * CREDIT, DAY, NEVER, 0n);
     expect(await sys.ledger.remainingAllowance(dapp, beneficiary)).to.equal(5n * CREDIT);
-    expect(lines.at(-1)).to.equal(`Sponsor ${dapp} lets ${beneficiary} spend up to 5 credits per 1d until never.`);
+    expect(lines.at(-1)).to.equal(
+      `Sponsor ${dapp} lets ${beneficiary} spend up to 5 credits per 1d until never.`,
+    );
   });
 
   it("takes --epoch and --expiry, and notes when the sponsor has no credits", async function () {
@@ -57,7 +59,11 @@ describe("task credits:allow", function () {
       expiry: "+90d",
       from: sponsor,
     });
-    expect([result.perEpoch, result.epochLength, result.expiresAt]).to.deep.equal([250_000n, 7n * DAY, expiresAt]);
+    expect([result.perEpoch, result.epochLength, result.expiresAt]).to.deep.equal([
+      250_000n,
+      7n * DAY,
+      expiresAt,
+    ]);
     expect(lines.slice(-2)).to.deep.equal([
       `Sponsor ${sponsor} lets ${user.account.address} spend up to 0.25 credits per 7d until ${iso(expiresAt)}.`,
       `Note: sponsor ${sponsor} has no spendable credits yet; sponsored operations fail until it buys ` +
@@ -129,20 +135,32 @@ describe("task credits:allow", function () {
     });
 
     for (const [args, message] of [
-      [{ perEpoch: "18446744073709.551616" }, 'Invalid --per-epoch "18446744073709.551616": expected at most 18446744073709.551615 credits'],
+      [
+        { perEpoch: "18446744073709.551616" },
+        'Invalid --per-epoch "18446744073709.551616": expected at most 18446744073709.551615 credits',
+      ],
       [{ perEpoch: "1", epoch: "0" }, 'Invalid --epoch "0": expected a duration above zero'],
       [
         { perEpoch: "1", epoch: "1.5d" },
         'Invalid --epoch "1.5d": expected seconds ("86400") or a number with a unit s, m, h, d or w ("30d")',
       ],
-      [{ perEpoch: "1", epoch: "4294967296" }, 'Invalid --epoch "4294967296": expected at most 4294967295 seconds'],
+      [
+        { perEpoch: "1", epoch: "4294967296" },
+        'Invalid --epoch "4294967296": expected at most 4294967295 seconds',
+      ],
       [{ perEpoch: "1", expiry: "+0d" }, 'Invalid --expiry "+0d": '],
     ] as const) {
       it(`rejects ${JSON.stringify(args)}`, async function () {
         const { flags, user } = await loadFixture(fixture);
         const now = BigInt(await time.latest());
-        const expected = message.endsWith(": ") ? `${message}${iso(now)} is not in the future (chain time is ${iso(now)})` : message;
-        await expectTaskError("credits:allow", { ledger: flags.ledger, beneficiary: user.account.address, ...args }, expected);
+        const expected = message.endsWith(": ")
+          ? `${message}${iso(now)} is not in the future (chain time is ${iso(now)})`
+          : message;
+        await expectTaskError(
+          "credits:allow",
+          { ledger: flags.ledger, beneficiary: user.account.address, ...args },
+          expected,
+        );
       });
     }
   });

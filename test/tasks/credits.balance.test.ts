@@ -25,7 +25,10 @@ describe("task credits:balance", function () {
 
   it("prints the balance, spendable, purchased and granted credits with their expiry", async function () {
     const { flags, dapp, expiry } = await loadFixture(fixture);
-    const { lines } = await runTask<BalanceReport>("credits:balance", { ledger: flags.ledger, account: dapp });
+    const { lines } = await runTask<BalanceReport>("credits:balance", {
+      ledger: flags.ledger,
+      account: dapp,
+    });
     expect(lines).to.deep.equal([
       `Credits of ${dapp} on CreditLedger ${flags.ledger} (chain 31337)`,
       "  balance           130 credits (unexpired, held included)",
@@ -83,7 +86,10 @@ describe("task credits:balance", function () {
     expect(result.grants).to.deep.equal([]);
 
     const nobody = ethers.Wallet.createRandom().address;
-    const { lines } = await runTask<BalanceReport>("credits:balance", { ledger: flags.ledger, account: nobody });
+    const { lines } = await runTask<BalanceReport>("credits:balance", {
+      ledger: flags.ledger,
+      account: nobody,
+    });
     expect(lines.at(-1)).to.equal("  credit account    none yet (opened by the first purchase or grant)");
   });
 

@@ -56,7 +56,11 @@ describe("task credits:buy", function () {
   it("buys at least --credits, paying the ETH the adapter quotes (rounded up), for the signer by default", async function () {
     const { sys, flags, dapp } = await loadFixture(fixture);
     const wei = await sys.adapter.weiForCredits(12_500_000n);
-    const { result } = await runTask<BuyResult>("credits:buy", { ledger: flags.ledger, credits: "12.5", from: dapp });
+    const { result } = await runTask<BuyResult>("credits:buy", {
+      ledger: flags.ledger,
+      credits: "12.5",
+      from: dapp,
+    });
     expect(result.account).to.equal(dapp);
     expect(result.paidWei).to.equal(wei);
     expect(result.credits).to.equal(12_500_000n);
@@ -67,7 +71,11 @@ describe("task credits:buy", function () {
     const { sys, flags, user } = await loadFixture(fixture);
     await (await sys.ledger.setEthDestination(sys.entryPoint, sys.paymaster)).wait();
     const deposit = await sys.paymaster.getDeposit();
-    const { lines } = await runTask<BuyResult>("credits:buy", { ledger: flags.ledger, account: user, eth: "0.02" });
+    const { lines } = await runTask<BuyResult>("credits:buy", {
+      ledger: flags.ledger,
+      account: user,
+      eth: "0.02",
+    });
     expect(lines.at(-1)).to.equal(
       `Bought 60 credits for ${user}, paid 0.02 ETH (20000000000000000 wei) to the EntryPoint deposit of paymaster ` +
         `${flags.paymaster}. Balance now 60 credits.`,
@@ -78,7 +86,8 @@ describe("task credits:buy", function () {
   describe("validation", function () {
     it("requires exactly one of --eth and --credits", async function () {
       const { flags } = await loadFixture(fixture);
-      const message = "Pass exactly one of --eth <amount> (ETH to pay) or --credits <amount> (credits to buy)";
+      const message =
+        "Pass exactly one of --eth <amount> (ETH to pay) or --credits <amount> (credits to buy)";
       await expectTaskError("credits:buy", { ledger: flags.ledger }, message);
       await expectTaskError("credits:buy", { ledger: flags.ledger, eth: "1", credits: "1" }, message);
     });
@@ -94,7 +103,11 @@ describe("task credits:buy", function () {
     ] as const) {
       it(`rejects --eth "${value}"`, async function () {
         const { flags } = await loadFixture(fixture);
-        await expectTaskError("credits:buy", { ledger: flags.ledger, eth: value }, `Invalid --eth "${value}": ${expected}`);
+        await expectTaskError(
+          "credits:buy",
+          { ledger: flags.ledger, eth: value },
+          `Invalid --eth "${value}": ${expected}`,
+        );
       });
     }
 

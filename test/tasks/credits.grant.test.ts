@@ -57,7 +57,13 @@ describe("task credits:grant", function () {
     const isoDate = new Date(Number(now + 20n * DAY) * 1000).toISOString().slice(0, 10); // midnight UTC
     const isoSeconds = BigInt(Date.parse(`${isoDate}T00:00:00Z`) / 1000);
     for (const expiry of [unix.toString(), isoDate, "never"]) {
-      await runTask("credits:grant", { ledger: flags.ledger, account: member, amount: "1", expiry, from: issuer });
+      await runTask("credits:grant", {
+        ledger: flags.ledger,
+        account: member,
+        amount: "1",
+        expiry,
+        from: issuer,
+      });
     }
     const grants = (await sys.ledger.creditBreakdown(member)).grants.map((g) => g.expiresAt);
     expect(grants).to.deep.equal([unix, isoSeconds, 2n ** 32n - 1n]);
@@ -132,7 +138,13 @@ describe("task credits:grant", function () {
     it("fails beyond the issuer's remaining cap", async function () {
       const { sys, flags, issuer, member } = await loadFixture(fixture);
       await (await sys.ledger.setIssuerCap(issuer, 100n * CREDIT, 7 * 86_400)).wait();
-      await runTask("credits:grant", { ledger: flags.ledger, account: member, amount: "60", expiry: "+30d", from: issuer });
+      await runTask("credits:grant", {
+        ledger: flags.ledger,
+        account: member,
+        amount: "60",
+        expiry: "+30d",
+        from: issuer,
+      });
       await expectTaskError(
         "credits:grant",
         { ledger: flags.ledger, account: member, amount: "50", expiry: "+30d", from: issuer },
@@ -156,11 +168,23 @@ describe("task credits:grant", function () {
       const now = BigInt(await time.latest());
       const expiries = [10n, 20n, 30n, 40n].map((d) => now + d * DAY);
       for (const e of expiries) {
-        await runTask("credits:grant", { ledger: flags.ledger, account: member, amount: "1", expiry: e.toString(), from: issuer });
+        await runTask("credits:grant", {
+          ledger: flags.ledger,
+          account: member,
+          amount: "1",
+          expiry: e.toString(),
+          from: issuer,
+        });
       }
       await expectTaskError(
         "credits:grant",
-        { ledger: flags.ledger, account: member, amount: "1", expiry: (now + 50n * DAY).toString(), from: issuer },
+        {
+          ledger: flags.ledger,
+          account: member,
+          amount: "1",
+          expiry: (now + 50n * DAY).toString(),
+          from: issuer,
+        },
         `${member} already has 4 live grants (expiring ${expiries.map(iso).join(", ")}), none at ` +
           `${iso(now + 50n * DAY)}: grant with one of those expiries`,
       );

@@ -30,7 +30,10 @@ describe("task paymaster:deposit", function () {
       blockNumber: result.blockNumber,
     });
     await expect(result.txHash).to.emit(sys.entryPoint, "Deposited").withArgs(flags.paymaster, total);
-    await expect(ethers.provider.getTransaction(result.txHash)).to.changeEtherBalances([dapp, sys.entryPoint], [-ethers.parseEther("0.5"), ethers.parseEther("0.5")]);
+    await expect(ethers.provider.getTransaction(result.txHash)).to.changeEtherBalances(
+      [dapp, sys.entryPoint],
+      [-ethers.parseEther("0.5"), ethers.parseEther("0.5")],
+    );
     expect(await sys.entryPoint.balanceOf(flags.paymaster)).to.equal(total);
     expect(lines[0]).to.equal(`Depositing 0.5 ETH for paymaster ${flags.paymaster}: sending…`);
     expect(lines.at(-1)).to.equal(

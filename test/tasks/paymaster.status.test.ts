@@ -52,7 +52,10 @@ describe("task paymaster:status", function () {
     const { sys, flags } = await loadFixture(fixtureV08);
     const [priceWad, updatedAt] = await sys.adapter.cachedPrice();
     const age = BigInt(await time.latest()) - updatedAt;
-    const { result, lines } = await runTask<StatusReport>("paymaster:status", { paymaster: flags.paymaster, json: true });
+    const { result, lines } = await runTask<StatusReport>("paymaster:status", {
+      paymaster: flags.paymaster,
+      json: true,
+    });
     const expected: StatusReport = {
       chainId: "31337",
       paymaster: flags.paymaster,
@@ -64,7 +67,12 @@ describe("task paymaster:status", function () {
       adapter: flags.adapter,
       paused: false,
       depositWei: ethers.parseEther("10").toString(),
-      stake: { staked: true, amountWei: ethers.parseEther("1").toString(), unstakeDelaySec: "86400", withdrawTime: "0" },
+      stake: {
+        staked: true,
+        amountWei: ethers.parseEther("1").toString(),
+        unstakeDelaySec: "86400",
+        withdrawTime: "0",
+      },
       price: {
         priceWad: priceWad.toString(),
         updatedAt: updatedAt.toString(),
@@ -93,8 +101,14 @@ describe("task paymaster:status", function () {
 
   it("reports the EntryPoint v0.7 paymaster", async function () {
     const { flags } = await loadFixture(fixtureV07);
-    const { result } = await runTask<StatusReport>("paymaster:status", { paymaster: flags.paymaster, json: true });
-    expect([result.entryPointVersion, result.entryPoint]).to.deep.equal(["0.7", ENTRY_POINT_ADDRESSES["0.7"]]);
+    const { result } = await runTask<StatusReport>("paymaster:status", {
+      paymaster: flags.paymaster,
+      json: true,
+    });
+    expect([result.entryPointVersion, result.entryPoint]).to.deep.equal([
+      "0.7",
+      ENTRY_POINT_ADDRESSES["0.7"],
+    ]);
   });
 
   it("warns when the cached price is older than maxPriceAge", async function () {
@@ -120,7 +134,10 @@ describe("task paymaster:status", function () {
     await (await sys.paymaster.withdrawTo(admin, await sys.paymaster.getDeposit())).wait();
     await (await sys.ledger.removeSpender(sys.paymaster)).wait();
     await (await sys.ledger.connect(sys.guardian).pause()).wait();
-    const { result } = await runTask<StatusReport>("paymaster:status", { paymaster: flags.paymaster, json: true });
+    const { result } = await runTask<StatusReport>("paymaster:status", {
+      paymaster: flags.paymaster,
+      json: true,
+    });
     expect(result.paused).to.equal(true);
     expect(result.stake).to.deep.equal({
       staked: false,

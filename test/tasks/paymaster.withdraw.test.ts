@@ -30,7 +30,10 @@ describe("task paymaster:withdraw", function () {
     await expect(result.txHash)
       .to.emit(sys.entryPoint, "Withdrawn")
       .withArgs(flags.paymaster, treasury, ethers.parseEther("2.5"));
-    await expect(ethers.provider.getTransaction(result.txHash)).to.changeEtherBalance(treasury, ethers.parseEther("2.5"));
+    await expect(ethers.provider.getTransaction(result.txHash)).to.changeEtherBalance(
+      treasury,
+      ethers.parseEther("2.5"),
+    );
     expect(lines.at(-1)).to.equal(
       `Withdrew 2.5 ETH from paymaster ${flags.paymaster} to ${treasury}; deposit now 7.5 ETH.`,
     );

@@ -45,7 +45,10 @@ describe("task price:refresh", function () {
     const { sys, flags } = await loadFixture(fixture);
     const [, updatedAt] = await sys.adapter.cachedPrice();
     await time.increaseTo(updatedAt + 90n);
-    const { result, lines } = await runTask<RefreshResult>("price:refresh", { adapter: flags.adapter, ifOlder: "30m" });
+    const { result, lines } = await runTask<RefreshResult>("price:refresh", {
+      adapter: flags.adapter,
+      ifOlder: "30m",
+    });
     expect(result).to.deep.equal({
       adapter: flags.adapter,
       refreshed: false,
@@ -67,7 +70,9 @@ describe("task price:refresh", function () {
       { feed: sys.feed, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n },
       "ETH / USD",
     );
-    const { result, lines } = await runTask<RefreshResult>("price:refresh", { adapter: await fresh.getAddress() });
+    const { result, lines } = await runTask<RefreshResult>("price:refresh", {
+      adapter: await fresh.getAddress(),
+    });
     expect(result.previous).to.equal(undefined);
     expect(lines.at(-1)).to.equal(
       `Cached price refreshed: 3000 per native token from the primary feed, stored at ${iso(result.updatedAt)} ` +
@@ -87,7 +92,9 @@ describe("task price:refresh", function () {
     await time.increase(3_601); // the primary feed is now stale
     const { result, lines } = await runTask<RefreshResult>("price:refresh", { adapter: flags.adapter });
     expect(result.fromFallback).to.equal(true);
-    await expect(result.txHash).to.emit(sys.adapter, "CachedPriceRefreshed").withArgs(PRICE_WAD, result.updatedAt, true);
+    await expect(result.txHash)
+      .to.emit(sys.adapter, "CachedPriceRefreshed")
+      .withArgs(PRICE_WAD, result.updatedAt, true);
     expect(lines.at(-1)).to.match(/^Cached price refreshed: 3000 per native token from the FALLBACK feed, /);
   });
 
