@@ -23,11 +23,10 @@ import {
   toJson,
 } from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { adapterFrom, entryPointFrom, ledgerFrom, paymasterAt } from "./lib/contracts";
+import { adapterFrom, entryPointFrom, ledgerFrom, paymasterAt, readCachedPrice } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
-import { decodeRevert, errorInterfaces, findRevertData } from "./lib/revert";
 
 // ----------------------------------------------------------------------------------------- paymaster:status
 
@@ -102,15 +101,9 @@ export async function paymasterStatus(
     chainTime(hre),
   ]);
 
-  let priceWad: bigint | undefined;
-  let updatedAt: bigint | undefined;
-  try {
-    [priceWad, updatedAt] = await adapter.cachedPrice();
-  } catch (err) {
-    const data = findRevertData(err);
-    const decoded = data === undefined ? undefined : decodeRevert(data, await errorInterfaces(hre));
-    if (decoded?.name !== "PriceAdapterNoCachedPrice") throw err;
-  }
+  const cached = await readCachedPrice(hre, adapter);
+  const priceWad = cached?.priceWad;
+  const updatedAt = cached?.updatedAt;
   const age = updatedAt === undefined ? undefined : now - updatedAt;
   const fresh = updatedAt !== undefined && now <= updatedAt + cfg.maxPriceAge;
 

@@ -4,10 +4,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { FORMS, formatDuration, formatTime, formatUnitsTrimmed, parseDuration } from "./lib/args";
 import { chainTime, print, resolveSigner, sendTx } from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { adapterAt } from "./lib/contracts";
+import { adapterAt, readCachedPrice } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { withAddressFlags, withFrom } from "./lib/flags";
-import { decodeRevert, errorInterfaces, findRevertData } from "./lib/revert";
 
 export interface RefreshArgs extends DeploymentFlags {
   ifOlder?: string;
@@ -38,15 +37,7 @@ export async function priceRefresh(
   const signer = await resolveSigner(hre, args.from);
   const { contract: adapter, address } = await adapterAt(hre, args, signer);
 
-  let previous: RefreshResult["previous"];
-  try {
-    const [priceWad, updatedAt] = await adapter.cachedPrice();
-    previous = { priceWad, updatedAt };
-  } catch (err) {
-    const data = findRevertData(err);
-    const decoded = data === undefined ? undefined : decodeRevert(data, await errorInterfaces(hre));
-    if (decoded?.name !== "PriceAdapterNoCachedPrice") throw err;
-  }
+  const previous = await readCachedPrice(hre, adapter);
   const now = await chainTime(hre);
   if (threshold !== undefined && previous !== undefined && now - previous.updatedAt < threshold) {
     log(

@@ -14,6 +14,7 @@ import { ensureCompiled } from "./chain";
 import { requireAddress, resolveAddress } from "./deployment";
 import type { ContractKind, DeploymentFlags, ResolvedAddress } from "./deployment";
 import { taskError } from "./errors";
+import { decodeRevert, errorInterfaces, explainFailure, findRevertData } from "./revert";
 
 /** A contract and where its address came from. */
 export interface Resolved<T> {
@@ -127,4 +128,20 @@ export async function adapterFrom(hre: HardhatRuntimeEnvironment, address: strin
 export async function entryPointFrom(hre: HardhatRuntimeEnvironment, address: string): Promise<IEntryPoint> {
   await ensureCompiled(hre);
   return hre.ethers.getContractAt("IEntryPoint", address);
+}
+
+/** The adapter's cached price, or undefined when it was never refreshed (`PriceAdapterNoCachedPrice`). */
+export async function readCachedPrice(
+  hre: HardhatRuntimeEnvironment,
+  adapter: PriceAdapter,
+): Promise<{ priceWad: bigint; updatedAt: bigint } | undefined> {
+  try {
+    const [priceWad, updatedAt] = await adapter.cachedPrice();
+    return { priceWad, updatedAt };
+  } catch (err) {
+    const data = findRevertData(err);
+    const decoded = data === undefined ? undefined : decodeRevert(data, await errorInterfaces(hre));
+    if (decoded?.name === "PriceAdapterNoCachedPrice") return undefined;
+    throw await explainFailure(hre, "Reading the cached price", err);
+  }
 }

@@ -4,7 +4,8 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { StatusReport } from "../../tasks/paymaster";
 import { ENTRY_POINT_ADDRESSES } from "../helpers/entrypoint";
-import { deploySystem } from "../helpers/system";
+import { CreditPaymaster__factory, PriceAdapter__factory } from "../../typechain-types";
+import { defaultPaymasterConfig, deploySystem } from "../helpers/system";
 import { runTask, systemFlags } from "../helpers/tasks";
 
 const iso = (s: bigint) => new Date(Number(s) * 1000).toISOString().replace(".000Z", "Z");
@@ -158,5 +159,40 @@ describe("task paymaster:status", function () {
     expect(lines[5]).to.equal(
       `  stake                             1 ETH, not staked (withdrawable from ${iso(withdrawTime)})`,
     );
+  });
+
+  it("reports a price cache that was never refreshed", async function () {
+    const { sys } = await loadFixture(fixtureV08);
+    const adapter = await new PriceAdapter__factory(sys.admin).deploy(
+      sys.admin,
+      { feed: sys.feed, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n },
+      "ETH / USD",
+    );
+    const paymaster = await new CreditPaymaster__factory(sys.admin).deploy(
+      sys.entryPoint,
+      sys.ledger,
+      adapter,
+      sys.admin,
+      defaultPaymasterConfig(),
+      86_400,
+      ethers.parseEther("1"),
+      { value: ethers.parseEther("2") },
+    );
+    await (await sys.ledger.addSpender(paymaster)).wait();
+    const { result, lines } = await runTask<StatusReport>("paymaster:status", {
+      paymaster: await paymaster.getAddress(),
+    });
+    expect(result.price).to.deep.equal({
+      priceWad: null,
+      updatedAt: null,
+      ageSec: null,
+      maxPriceAge: "3600",
+      fresh: false,
+    });
+    const warning =
+      "the price cache was never refreshed: every operation is refused; run `npx hardhat price:refresh`";
+    expect(result.warnings).to.deep.equal([warning]);
+    expect(lines[6]).to.equal("  cached price                      never refreshed");
+    expect(lines.at(-1)).to.equal(`WARNING: ${warning}`);
   });
 });
