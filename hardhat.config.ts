@@ -11,7 +11,7 @@ import {
   liveNetworksConfig,
 } from "./scripts/lib/networks";
 
-import "./tasks/erc7562";
+import "./tasks";
 
 /**
  * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download

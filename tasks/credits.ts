@@ -1,0 +1,473 @@
+import { ZeroAddress } from "ethers";
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import {
+  FORMS,
+  UINT32_MAX,
+  UINT64_MAX,
+  formatCredits,
+  formatDuration,
+  formatEth,
+  formatTime,
+  parseAddress,
+  parseCredits,
+  parseDuration,
+  parseEth,
+  parseExpiry,
+} from "./lib/args";
+import {
+  chainId,
+  chainTime,
+  print,
+  printTable,
+  requireFunds,
+  resolveSigner,
+  sendTx,
+  toJson,
+} from "./lib/chain";
+import type { Log } from "./lib/chain";
+import { adapterFrom, ledgerAt } from "./lib/contracts";
+import type { DeploymentFlags } from "./lib/deployment";
+import { taskError } from "./lib/errors";
+import { withAddressFlags, withFrom } from "./lib/flags";
+import { explained } from "./lib/revert";
+
+// ------------------------------------------------------------------------------------------ credits:balance
+
+export interface BalanceArgs extends DeploymentFlags {
+  account?: string;
+  beneficiary?: string;
+  json: boolean;
+}
+
+/** A live grant bucket. Amounts are credit base units (6 decimals) as decimal strings. */
+export interface GrantLine {
+  amount: string;
+  expiresAt: string;
+  expiresAtIso: string;
+}
+
+/** An allowance a sponsor gave a beneficiary. */
+export interface AllowanceReport {
+  sponsor: string;
+  beneficiary: string;
+  perEpoch: string;
+  epochLength: string;
+  expiresAt: string;
+  expiresAtIso: string;
+  remainingThisEpoch: string;
+}
+
+/** The result (and `--json` output) of `credits:balance`. Amounts are credit base units (6 decimals). */
+export interface BalanceReport {
+  chainId: string;
+  ledger: string;
+  account: string;
+  hasAccount: boolean;
+  balance: string;
+  spendable: string;
+  purchased: string;
+  held: string;
+  expiredUnswept: string;
+  grants: GrantLine[];
+  allowance?: AllowanceReport;
+}
+
+export async function creditsBalance(
+  hre: HardhatRuntimeEnvironment,
+  args: BalanceArgs,
+  log: Log = print,
+): Promise<BalanceReport> {
+  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
+  const account =
+    args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
+  const beneficiary =
+    args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
+
+  const [breakdown, balance, spendable, tokens] = await Promise.all([
+    ledger.creditBreakdown(account),
+    ledger.balanceOfCredits(account),
+    ledger.spendableCredits(account),
+    ledger.balanceOf(account),
+  ]);
+  const report: BalanceReport = {
+    chainId: (await chainId(hre)).toString(),
+    ledger: ledgerAddress,
+    account,
+    hasAccount: tokens > 0n,
+    balance: balance.toString(),
+    spendable: spendable.toString(),
+    purchased: breakdown.purchased.toString(),
+    held: breakdown.held.toString(),
+    expiredUnswept: breakdown.expiredUnswept.toString(),
+    grants: breakdown.grants.map((g) => ({
+      amount: g.amount.toString(),
+      expiresAt: g.expiresAt.toString(),
+      expiresAtIso: formatTime(g.expiresAt),
+    })),
+  };
+  if (beneficiary !== undefined) {
+    const [budget, remaining] = await Promise.all([
+      ledger.allowance(account, beneficiary),
+      ledger.remainingAllowance(account, beneficiary),
+    ]);
+    report.allowance = {
+      sponsor: account,
+      beneficiary,
+      perEpoch: budget.limit.toString(),
+      epochLength: budget.epochLength.toString(),
+      expiresAt: budget.expiresAt.toString(),
+      expiresAtIso: formatTime(budget.expiresAt),
+      remainingThisEpoch: remaining.toString(),
+    };
+  }
+
+  if (args.json) {
+    log(toJson(report));
+    return report;
+  }
+  const rows: [string, string][] = [
+    ["balance", `${formatCredits(balance)} credits (unexpired, held included)`],
+    ["spendable", `${formatCredits(spendable)} credits`],
+    ["purchased", `${formatCredits(breakdown.purchased)} credits (never expire)`],
+  ];
+  for (const g of breakdown.grants) {
+    rows.push(["granted", `${formatCredits(g.amount)} credits until ${formatTime(g.expiresAt)}`]);
+  }
+  if (breakdown.held > 0n) rows.push(["held", `${formatCredits(breakdown.held)} credits`]);
+  rows.push(["expired, unswept", `${formatCredits(breakdown.expiredUnswept)} credits`]);
+  if (!report.hasAccount) rows.push(["credit account", "none yet (opened by the first purchase or grant)"]);
+  if (report.allowance !== undefined) {
+    const a = report.allowance;
+    rows.push([
+      `allowance to ${a.beneficiary}`,
+      a.perEpoch === "0"
+        ? "none"
+        : `${formatCredits(BigInt(a.perEpoch))} credits per ${formatDuration(BigInt(a.epochLength))} until ` +
+          `${a.expiresAtIso}; ${formatCredits(BigInt(a.remainingThisEpoch))} left this epoch`,
+    ]);
+  }
+  printTable(log, `Credits of ${account} on CreditLedger ${ledgerAddress} (chain ${report.chainId})`, rows);
+  return report;
+}
+
+withAddressFlags(
+  task("credits:balance", "Shows an account's credits: balance, spendable, purchased, grants and expiries")
+    .addOptionalParam("account", "Whose credits (default: the first account)")
+    .addOptionalParam("beneficiary", "Also show the allowance --account gives this beneficiary")
+    .addFlag("json", "Print JSON (credit amounts in base units, 6 decimals)"),
+  ["ledger"],
+).setAction((args: BalanceArgs, hre) => creditsBalance(hre, args));
+
+// -------------------------------------------------------------------------------------------- credits:buy
+
+export interface BuyArgs extends DeploymentFlags {
+  account?: string;
+  eth?: string;
+  credits?: string;
+  from?: string;
+}
+
+/** The result of `credits:buy`. */
+export interface BuyResult {
+  account: string;
+  buyer: string;
+  paidWei: bigint;
+  credits: bigint;
+  balance: bigint;
+  txHash: string;
+  blockNumber: number;
+}
+
+export async function creditsBuy(
+  hre: HardhatRuntimeEnvironment,
+  args: BuyArgs,
+  log: Log = print,
+): Promise<BuyResult> {
+  if ((args.eth === undefined) === (args.credits === undefined)) {
+    throw taskError("Pass exactly one of --eth <amount> (ETH to pay) or --credits <amount> (credits to buy)");
+  }
+  const signer = await resolveSigner(hre, args.from);
+  const account = args.account === undefined ? signer.address : parseAddress("account", args.account);
+  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+  const adapter = await adapterFrom(hre, await ledger.adapter());
+
+  let wei: bigint;
+  let expected: bigint;
+  if (args.credits !== undefined) {
+    const wanted = parseCredits("credits", args.credits);
+    wei = await explained(hre, "Pricing the purchase (PriceAdapter.weiForCredits)", () =>
+      adapter.weiForCredits(wanted),
+    );
+    expected = await adapter.creditsForWei(wei);
+  } else {
+    wei = parseEth("eth", args.eth as string);
+    expected = await explained(hre, "Pricing the purchase (PriceAdapter.creditsForWei)", () =>
+      adapter.creditsForWei(wei),
+    );
+  }
+  if (await ledger.paused()) {
+    throw taskError(
+      `CreditLedger ${ledgerAddress} is paused: purchases are stopped until its admin unpauses it (unpause())`,
+    );
+  }
+  const minPurchase = await ledger.minPurchase();
+  const minimum = minPurchase > 1n ? minPurchase : 1n;
+  if (expected < minimum) {
+    throw taskError(
+      `${formatEth(wei)} ETH buys ${formatCredits(expected)} credits, below the ledger's minimum purchase of ` +
+        `${formatCredits(minimum)} credits`,
+    );
+  }
+  await requireFunds(hre, signer, wei, "to pay", formatEth);
+
+  const receipt = await sendTx(hre, log, `Buying credits for ${account}`, () =>
+    ledger.buyCredits(account, { value: wei }),
+  );
+  let credits = 0n;
+  for (const entry of receipt.logs) {
+    if (entry.address !== ledgerAddress) continue;
+    const parsed = ledger.interface.parseLog(entry);
+    if (parsed?.name === "CreditsPurchased") credits = parsed.args.credits as bigint;
+  }
+  const balance = await ledger.balanceOfCredits(account);
+  const [entryPoint, paymaster] = await ledger.ethDestination();
+  const destination =
+    entryPoint === ZeroAddress
+      ? `the treasury ${await ledger.treasury()}`
+      : `the EntryPoint deposit of paymaster ${paymaster}`;
+  log(
+    `Bought ${formatCredits(credits)} credits for ${account}, paid ${formatEth(wei)} ETH (${wei} wei) to ` +
+      `${destination}. Balance now ${formatCredits(balance)} credits.`,
+  );
+  return {
+    account,
+    buyer: signer.address,
+    paidWei: wei,
+    credits,
+    balance,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
+}
+
+withFrom(
+  withAddressFlags(
+    task("credits:buy", "Buys credits with the native token at the price adapter's live price")
+      .addOptionalParam("account", "Credit account to top up (default: the signer)")
+      .addOptionalParam("eth", `ETH to pay: ${FORMS.eth}`)
+      .addOptionalParam("credits", `Credits to buy (the ETH is computed, rounded up): ${FORMS.credits}`),
+    ["ledger"],
+  ),
+).setAction((args: BuyArgs, hre) => creditsBuy(hre, args));
+
+// ------------------------------------------------------------------------------------------ credits:grant
+
+export interface GrantArgs extends DeploymentFlags {
+  account: string;
+  amount: string;
+  expiry: string;
+  from?: string;
+}
+
+/** The result of `credits:grant`. */
+export interface GrantResult {
+  account: string;
+  issuer: string;
+  amount: bigint;
+  expiresAt: bigint;
+  remainingIssuance: bigint;
+  balance: bigint;
+  txHash: string;
+  blockNumber: number;
+}
+
+export async function creditsGrant(
+  hre: HardhatRuntimeEnvironment,
+  args: GrantArgs,
+  log: Log = print,
+): Promise<GrantResult> {
+  const account = parseAddress("account", args.account);
+  const amount = parseCredits("amount", args.amount, { max: UINT64_MAX });
+  const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
+  const signer = await resolveSigner(hre, args.from);
+  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+
+  const issuerRole = await ledger.ISSUER_ROLE();
+  if (!(await ledger.hasRole(issuerRole, signer.address))) {
+    throw taskError(
+      `${signer.address} does not hold ISSUER_ROLE on CreditLedger ${ledgerAddress}: grants come from an ` +
+        `issuer (the DAO timelock in production). Propose the grant with governance:propose-budget --grant ` +
+        `${account}:${args.amount}:${args.expiry}, or run --from an issuer`,
+    );
+  }
+  if (await ledger.paused()) {
+    throw taskError(
+      `CreditLedger ${ledgerAddress} is paused: grants are stopped until its admin unpauses it`,
+    );
+  }
+  const cap = await ledger.issuerCap(signer.address);
+  const remaining = await ledger.remainingIssuance(signer.address);
+  if (cap.epochLength === 0n) {
+    throw taskError(
+      `Issuer ${signer.address} has no issuance cap: the admin must set one first (setIssuerCap; ` +
+        `governance:propose-budget --issuer-cap ${signer.address}:<cap>:<epoch>)`,
+    );
+  }
+  if (amount > remaining) {
+    throw taskError(
+      `Issuer ${signer.address} may grant ${formatCredits(remaining)} more credits this epoch (cap ` +
+        `${formatCredits(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
+        `${formatCredits(amount)} requested: wait for the next epoch or have the admin raise the cap`,
+    );
+  }
+  const now = await chainTime(hre);
+  const live = (await ledger.creditBreakdown(account)).grants.filter((g) => g.expiresAt > now);
+  if (live.length >= 4 && !live.some((g) => g.expiresAt === expiresAt)) {
+    throw taskError(
+      `${account} already has 4 live grants (expiring ${live.map((g) => formatTime(g.expiresAt)).join(", ")}), ` +
+        `none at ${formatTime(expiresAt)}: grant with one of those expiries`,
+    );
+  }
+
+  const receipt = await sendTx(hre, log, `Granting ${formatCredits(amount)} credits to ${account}`, () =>
+    ledger.grant(account, amount, expiresAt),
+  );
+  const [remainingAfter, balance] = await Promise.all([
+    ledger.remainingIssuance(signer.address),
+    ledger.balanceOfCredits(account),
+  ]);
+  log(
+    `Granted ${formatCredits(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
+      `${formatCredits(balance)} credits; issuer ${signer.address} may grant ${formatCredits(remainingAfter)} ` +
+      `more this epoch.`,
+  );
+  return {
+    account,
+    issuer: signer.address,
+    amount,
+    expiresAt,
+    remainingIssuance: remainingAfter,
+    balance,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
+}
+
+withFrom(
+  withAddressFlags(
+    task("credits:grant", "Grants expiring credits to an account (ISSUER_ROLE, within the issuer's cap)")
+      .addParam("account", "Credit account to grant to")
+      .addParam("amount", `Credits to grant: ${FORMS.credits}`)
+      .addParam("expiry", `Until when the credits can be spent: ${FORMS.expiry}`),
+    ["ledger"],
+  ),
+).setAction((args: GrantArgs, hre) => creditsGrant(hre, args));
+
+// ------------------------------------------------------------------------------------------ credits:allow
+
+export interface AllowArgs extends DeploymentFlags {
+  beneficiary: string;
+  perEpoch?: string;
+  epoch: string;
+  expiry: string;
+  revoke: boolean;
+  from?: string;
+}
+
+/** The result of `credits:allow`. */
+export interface AllowResult {
+  sponsor: string;
+  beneficiary: string;
+  /** 0 after a revocation. */
+  perEpoch: bigint;
+  epochLength: bigint;
+  expiresAt: bigint;
+  carriedSpent: bigint;
+  txHash: string;
+  blockNumber: number;
+}
+
+export async function creditsAllow(
+  hre: HardhatRuntimeEnvironment,
+  args: AllowArgs,
+  log: Log = print,
+): Promise<AllowResult> {
+  const beneficiary = parseAddress("beneficiary", args.beneficiary);
+  const signer = await resolveSigner(hre, args.from);
+  const { contract: ledger } = await ledgerAt(hre, args, signer);
+  const sponsor = signer.address;
+
+  if (args.revoke) {
+    if (args.perEpoch !== undefined) throw taskError("--revoke takes no --per-epoch");
+    const current = await ledger.allowance(sponsor, beneficiary);
+    if (current.limit === 0n) {
+      throw taskError(`${beneficiary} has no allowance from sponsor ${sponsor} to revoke`);
+    }
+    const receipt = await sendTx(hre, log, `Revoking the allowance of ${beneficiary}`, () =>
+      ledger.revokeAllowance(beneficiary),
+    );
+    log(`Sponsor ${sponsor} revoked the allowance of ${beneficiary}.`);
+    return {
+      sponsor,
+      beneficiary,
+      perEpoch: 0n,
+      epochLength: current.epochLength,
+      expiresAt: current.expiresAt,
+      carriedSpent: 0n,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    };
+  }
+
+  if (args.perEpoch === undefined) {
+    throw taskError("Pass --per-epoch <credits> (the beneficiary's budget per epoch), or --revoke");
+  }
+  const perEpoch = parseCredits("per-epoch", args.perEpoch, { max: UINT64_MAX });
+  const epochLength = parseDuration("epoch", args.epoch, UINT32_MAX);
+  const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
+
+  const receipt = await sendTx(hre, log, `Setting the allowance of ${beneficiary}`, () =>
+    ledger.setAllowance(beneficiary, perEpoch, epochLength, expiresAt),
+  );
+  let carriedSpent = 0n;
+  for (const entry of receipt.logs) {
+    const parsed = entry.address === (await ledger.getAddress()) ? ledger.interface.parseLog(entry) : null;
+    if (parsed?.name === "AllowanceSet") carriedSpent = parsed.args.carriedSpent as bigint;
+  }
+  log(
+    `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCredits(perEpoch)} credits per ` +
+      `${formatDuration(epochLength)} until ${formatTime(expiresAt)}` +
+      `${carriedSpent > 0n ? ` (${formatCredits(carriedSpent)} already spent this epoch)` : ""}.`,
+  );
+  const sponsorBalance = await ledger.spendableCredits(sponsor);
+  if (sponsorBalance === 0n) {
+    log(
+      `Note: sponsor ${sponsor} has no spendable credits yet; sponsored operations fail until it buys ` +
+        `(credits:buy) or is granted credits.`,
+    );
+  }
+  return {
+    sponsor,
+    beneficiary,
+    perEpoch,
+    epochLength,
+    expiresAt,
+    carriedSpent,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
+}
+
+withFrom(
+  withAddressFlags(
+    task("credits:allow", "Lets a beneficiary spend the signer's credits, up to a budget per epoch")
+      .addParam("beneficiary", "The account (e.g. a user's smart account) the signer sponsors")
+      .addOptionalParam("perEpoch", `Budget per epoch: ${FORMS.credits}`)
+      .addOptionalParam("epoch", `Epoch length: ${FORMS.duration}`, "1d")
+      .addOptionalParam("expiry", `Until when the allowance holds: ${FORMS.expiry}`, "never")
+      .addFlag("revoke", "Revoke the beneficiary's allowance instead"),
+    ["ledger"],
+  ),
+).setAction((args: AllowArgs, hre) => creditsAllow(hre, args));

@@ -1,0 +1,532 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import type { CreditLedger } from "../typechain-types";
+import type { ICreditPaymaster } from "../typechain-types/contracts/paymaster/CreditPaymaster";
+import {
+  FORMS,
+  formatCredits,
+  formatDuration,
+  formatTime,
+  formatUnitsTrimmed,
+  parseAddress,
+  parseCredits,
+  parseDuration,
+  parseGasPrice,
+  parseInteger,
+} from "./lib/args";
+import { chainId as getChainId, chainTime, print, resolveSigner, sendTx, toJson } from "./lib/chain";
+import type { Log } from "./lib/chain";
+import { ledgerAt, optionalGovernorAt, optionalTimelockAt, paymasterAt } from "./lib/contracts";
+import type { DeploymentFlags } from "./lib/deployment";
+import {
+  buildProposalFile,
+  buildSafeBatchFile,
+  parseGrantSpecs,
+  parseGrantsFile,
+  parseIssuerCapSpecs,
+} from "./lib/budget";
+import type { BudgetAction, GrantSpec, IssuerCapSpec, ProposalFile, SafeBatchFile } from "./lib/budget";
+import { taskError } from "./lib/errors";
+import { withAddressFlags, withFrom } from "./lib/flags";
+import { explained } from "./lib/revert";
+
+/** OpenZeppelin's `IGovernor.ProposalState`, in order. */
+const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+];
+
+/** The paymaster settings `governance:propose-budget` can change, with their flags and bounds. */
+interface ConfigSetting {
+  /** Field of `ICreditPaymaster.Config`, also the task argument (camelCase). */
+  key: keyof ConfigArgs;
+  /** The flag (kebab-case). */
+  flag: string;
+  /** Width of the field in bits. */
+  bits: bigint;
+  /** How the value is written. */
+  kind: "gas" | "wei" | "credits" | "bps" | "seconds";
+}
+
+/** The paymaster-config arguments of the task. */
+export interface ConfigArgs {
+  markupBps?: string;
+  maxCreditsPerOp?: string;
+  maxCallGasLimit?: string;
+  maxVerificationGasLimit?: string;
+  maxPreVerificationGas?: string;
+  maxPaymasterVerificationGasLimit?: string;
+  maxPaymasterPostOpGasLimit?: string;
+  maxFeePerGas?: string;
+  maxPriceAge?: string;
+}
+
+const SETTINGS: readonly ConfigSetting[] = [
+  { key: "maxCallGasLimit", flag: "max-call-gas-limit", bits: 24n, kind: "gas" },
+  {
+    key: "maxPreVerificationGas",
+    flag: "max-pre-verification-gas",
+    bits: 32n,
+    kind: "gas",
+  },
+  {
+    key: "maxVerificationGasLimit",
+    flag: "max-verification-gas-limit",
+    bits: 24n,
+    kind: "gas",
+  },
+  {
+    key: "maxPaymasterVerificationGasLimit",
+    flag: "max-paymaster-verification-gas-limit",
+    bits: 24n,
+    kind: "gas",
+  },
+  {
+    key: "maxPaymasterPostOpGasLimit",
+    flag: "max-paymaster-post-op-gas-limit",
+    bits: 24n,
+    kind: "gas",
+  },
+  { key: "maxFeePerGas", flag: "max-fee-per-gas", bits: 48n, kind: "wei" },
+  { key: "maxCreditsPerOp", flag: "max-credits-per-op", bits: 40n, kind: "credits" },
+  { key: "markupBps", flag: "markup-bps", bits: 16n, kind: "bps" },
+  { key: "maxPriceAge", flag: "max-price-age", bits: 16n, kind: "seconds" },
+];
+
+export interface ProposeBudgetArgs extends DeploymentFlags, ConfigArgs {
+  grant?: string;
+  grantsFile?: string;
+  issuerCap?: string;
+  description?: string;
+  proposer?: string;
+  safe?: string;
+  out: string;
+  submit: boolean;
+  from?: string;
+}
+
+/** What `governance:propose-budget` wrote (and proposed, with `--submit`). */
+export interface ProposeBudgetResult {
+  proposal: ProposalFile;
+  safeBatch: SafeBatchFile;
+  files: { proposal: string; safeBatch: string };
+  submitted?: { proposalId: bigint; voteStart: bigint; voteEnd: bigint; txHash: string; blockNumber: number };
+}
+
+function formatSetting(setting: ConfigSetting, value: bigint): string {
+  switch (setting.kind) {
+    case "credits":
+      return `${formatCredits(value)} credits`;
+    case "wei":
+      return `${formatUnitsTrimmed(value, 9)} gwei`;
+    case "seconds":
+      return formatDuration(value);
+    default:
+      return value.toString();
+  }
+}
+
+/** Parses one config flag within the contract's rules (read from the paymaster where it publishes them). */
+function parseSetting(
+  setting: ConfigSetting,
+  value: string,
+  minPostOpGas: bigint,
+  maxMarkupBps: bigint,
+): bigint {
+  const max = 2n ** setting.bits - 1n;
+  switch (setting.kind) {
+    case "credits":
+      return parseCredits(setting.flag, value, { max });
+    case "wei":
+      return parseGasPrice(setting.flag, value, max);
+    case "seconds":
+      return parseDuration(setting.flag, value, max);
+    case "bps":
+      return parseInteger(setting.flag, value, 10_000n, maxMarkupBps);
+    case "gas": {
+      // The contract requires non-zero caps, except maxPreVerificationGas; postOp needs MIN_POST_OP_GAS.
+      const min =
+        setting.key === "maxPaymasterPostOpGasLimit"
+          ? minPostOpGas
+          : setting.key === "maxPreVerificationGas"
+            ? 0n
+            : 1n;
+      return parseInteger(setting.flag, value, min, max);
+    }
+  }
+}
+
+const configStruct = (c: ICreditPaymaster.ConfigStructOutput): ICreditPaymaster.ConfigStruct => ({
+  maxCallGasLimit: c.maxCallGasLimit,
+  maxPreVerificationGas: c.maxPreVerificationGas,
+  maxVerificationGasLimit: c.maxVerificationGasLimit,
+  maxPaymasterVerificationGasLimit: c.maxPaymasterVerificationGasLimit,
+  maxPaymasterPostOpGasLimit: c.maxPaymasterPostOpGasLimit,
+  maxFeePerGas: c.maxFeePerGas,
+  maxCreditsPerOp: c.maxCreditsPerOp,
+  markupBps: c.markupBps,
+  maxPriceAge: c.maxPriceAge,
+  paused: c.paused,
+});
+
+/** Issuance the executor has left after the batch's cap changes (mirrors CreditLedger's epoch accounting). */
+async function issuanceAfterCaps(
+  ledger: CreditLedger,
+  executor: string,
+  caps: readonly IssuerCapSpec[],
+  now: bigint,
+): Promise<bigint> {
+  const newCap = [...caps].reverse().find((c) => c.issuer === executor);
+  if (newCap === undefined) return ledger.remainingIssuance(executor);
+  const current = await ledger.issuerCap(executor);
+  let used = 0n;
+  if (current.epochLength > 0n) {
+    const epoch = now <= current.anchor ? 0n : (now - current.anchor) / current.epochLength;
+    used = current.usedEpoch >= epoch ? current.used : 0n;
+  }
+  return newCap.cap > used ? newCap.cap - used : 0n;
+}
+
+async function checkLedgerActions(
+  ledger: CreditLedger,
+  ledgerAddress: string,
+  executor: string,
+  grants: readonly GrantSpec[],
+  caps: readonly IssuerCapSpec[],
+  now: bigint,
+  earliestExecution: bigint,
+): Promise<void> {
+  if (caps.length > 0 && !(await ledger.hasRole(await ledger.DEFAULT_ADMIN_ROLE(), executor))) {
+    throw taskError(
+      `The executor ${executor} does not hold DEFAULT_ADMIN_ROLE on CreditLedger ${ledgerAddress}: setIssuerCap ` +
+        `would revert with AccessControlUnauthorizedAccount. Propose through the ledger's admin`,
+    );
+  }
+  if (grants.length === 0) return;
+  if (!(await ledger.hasRole(await ledger.ISSUER_ROLE(), executor))) {
+    throw taskError(
+      `The executor ${executor} does not hold ISSUER_ROLE on CreditLedger ${ledgerAddress}: the grants would ` +
+        `revert with AccessControlUnauthorizedAccount. The ledger admin must first grantRole(ISSUER_ROLE, ${executor}) ` +
+        `and set its cap`,
+    );
+  }
+  for (const g of grants) {
+    if (g.expiresAt <= earliestExecution) {
+      throw taskError(
+        `The grant to ${g.account} expires at ${formatTime(g.expiresAt)}, before the proposal can execute ` +
+          `(${formatTime(earliestExecution)} at the earliest, after the timelock delay): choose a later expiry`,
+      );
+    }
+  }
+  const total = grants.reduce((sum, g) => sum + g.amount, 0n);
+  const available = await issuanceAfterCaps(ledger, executor, caps, now);
+  if (total > available) {
+    throw taskError(
+      `The grants total ${formatCredits(total)} credits but the executor ${executor} may grant only ` +
+        `${formatCredits(available)} more this epoch: add --issuer-cap ${executor}:<credits>:<epoch> to this ` +
+        `proposal, or grant less`,
+    );
+  }
+  const byAccount = new Map<string, Set<bigint>>();
+  for (const g of grants) {
+    const set = byAccount.get(g.account) ?? new Set<bigint>();
+    set.add(g.expiresAt);
+    byAccount.set(g.account, set);
+  }
+  for (const [account, expiries] of byAccount) {
+    const live = (await ledger.creditBreakdown(account)).grants
+      .map((b) => b.expiresAt)
+      .filter((e) => e > earliestExecution);
+    const all = new Set<bigint>([...live, ...expiries]);
+    if (all.size > 4) {
+      const existing =
+        live.length === 0 ? "" : ` (it has live grants expiring ${live.map(formatTime).join(", ")})`;
+      throw taskError(
+        `${account} would hold grants with ${all.size} different live expiries, more than the ledger's 4 ` +
+          `(CreditLedgerTooManyGrantBuckets)${existing}: give its grants fewer distinct expiries`,
+      );
+    }
+  }
+}
+
+async function paymasterAction(
+  hre: HardhatRuntimeEnvironment,
+  args: ProposeBudgetArgs,
+  executor: string | undefined,
+): Promise<BudgetAction | undefined> {
+  const changed = SETTINGS.filter((s) => args[s.key] !== undefined);
+  if (changed.length === 0) return undefined;
+  const { contract: paymaster, address } = await paymasterAt(hre, args);
+  const [current, minPostOpGas, maxMarkupBps, owner] = await Promise.all([
+    paymaster.config(),
+    paymaster.MIN_POST_OP_GAS(),
+    paymaster.MAX_MARKUP_BPS(),
+    paymaster.owner(),
+  ]);
+  const next = configStruct(current);
+  const changes: string[] = [];
+  for (const s of changed) {
+    const value = parseSetting(s, args[s.key] as string, minPostOpGas, maxMarkupBps);
+    const before = current[s.key] as bigint;
+    if (value !== before) changes.push(`${s.key} ${formatSetting(s, before)} → ${formatSetting(s, value)}`);
+    next[s.key] = value;
+  }
+  if (changes.length === 0) {
+    throw taskError(
+      `Paymaster ${address} already has ${changed.map((s) => `${s.key} ${formatSetting(s, current[s.key] as bigint)}`).join(", ")}: nothing to change`,
+    );
+  }
+  if (executor !== undefined && owner !== executor) {
+    throw taskError(
+      `Paymaster ${address} is owned by ${owner}, not by the executor ${executor}: setConfig would revert with ` +
+        `OwnableUnauthorizedAccount`,
+    );
+  }
+  return {
+    target: address,
+    value: 0n,
+    data: paymaster.interface.encodeFunctionData("setConfig", [next]),
+    contract: "CreditPaymaster",
+    function: "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool))",
+    args: Object.fromEntries(SETTINGS.map((s) => [s.key, String(next[s.key])])),
+    summary: `set paymaster ${address} config: ${changes.join(", ")}`,
+  };
+}
+
+function ledgerActions(
+  ledger: CreditLedger,
+  ledgerAddress: string,
+  caps: readonly IssuerCapSpec[],
+  grants: readonly GrantSpec[],
+): BudgetAction[] {
+  // Caps first: a cap raised in the same proposal applies to its grants.
+  const capActions = caps.map((c) => ({
+    target: ledgerAddress,
+    value: 0n,
+    data: ledger.interface.encodeFunctionData("setIssuerCap", [c.issuer, c.cap, c.epochLength]),
+    contract: "CreditLedger",
+    function: "setIssuerCap(address,uint64,uint32)",
+    args: { issuer: c.issuer, capPerEpoch: c.cap.toString(), epochLength: c.epochLength.toString() },
+    summary: `set the issuance cap of ${c.issuer} to ${formatCredits(c.cap)} credits per ${formatDuration(c.epochLength)}`,
+  }));
+  const grantActions = grants.map((g) => ({
+    target: ledgerAddress,
+    value: 0n,
+    data: ledger.interface.encodeFunctionData("grant", [g.account, g.amount, g.expiresAt]),
+    contract: "CreditLedger",
+    function: "grant(address,uint256,uint64)",
+    args: { account: g.account, amount: g.amount.toString(), expiresAt: g.expiresAt.toString() },
+    summary: `grant ${formatCredits(g.amount)} credits to ${g.account} until ${formatTime(g.expiresAt)}`,
+  }));
+  return [...capActions, ...grantActions];
+}
+
+export async function proposeBudget(
+  hre: HardhatRuntimeEnvironment,
+  args: ProposeBudgetArgs,
+  log: Log = print,
+): Promise<ProposeBudgetResult> {
+  const now = await chainTime(hre);
+  const grants = [
+    ...(args.grant === undefined ? [] : parseGrantSpecs(args.grant, now)),
+    ...(args.grantsFile === undefined ? [] : parseGrantsFile(args.grantsFile, now)),
+  ];
+  const caps = args.issuerCap === undefined ? [] : parseIssuerCapSpecs(args.issuerCap);
+  const proposer = args.proposer === undefined ? undefined : parseAddress("proposer", args.proposer);
+  const safe = args.safe === undefined ? undefined : parseAddress("safe", args.safe);
+  const hasConfig = SETTINGS.some((s) => args[s.key] !== undefined);
+  if (grants.length === 0 && caps.length === 0 && !hasConfig) {
+    throw taskError(
+      "Nothing to propose: pass --grant, --grants-file, --issuer-cap, or a paymaster setting (" +
+        SETTINGS.map((s) => `--${s.flag}`).join(", ") +
+        ")",
+    );
+  }
+  if (args.submit && safe !== undefined) {
+    throw taskError(
+      "--submit proposes to the Governor, whose timelock executes; --safe names another executor",
+    );
+  }
+
+  const chainId = await getChainId(hre);
+  const signer = await resolveSigner(hre, args.from);
+  const governor = await optionalGovernorAt(hre, args, signer);
+  if (args.submit && governor === undefined) {
+    throw taskError(
+      "--submit needs a Governor: pass --governor 0x…, or deploy the DAO variant first (`npm run deploy`)",
+    );
+  }
+  // The executor: the Safe when given, else the Governor's timelock (or --timelock / the deployment's).
+  let timelockAddress: string | undefined;
+  let timelockDelay = 0n;
+  if (safe === undefined) {
+    timelockAddress =
+      governor !== undefined
+        ? await governor.contract.timelock()
+        : (await optionalTimelockAt(hre, args))?.address;
+  }
+  if (timelockAddress !== undefined) {
+    const timelock = await hre.ethers.getContractAt("TimelockController", timelockAddress);
+    timelockDelay = await timelock.getMinDelay();
+  }
+  const executor = safe ?? timelockAddress;
+  if (executor === undefined) {
+    log(
+      "Note: no executor known (pass --governor, --timelock or --safe): role, cap and ownership checks are skipped.",
+    );
+  }
+
+  const actions: BudgetAction[] = [];
+  if (grants.length > 0 || caps.length > 0) {
+    const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
+    if (executor !== undefined) {
+      await checkLedgerActions(ledger, ledgerAddress, executor, grants, caps, now, now + timelockDelay);
+    }
+    actions.push(...ledgerActions(ledger, ledgerAddress, caps, grants));
+  }
+  const configAction = await paymasterAction(hre, args, executor);
+  if (configAction !== undefined) actions.push(configAction);
+
+  const title = "Compute credits budget";
+  const description =
+    args.description ?? `# ${title}\n\n${actions.map((a) => `- ${a.summary}`).join("\n")}\n`;
+  const proposal = buildProposalFile({
+    chainId,
+    governor: governor?.address,
+    executor,
+    proposer,
+    description,
+    actions,
+  });
+  if (governor !== undefined) {
+    const onChainId = await governor.contract.getProposalId(
+      proposal.targets,
+      proposal.values,
+      proposal.calldatas,
+      proposal.descriptionHash,
+    );
+    proposal.proposalId = onChainId.toString();
+  }
+  const safeBatch = buildSafeBatchFile({
+    chainId,
+    safe,
+    name: title,
+    description,
+    actions,
+    createdAt: Date.now(),
+  });
+
+  const outDir = path.resolve(args.out);
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    proposal: path.join(outDir, "proposal.json"),
+    safeBatch: path.join(outDir, "safe-batch.json"),
+  };
+  writeFileSync(files.proposal, `${toJson(proposal)}\n`);
+  writeFileSync(files.safeBatch, `${toJson(safeBatch)}\n`);
+
+  log(
+    `Budget of ${actions.length} call${actions.length === 1 ? "" : "s"}${executor === undefined ? "" : `, executed by ${executor}`}:`,
+  );
+  for (const a of actions) log(`  - ${a.summary}`);
+  log(`Wrote ${files.proposal} (Governor.propose arguments; proposal id ${proposal.proposalId})`);
+  log(`Wrote ${files.safeBatch} (Safe Transaction Builder batch)`);
+
+  const result: ProposeBudgetResult = { proposal, safeBatch, files };
+  if (!args.submit || governor === undefined) return result;
+
+  if (proposer !== undefined && proposer !== signer.address) {
+    throw taskError(
+      `--proposer ${proposer} is not the signer ${signer.address}: the Governor only accepts a description ending ` +
+        `in #proposer=<address> from that address`,
+    );
+  }
+  const gov = governor.contract;
+  const [clock, threshold] = await Promise.all([gov.clock(), gov.proposalThreshold()]);
+  const votes = await gov.getVotes(signer.address, clock - 1n);
+  if (votes < threshold) {
+    throw taskError(
+      `${signer.address} has ${formatUnitsTrimmed(votes, 18)} votes, below the proposal threshold of ` +
+        `${formatUnitsTrimmed(threshold, 18)}: delegate votes to it first (delegate on the votes token)`,
+    );
+  }
+  const proposalId = BigInt(proposal.proposalId);
+  const exists = await gov.proposalSnapshot(proposalId);
+  if (exists !== 0n) {
+    const state = PROPOSAL_STATES[Number(await gov.state(proposalId))];
+    throw taskError(
+      `Proposal ${proposalId} already exists (${state}): change the description to propose it again`,
+    );
+  }
+  const receipt = await sendTx(hre, log, `Proposing to Governor ${governor.address}`, () =>
+    gov.propose(proposal.targets, proposal.values, proposal.calldatas, proposal.description),
+  );
+  const [voteStart, voteEnd] = await explained(hre, "Reading the proposal", () =>
+    Promise.all([gov.proposalSnapshot(proposalId), gov.proposalDeadline(proposalId)]),
+  );
+  const mode = await gov.CLOCK_MODE();
+  const unit = mode.includes("timestamp") ? "time" : "block";
+  log(
+    `Proposed ${proposalId}: voting from ${unit} ${voteStart} to ${unit} ${voteEnd}; then queue with the ` +
+      `descriptionHash ${proposal.descriptionHash}.`,
+  );
+  result.submitted = {
+    proposalId,
+    voteStart,
+    voteEnd,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
+  return result;
+}
+
+let definition = task(
+  "governance:propose-budget",
+  "Builds a credits budget (grants, issuer caps, paymaster caps and markup) as a Governor proposal and a Safe batch",
+)
+  .addOptionalParam(
+    "grant",
+    "Grants, comma-separated <address>:<credits>:<expiry> (expiry: ISO date, unix seconds, +30d or never)",
+  )
+  .addOptionalParam(
+    "grantsFile",
+    'JSON file of grants: [{ "account": "0x…", "amount": "100", "expiry": "+30d" }]',
+  )
+  .addOptionalParam(
+    "issuerCap",
+    "Issuer caps, comma-separated <issuer>:<credits per epoch>:<epoch> (epoch: 30d)",
+  )
+  .addOptionalParam("description", "Proposal description (default: a list of the actions)")
+  .addOptionalParam("proposer", "Restrict the proposal to this proposer (appends #proposer=<address>)")
+  .addOptionalParam(
+    "safe",
+    "Safe that executes the batch (meta.createdFromSafeAddress; checks use it as executor)",
+  )
+  .addParam("out", "Directory to write proposal.json and safe-batch.json to")
+  .addFlag("submit", "Also call Governor.propose from the signer");
+for (const s of SETTINGS) {
+  const form =
+    s.kind === "credits"
+      ? FORMS.credits
+      : s.kind === "seconds"
+        ? FORMS.duration
+        : s.kind === "wei"
+          ? 'wei or "<n>gwei"'
+          : s.kind === "bps"
+            ? "basis points, 10000 = 1×"
+            : "gas";
+  definition = definition.addOptionalParam(s.key, `New paymaster ${s.key} (${form})`);
+}
+withFrom(withAddressFlags(definition, ["ledger", "paymaster", "governor", "timelock"])).setAction(
+  (args: ProposeBudgetArgs, hre) => proposeBudget(hre, args),
+);

@@ -1,0 +1,6 @@
+// Registers every operator task with Hardhat (imported once by hardhat.config.ts).
+import "./erc7562";
+import "./credits";
+import "./paymaster";
+import "./price";
+import "./governance";

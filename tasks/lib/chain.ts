@@ -1,0 +1,120 @@
+import { isAddress, getAddress } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import { argumentError, taskError } from "./errors";
+import { explained } from "./revert";
+
+/** Where the tasks print: one readable line at a time (console.log by default). */
+export type Log = (line: string) => void;
+
+/** Prints to stdout. */
+export const print: Log = (line) => console.log(line);
+
+/** Compiles once when the artifacts the tasks read are missing (fresh checkout). */
+export async function ensureCompiled(hre: HardhatRuntimeEnvironment): Promise<void> {
+  if (!(await hre.artifacts.artifactExists("CreditLedger"))) {
+    await hre.run("compile", { quiet: true });
+  }
+}
+
+/** The chain id of the connected network. */
+export async function chainId(hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  return (await hre.ethers.provider.getNetwork()).chainId;
+}
+
+/** The latest block's timestamp (the chain's notion of now, which a local chain may move). */
+export async function chainTime(hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  const block = await hre.ethers.provider.getBlock("latest");
+  if (block === null) throw taskError("the network returned no latest block");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * The signer of a task: `--from` (an address, or an index into the network's accounts), else the first account.
+ */
+export async function resolveSigner(
+  hre: HardhatRuntimeEnvironment,
+  from?: string,
+): Promise<HardhatEthersSigner> {
+  const signers = await hre.ethers.getSigners();
+  const network = hre.network.name;
+  if (signers.length === 0) {
+    throw taskError(`network "${network}" has no accounts: configure its accounts in hardhat.config.ts`);
+  }
+  if (from === undefined) return signers[0];
+  const trimmed = from.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const index = Number(trimmed);
+    if (index >= signers.length) {
+      throw argumentError(
+        "from",
+        from,
+        `expected an account index from 0 to ${signers.length - 1} (network "${network}" has ` +
+          `${signers.length} accounts) or an account address`,
+      );
+    }
+    return signers[index];
+  }
+  if (!isAddress(trimmed)) {
+    throw argumentError("from", from, "expected an account address or an index into the network's accounts");
+  }
+  const address = getAddress(trimmed);
+  const signer = signers.find((s) => s.address === address);
+  if (signer === undefined) {
+    throw argumentError(
+      "from",
+      from,
+      `not one of the ${signers.length} accounts of network "${network}" (configure its key in hardhat.config.ts)`,
+    );
+  }
+  return signer;
+}
+
+/**
+ * Sends a transaction with progress lines (`<label>: sending…`, `sent <hash>…`, `mined in block <n>`); a revert,
+ * at estimation or once mined, becomes a task error naming the decoded custom error.
+ */
+export async function sendTx(
+  hre: HardhatRuntimeEnvironment,
+  log: Log,
+  label: string,
+  send: () => Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt> {
+  log(`${label}: sending…`);
+  const tx = await explained(hre, label, send);
+  log(`${label}: sent ${tx.hash}, waiting to be mined…`);
+  const receipt = await explained(hre, label, () => tx.wait());
+  if (receipt === null) throw taskError(`${label}: transaction ${tx.hash} was dropped`);
+  log(`${label}: mined in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`);
+  return receipt;
+}
+
+/** Checks that `signer` can pay `value` plus gas; fails with the shortfall. */
+export async function requireFunds(
+  hre: HardhatRuntimeEnvironment,
+  signer: HardhatEthersSigner,
+  value: bigint,
+  what: string,
+  format: (wei: bigint) => string,
+): Promise<void> {
+  const balance = await hre.ethers.provider.getBalance(signer.address);
+  if (balance < value) {
+    throw taskError(
+      `${signer.address} has ${format(balance)} ETH, less than the ${format(value)} ETH ${what} (plus gas)`,
+    );
+  }
+}
+
+/** Prints aligned `label  value` lines under a title. */
+export function printTable(log: Log, title: string, rows: readonly (readonly [string, string])[]): void {
+  log(title);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, value] of rows) log(`  ${label.padEnd(width)}  ${value}`);
+}
+
+/** JSON with bigints as decimal strings. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+}

@@ -1,0 +1,211 @@
+import { AbiCoder, Interface, ZeroHash, dataLength, id, isHexString } from "ethers";
+import type { ErrorDescription } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { HardhatPluginError } from "hardhat/plugins";
+
+import { formatCredits, formatTime } from "./args";
+import { taskError } from "./errors";
+
+/** The contracts whose custom errors the tasks decode (their ABIs include inherited OpenZeppelin errors). */
+const ERROR_SOURCES = [
+  "CreditLedger",
+  "CreditPaymaster",
+  "PriceAdapter",
+  "CreditsGovernor",
+  "TimelockController",
+  "IEntryPoint",
+] as const;
+
+/** Names of the roles of the system, by role id. */
+export const ROLE_NAMES: Readonly<Record<string, string>> = {
+  [ZeroHash]: "DEFAULT_ADMIN_ROLE",
+  [id("ISSUER_ROLE")]: "ISSUER_ROLE",
+  [id("GUARDIAN_ROLE")]: "GUARDIAN_ROLE",
+  [id("RECOVERY_ROLE")]: "RECOVERY_ROLE",
+  [id("PROPOSER_ROLE")]: "PROPOSER_ROLE",
+  [id("EXECUTOR_ROLE")]: "EXECUTOR_ROLE",
+  [id("CANCELLER_ROLE")]: "CANCELLER_ROLE",
+};
+
+const ERROR_STRING_SELECTOR = "0x08c379a0";
+const PANIC_SELECTOR = "0x4e487b71";
+
+/** A decoded revert: the error's name and its named arguments, formatted. */
+export interface DecodedRevert {
+  name: string;
+  args: { name: string; value: string }[];
+  /** The raw arguments, for hints. */
+  raw: readonly unknown[];
+}
+
+/** The interfaces of {@link ERROR_SOURCES}, read from the compiled artifacts. */
+export async function errorInterfaces(hre: HardhatRuntimeEnvironment): Promise<Interface[]> {
+  const out: Interface[] = [];
+  for (const name of ERROR_SOURCES) {
+    if (await hre.artifacts.artifactExists(name)) {
+      out.push(new Interface((await hre.artifacts.readArtifact(name)).abi));
+    }
+  }
+  return out;
+}
+
+/** Finds the revert data in an error thrown by ethers or by Hardhat (nested in `data`, `error`, `info`…). */
+export function findRevertData(err: unknown, depth = 0): string | undefined {
+  if (depth > 6 || typeof err !== "object" || err === null) return undefined;
+  const record = err as Record<string, unknown>;
+  const data = record.data;
+  if (typeof data === "string" && isHexString(data) && dataLength(data) >= 4) return data;
+  for (const key of ["data", "error", "info", "cause", "parent"]) {
+    const found = findRevertData(record[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === "string" && value.length === 66 && ROLE_NAMES[value] !== undefined) {
+    return `${value} (${ROLE_NAMES[value]})`;
+  }
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
+  return String(value);
+}
+
+/** Decodes revert data with the interfaces (plus `Error(string)` and `Panic(uint256)`). */
+export function decodeRevert(data: string, interfaces: readonly Interface[]): DecodedRevert | undefined {
+  const selector = data.slice(0, 10).toLowerCase();
+  const coder = AbiCoder.defaultAbiCoder();
+  if (selector === ERROR_STRING_SELECTOR || selector === PANIC_SELECTOR) {
+    const isString = selector === ERROR_STRING_SELECTOR;
+    try {
+      const [value] = coder.decode([isString ? "string" : "uint256"], `0x${data.slice(10)}`);
+      const name = isString ? "Error" : "Panic";
+      return { name, args: [{ name: isString ? "reason" : "code", value: String(value) }], raw: [value] };
+    } catch {
+      return undefined;
+    }
+  }
+  for (const iface of interfaces) {
+    let parsed: ErrorDescription | null;
+    try {
+      parsed = iface.parseError(data);
+    } catch {
+      continue;
+    }
+    if (parsed === null) continue;
+    const args = parsed.fragment.inputs.map((input, i) => ({
+      name: input.name === "" ? `arg${i}` : input.name,
+      value: formatValue(parsed.args[i]),
+    }));
+    return { name: parsed.name, args, raw: [...parsed.args] };
+  }
+  return undefined;
+}
+
+/** `Name(arg=value, …)`. */
+export function describeRevert(decoded: DecodedRevert): string {
+  return `${decoded.name}(${decoded.args.map((a) => `${a.name}=${a.value}`).join(", ")})`;
+}
+
+const bigintAt = (raw: readonly unknown[], i: number): bigint => BigInt(raw[i] as bigint);
+
+/** What an operator can do about an error, when the error alone does not say it. */
+export function hintFor(decoded: DecodedRevert): string | undefined {
+  const raw = decoded.raw;
+  switch (decoded.name) {
+    case "AccessControlUnauthorizedAccount": {
+      const role = ROLE_NAMES[String(raw[1])] ?? String(raw[1]);
+      return (
+        `${String(raw[0])} does not hold ${role}; its admin (the DAO timelock in production) must grant it, ` +
+        `or run the task --from an account that holds it (for the timelock: through governance:propose-budget)`
+      );
+    }
+    case "OwnableUnauthorizedAccount":
+      return (
+        `only the paymaster's owner (see paymaster:status; the DAO timelock in production) may do this: sign ` +
+        `--from the owner, or have the owner execute the call`
+      );
+    case "CreditLedgerPaused":
+      return "a guardian paused the ledger; the admin must unpause it (unpause())";
+    case "CreditPaymasterPaused":
+      return "a guardian or the owner paused the paymaster; the owner must unpause it (setPaused(false))";
+    case "CreditLedgerIssuerCapExceeded":
+      return (
+        `the issuer may grant ${formatCredits(bigintAt(raw, 1))} more credits this epoch: wait for the next ` +
+        `epoch, or raise its cap (governance:propose-budget --issuer-cap <issuer>:<cap>:<epoch>)`
+      );
+    case "CreditLedgerInvalidExpiry":
+      return `expiries must lie after the chain time and at most at ${formatTime(2n ** 32n - 1n)}`;
+    case "CreditLedgerPurchaseTooSmall":
+      return `buy at least ${formatCredits(bigintAt(raw, 1))} credits`;
+    case "CreditLedgerTooManyGrantBuckets":
+      return "grant with the expiry of one of the account's live grants (see credits:balance)";
+    case "CreditLedgerInsufficientCredits":
+      return `the account has ${formatCredits(bigintAt(raw, 1))} spendable credits`;
+    case "PriceAdapterStalePrice":
+      return (
+        "the feed's latest answer is older than its heartbeat: wait for the feed to update (or configure a " +
+        "fallback feed); purchases and the price cache stay closed meanwhile"
+      );
+    case "PriceAdapterAnswerOutOfBounds":
+    case "PriceAdapterInvalidAnswer":
+    case "PriceAdapterInvalidTimestamp":
+      return "the feed's answer failed validation; check the feed and the adapter's bounds (docs/price-adapter.md)";
+    case "PriceAdapterFeedUnavailable":
+      return "the feed reverted or returned malformed data (shut down?); configure another feed";
+    case "PriceAdapterSequencerDown":
+    case "PriceAdapterSequencerGracePeriod":
+      return "the L2 sequencer is down or just restarted: prices are refused until its grace period has passed";
+    case "PriceAdapterNoCachedPrice":
+      return "refresh the cache first: npx hardhat price:refresh";
+    case "CreditPaymasterInvalidConfig":
+      return "see the configuration rules in contracts/interfaces/ICreditPaymaster.sol";
+    case "GovernorInsufficientProposerVotes":
+      return "the proposer needs delegated votes of at least the proposal threshold (delegate to yourself first)";
+    case "GovernorRestrictedProposer":
+      return "the description ends in #proposer=<address>: only that address may propose it";
+    case "GovernorUnexpectedProposalState":
+      return "this proposal (same calls and description) already exists";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Turns a failed call or transaction into a task error: `<action> reverted with Name(args). <hint>`. Errors
+ * that are already task errors pass through unchanged.
+ */
+export async function explainFailure(
+  hre: HardhatRuntimeEnvironment,
+  action: string,
+  err: unknown,
+): Promise<HardhatPluginError> {
+  if (HardhatPluginError.isHardhatPluginError(err)) return err as HardhatPluginError;
+  const data = findRevertData(err);
+  if (data !== undefined) {
+    const decoded = decodeRevert(data, await errorInterfaces(hre));
+    if (decoded === undefined) return taskError(`${action} reverted with unknown error data ${data}`);
+    const hint = hintFor(decoded);
+    const suffix = hint === undefined ? "" : `. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`;
+    return taskError(`${action} reverted with ${describeRevert(decoded)}${suffix}`);
+  }
+  const record = (typeof err === "object" && err !== null ? err : {}) as {
+    shortMessage?: unknown;
+    message?: unknown;
+  };
+  const message =
+    typeof record.shortMessage === "string" ? record.shortMessage : String(record.message ?? err);
+  return taskError(`${action} failed: ${message}`, err instanceof Error ? err : undefined);
+}
+
+/** Runs `fn`; a failure becomes {@link explainFailure}'s task error. */
+export async function explained<T>(
+  hre: HardhatRuntimeEnvironment,
+  action: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw await explainFailure(hre, action, err);
+  }
+}

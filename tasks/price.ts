@@ -1,0 +1,86 @@
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import { FORMS, formatDuration, formatTime, formatUnitsTrimmed, parseDuration } from "./lib/args";
+import { chainTime, print, resolveSigner, sendTx } from "./lib/chain";
+import type { Log } from "./lib/chain";
+import { adapterAt, readCachedPrice } from "./lib/contracts";
+import type { DeploymentFlags } from "./lib/deployment";
+import { withAddressFlags, withFrom } from "./lib/flags";
+
+export interface RefreshArgs extends DeploymentFlags {
+  ifOlder?: string;
+  from?: string;
+}
+
+/** The result of `price:refresh`. */
+export interface RefreshResult {
+  adapter: string;
+  refreshed: boolean;
+  priceWad: bigint;
+  updatedAt: bigint;
+  fromFallback: boolean;
+  /** The cache before (undefined when it was never refreshed). */
+  previous?: { priceWad: bigint; updatedAt: bigint };
+  txHash?: string;
+  blockNumber?: number;
+}
+
+const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+
+export async function priceRefresh(
+  hre: HardhatRuntimeEnvironment,
+  args: RefreshArgs,
+  log: Log = print,
+): Promise<RefreshResult> {
+  const threshold = args.ifOlder === undefined ? undefined : parseDuration("if-older", args.ifOlder);
+  const signer = await resolveSigner(hre, args.from);
+  const { contract: adapter, address } = await adapterAt(hre, args, signer);
+
+  const previous = await readCachedPrice(hre, adapter);
+  const now = await chainTime(hre);
+  if (threshold !== undefined && previous !== undefined && now - previous.updatedAt < threshold) {
+    log(
+      `Cached price ${formatPrice(previous.priceWad)} is ${formatDuration(now - previous.updatedAt)} old, ` +
+        `younger than --if-older ${formatDuration(threshold)}: not refreshed.`,
+    );
+    return { adapter: address, refreshed: false, fromFallback: false, previous, ...previous };
+  }
+
+  const receipt = await sendTx(hre, log, "Refreshing the cached price", () => adapter.refreshCachedPrice());
+  let result: RefreshResult | undefined;
+  for (const entry of receipt.logs) {
+    const parsed = entry.address === address ? adapter.interface.parseLog(entry) : null;
+    if (parsed?.name !== "CachedPriceRefreshed") continue;
+    result = {
+      adapter: address,
+      refreshed: true,
+      priceWad: parsed.args.priceWad as bigint,
+      updatedAt: parsed.args.updatedAt as bigint,
+      fromFallback: parsed.args.fromFallback as boolean,
+      previous,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    };
+  }
+  // refreshCachedPrice always emits CachedPriceRefreshed when it succeeds.
+  const refreshed = result as RefreshResult;
+  log(
+    `Cached price refreshed: ${formatPrice(refreshed.priceWad)} from the ` +
+      `${refreshed.fromFallback ? "FALLBACK" : "primary"} feed, stored at ${formatTime(refreshed.updatedAt)}` +
+      (previous === undefined
+        ? " (first refresh)."
+        : ` (was ${formatPrice(previous.priceWad)}, stored ${formatDuration(refreshed.updatedAt - previous.updatedAt)} earlier).`),
+  );
+  return refreshed;
+}
+
+withFrom(
+  withAddressFlags(
+    task(
+      "price:refresh",
+      "Refreshes the price adapter's cached price from its feeds (anyone may)",
+    ).addOptionalParam("ifOlder", `Only refresh when the cache is at least this old: ${FORMS.duration}`),
+    ["adapter"],
+  ),
+).setAction((args: RefreshArgs, hre) => priceRefresh(hre, args));

@@ -1,0 +1,185 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import type { BuyResult } from "../../tasks/credits";
+import { CREDIT, deploySystem } from "../helpers/system";
+import { expectTaskError, runTask, systemFlags } from "../helpers/tasks";
+
+describe("task credits:buy", function () {
+  async function fixture() {
+    const sys = await deploySystem("0.8");
+    const flags = await systemFlags(sys);
+    return {
+      sys,
+      flags,
+      dapp: await sys.dapp.getAddress(),
+      treasury: await sys.treasury.getAddress(),
+      user: ethers.Wallet.createRandom().address,
+    };
+  }
+
+  it("buys credits for --account with --eth, sends the ETH to the treasury and prints the result", async function () {
+    const { sys, flags, dapp, treasury, user } = await loadFixture(fixture);
+    const before = await ethers.provider.getBalance(treasury);
+    const { result, lines } = await runTask<BuyResult>("credits:buy", {
+      ledger: flags.ledger,
+      account: user,
+      eth: "0.01",
+      from: dapp,
+    });
+    expect(result).to.deep.equal({
+      account: user,
+      buyer: dapp,
+      paidWei: ethers.parseEther("0.01"),
+      credits: 30n * CREDIT,
+      balance: 30n * CREDIT,
+      txHash: result.txHash,
+      blockNumber: result.blockNumber,
+    });
+    const receipt = await ethers.provider.getTransactionReceipt(result.txHash);
+    expect(receipt?.blockNumber).to.equal(result.blockNumber);
+    await expect(receipt?.hash)
+      .to.emit(sys.ledger, "CreditsPurchased")
+      .withArgs(user, dapp, ethers.ZeroAddress, ethers.parseEther("0.01"), 30n * CREDIT);
+    expect(await ethers.provider.getBalance(treasury)).to.equal(before + ethers.parseEther("0.01"));
+    expect(await sys.ledger.balanceOfCredits(user)).to.equal(30n * CREDIT);
+    expect(lines).to.deep.equal([
+      `Buying credits for ${user}: sending…`,
+      `Buying credits for ${user}: sent ${result.txHash}, waiting to be mined…`,
+      `Buying credits for ${user}: mined in block ${result.blockNumber} (gas used ${receipt?.gasUsed})`,
+      `Bought 30 credits for ${user}, paid 0.01 ETH (10000000000000000 wei) to the treasury ${treasury}. ` +
+        "Balance now 30 credits.",
+    ]);
+  });
+
+  it("buys at least --credits, paying the ETH the adapter quotes (rounded up), for the signer by default", async function () {
+    const { sys, flags, dapp } = await loadFixture(fixture);
+    const wei = await sys.adapter.weiForCredits(12_500_000n);
+    const { result } = await runTask<BuyResult>("credits:buy", {
+      ledger: flags.ledger,
+      credits: "12.5",
+      from: dapp,
+    });
+    expect(result.account).to.equal(dapp);
+    expect(result.paidWei).to.equal(wei);
+    expect(result.credits).to.equal(12_500_000n);
+    expect(await sys.ledger.balanceOfCredits(dapp)).to.equal(12_500_000n);
+  });
+
+  it("reports that the ETH went to the paymaster's EntryPoint deposit in deposit mode", async function () {
+    const { sys, flags, user } = await loadFixture(fixture);
+    await (await sys.ledger.setEthDestination(sys.entryPoint, sys.paymaster)).wait();
+    const deposit = await sys.paymaster.getDeposit();
+    const { lines } = await runTask<BuyResult>("credits:buy", {
+      ledger: flags.ledger,
+      account: user,
+      eth: "0.02",
+    });
+    expect(lines.at(-1)).to.equal(
+      `Bought 60 credits for ${user}, paid 0.02 ETH (20000000000000000 wei) to the EntryPoint deposit of paymaster ` +
+        `${flags.paymaster}. Balance now 60 credits.`,
+    );
+    expect(await sys.paymaster.getDeposit()).to.equal(deposit + ethers.parseEther("0.02"));
+  });
+
+  describe("validation", function () {
+    it("requires exactly one of --eth and --credits", async function () {
+      const { flags } = await loadFixture(fixture);
+      const message =
+        "Pass exactly one of --eth <amount> (ETH to pay) or --credits <amount> (credits to buy)";
+      await expectTaskError("credits:buy", { ledger: flags.ledger }, message);
+      await expectTaskError("credits:buy", { ledger: flags.ledger, eth: "1", credits: "1" }, message);
+    });
+
+    for (const [value, expected] of [
+      ["0", "expected an amount above zero"],
+      ["-1", 'expected an amount of the native token in ether units (at most 18 decimals), such as "0.05"'],
+      ["1e18", 'expected an amount of the native token in ether units (at most 18 decimals), such as "0.05"'],
+      [
+        "0.0000000000000000001",
+        'expected an amount of the native token in ether units (at most 18 decimals), such as "0.05"',
+      ],
+    ] as const) {
+      it(`rejects --eth "${value}"`, async function () {
+        const { flags } = await loadFixture(fixture);
+        await expectTaskError(
+          "credits:buy",
+          { ledger: flags.ledger, eth: value },
+          `Invalid --eth "${value}": ${expected}`,
+        );
+      });
+    }
+
+    it("rejects --credits with more than 6 decimals", async function () {
+      const { flags } = await loadFixture(fixture);
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, credits: "1.0000001" },
+        'Invalid --credits "1.0000001": expected credits as a decimal number with at most 6 decimals, such as "12.5"',
+      );
+    });
+
+    it("rejects a --from that is not one of the network's accounts", async function () {
+      const { flags, user } = await loadFixture(fixture);
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "1", from: user },
+        `Invalid --from "${user}": not one of the 20 accounts of network "hardhat" (configure its key in ` +
+          "hardhat.config.ts)",
+      );
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "1", from: "20" },
+        'Invalid --from "20": expected an account index from 0 to 19 (network "hardhat" has 20 accounts) or an ' +
+          "account address",
+      );
+    });
+  });
+
+  describe("preconditions", function () {
+    it("fails while the ledger is paused", async function () {
+      const { sys, flags } = await loadFixture(fixture);
+      await (await sys.ledger.connect(sys.guardian).pause()).wait();
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "0.01" },
+        `CreditLedger ${flags.ledger} is paused: purchases are stopped until its admin unpauses it (unpause())`,
+      );
+    });
+
+    it("fails below the ledger's minimum purchase", async function () {
+      const { sys, flags } = await loadFixture(fixture);
+      await (await sys.ledger.setMinPurchase(100n * CREDIT)).wait();
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "0.01" },
+        "0.01 ETH buys 30 credits, below the ledger's minimum purchase of 100 credits",
+      );
+    });
+
+    it("fails when the signer cannot pay", async function () {
+      const { flags, dapp } = await loadFixture(fixture);
+      await setBalance(dapp, ethers.parseEther("0.001"));
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "0.01", from: dapp },
+        `${dapp} has 0.001 ETH, less than the 0.01 ETH to pay (plus gas)`,
+      );
+    });
+
+    it("explains a stale feed with the adapter's decoded custom error", async function () {
+      const { sys, flags } = await loadFixture(fixture);
+      const [, , , updatedAt] = await sys.feed.latestRoundData();
+      await time.increase(3_601);
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, eth: "0.01" },
+        "Pricing the purchase (PriceAdapter.creditsForWei) reverted with PriceAdapterStalePrice(" +
+          `feed=${await sys.feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
+          "is older than its heartbeat: wait for the feed to update (or configure a fallback feed); purchases and " +
+          "the price cache stay closed meanwhile",
+      );
+    });
+  });
+});
