@@ -105,8 +105,14 @@ function isRpcId(value: unknown): value is RpcId {
   return value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
 }
 
+/** A one-line description of an error: viem's short message and, when short, its details. */
 function shortMessage(error: unknown): string {
-  if (error instanceof BaseError) return error.shortMessage;
+  if (error instanceof BaseError) {
+    const details = error.details.split("\n")[0];
+    return details !== "" && details.length <= 200 && !error.shortMessage.includes(details)
+      ? `${error.shortMessage} (${details})`
+      : error.shortMessage;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
