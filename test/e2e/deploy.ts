@@ -18,7 +18,14 @@ import type { EntryPointVersion } from "../helpers/entrypoint";
 import { CREDIT, ETH_USD, ISSUER_ROLE, defaultPaymasterConfig } from "../helpers/system";
 
 /** Hardhat node's default accounts used by the run (alto takes #1 and #2, see bundler.e2e.ts). */
-export const ACCOUNT_INDEX = { admin: 0, altoUtility: 1, altoExecutor: 2, dapp: 3, treasury: 4, issuer: 5 } as const;
+export const ACCOUNT_INDEX = {
+  admin: 0,
+  altoUtility: 1,
+  altoExecutor: 2,
+  dapp: 3,
+  treasury: 4,
+  issuer: 5,
+} as const;
 
 /** Addresses of the deployed system. */
 export interface E2ESystem {
@@ -57,7 +64,12 @@ export async function deploySystemForE2E(rpcUrl: string): Promise<E2ESystem> {
   await feed.waitForDeployment();
   const adapter = await new PriceAdapter__factory(admin).deploy(
     await admin.getAddress(),
-    { feed: await feed.getAddress(), heartbeat: 3_600, minAnswer: 10n ** 8n, maxAnswer: 1_000_000n * 10n ** 8n },
+    {
+      feed: await feed.getAddress(),
+      heartbeat: 3_600,
+      minAnswer: 10n ** 8n,
+      maxAnswer: 1_000_000n * 10n ** 8n,
+    },
     "ETH / USD",
   );
   await adapter.waitForDeployment();

@@ -56,7 +56,9 @@ export async function stopAll(): Promise<void> {
   for (const s of list) killGroup(s.child, "SIGTERM");
   await Promise.race([
     Promise.all(
-      list.map((s) => (alive(s.child) ? new Promise<void>((resolve) => s.child.once("exit", () => resolve())) : null)),
+      list.map((s) =>
+        alive(s.child) ? new Promise<void>((resolve) => s.child.once("exit", () => resolve())) : null,
+      ),
     ),
     sleep(3_000),
   ]);
@@ -67,15 +69,21 @@ export async function stopAll(): Promise<void> {
   stopping = false;
 }
 
-// Last resort: 'exit' handlers must be synchronous.
-process.on("exit", () => {
-  for (const s of children) killGroup(s.child, "SIGKILL");
-});
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(signal, () => {
-    console.error(`[e2e] received ${signal}: stopping child processes`);
-    void stopAll().finally(() => process.exit(130));
+/**
+ * Makes sure no child outlives this process: SIGKILL on exit (exit handlers must be synchronous), and a graceful
+ * stop then exit code 130 on SIGINT/SIGTERM/SIGHUP. Called once by the e2e runner (not on import: `hardhat test`
+ * loads every file under test/).
+ */
+export function installCleanupHandlers(): void {
+  process.on("exit", () => {
+    for (const s of children) killGroup(s.child, "SIGKILL");
   });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      console.error(`[e2e] received ${signal}: stopping child processes`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
 }
 
 /** Starts `node <args>` (this node binary, no npx wrapper) detached, logging to a file. */
@@ -133,11 +141,17 @@ export async function rpc(url: string, method: string, params: readonly unknown[
 }
 
 /** Polls `probe` every 200 ms until it returns true; fails early when the process dies or time runs out. */
-export async function waitUntil(started: Started, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  started: Started,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!alive(started.child)) {
-      throw new Error(`${started.name} exited early (code ${started.child.exitCode}).\n${tail(started.logFile)}`);
+      throw new Error(
+        `${started.name} exited early (code ${started.child.exitCode}).\n${tail(started.logFile)}`,
+      );
     }
     try {
       if (await probe()) return;
