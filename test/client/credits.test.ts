@@ -198,7 +198,7 @@ describe("CreditsClient", function () {
       const gasPrice = block.baseFeePerGas! + 1_000_000_000n;
       expect(estimate).to.deep.equal({
         worstCase: WORST_CASE,
-        expected: (830_000n * gasPrice * PRICE_WAD * MARKUP + 10n ** 34n - 1n) / 10n ** 34n,
+        expected: (860_000n * gasPrice * PRICE_WAD * MARKUP + 10n ** 34n - 1n) / 10n ** 34n,
         prefund: requiredPrefund(op),
         gasPrice,
         priceWad: PRICE_WAD,

@@ -59,7 +59,7 @@ describe("createCreditPaymasterClient", function () {
       expect(stub).to.deep.equal({
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
-        paymasterVerificationGasLimit: 120_000n,
+        paymasterVerificationGasLimit: 150_000n,
         paymasterPostOpGasLimit: 60_000n,
         isFinal: false,
       });
@@ -112,7 +112,7 @@ describe("createCreditPaymasterClient", function () {
       ).to.deep.equal({
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
-        paymasterVerificationGasLimit: 120_000n,
+        paymasterVerificationGasLimit: 150_000n,
         paymasterPostOpGasLimit: 60_000n,
       });
     });
@@ -231,7 +231,7 @@ describe("createCreditPaymasterClient", function () {
 describe("paymasterGasLimits", function () {
   it("uses the defaults under generous caps and caps them otherwise", function () {
     expect(paymasterGasLimits(CONFIG)).to.deep.equal({
-      paymasterVerificationGasLimit: 120_000n,
+      paymasterVerificationGasLimit: 150_000n,
       paymasterPostOpGasLimit: 60_000n,
     });
     expect(

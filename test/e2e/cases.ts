@@ -7,11 +7,12 @@
  * (test/client/docs.test.ts checks they are identical), so the documented code runs here, through a real bundler.
  */
 import { expect } from "chai";
-import { createWalletClient, getAddress, http, parseEther, parseEventLogs, BaseError } from "viem";
+import { BaseError, createWalletClient, getAddress, parseEther, parseEventLogs } from "viem";
 import type { Address, Chain, Hex, Log, PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { LocalAccount } from "viem/accounts";
 // docs:start wallet-imports
+import { http } from "viem";
 import { createSmartAccountClient } from "permissionless";
 import { toSimpleSmartAccount } from "permissionless/accounts";
 import { createPimlicoClient } from "permissionless/clients/pimlico";
@@ -19,7 +20,12 @@ import { entryPoint08Address } from "viem/account-abstraction";
 
 import { createCreditPaymasterServiceClient } from "../../src/client";
 // docs:end wallet-imports
-import { creditLedgerAbi, creditPaymasterAbi } from "../../src/client";
+import {
+  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
+  DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
+  creditLedgerAbi,
+  creditPaymasterAbi,
+} from "../../src/client";
 import type { E2ESystem } from "./deploy";
 
 /** What the runner started. */
@@ -249,7 +255,7 @@ export async function selfPaidOperationV08(env: E2EEnvironment): Promise<void> {
   env.notes.push(
     `alto's estimate for a first SELF op (x1.3 / x1.2 of the simulated use): paymasterVerificationGasLimit ` +
       `${estimate.paymasterVerificationGasLimit}, paymasterPostOpGasLimit ${estimate.paymasterPostOpGasLimit} ` +
-      `(the client uses 120000 / 60000)`,
+      `(the client uses ${DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT} / ${DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT})`,
   );
   const hash = await client.sendUserOperation({ calls });
   const receipt = await client.waitForUserOperationReceipt({ hash });

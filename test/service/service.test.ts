@@ -22,11 +22,11 @@ import type { ClientFixture } from "../client/fixture";
 const V07 = getAddress("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 const CHAIN = "0x7a69";
 const PAYMASTER_LIMITS = {
-  paymasterVerificationGasLimit: "0x1d4c0",
+  paymasterVerificationGasLimit: "0x249f0",
   paymasterPostOpGasLimit: "0xea60",
 } as const;
 const WORST_CASE = worstCaseCredits(
-  { ...OP_GAS, paymasterVerificationGasLimit: 120_000n, paymasterPostOpGasLimit: 60_000n },
+  { ...OP_GAS, paymasterVerificationGasLimit: 150_000n, paymasterPostOpGasLimit: 60_000n },
   PRICE_WAD,
   10_500n,
 );
@@ -253,7 +253,7 @@ describe("paymaster service", function () {
             kind: "userLimitExceeded",
             credits: WORST_CASE.toString(),
             maxCredits: (WORST_CASE - 1n).toString(),
-            message: `the operation may cost up to 7.8435 credits, above the user's limit of 7.843499 credits`,
+            message: `the operation may cost up to ${formatCredits(WORST_CASE)}, above the user's limit of ${formatCredits(WORST_CASE - 1n)}`,
             code: -32013,
           },
         ],
@@ -271,7 +271,7 @@ describe("paymaster service", function () {
         code: -32016,
         message:
           `rejected by the credit paymaster: the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left ` +
-          "this epoch, needs 7.8435 credits (worst case)",
+          `this epoch, needs ${formatCredits(WORST_CASE)} (worst case)`,
         data: {
           reasons: [
             {
@@ -280,7 +280,7 @@ describe("paymaster service", function () {
               beneficiary: tight,
               needed: WORST_CASE.toString(),
               remaining: TIGHT_ALLOWANCE.toString(),
-              message: `the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left this epoch, needs 7.8435 credits (worst case)`,
+              message: `the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left this epoch, needs ${formatCredits(WORST_CASE)} (worst case)`,
               code: -32016,
             },
           ],
@@ -297,7 +297,7 @@ describe("paymaster service", function () {
       );
       expect([error.code, error.message]).to.deep.equal([
         -32014,
-        `rejected by the credit paymaster: ${broke} has 0 credits spendable, needs 7.8435 credits (worst case)`,
+        `rejected by the credit paymaster: ${broke} has 0 credits spendable, needs ${formatCredits(WORST_CASE)} (worst case)`,
       ]);
     });
 
@@ -313,7 +313,7 @@ describe("paymaster service", function () {
         {
           ...OP_GAS,
           ...overrides,
-          paymasterVerificationGasLimit: 120_000n,
+          paymasterVerificationGasLimit: 150_000n,
           paymasterPostOpGasLimit: 60_000n,
         },
         PRICE_WAD,
@@ -352,7 +352,7 @@ describe("paymaster service", function () {
       );
       expect([error.code, error.message]).to.deep.equal([
         -32013,
-        "rejected by the credit paymaster: the operation may cost up to 7.8435 credits, above the cap of 1 credits per operation",
+        `rejected by the credit paymaster: the operation may cost up to ${formatCredits(WORST_CASE)}, above the cap of 1 credits per operation`,
       ]);
     });
   });
@@ -369,7 +369,7 @@ describe("paymaster service", function () {
       const fields = {
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
-        paymasterVerificationGasLimit: 120_000n,
+        paymasterVerificationGasLimit: 150_000n,
         paymasterPostOpGasLimit: 60_000n,
       };
       expect(await client.getPaymasterStubData(request)).to.deep.equal({
