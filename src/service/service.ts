@@ -164,7 +164,9 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
     try {
       addresses = await credits.addresses();
     } catch (error) {
-      throw new Error(`${paymaster} is not a usable credit paymaster: ${shortMessage(error)}`);
+      throw new Error(`${paymaster} is not a usable credit paymaster: ${shortMessage(error)}`, {
+        cause: error,
+      });
     }
     if (byEntryPoint.has(addresses.entryPoint)) {
       throw new Error(`two paymasters configured for EntryPoint ${addresses.entryPoint}`);

@@ -89,13 +89,17 @@ export const OP_GAS = {
   maxPriorityFeePerGas: 1_000_000_000n,
 } as const;
 
+/** A test operation: a {@link CreditUserOperation} with every field of an unpacked v0.7/v0.8 operation set. */
+export type FixtureOperation = CreditUserOperation &
+  Required<Pick<CreditUserOperation, "nonce" | "callData" | "factory" | "factoryData" | "signature">>;
+
 /** An unsigned first operation of `user` (creates its account, increments the target), without paymaster fields. */
 export function userOperation(
   fx: ClientFixture,
   user: User,
   overrides: Partial<CreditUserOperation> = {},
-): CreditUserOperation {
-  return {
+): FixtureOperation {
+  const op: FixtureOperation = {
     sender: getAddress(user.account.address),
     nonce: 0n,
     factory: getAddress(user.account.factory),
@@ -103,8 +107,8 @@ export function userOperation(
     callData: encodeExecute(fx.sys.target.target.toString(), 0n, incrementCall(fx.sys)) as Hex,
     signature: DUMMY_SIGNATURE as Hex,
     ...OP_GAS,
-    ...overrides,
   };
+  return Object.assign(op, overrides);
 }
 
 /** `op` as an ERC-7677 `userOp` parameter (hex quantities, no signature), as viem sends it. */

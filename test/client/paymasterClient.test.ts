@@ -1,7 +1,8 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { createPublicClient, custom, getAddress, parseEventLogs } from "viem";
+import type { RequestArguments } from "hardhat/types";
+import { createPublicClient, custom, getAddress } from "viem";
 import { hardhat } from "viem/chains";
 import type { Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -11,7 +12,6 @@ import { toSimpleSmartAccount } from "permissionless/accounts";
 import {
   CreditPaymasterRejectedError,
   RpcErrorCode,
-  creditLedgerAbi,
   createCreditPaymasterClient,
   creditPaymasterContext,
   encodePaymasterData,
@@ -141,7 +141,7 @@ describe("createCreditPaymasterClient", function () {
         chain: hardhat,
         transport: custom(
           {
-            request: (args: { method: string; params?: unknown }) => {
+            request: (args: RequestArguments) => {
               const [call] = Array.isArray(args.params) ? (args.params as { from?: string }[]) : [];
               if (args.method === "eth_call" && call?.from?.toLowerCase() === fx.entryPoint.toLowerCase()) {
                 simulations.push(call);
@@ -174,7 +174,7 @@ describe("createCreditPaymasterClient", function () {
         client: fx.publicClient,
         owner,
         entryPoint: { address: fx.entryPoint, version: "0.8" },
-        factoryAddress: getAddress(await fx.sys.factory.getAddress()),
+        factoryAddress: getAddress(fx.sys.factory.target.toString()),
       });
       await (
         await fx.sys.ledger.connect(fx.sys.dapp).setAllowance(account.address, 20n * CREDIT, 86_400, NEVER)
@@ -209,19 +209,17 @@ describe("createCreditPaymasterClient", function () {
       expect(result.userOperationEvents.map((e) => [e.sender, e.success])).to.deep.equal([
         [account.address, true],
       ]);
-      const spent = parseEventLogs({
-        abi: creditLedgerAbi,
-        eventName: "CreditsSpent",
-        logs: result.receipt.logs.map((l) => ({
-          ...l,
-          topics: l.topics as [Hex, ...Hex[]],
-          data: l.data as Hex,
-        })),
-      });
-      expect(spent.map((e) => [e.args.account, e.args.beneficiary])).to.deep.equal([
-        [fx.dapp, account.address],
-      ]);
-      expect(await fx.sys.ledger.balanceOfCredits(fx.dapp)).to.equal(before - spent[0].args.amount);
+      const spent = result.receipt.logs
+        .filter((l) => getAddress(l.address) === fx.ledger)
+        .map((l) => fx.sys.ledger.interface.parseLog(l))
+        .filter((e) => e?.name === "CreditsSpent")
+        .map((e) => ({
+          account: e?.args.account as string,
+          beneficiary: e?.args.beneficiary as string,
+          amount: e?.args.amount as bigint,
+        }));
+      expect(spent.map((e) => [e.account, e.beneficiary])).to.deep.equal([[fx.dapp, account.address]]);
+      expect(await fx.sys.ledger.balanceOfCredits(fx.dapp)).to.equal(before - spent[0].amount);
       expect(await fx.sys.target.counts(account.address)).to.equal(1n);
       expect(await fx.publicClient.getBalance({ address: account.address })).to.equal(0n);
     });

@@ -43,7 +43,7 @@ export interface E2EEnvironment {
 }
 
 /** `type(uint32).max`: an allowance that never expires. */
-const NEVER = 2 ** 32 - 1;
+const NEVER = 2n ** 32n - 1n;
 const CREDIT = 1_000_000n;
 
 /** The snippet of docs/client.md: a wallet sends a UserOperation sponsored by a dApp, through the service. */

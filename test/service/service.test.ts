@@ -1,6 +1,7 @@
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { network } from "hardhat";
+import type { RequestArguments } from "hardhat/types";
 import { BaseError, createPublicClient, custom, getAddress, numberToHex } from "viem";
 import type { Address } from "viem";
 import { hardhat } from "viem/chains";
@@ -48,7 +49,7 @@ async function serviceFixture(): Promise<ServiceFixture> {
     chain: hardhat,
     transport: custom(
       {
-        request: (args: { method: string; params?: unknown }) => {
+        request: (args: RequestArguments) => {
           if (state.broken) throw new Error("connection refused");
           return network.provider.request(args);
         },
