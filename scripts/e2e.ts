@@ -125,6 +125,21 @@ async function startPaymasterService(
   return url;
 }
 
+/** Most time one case may take. */
+const CASE_TIMEOUT_MS = 90_000;
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Outcome {
   name: string;
   seconds: number;
@@ -170,12 +185,16 @@ async function main(): Promise<number> {
       cases.rejectedWithoutAllowance,
     ],
     ["EntryPoint v0.7: a sponsored operation", cases.sponsoredOperationV07],
+    [
+      "EntryPoint v0.8: sponsored through the local paymaster client (no service)",
+      cases.sponsoredWithLocalClient,
+    ],
   ];
   const outcomes: Outcome[] = [];
   for (const [name, run] of plan) {
     const started = performance.now();
     try {
-      await run(env);
+      await withTimeout(run(env), CASE_TIMEOUT_MS, name);
       outcomes.push({ name, seconds: (performance.now() - started) / 1000 });
       log(`✔ ${name}`);
     } catch (error) {

@@ -171,7 +171,12 @@ export interface CreditsClient {
   deposit(): Promise<bigint>;
   /** Worst-case and expected credits of `op` (its paymaster limits default to zero when absent). */
   estimateCredits(op: CreditUserOperation): Promise<CreditEstimate>;
-  /** Every reason the paymaster would reject `op`, in the order it checks them; empty when it would accept it. */
+  /**
+   * Every reason the paymaster would reject `op`, in the order it checks them; empty when it would accept it.
+   * Balances and allowances are read as of the latest block (the paymaster judges them as of the cached price's
+   * time, then the EntryPoint bounds that with `validUntil`: the verdict is the same); {@link simulateValidation}
+   * gives the contract's own verdict on the first failing check.
+   */
   explainRejection(op: CreditUserOperation, options?: ExplainOptions): Promise<RejectionReason[]>;
   /**
    * The paymaster's `validatePaymasterUserOp`, called with `eth_call` from the EntryPoint: the exact on-chain

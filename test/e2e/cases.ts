@@ -21,6 +21,7 @@ import { entryPoint08Address } from "viem/account-abstraction";
 import { createCreditPaymasterServiceClient } from "../../src/client";
 // docs:end wallet-imports
 import {
+  createCreditPaymasterClient,
   DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
   creditLedgerAbi,
@@ -323,6 +324,52 @@ export async function rejectedWithoutAllowance(env: E2EEnvironment): Promise<voi
   expect(env.altoLog().toLowerCase().includes(sender), "the sender appears in alto's log").to.equal(false);
   expect(await env.publicClient.getCode({ address: account.address })).to.equal(undefined);
   env.notes.push(`rejected op: ${rpc instanceof BaseError ? rpc.details : String(rpc)}`);
+}
+
+/** EntryPoint v0.8, SPONSORED, with the local paymaster client (chain reads, no service) as `paymaster`. */
+export async function sponsoredWithLocalClient(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
+  const account = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint,
+    factoryAddress: env.system.factories["0.8"],
+  });
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "setAllowance",
+      args: [account.address, 50n * CREDIT, 86_400, NEVER],
+    }),
+  );
+  const paymaster = createCreditPaymasterClient({
+    publicClient: env.publicClient,
+    paymaster: env.system.paymasters["0.8"],
+    ledger: env.system.ledger,
+    mode: "SPONSORED",
+    sponsor: env.system.dapp,
+  });
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
+  const client = createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport: http(env.bundlerUrl),
+    paymaster,
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const before = await paymaster.credits.remainingAllowance(env.system.dapp, account.address);
+  const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
+  const receipt = await client.waitForUserOperationReceipt({ hash });
+  expect(receipt.success).to.equal(true);
+  const { spent } = creditEvents(env, receipt.receipt.logs);
+  expect(spent.map((s) => [s.account, s.beneficiary])).to.deep.equal([[env.system.dapp, account.address]]);
+  expect(await paymaster.credits.remainingAllowance(env.system.dapp, account.address)).to.equal(
+    before - spent[0].amount,
+  );
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
 }
 
 /** EntryPoint v0.7, SPONSORED: the service's v0.7 paymaster, the v0.7 SimpleAccount. */

@@ -52,7 +52,13 @@ async function address(contract: { getAddress(): Promise<string> }): Promise<Add
  * ledger spenders), with the test helpers' default configuration; grants the issuer role with a cap.
  */
 export async function deploySystemForE2E(rpcUrl: string): Promise<E2ESystem> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
+  // cacheTimeout -1: ethers otherwise answers a repeated call (e.g. getCode before and after a deployment) from a
+  // 250 ms cache, which a fast node makes visible (deployEntryPoint then finds "no code" at the new address).
+  const provider = new JsonRpcProvider(rpcUrl, undefined, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    cacheTimeout: -1,
+  });
   const signer = (index: number): Promise<Signer> => provider.getSigner(index);
   const admin = await signer(ACCOUNT_INDEX.admin);
   const dapp = await signer(ACCOUNT_INDEX.dapp);

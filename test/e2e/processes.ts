@@ -70,20 +70,30 @@ export async function stopAll(): Promise<void> {
 }
 
 /**
- * Makes sure no child outlives this process: SIGKILL on exit (exit handlers must be synchronous), and a graceful
- * stop then exit code 130 on SIGINT/SIGTERM/SIGHUP. Called once by the e2e runner (not on import: `hardhat test`
- * loads every file under test/).
+ * Makes sure no child outlives this process: SIGKILL on exit (exit handlers must be synchronous); a graceful stop
+ * then exit code 130 on SIGINT/SIGTERM/SIGHUP, or when this process is orphaned (its parent, e.g. `npm run`, was
+ * killed without passing the signal on). Called once by the e2e runner (not on import: `hardhat test` loads every
+ * file under test/).
  */
 export function installCleanupHandlers(): void {
   process.on("exit", () => {
     for (const s of children) killGroup(s.child, "SIGKILL");
   });
+  const abort = (why: string) => {
+    console.error(`[e2e] ${why}: stopping child processes`);
+    void stopAll().finally(() => process.exit(130));
+  };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      console.error(`[e2e] received ${signal}: stopping child processes`);
-      void stopAll().finally(() => process.exit(130));
-    });
+    process.once(signal, () => abort(`received ${signal}`));
   }
+  const parent = process.ppid;
+  const watchdog = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watchdog);
+      abort(`parent process ${parent} exited`);
+    }
+  }, 500);
+  watchdog.unref();
 }
 
 /** Starts `node <args>` (this node binary, no npx wrapper) detached, logging to a file. */
