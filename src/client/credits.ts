@@ -243,6 +243,19 @@ function revertOf(error: unknown): Revert | undefined {
   }
 }
 
+/**
+ * What is left of an allowance for a hold judged at `asOf`, as `CreditLedger._holdAllowance` computes it (outside
+ * a bundle, no holds): the spending recorded for `asOf`'s epoch or a later one counts.
+ */
+export function remainingAsOf(allowance: Allowance, asOf: bigint): bigint {
+  let used = 0n;
+  if (allowance.epochLength !== 0n) {
+    const epoch = asOf <= allowance.anchor ? 0n : (asOf - allowance.anchor) / allowance.epochLength;
+    used = allowance.usedEpoch >= epoch ? allowance.used : 0n;
+  }
+  return allowance.limit > used ? allowance.limit - used : 0n;
+}
+
 /** Creates a {@link CreditsClient} for `paymaster`. */
 export function createCreditsClient(parameters: CreditsClientParameters): CreditsClient {
   const client = parameters.publicClient;
@@ -458,7 +471,7 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     const payer = data === undefined ? undefined : data.mode === "SELF" ? sender : data.sponsor;
     const ledger = { address: addrs.ledger, abi: creditLedgerAbi } as const;
 
-    const [config, raw, now, ledgerPaused, isSpender, depositWei, spendable, allowanceInfo, remaining] =
+    const [config, raw, now, ledgerPaused, isSpender, depositWei, spendable, allowanceInfo, remainingNow] =
       await Promise.all([
         paymasterConfig(),
         rawCachedPrice(addrs.priceAdapter),
@@ -535,7 +548,10 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
 
     // In the stub stage the gas limits may be unknown (zero): ask for at least one credit.
     const required = needed > 0n ? needed : 1n;
-    if (data?.mode === "SPONSORED" && allowanceInfo !== undefined && remaining !== undefined) {
+    if (data?.mode === "SPONSORED" && allowanceInfo !== undefined && remainingNow !== undefined) {
+      // The ledger judges the allowance at the cached price's time (`asOf`), counting what was spent in that epoch
+      // or later: stricter than the view (as of now) when the price was cached in an earlier epoch.
+      const remaining = raw === undefined ? remainingNow : remainingAsOf(allowanceInfo, raw[1]);
       if (allowanceInfo.limit === 0n) {
         reasons.push({ kind: "noAllowance", sponsor: data.sponsor, beneficiary: sender });
       } else if (now >= allowanceInfo.expiresAt) {

@@ -33,7 +33,7 @@ export type {
   PaymasterModeName,
   PrefundGas,
 } from "./encoding";
-export { createCreditsClient } from "./credits";
+export { createCreditsClient, remainingAsOf } from "./credits";
 export type {
   Allowance,
   AnyClient,

@@ -13,12 +13,14 @@ import {
   encodePaymasterData,
   reasonFromContractError,
   rejectionMessage,
+  remainingAsOf,
   requiredPrefund,
   worstCaseCredits,
 } from "../../src/client";
 import type { CreditUserOperation, CreditsClient, RejectionReason } from "../../src/client";
 import { CreditPaymaster__factory, PriceAdapter__factory } from "../../typechain-types";
-import { CREDIT, ETH_USD, PRICE_WAD, defaultPaymasterConfig } from "../helpers/system";
+import { CREDIT, ETH_USD, PRICE_WAD, creditOp, defaultPaymasterConfig, newUser } from "../helpers/system";
+import { handleOps } from "../helpers/userop";
 import type { User } from "../helpers/system";
 import {
   NEVER,
@@ -313,6 +315,40 @@ describe("CreditsClient", function () {
       expect(await credits.explainRejection(sponsoredOp(fx, fx.stranger))).to.deep.equal([
         { kind: "allowanceExpired", sponsor: fx.dapp, beneficiary: stranger, expiresAt },
       ]);
+    });
+
+    it("judges the allowance at the cached price's time, as the ledger does, not at the latest block", async function () {
+      const { fx, credits } = await setup();
+      // A 10-minute epoch: spend in it, then move to the next epoch without refreshing the price.
+      const user = await newUser(fx.sys, 9n);
+      const beneficiary = getAddress(user.account.address);
+      const limit = WORST_CASE + CREDIT / 2n;
+      await (await fx.sys.ledger.connect(fx.sys.dapp).setAllowance(beneficiary, limit, 600, NEVER)).wait();
+      await handleOps(
+        fx.sys.entryPoint,
+        [await creditOp(fx.sys, user, { sponsor: fx.dapp, callGasLimit: 100_000n, ...PAYMASTER_GAS })],
+        await fx.sys.bundler.getAddress(),
+        fx.sys.bundler,
+      );
+      const spent = (await fx.sys.ledger.allowance(fx.dapp, beneficiary)).used;
+      expect(spent).to.be.greaterThan(CREDIT / 2n);
+      await time.increase(700);
+      const second = sponsoredOp(fx, user, { factory: undefined, factoryData: undefined, nonce: 1n });
+      expect(await credits.remainingAllowance(fx.dapp, beneficiary)).to.equal(limit);
+      await expectRejected(credits, second, [
+        {
+          kind: "allowanceExceeded",
+          sponsor: fx.dapp,
+          beneficiary,
+          needed: WORST_CASE,
+          remaining: limit - spent,
+        },
+      ]);
+      const allowance = await credits.allowance(fx.dapp, beneficiary);
+      const [, priceTime] = await fx.sys.adapter.cachedPrice();
+      expect(remainingAsOf(allowance, priceTime)).to.equal(limit - spent);
+      expect(remainingAsOf(allowance, priceTime + 700n)).to.equal(limit);
+      expect(remainingAsOf({ ...allowance, epochLength: 0n }, priceTime)).to.equal(limit);
     });
 
     it("reports a payer without enough spendable credits", async function () {
