@@ -1,0 +1,646 @@
+/**
+ * Reads of the credit paymaster system (balances, allowances, cached price, configuration), credit estimates and
+ * `explainRejection`: why the paymaster would reject an operation, before anyone signs it.
+ */
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  getAddress,
+  isHex,
+  zeroHash,
+} from "viem";
+import type { Address, Chain, Client, Hex, Transport } from "viem";
+import { getBlock, getChainId, readContract, simulateContract } from "viem/actions";
+import { toPackedUserOperation } from "viem/account-abstraction";
+import type { UserOperation } from "viem/account-abstraction";
+
+import { creditLedgerAbi, creditPaymasterAbi, priceAdapterAbi } from "./abi";
+import {
+  GAS_FIELDS,
+  MIN_POST_OP_GAS,
+  decodePaymasterData,
+  effectiveGasPrice,
+  expectedCredits,
+  requiredPrefund,
+  totalGasLimit,
+  worstCaseCredits,
+} from "./encoding";
+import type { DecodedPaymasterData, GasFieldName } from "./encoding";
+import { reasonFromContractError } from "./rejections";
+import type { RejectionReason } from "./rejections";
+
+/** Any viem client with a transport (a public client, a wallet client, a smart-account client's client...). */
+export type AnyClient = Client<Transport, Chain | undefined>;
+
+/** The governance configuration of the paymaster (`ICreditPaymaster.Config`), every number as a bigint. */
+export interface PaymasterConfig {
+  maxCallGasLimit: bigint;
+  maxPreVerificationGas: bigint;
+  maxVerificationGasLimit: bigint;
+  maxPaymasterVerificationGasLimit: bigint;
+  maxPaymasterPostOpGasLimit: bigint;
+  maxFeePerGas: bigint;
+  maxCreditsPerOp: bigint;
+  markupBps: bigint;
+  maxPriceAge: bigint;
+  paused: boolean;
+}
+
+/** The price adapter's cached price, judged against the latest block's timestamp and the paymaster's max age. */
+export interface CachedPriceInfo {
+  /** Stable units per native token, 18 decimals. */
+  priceWad: bigint;
+  /** Block timestamp at which the price was cached. */
+  updatedAt: bigint;
+  /** `now - updatedAt`, in seconds. */
+  age: bigint;
+  /** The paymaster's `maxPriceAge`, in seconds. */
+  maxPriceAge: bigint;
+  /** `updatedAt + maxPriceAge`: the `validUntil` the paymaster returns (at the latest). */
+  validUntil: bigint;
+  /** The latest block's timestamp. */
+  now: bigint;
+  /** Whether the EntryPoint would reject the paymaster's `validUntil` now. */
+  stale: boolean;
+}
+
+/** `ICreditLedger.CreditBreakdown`. */
+export interface CreditBreakdown {
+  purchased: bigint;
+  grants: readonly { amount: bigint; expiresAt: bigint }[];
+  held: bigint;
+  expiredUnswept: bigint;
+}
+
+/** `ICreditLedger.EpochBudget` of an allowance (`limit == 0`: none). */
+export interface Allowance {
+  limit: bigint;
+  used: bigint;
+  epochLength: bigint;
+  anchor: bigint;
+  usedEpoch: bigint;
+  expiresAt: bigint;
+}
+
+/** The contracts behind one paymaster. */
+export interface PaymasterAddresses {
+  paymaster: Address;
+  ledger: Address;
+  priceAdapter: Address;
+  entryPoint: Address;
+  entryPointVersion: "0.7" | "0.8";
+}
+
+/**
+ * The fields of a v0.7/v0.8 user operation the paymaster looks at (viem's `UserOperation<"0.7" | "0.8">` fits).
+ * Without `paymaster`/`paymasterData`, the checks assume the operation uses this paymaster with the mode given
+ * to {@link CreditsClient.explainRejection}.
+ */
+export interface CreditUserOperation {
+  sender: Address;
+  callGasLimit: bigint;
+  verificationGasLimit: bigint;
+  preVerificationGas: bigint;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas?: bigint | undefined;
+  paymaster?: Address | undefined;
+  paymasterVerificationGasLimit?: bigint | undefined;
+  paymasterPostOpGasLimit?: bigint | undefined;
+  paymasterData?: Hex | undefined;
+  nonce?: bigint | undefined;
+  factory?: Address | undefined;
+  factoryData?: Hex | undefined;
+  callData?: Hex | undefined;
+  signature?: Hex | undefined;
+}
+
+/** Credit estimates of an operation. */
+export interface CreditEstimate {
+  /** What validation holds and the most the operation can be charged (prefund at the cached price × markup). */
+  worstCase: bigint;
+  /** An estimate of the charge: the operation's gas limits at the expected gas price (see `expectedCredits`). */
+  expected: bigint;
+  /** The EntryPoint's prefund, in wei. */
+  prefund: bigint;
+  /** The fee per gas `expected` assumes: `min(maxFeePerGas, baseFee + maxPriorityFeePerGas)`. */
+  gasPrice: bigint;
+  priceWad: bigint;
+  markupBps: bigint;
+}
+
+/** Options of {@link CreditsClient.explainRejection}. */
+export interface ExplainOptions {
+  /**
+   * `"final"` (default): every check, with the operation's gas limits. `"stub"`: only the checks that do not depend
+   * on gas limits not known yet (paused, spender, price, allowance existence and expiry, empty balance) — for
+   * `pm_getPaymasterStubData`, before the bundler estimates gas.
+   */
+  stage?: "final" | "stub";
+  /** Paymaster data to assume when the operation carries none (defaults: none — the data checks then fail). */
+  paymasterData?: Hex;
+  /** Seconds the paymaster's `validUntil` must still be ahead of the latest block (default 0). */
+  validityMargin?: bigint;
+}
+
+/** The paymaster's validation simulated with `eth_call` from the EntryPoint. */
+export type ValidationSimulation =
+  { ok: true; validUntil: bigint; validAfter: bigint } | { ok: false; reason: RejectionReason };
+
+/** Reads, estimates and checks for one credit paymaster. Create with {@link createCreditsClient}. */
+export interface CreditsClient {
+  /** The paymaster, its ledger, price adapter and EntryPoint (read once, then cached). */
+  addresses(): Promise<PaymasterAddresses>;
+  /** The chain id of the client (read once). */
+  chainId(): Promise<number>;
+  /** The paymaster's governance configuration. */
+  paymasterConfig(): Promise<PaymasterConfig>;
+  /** The cached price, its age and whether it is stale (against the latest block). */
+  cachedPrice(): Promise<CachedPriceInfo>;
+  /** Unexpired credits of `account` (purchased + granted). */
+  balanceOfCredits(account: Address): Promise<bigint>;
+  /** Unexpired credits of `account` minus this transaction's holds (none outside a bundle). */
+  spendableCredits(account: Address): Promise<bigint>;
+  /** Purchased credits, live grant buckets, holds and expired-unswept credits of `account`. */
+  creditBreakdown(account: Address): Promise<CreditBreakdown>;
+  /** What `beneficiary` may still spend of `sponsor`'s allowance this epoch. */
+  remainingAllowance(sponsor: Address, beneficiary: Address): Promise<bigint>;
+  /** The allowance `sponsor` gave `beneficiary`. */
+  allowance(sponsor: Address, beneficiary: Address): Promise<Allowance>;
+  /** The paymaster's deposit on its EntryPoint, in wei. */
+  deposit(): Promise<bigint>;
+  /** Worst-case and expected credits of `op` (its paymaster limits default to zero when absent). */
+  estimateCredits(op: CreditUserOperation): Promise<CreditEstimate>;
+  /**
+   * Every reason the paymaster would reject `op`, in the order it checks them; empty when it would accept it.
+   * Balances and allowances are read as of the latest block (the paymaster judges them as of the cached price's
+   * time, then the EntryPoint bounds that with `validUntil`: the verdict is the same); {@link simulateValidation}
+   * gives the contract's own verdict on the first failing check.
+   */
+  explainRejection(op: CreditUserOperation, options?: ExplainOptions): Promise<RejectionReason[]>;
+  /**
+   * The paymaster's `validatePaymasterUserOp`, called with `eth_call` from the EntryPoint: the exact on-chain
+   * verdict (the first failing check only). Needs a complete operation (nonce, callData and paymaster fields).
+   */
+  simulateValidation(op: CreditUserOperation): Promise<ValidationSimulation>;
+}
+
+/** Parameters of {@link createCreditsClient}. */
+export interface CreditsClientParameters {
+  /** A viem client connected to the chain (a public client, or any client with a transport). */
+  publicClient: AnyClient;
+  /** The credit paymaster. */
+  paymaster: Address;
+  /** The ledger, when known: checked against `paymaster.ledger()` (a mismatch throws). */
+  ledger?: Address;
+}
+
+/** Every custom error the paymaster's validation can revert with: its own, the ledger's and the adapter's. */
+const VALIDATION_ABI = [
+  ...creditPaymasterAbi,
+  ...creditLedgerAbi.filter((item) => item.type === "error"),
+  ...priceAdapterAbi.filter((item) => item.type === "error"),
+] as const;
+
+const VALIDATION_DATA_UINT48 = (1n << 48n) - 1n;
+
+function toBig(value: number | bigint): bigint {
+  return typeof value === "bigint" ? value : BigInt(value);
+}
+
+/** A decoded revert: the custom error's name and arguments, or the raw data when no ABI item matches. */
+interface Revert {
+  errorName?: string;
+  args: readonly unknown[];
+  raw?: Hex;
+}
+
+/**
+ * The revert carried by a viem error: viem's own decoding when it made one, else the revert data found in the
+ * cause chain (some providers, e.g. Hardhat's in-process one, answer without an error code, so viem does not
+ * decode it), decoded with the paymaster's, the ledger's and the adapter's errors.
+ */
+function revertOf(error: unknown): Revert | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const decoded = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (decoded instanceof ContractFunctionRevertedError && decoded.data !== undefined) {
+    return { errorName: decoded.data.errorName, args: decoded.data.args ?? [] };
+  }
+  let raw: Hex | undefined;
+  error.walk((e) => {
+    const data =
+      typeof e === "object" && e !== null && "data" in e ? (e as { data: unknown }).data : undefined;
+    const candidate = typeof data === "object" && data !== null && "data" in data ? data.data : data;
+    if (typeof candidate === "string" && isHex(candidate) && candidate.length >= 10) raw = candidate;
+    return raw !== undefined;
+  });
+  if (raw === undefined) return undefined;
+  try {
+    const result = decodeErrorResult({ abi: VALIDATION_ABI, data: raw });
+    return { errorName: result.errorName, args: result.args ?? [] };
+  } catch {
+    return { args: [], raw };
+  }
+}
+
+/**
+ * What is left of an allowance for a hold judged at `asOf`, as `CreditLedger._holdAllowance` computes it (outside
+ * a bundle, no holds): the spending recorded for `asOf`'s epoch or a later one counts.
+ */
+export function remainingAsOf(allowance: Allowance, asOf: bigint): bigint {
+  let used = 0n;
+  if (allowance.epochLength !== 0n) {
+    const epoch = asOf <= allowance.anchor ? 0n : (asOf - allowance.anchor) / allowance.epochLength;
+    used = allowance.usedEpoch >= epoch ? allowance.used : 0n;
+  }
+  return allowance.limit > used ? allowance.limit - used : 0n;
+}
+
+/** Creates a {@link CreditsClient} for `paymaster`. */
+export function createCreditsClient(parameters: CreditsClientParameters): CreditsClient {
+  const client = parameters.publicClient;
+  const paymaster = getAddress(parameters.paymaster);
+  let addressesPromise: Promise<PaymasterAddresses> | undefined;
+  let chainIdPromise: Promise<number> | undefined;
+
+  const pm = { address: paymaster, abi: creditPaymasterAbi } as const;
+
+  async function loadAddresses(): Promise<PaymasterAddresses> {
+    const [ledger, priceAdapter, entryPoint, version] = await Promise.all([
+      readContract(client, { ...pm, functionName: "ledger" }),
+      readContract(client, { ...pm, functionName: "priceAdapter" }),
+      readContract(client, { ...pm, functionName: "entryPoint" }),
+      readContract(client, { ...pm, functionName: "entryPointVersion" }),
+    ]);
+    if (parameters.ledger !== undefined && getAddress(parameters.ledger) !== getAddress(ledger)) {
+      throw new Error(`paymaster ${paymaster} uses ledger ${ledger}, not ${parameters.ledger}`);
+    }
+    if (version !== 7n && version !== 8n) {
+      throw new Error(`paymaster ${paymaster} reports EntryPoint version ${version}`);
+    }
+    return {
+      paymaster,
+      ledger: getAddress(ledger),
+      priceAdapter: getAddress(priceAdapter),
+      entryPoint: getAddress(entryPoint),
+      entryPointVersion: version === 7n ? "0.7" : "0.8",
+    };
+  }
+
+  function addresses(): Promise<PaymasterAddresses> {
+    addressesPromise ??= loadAddresses().catch((error: unknown) => {
+      addressesPromise = undefined; // retry on the next call (e.g. the RPC was down)
+      throw error;
+    });
+    return addressesPromise;
+  }
+
+  function chainId(): Promise<number> {
+    chainIdPromise ??= getChainId(client).catch((error: unknown) => {
+      chainIdPromise = undefined;
+      throw error;
+    });
+    return chainIdPromise;
+  }
+
+  async function paymasterConfig(): Promise<PaymasterConfig> {
+    const c = await readContract(client, { ...pm, functionName: "config" });
+    return {
+      maxCallGasLimit: toBig(c.maxCallGasLimit),
+      maxPreVerificationGas: toBig(c.maxPreVerificationGas),
+      maxVerificationGasLimit: toBig(c.maxVerificationGasLimit),
+      maxPaymasterVerificationGasLimit: toBig(c.maxPaymasterVerificationGasLimit),
+      maxPaymasterPostOpGasLimit: toBig(c.maxPaymasterPostOpGasLimit),
+      maxFeePerGas: toBig(c.maxFeePerGas),
+      maxCreditsPerOp: toBig(c.maxCreditsPerOp),
+      markupBps: toBig(c.markupBps),
+      maxPriceAge: toBig(c.maxPriceAge),
+      paused: c.paused,
+    };
+  }
+
+  /** `[priceWad, updatedAt]`, or undefined when the adapter has no cached price. */
+  async function rawCachedPrice(adapter: Address): Promise<readonly [bigint, bigint] | undefined> {
+    try {
+      return await readContract(client, {
+        address: adapter,
+        abi: priceAdapterAbi,
+        functionName: "cachedPrice",
+      });
+    } catch (error) {
+      if (revertOf(error)?.errorName === "PriceAdapterNoCachedPrice") return undefined;
+      throw error;
+    }
+  }
+
+  function priceInfo(raw: readonly [bigint, bigint], maxPriceAge: bigint, now: bigint, margin = 0n) {
+    const [priceWad, updatedAt] = raw;
+    const validUntil = updatedAt + maxPriceAge;
+    return {
+      priceWad,
+      updatedAt,
+      age: now > updatedAt ? now - updatedAt : 0n,
+      maxPriceAge,
+      validUntil,
+      now,
+      stale: now + margin > validUntil,
+    };
+  }
+
+  async function latestTimestamp(): Promise<bigint> {
+    return (await getBlock(client, { blockTag: "latest" })).timestamp;
+  }
+
+  async function cachedPrice(): Promise<CachedPriceInfo> {
+    const { priceAdapter } = await addresses();
+    const [raw, config, now] = await Promise.all([
+      rawCachedPrice(priceAdapter),
+      paymasterConfig(),
+      latestTimestamp(),
+    ]);
+    if (raw === undefined) throw new Error(`the price adapter ${priceAdapter} has no cached price`);
+    return priceInfo(raw, config.maxPriceAge, now);
+  }
+
+  async function ledgerRead<R>(read: (ledger: Address) => Promise<R>): Promise<R> {
+    return read((await addresses()).ledger);
+  }
+
+  const balanceOfCredits = (account: Address) =>
+    ledgerRead((address) =>
+      readContract(client, {
+        address,
+        abi: creditLedgerAbi,
+        functionName: "balanceOfCredits",
+        args: [account],
+      }),
+    );
+  const spendableCredits = (account: Address) =>
+    ledgerRead((address) =>
+      readContract(client, {
+        address,
+        abi: creditLedgerAbi,
+        functionName: "spendableCredits",
+        args: [account],
+      }),
+    );
+  const remainingAllowance = (sponsor: Address, beneficiary: Address) =>
+    ledgerRead((address) =>
+      readContract(client, {
+        address,
+        abi: creditLedgerAbi,
+        functionName: "remainingAllowance",
+        args: [sponsor, beneficiary],
+      }),
+    );
+
+  async function creditBreakdown(account: Address): Promise<CreditBreakdown> {
+    const b = await ledgerRead((address) =>
+      readContract(client, {
+        address,
+        abi: creditLedgerAbi,
+        functionName: "creditBreakdown",
+        args: [account],
+      }),
+    );
+    return {
+      purchased: b.purchased,
+      grants: b.grants.map((g) => ({ amount: g.amount, expiresAt: g.expiresAt })),
+      held: b.held,
+      expiredUnswept: b.expiredUnswept,
+    };
+  }
+
+  async function allowance(sponsor: Address, beneficiary: Address): Promise<Allowance> {
+    const a = await ledgerRead((address) =>
+      readContract(client, {
+        address,
+        abi: creditLedgerAbi,
+        functionName: "allowance",
+        args: [sponsor, beneficiary],
+      }),
+    );
+    return {
+      limit: a.limit,
+      used: a.used,
+      epochLength: toBig(a.epochLength),
+      anchor: toBig(a.anchor),
+      usedEpoch: toBig(a.usedEpoch),
+      expiresAt: toBig(a.expiresAt),
+    };
+  }
+
+  const deposit = () => readContract(client, { ...pm, functionName: "getDeposit" });
+
+  async function estimateCredits(op: CreditUserOperation): Promise<CreditEstimate> {
+    const { priceAdapter } = await addresses();
+    const [config, raw, block] = await Promise.all([
+      paymasterConfig(),
+      rawCachedPrice(priceAdapter),
+      getBlock(client, { blockTag: "latest" }),
+    ]);
+    if (raw === undefined) throw new Error(`the price adapter ${priceAdapter} has no cached price`);
+    const [priceWad] = raw;
+    const gasPrice = effectiveGasPrice(
+      op.maxFeePerGas,
+      op.maxPriorityFeePerGas ?? 0n,
+      block.baseFeePerGas ?? 0n,
+    );
+    return {
+      worstCase: worstCaseCredits(op, priceWad, config.markupBps),
+      expected: expectedCredits(totalGasLimit(op), gasPrice, priceWad, config.markupBps),
+      prefund: requiredPrefund(op),
+      gasPrice,
+      priceWad,
+      markupBps: config.markupBps,
+    };
+  }
+
+  async function explainRejection(
+    op: CreditUserOperation,
+    options: ExplainOptions = {},
+  ): Promise<RejectionReason[]> {
+    const stage = options.stage ?? "final";
+    const addrs = await addresses();
+    if (op.paymaster !== undefined && getAddress(op.paymaster) !== paymaster) {
+      return [{ kind: "wrongPaymaster", expected: paymaster, actual: getAddress(op.paymaster) }];
+    }
+    const decoded = decodePaymasterData(op.paymasterData ?? options.paymasterData ?? "0x");
+    const data: DecodedPaymasterData | undefined = decoded.ok ? decoded.value : undefined;
+    const sender = getAddress(op.sender);
+    const payer = data === undefined ? undefined : data.mode === "SELF" ? sender : data.sponsor;
+    const ledger = { address: addrs.ledger, abi: creditLedgerAbi } as const;
+
+    const [config, raw, now, ledgerPaused, isSpender, depositWei, spendable, allowanceInfo, remainingNow] =
+      await Promise.all([
+        paymasterConfig(),
+        rawCachedPrice(addrs.priceAdapter),
+        latestTimestamp(),
+        readContract(client, { ...ledger, functionName: "paused" }),
+        readContract(client, { ...ledger, functionName: "isSpender", args: [paymaster] }),
+        deposit(),
+        payer === undefined ? undefined : spendableCredits(payer),
+        data?.mode === "SPONSORED" ? allowance(data.sponsor, sender) : undefined,
+        data?.mode === "SPONSORED" ? remainingAllowance(data.sponsor, sender) : undefined,
+      ]);
+
+    const reasons: RejectionReason[] = [];
+    if (config.paused) reasons.push({ kind: "paymasterPaused", paymaster });
+
+    const gas = {
+      callGasLimit: op.callGasLimit,
+      verificationGasLimit: op.verificationGasLimit,
+      preVerificationGas: op.preVerificationGas,
+      paymasterVerificationGasLimit: op.paymasterVerificationGasLimit ?? 0n,
+      paymasterPostOpGasLimit: op.paymasterPostOpGasLimit ?? 0n,
+      maxFeePerGas: op.maxFeePerGas,
+    } satisfies Record<GasFieldName, bigint>;
+    if (stage === "final") {
+      const caps: Record<GasFieldName, bigint> = {
+        callGasLimit: config.maxCallGasLimit,
+        verificationGasLimit: config.maxVerificationGasLimit,
+        preVerificationGas: config.maxPreVerificationGas,
+        paymasterVerificationGasLimit: config.maxPaymasterVerificationGasLimit,
+        paymasterPostOpGasLimit: config.maxPaymasterPostOpGasLimit,
+        maxFeePerGas: config.maxFeePerGas,
+      };
+      for (const field of GAS_FIELDS) {
+        if (gas[field] > caps[field])
+          reasons.push({ kind: "gasLimitTooHigh", field, value: gas[field], cap: caps[field] });
+      }
+      if (gas.paymasterPostOpGasLimit < MIN_POST_OP_GAS) {
+        reasons.push({
+          kind: "postOpGasTooLow",
+          value: gas.paymasterPostOpGasLimit,
+          minimum: MIN_POST_OP_GAS,
+        });
+      }
+    }
+
+    let needed = 0n;
+    if (raw === undefined) {
+      reasons.push({ kind: "noCachedPrice" });
+    } else {
+      const margin = options.validityMargin ?? 0n;
+      const price = priceInfo(raw, config.maxPriceAge, now, margin);
+      if (price.stale) {
+        reasons.push({
+          kind: "stalePrice",
+          updatedAt: price.updatedAt,
+          maxPriceAge: price.maxPriceAge,
+          validUntil: price.validUntil,
+          now,
+          margin,
+        });
+      }
+      needed = worstCaseCredits(gas, price.priceWad, config.markupBps);
+      if (stage === "final" && needed > config.maxCreditsPerOp) {
+        reasons.push({ kind: "creditsPerOpTooHigh", credits: needed, cap: config.maxCreditsPerOp });
+      }
+    }
+
+    if (!decoded.ok) reasons.push(decoded.problem);
+    if (stage === "final" && data !== undefined && data.maxCredits !== 0n && needed > data.maxCredits) {
+      reasons.push({ kind: "userLimitExceeded", credits: needed, maxCredits: data.maxCredits });
+    }
+    if (!isSpender) reasons.push({ kind: "paymasterNotSpender", paymaster, ledger: addrs.ledger });
+    if (ledgerPaused) reasons.push({ kind: "ledgerPaused", ledger: addrs.ledger });
+
+    // In the stub stage the gas limits may be unknown (zero): ask for at least one credit.
+    const required = needed > 0n ? needed : 1n;
+    if (data?.mode === "SPONSORED" && allowanceInfo !== undefined && remainingNow !== undefined) {
+      // The ledger judges the allowance at the cached price's time (`asOf`), counting what was spent in that epoch
+      // or later: stricter than the view (as of now) when the price was cached in an earlier epoch.
+      const remaining = raw === undefined ? remainingNow : remainingAsOf(allowanceInfo, raw[1]);
+      if (allowanceInfo.limit === 0n) {
+        reasons.push({ kind: "noAllowance", sponsor: data.sponsor, beneficiary: sender });
+      } else if (now >= allowanceInfo.expiresAt) {
+        reasons.push({
+          kind: "allowanceExpired",
+          sponsor: data.sponsor,
+          beneficiary: sender,
+          expiresAt: allowanceInfo.expiresAt,
+        });
+      } else if (remaining < required) {
+        reasons.push({
+          kind: "allowanceExceeded",
+          sponsor: data.sponsor,
+          beneficiary: sender,
+          needed: required,
+          remaining,
+        });
+      }
+    }
+    if (payer !== undefined && spendable !== undefined && spendable < required) {
+      reasons.push({ kind: "insufficientCredits", account: payer, needed: required, available: spendable });
+    }
+    if (stage === "final") {
+      const prefund = requiredPrefund(gas);
+      if (depositWei < prefund)
+        reasons.push({ kind: "insufficientDeposit", paymaster, deposit: depositWei, needed: prefund });
+    }
+    return reasons;
+  }
+
+  async function simulateValidation(op: CreditUserOperation): Promise<ValidationSimulation> {
+    const addrs = await addresses();
+    const full: UserOperation<"0.7"> = {
+      sender: getAddress(op.sender),
+      nonce: op.nonce ?? 0n,
+      factory: op.factory,
+      factoryData: op.factoryData,
+      callData: op.callData ?? "0x",
+      callGasLimit: op.callGasLimit,
+      verificationGasLimit: op.verificationGasLimit,
+      preVerificationGas: op.preVerificationGas,
+      maxFeePerGas: op.maxFeePerGas,
+      maxPriorityFeePerGas: op.maxPriorityFeePerGas ?? 0n,
+      paymaster: op.paymaster ?? paymaster,
+      paymasterVerificationGasLimit: op.paymasterVerificationGasLimit ?? 0n,
+      paymasterPostOpGasLimit: op.paymasterPostOpGasLimit ?? 0n,
+      paymasterData: op.paymasterData ?? "0x",
+      signature: op.signature ?? "0x",
+    };
+    const packed = toPackedUserOperation(full);
+    try {
+      const { result } = await simulateContract(client, {
+        address: paymaster,
+        abi: VALIDATION_ABI,
+        functionName: "validatePaymasterUserOp",
+        args: [packed, zeroHash, requiredPrefund(full)],
+        account: addrs.entryPoint,
+      });
+      const validationData = result[1];
+      const validUntil = (validationData >> 160n) & VALIDATION_DATA_UINT48;
+      const validAfter = (validationData >> 208n) & VALIDATION_DATA_UINT48;
+      return { ok: true, validUntil: validUntil === 0n ? VALIDATION_DATA_UINT48 : validUntil, validAfter };
+    } catch (error) {
+      const revert = revertOf(error);
+      if (revert === undefined) throw error;
+      if (revert.errorName === undefined) {
+        return { ok: false, reason: { kind: "validationReverted", error: revert.raw ?? "0x", args: [] } };
+      }
+      const reason = reasonFromContractError(revert.errorName, revert.args, {
+        paymaster,
+        ledger: addrs.ledger,
+      });
+      return { ok: false, reason };
+    }
+  }
+
+  return {
+    addresses,
+    chainId,
+    paymasterConfig,
+    cachedPrice,
+    balanceOfCredits,
+    spendableCredits,
+    creditBreakdown,
+    remainingAllowance,
+    allowance,
+    deposit,
+    estimateCredits,
+    explainRejection,
+    simulateValidation,
+  };
+}

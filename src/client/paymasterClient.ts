@@ -1,0 +1,201 @@
+/**
+ * viem `PaymasterActions` for the credit paymaster, usable as `paymaster` of viem's `createBundlerClient` and of
+ * permissionless' `createSmartAccountClient`:
+ * - {@link createCreditPaymasterClient} builds the paymaster fields locally from chain reads;
+ * - {@link createCreditPaymasterServiceClient} asks an ERC-7677 paymaster service (see src/service/) over HTTP.
+ * Both refuse, before anything is signed, an operation the paymaster would reject.
+ */
+import { getAddress, http, numberToHex } from "viem";
+import type { Address, Hex, HttpTransportConfig } from "viem";
+import { createPaymasterClient } from "viem/account-abstraction";
+import type {
+  GetPaymasterDataParameters,
+  GetPaymasterDataReturnType,
+  GetPaymasterStubDataParameters,
+  GetPaymasterStubDataReturnType,
+  PaymasterActions,
+} from "viem/account-abstraction";
+
+import { createCreditsClient } from "./credits";
+import type { AnyClient, CreditUserOperation, CreditsClient, PaymasterConfig } from "./credits";
+import {
+  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
+  DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
+  MIN_POST_OP_GAS,
+  encodePaymasterData,
+} from "./encoding";
+import type { CreditModeOptions } from "./encoding";
+import { CreditPaymasterRejectedError } from "./rejections";
+
+/** The paymaster gas limits a client puts in operations. */
+export interface PaymasterGasLimits {
+  paymasterVerificationGasLimit: bigint;
+  paymasterPostOpGasLimit: bigint;
+}
+
+/**
+ * The paymaster gas limits to use under `config`: the defaults (or `preferred`), capped by the governance caps, and
+ * the postOp limit at least `MIN_POST_OP_GAS`.
+ */
+export function paymasterGasLimits(
+  config: PaymasterConfig,
+  preferred: Partial<PaymasterGasLimits> = {},
+): PaymasterGasLimits {
+  const verification = preferred.paymasterVerificationGasLimit ?? DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT;
+  const postOp = preferred.paymasterPostOpGasLimit ?? DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT;
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const max = (a: bigint, b: bigint) => (a > b ? a : b);
+  return {
+    paymasterVerificationGasLimit: min(verification, config.maxPaymasterVerificationGasLimit),
+    paymasterPostOpGasLimit: min(max(postOp, MIN_POST_OP_GAS), config.maxPaymasterPostOpGasLimit),
+  };
+}
+
+/** Parameters of {@link createCreditPaymasterClient}: the chain, the paymaster, and who pays. */
+export type CreditPaymasterClientParameters = {
+  /** A viem client connected to the chain. */
+  publicClient: AnyClient;
+  /** The credit paymaster (one per EntryPoint version). */
+  paymaster: Address;
+  /** The ledger, when known: checked against `paymaster.ledger()`. */
+  ledger?: Address;
+  /** Override the paymaster gas limits (still capped by the paymaster's configuration). */
+  gasLimits?: Partial<PaymasterGasLimits>;
+  /** Also simulate the paymaster's validation with `eth_call` before returning the final data (default true). */
+  simulate?: boolean;
+  /** Seconds the cached price must stay valid ahead of the latest block (default 0). */
+  validityMargin?: bigint;
+} & CreditModeOptions;
+
+/** `PaymasterActions` plus the {@link CreditsClient} they use. */
+export type CreditPaymasterActions = PaymasterActions & { credits: CreditsClient };
+
+/** The operation fields of viem's paymaster-action parameters, as a {@link CreditUserOperation}. */
+export function userOperationOf(
+  parameters: GetPaymasterStubDataParameters | GetPaymasterDataParameters,
+): CreditUserOperation {
+  return {
+    sender: parameters.sender,
+    nonce: parameters.nonce,
+    factory: parameters.factory,
+    factoryData: parameters.factoryData,
+    callData: parameters.callData,
+    callGasLimit: parameters.callGasLimit ?? 0n,
+    verificationGasLimit: parameters.verificationGasLimit ?? 0n,
+    preVerificationGas: parameters.preVerificationGas ?? 0n,
+    maxFeePerGas: parameters.maxFeePerGas ?? 0n,
+    maxPriorityFeePerGas: parameters.maxPriorityFeePerGas ?? 0n,
+  };
+}
+
+/** The mode options of `parameters` (they may carry other properties). */
+function modeOf(parameters: CreditModeOptions): CreditModeOptions {
+  return parameters.mode === "SELF"
+    ? { mode: "SELF", maxCredits: parameters.maxCredits }
+    : { mode: "SPONSORED", sponsor: getAddress(parameters.sponsor), maxCredits: parameters.maxCredits };
+}
+
+/**
+ * `PaymasterActions` that pay through the credit paymaster, built locally from chain reads (no service):
+ * `getPaymasterStubData` checks what can be checked before gas estimation (paused, price, allowance, balance) and
+ * `getPaymasterData` runs every check of {@link CreditsClient.explainRejection} (and, by default, simulates the
+ * paymaster's validation) on the estimated operation. Either throws {@link CreditPaymasterRejectedError}.
+ *
+ * The stub and final data are identical (same length, same zero bytes, same code path), and the gas limits are
+ * fixed, within the paymaster's caps, so the bundler's estimate never overrides them.
+ */
+export function createCreditPaymasterClient(
+  parameters: CreditPaymasterClientParameters,
+): CreditPaymasterActions {
+  const credits = createCreditsClient({
+    publicClient: parameters.publicClient,
+    paymaster: parameters.paymaster,
+    ...(parameters.ledger === undefined ? {} : { ledger: parameters.ledger }),
+  });
+  const paymasterData = encodePaymasterData(modeOf(parameters));
+  const validityMargin = parameters.validityMargin ?? 0n;
+
+  async function prepare(entryPointAddress: Address, chainId: number) {
+    const [addresses, ownChainId, config] = await Promise.all([
+      credits.addresses(),
+      credits.chainId(),
+      credits.paymasterConfig(),
+    ]);
+    if (getAddress(entryPointAddress) !== addresses.entryPoint) {
+      throw new Error(
+        `the paymaster ${addresses.paymaster} serves EntryPoint ${addresses.entryPoint}, not ${entryPointAddress}`,
+      );
+    }
+    if (chainId !== ownChainId)
+      throw new Error(`the paymaster client is on chain ${ownChainId}, not ${chainId}`);
+    const limits = paymasterGasLimits(config, parameters.gasLimits);
+    return { paymaster: addresses.paymaster, paymasterData, ...limits };
+  }
+
+  async function getPaymasterStubData(
+    stub: GetPaymasterStubDataParameters,
+  ): Promise<GetPaymasterStubDataReturnType> {
+    const fields = await prepare(stub.entryPointAddress, stub.chainId);
+    const reasons = await credits.explainRejection(
+      { ...userOperationOf(stub), ...fields },
+      { stage: "stub", validityMargin },
+    );
+    if (reasons.length > 0) throw new CreditPaymasterRejectedError(reasons);
+    return { ...fields, isFinal: false };
+  }
+
+  async function getPaymasterData(request: GetPaymasterDataParameters): Promise<GetPaymasterDataReturnType> {
+    const fields = await prepare(request.entryPointAddress, request.chainId);
+    const op = { ...userOperationOf(request), ...fields };
+    const reasons = await credits.explainRejection(op, { stage: "final", validityMargin });
+    if (reasons.length > 0) throw new CreditPaymasterRejectedError(reasons);
+    if (parameters.simulate ?? true) {
+      const simulation = await credits.simulateValidation(op);
+      if (!simulation.ok) throw new CreditPaymasterRejectedError([simulation.reason]);
+    }
+    return fields;
+  }
+
+  return { getPaymasterStubData, getPaymasterData, credits };
+}
+
+/** The ERC-7677 `context` the paymaster service expects (JSON: `maxCredits` as a hex quantity). */
+export interface CreditPaymasterContext {
+  mode: "SELF" | "SPONSORED";
+  sponsor?: Address;
+  maxCredits?: Hex;
+  [key: string]: unknown;
+}
+
+/** The ERC-7677 `context` for `options` (pass it as `paymasterContext` to a smart-account client). */
+export function creditPaymasterContext(options: CreditModeOptions): CreditPaymasterContext {
+  const mode = modeOf(options);
+  const context: CreditPaymasterContext = { mode: mode.mode };
+  if (mode.mode === "SPONSORED") context.sponsor = mode.sponsor;
+  if (mode.maxCredits !== undefined) context.maxCredits = numberToHex(mode.maxCredits);
+  return context;
+}
+
+/** Parameters of {@link createCreditPaymasterServiceClient}. */
+export type CreditPaymasterServiceClientParameters = {
+  /** URL of the ERC-7677 paymaster service. */
+  url: string;
+  /** Options of viem's `http` transport (timeouts, retries, headers...). */
+  transport?: HttpTransportConfig;
+} & CreditModeOptions;
+
+/**
+ * `PaymasterActions` that call an ERC-7677 paymaster service (`pm_getPaymasterStubData`, `pm_getPaymasterData`)
+ * through viem's `createPaymasterClient`, always with the context of `mode`/`sponsor`/`maxCredits` (a context given
+ * by the caller is ignored). A rejection surfaces as viem's RPC error carrying the service's code and message.
+ */
+export function createCreditPaymasterServiceClient(
+  parameters: CreditPaymasterServiceClientParameters,
+): PaymasterActions {
+  const client = createPaymasterClient({ transport: http(parameters.url, parameters.transport) });
+  const context = creditPaymasterContext(modeOf(parameters));
+  return {
+    getPaymasterStubData: (stub) => client.getPaymasterStubData({ ...stub, context }),
+    getPaymasterData: (request) => client.getPaymasterData({ ...request, context }),
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * Why the credit paymaster would reject a user operation: a typed reason per on-chain check, a readable message,
+ * and the JSON-RPC error code the paymaster service answers with (see docs/client.md).
+ */
+import { formatUnits, getAddress } from "viem";
+import type { Address } from "viem";
+
+import { GAS_FIELDS } from "./encoding";
+import type { GasFieldName } from "./encoding";
+
+/** Why the paymaster (or the EntryPoint, for the paymaster's deposit and time range) would reject an operation. */
+export type RejectionReason =
+  /** The operation names another paymaster than this client's. */
+  | { kind: "wrongPaymaster"; expected: Address; actual: Address }
+  /** `CreditPaymasterPaused`. */
+  | { kind: "paymasterPaused"; paymaster: Address }
+  /** `CreditLedgerPaused`: the ledger refuses new holds. */
+  | { kind: "ledgerPaused"; ledger: Address }
+  /** `CreditLedgerUnauthorizedSpender`: the paymaster is not a registered spender of the ledger. */
+  | { kind: "paymasterNotSpender"; paymaster: Address; ledger: Address }
+  /** `CreditPaymasterInvalidDataLength`: lengths are counted after offset 52. */
+  | { kind: "invalidDataLength"; mode: number; length: number; expected: number }
+  /** `CreditPaymasterUnknownMode`. */
+  | { kind: "unknownMode"; mode: number }
+  /** `CreditPaymasterZeroSponsor`. */
+  | { kind: "zeroSponsor" }
+  /** `CreditPaymasterGasLimitTooHigh`: a gas field exceeds its governance cap. */
+  | { kind: "gasLimitTooHigh"; field: GasFieldName; value: bigint; cap: bigint }
+  /** `CreditPaymasterPostOpGasTooLow`. */
+  | { kind: "postOpGasTooLow"; value: bigint; minimum: bigint }
+  /** `CreditPaymasterCreditsPerOpTooHigh`: the worst case exceeds the governance cap per operation. */
+  | { kind: "creditsPerOpTooHigh"; credits: bigint; cap: bigint }
+  /** `CreditPaymasterUserLimitExceeded`: the worst case exceeds the user's own `maxCredits`. */
+  | { kind: "userLimitExceeded"; credits: bigint; maxCredits: bigint }
+  /** `PriceAdapterNoCachedPrice`. */
+  | { kind: "noCachedPrice" }
+  /**
+   * The cached price is too old: the paymaster's `validUntil = updatedAt + maxPriceAge` is behind `now + margin`
+   * (the EntryPoint rejects an expired `validUntil` with AA32).
+   */
+  | {
+      kind: "stalePrice";
+      updatedAt: bigint;
+      maxPriceAge: bigint;
+      validUntil: bigint;
+      now: bigint;
+      margin: bigint;
+    }
+  /** `CreditLedgerInsufficientCredits`: the payer's spendable credits do not cover the worst case. */
+  | { kind: "insufficientCredits"; account: Address; needed: bigint; available: bigint }
+  /** `CreditLedgerNoAllowance`: the sponsor gave the sender no allowance (or revoked it). */
+  | { kind: "noAllowance"; sponsor: Address; beneficiary: Address }
+  /** `CreditLedgerAllowanceExpired`. */
+  | { kind: "allowanceExpired"; sponsor: Address; beneficiary: Address; expiresAt: bigint }
+  /** `CreditLedgerAllowanceExceeded`: what is left of the allowance this epoch does not cover the worst case. */
+  | { kind: "allowanceExceeded"; sponsor: Address; beneficiary: Address; needed: bigint; remaining: bigint }
+  /** The paymaster's EntryPoint deposit does not cover the operation's prefund (AA31). */
+  | { kind: "insufficientDeposit"; paymaster: Address; deposit: bigint; needed: bigint }
+  /** The paymaster's validation, simulated, reverted for a reason none of the checks above names. */
+  | { kind: "validationReverted"; error: string; args: readonly string[] };
+
+/** The kinds of {@link RejectionReason}. */
+export type RejectionKind = RejectionReason["kind"];
+
+/** A {@link RejectionReason} with its readable message and JSON-RPC error code. */
+export type ExplainedRejection = RejectionReason & { message: string; code: number };
+
+/**
+ * JSON-RPC error codes of the paymaster service (server-error range), one per class of rejection. The service
+ * answers with the code of the first reason (in the order the paymaster checks them) and lists every reason in
+ * `error.data.reasons`.
+ */
+export const RpcErrorCode = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** The request's chain id is not the chain this service serves. */
+  UNSUPPORTED_CHAIN: -32001,
+  /** The request's EntryPoint is not one this service has a paymaster for. */
+  UNSUPPORTED_ENTRY_POINT: -32002,
+  /** The paymaster or the ledger is paused. */
+  PAUSED: -32010,
+  /** The cached price is missing or too old for the EntryPoint to accept the paymaster's `validUntil`. */
+  PRICE_UNAVAILABLE: -32011,
+  /** A gas field exceeds its cap, or the postOp gas limit is below the minimum. */
+  GAS_LIMIT_EXCEEDED: -32012,
+  /** The worst-case credits exceed the per-operation cap or the user's own `maxCredits`. */
+  CREDIT_LIMIT_EXCEEDED: -32013,
+  /** The payer's spendable credits do not cover the worst case. */
+  INSUFFICIENT_CREDITS: -32014,
+  /** SPONSORED: the sponsor gave the sender no allowance, or it expired. */
+  NO_ALLOWANCE: -32015,
+  /** SPONSORED: the allowance left this epoch does not cover the worst case. */
+  ALLOWANCE_EXCEEDED: -32016,
+  /** The paymaster fields of the operation are malformed or name another paymaster. */
+  INVALID_PAYMASTER_DATA: -32017,
+  /** The paymaster is not a spender of its ledger, or its EntryPoint deposit is too low. */
+  PAYMASTER_UNAVAILABLE: -32018,
+  /** The simulated validation reverted for another reason (the error is named in the message). */
+  VALIDATION_REVERTED: -32019,
+} as const;
+
+const CODE_OF: Readonly<Record<RejectionKind, number>> = {
+  wrongPaymaster: RpcErrorCode.INVALID_PAYMASTER_DATA,
+  invalidDataLength: RpcErrorCode.INVALID_PAYMASTER_DATA,
+  unknownMode: RpcErrorCode.INVALID_PAYMASTER_DATA,
+  zeroSponsor: RpcErrorCode.INVALID_PAYMASTER_DATA,
+  paymasterPaused: RpcErrorCode.PAUSED,
+  ledgerPaused: RpcErrorCode.PAUSED,
+  paymasterNotSpender: RpcErrorCode.PAYMASTER_UNAVAILABLE,
+  insufficientDeposit: RpcErrorCode.PAYMASTER_UNAVAILABLE,
+  gasLimitTooHigh: RpcErrorCode.GAS_LIMIT_EXCEEDED,
+  postOpGasTooLow: RpcErrorCode.GAS_LIMIT_EXCEEDED,
+  creditsPerOpTooHigh: RpcErrorCode.CREDIT_LIMIT_EXCEEDED,
+  userLimitExceeded: RpcErrorCode.CREDIT_LIMIT_EXCEEDED,
+  noCachedPrice: RpcErrorCode.PRICE_UNAVAILABLE,
+  stalePrice: RpcErrorCode.PRICE_UNAVAILABLE,
+  insufficientCredits: RpcErrorCode.INSUFFICIENT_CREDITS,
+  noAllowance: RpcErrorCode.NO_ALLOWANCE,
+  allowanceExpired: RpcErrorCode.NO_ALLOWANCE,
+  allowanceExceeded: RpcErrorCode.ALLOWANCE_EXCEEDED,
+  validationReverted: RpcErrorCode.VALIDATION_REVERTED,
+};
+
+/** Credits (6 decimals) as a decimal string with the unit, e.g. `1.5 credits`. */
+export function formatCredits(credits: bigint): string {
+  return `${formatUnits(credits, 6)} credits`;
+}
+
+/** A readable sentence for `reason`. */
+export function rejectionMessage(reason: RejectionReason): string {
+  switch (reason.kind) {
+    case "wrongPaymaster":
+      return `the operation names paymaster ${reason.actual}, not ${reason.expected}`;
+    case "paymasterPaused":
+      return `the paymaster ${reason.paymaster} is paused`;
+    case "ledgerPaused":
+      return `the credit ledger ${reason.ledger} is paused`;
+    case "paymasterNotSpender":
+      return `the paymaster ${reason.paymaster} is not an authorised spender of the ledger ${reason.ledger}`;
+    case "invalidDataLength":
+      return `paymaster data of mode ${reason.mode} has ${reason.length} bytes, expected ${reason.expected}`;
+    case "unknownMode":
+      return `paymaster data names unknown mode ${reason.mode} (0 = SELF, 1 = SPONSORED)`;
+    case "zeroSponsor":
+      return "paymaster data names the zero address as sponsor";
+    case "gasLimitTooHigh":
+      return `${reason.field} ${reason.value} exceeds the paymaster's cap ${reason.cap}`;
+    case "postOpGasTooLow":
+      return `paymasterPostOpGasLimit ${reason.value} is below the minimum ${reason.minimum}`;
+    case "creditsPerOpTooHigh":
+      return `the operation may cost up to ${formatCredits(reason.credits)}, above the cap of ${formatCredits(reason.cap)} per operation`;
+    case "userLimitExceeded":
+      return `the operation may cost up to ${formatCredits(reason.credits)}, above the user's limit of ${formatCredits(reason.maxCredits)}`;
+    case "noCachedPrice":
+      return "the price adapter has no cached price";
+    case "stalePrice":
+      return (
+        `the cached price (updated at ${reason.updatedAt}, maxPriceAge ${reason.maxPriceAge} s) is valid until ` +
+        `${reason.validUntil}, ${reason.margin === 0n ? "before" : `less than ${reason.margin} s after`} now ` +
+        `(${reason.now}): refresh it with refreshCachedPrice()`
+      );
+    case "insufficientCredits":
+      return `${reason.account} has ${formatCredits(reason.available)} spendable, needs ${formatCredits(reason.needed)} (worst case)`;
+    case "noAllowance":
+      return `sponsor ${reason.sponsor} gave ${reason.beneficiary} no allowance`;
+    case "allowanceExpired":
+      return `the allowance of ${reason.beneficiary} from sponsor ${reason.sponsor} expired at ${reason.expiresAt}`;
+    case "allowanceExceeded":
+      return `the allowance of ${reason.beneficiary} from sponsor ${reason.sponsor} has ${formatCredits(reason.remaining)} left this epoch, needs ${formatCredits(reason.needed)} (worst case)`;
+    case "insufficientDeposit":
+      return `the paymaster's EntryPoint deposit (${reason.deposit} wei) does not cover the prefund (${reason.needed} wei)`;
+    case "validationReverted":
+      return `the paymaster's validation reverted with ${reason.error}(${reason.args.join(", ")})`;
+  }
+}
+
+/** The JSON-RPC error code of `reason` (see {@link RpcErrorCode}). */
+export function rejectionCode(reason: RejectionReason): number {
+  return CODE_OF[reason.kind];
+}
+
+/** `reason` with its message and code. */
+export function explainReason(reason: RejectionReason): ExplainedRejection {
+  return { ...reason, message: rejectionMessage(reason), code: rejectionCode(reason) };
+}
+
+/** Thrown by the paymaster clients when the paymaster would reject the operation; nothing was signed or sent. */
+export class CreditPaymasterRejectedError extends Error {
+  /** Every reason, in the order the paymaster checks them. */
+  readonly reasons: readonly ExplainedRejection[];
+  /** The JSON-RPC code of the first reason. */
+  readonly code: number;
+
+  constructor(reasons: readonly RejectionReason[]) {
+    const explained = reasons.map(explainReason);
+    super(`rejected by the credit paymaster: ${explained.map((r) => r.message).join("; ")}`);
+    this.name = "CreditPaymasterRejectedError";
+    this.reasons = explained;
+    this.code = explained[0]?.code ?? RpcErrorCode.VALIDATION_REVERTED;
+  }
+}
+
+function asBigint(value: unknown): bigint {
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number") return BigInt(value);
+  throw new TypeError(`expected an integer argument, got ${String(value)}`);
+}
+
+function asAddress(value: unknown): Address {
+  if (typeof value !== "string") throw new TypeError(`expected an address argument, got ${String(value)}`);
+  return getAddress(value);
+}
+
+/**
+ * Maps a decoded custom error of the paymaster's validation (or of the ledger and adapter it calls) to a reason.
+ * Errors without a dedicated reason become `validationReverted`.
+ */
+export function reasonFromContractError(
+  errorName: string,
+  args: readonly unknown[],
+  context: { paymaster: Address; ledger: Address },
+): RejectionReason {
+  switch (errorName) {
+    case "CreditPaymasterPaused":
+      return { kind: "paymasterPaused", paymaster: context.paymaster };
+    case "CreditLedgerPaused":
+      return { kind: "ledgerPaused", ledger: context.ledger };
+    case "CreditLedgerUnauthorizedSpender":
+      return { kind: "paymasterNotSpender", paymaster: context.paymaster, ledger: context.ledger };
+    case "CreditPaymasterInvalidDataLength":
+      return {
+        kind: "invalidDataLength",
+        mode: Number(asBigint(args[0])),
+        length: Number(asBigint(args[1])),
+        expected: Number(asBigint(args[2])),
+      };
+    case "CreditPaymasterUnknownMode":
+      return { kind: "unknownMode", mode: Number(asBigint(args[0])) };
+    case "CreditPaymasterZeroSponsor":
+      return { kind: "zeroSponsor" };
+    case "CreditPaymasterGasLimitTooHigh": {
+      const field = GAS_FIELDS[Number(asBigint(args[0]))];
+      if (field !== undefined) {
+        return { kind: "gasLimitTooHigh", field, value: asBigint(args[1]), cap: asBigint(args[2]) };
+      }
+      break;
+    }
+    case "CreditPaymasterPostOpGasTooLow":
+      return { kind: "postOpGasTooLow", value: asBigint(args[0]), minimum: asBigint(args[1]) };
+    case "CreditPaymasterCreditsPerOpTooHigh":
+      return { kind: "creditsPerOpTooHigh", credits: asBigint(args[0]), cap: asBigint(args[1]) };
+    case "CreditPaymasterUserLimitExceeded":
+      return { kind: "userLimitExceeded", credits: asBigint(args[0]), maxCredits: asBigint(args[1]) };
+    case "PriceAdapterNoCachedPrice":
+      return { kind: "noCachedPrice" };
+    case "CreditLedgerInsufficientCredits":
+      return {
+        kind: "insufficientCredits",
+        account: asAddress(args[0]),
+        available: asBigint(args[1]),
+        needed: asBigint(args[2]),
+      };
+    case "CreditLedgerNoAllowance":
+      return { kind: "noAllowance", sponsor: asAddress(args[0]), beneficiary: asAddress(args[1]) };
+    case "CreditLedgerAllowanceExpired":
+      return {
+        kind: "allowanceExpired",
+        sponsor: asAddress(args[0]),
+        beneficiary: asAddress(args[1]),
+        expiresAt: asBigint(args[2]),
+      };
+    case "CreditLedgerAllowanceExceeded":
+      return {
+        kind: "allowanceExceeded",
+        sponsor: asAddress(args[0]),
+        beneficiary: asAddress(args[1]),
+        remaining: asBigint(args[2]),
+        needed: asBigint(args[3]),
+      };
+  }
+  return { kind: "validationReverted", error: errorName, args: args.map((a) => String(a)) };
+}

@@ -1,0 +1,37 @@
+/**
+ * `npm run paymaster-service -- [flags]`: the ERC-7677 paymaster service as a process. Flags and environment
+ * variables: `--help`, src/service/config.ts and docs/client.md. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { createPublicClient, http } from "viem";
+
+import { parseServiceSettings, usage } from "./config";
+import { toJson } from "./jsonrpc";
+import { startPaymasterService } from "./server";
+
+async function main(): Promise<void> {
+  const settings = parseServiceSettings(process.argv.slice(2), process.env);
+  if (settings === "help") {
+    console.log(usage());
+    return;
+  }
+  const client = createPublicClient({ transport: http(settings.rpcUrl, { timeout: 10_000, retryCount: 1 }) });
+  const running = await startPaymasterService({ ...settings, client });
+  const stop = (signal: NodeJS.Signals) => {
+    running.service.log({ level: "info", event: "stopping", signal });
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(
+    `${toJson({ time: new Date().toISOString(), level: "error", event: "startup", message })}\n`,
+  );
+  process.stderr.write(`\n${usage()}\n`);
+  process.exit(1);
+});

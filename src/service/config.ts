@@ -1,0 +1,149 @@
+/**
+ * Configuration of the paymaster service from command-line flags and environment variables (flags win).
+ * See `npm run paymaster-service -- --help` and docs/client.md.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { getAddress, isAddress } from "viem";
+import type { Address } from "viem";
+
+/** Settings of the service process. */
+export interface ServiceSettings {
+  rpcUrl: string;
+  chainId: number;
+  paymasters: Address[];
+  ledger?: Address;
+  port: number;
+  host: string;
+  validityMargin: bigint;
+  simulate: boolean;
+  sponsorName?: string;
+}
+
+/** Flags, their environment variables and meaning (printed by `--help`). */
+export const SERVICE_OPTIONS = {
+  "rpc-url": { env: "PAYMASTER_SERVICE_RPC_URL", help: "JSON-RPC URL of the chain (required)" },
+  "chain-id": { env: "PAYMASTER_SERVICE_CHAIN_ID", help: "chain id served; must match the RPC (required)" },
+  "paymaster-v07": { env: "PAYMASTER_SERVICE_PAYMASTER_V07", help: "credit paymaster of EntryPoint v0.7" },
+  "paymaster-v08": { env: "PAYMASTER_SERVICE_PAYMASTER_V08", help: "credit paymaster of EntryPoint v0.8" },
+  ledger: {
+    env: "PAYMASTER_SERVICE_LEDGER",
+    help: "credit ledger, checked against each paymaster's ledger()",
+  },
+  deployment: {
+    env: "PAYMASTER_SERVICE_DEPLOYMENT",
+    help: "an Ignition deployed_addresses.json: paymasters and ledger from its #CreditPaymasterV07, #CreditPaymasterV08 and #CreditLedger keys",
+  },
+  port: { env: "PAYMASTER_SERVICE_PORT", help: "TCP port (default 3000; 0 = any free port)" },
+  host: { env: "PAYMASTER_SERVICE_HOST", help: "interface to listen on (default 127.0.0.1)" },
+  "validity-margin": {
+    env: "PAYMASTER_SERVICE_VALIDITY_MARGIN",
+    help: "seconds the cached price must stay valid ahead of the latest block (default 30)",
+  },
+  simulate: {
+    env: "PAYMASTER_SERVICE_SIMULATE",
+    help: "simulate the paymaster's validation before pm_getPaymasterData answers: true (default) or false",
+  },
+  "sponsor-name": {
+    env: "PAYMASTER_SERVICE_SPONSOR_NAME",
+    help: "sponsor name returned to wallets (optional)",
+  },
+} as const;
+
+type OptionName = keyof typeof SERVICE_OPTIONS;
+
+/** Usage text. */
+export function usage(): string {
+  const lines = Object.entries(SERVICE_OPTIONS).map(
+    ([name, o]) => `  --${name.padEnd(16)} ${o.env.padEnd(34)} ${o.help}`,
+  );
+  return [
+    "Usage: npm run paymaster-service -- [flags]   (each flag can also be set by its environment variable)",
+    "",
+    ...lines,
+    "  --help",
+  ].join("\n");
+}
+
+function addressOf(name: string, value: string): Address {
+  if (!isAddress(value, { strict: false })) throw new Error(`--${name}: not an address: ${value}`);
+  return getAddress(value);
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new Error(`--${name}: expected an integer in [${min}, ${max}], got ${value}`);
+  }
+  return Number(value);
+}
+
+/** The addresses of an Ignition `deployed_addresses.json` whose keys end with `suffix`. */
+function fromDeployment(file: string): { paymasters: Address[]; ledger?: Address } {
+  const entries = Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
+  const find = (suffix: string) => entries.find(([key]) => key.endsWith(suffix))?.[1];
+  const paymasters = ["#CreditPaymasterV07", "#CreditPaymasterV08"]
+    .map(find)
+    .filter((a): a is string => a !== undefined)
+    .map((a) => addressOf("deployment", a));
+  const ledger = find("#CreditLedger");
+  return ledger === undefined ? { paymasters } : { paymasters, ledger: addressOf("deployment", ledger) };
+}
+
+/**
+ * Parses flags (`argv`, without node and script) over environment variables (`env`).
+ * @returns the settings, or `"help"` when `--help` was given.
+ * @throws with a readable message on a missing or invalid setting.
+ */
+export function parseServiceSettings(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ServiceSettings | "help" {
+  const options = Object.fromEntries(
+    Object.keys(SERVICE_OPTIONS).map((name) => [name, { type: "string" as const }]),
+  ) as Record<OptionName, { type: "string" }>;
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { ...options, help: { type: "boolean" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) return "help";
+  const get = (name: OptionName): string | undefined => {
+    const flag = values[name];
+    const value = typeof flag === "string" ? flag : env[SERVICE_OPTIONS[name].env];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const required = (name: OptionName): string => {
+    const value = get(name);
+    if (value === undefined) throw new Error(`--${name} (or ${SERVICE_OPTIONS[name].env}) is required`);
+    return value;
+  };
+
+  const deploymentFile = get("deployment");
+  const deployment = deploymentFile === undefined ? { paymasters: [] } : fromDeployment(deploymentFile);
+  const paymasters = [...deployment.paymasters];
+  for (const name of ["paymaster-v07", "paymaster-v08"] as const) {
+    const value = get(name);
+    if (value !== undefined) paymasters.push(addressOf(name, value));
+  }
+  if (paymasters.length === 0) {
+    throw new Error("no paymaster: give --paymaster-v07 and/or --paymaster-v08, or --deployment");
+  }
+  const ledgerFlag = get("ledger");
+  const ledger = ledgerFlag === undefined ? deployment.ledger : addressOf("ledger", ledgerFlag);
+  const simulate = get("simulate") ?? "true";
+  if (simulate !== "true" && simulate !== "false")
+    throw new Error(`--simulate: expected true or false, got ${simulate}`);
+  const sponsorName = get("sponsor-name");
+  return {
+    rpcUrl: required("rpc-url"),
+    chainId: integer("chain-id", required("chain-id"), 1, Number.MAX_SAFE_INTEGER),
+    paymasters: [...new Set(paymasters)],
+    ...(ledger === undefined ? {} : { ledger }),
+    port: integer("port", get("port") ?? "3000", 0, 65_535),
+    host: get("host") ?? "127.0.0.1",
+    validityMargin: BigInt(integer("validity-margin", get("validity-margin") ?? "30", 0, 86_400)),
+    simulate: simulate === "true",
+    ...(sponsorName === undefined ? {} : { sponsorName }),
+  };
+}

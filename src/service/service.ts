@@ -1,0 +1,394 @@
+/**
+ * The ERC-7677 paymaster service, transport-agnostic: JSON-RPC dispatch of `pm_getPaymasterStubData` and
+ * `pm_getPaymasterData` for the credit paymasters of one chain, and the health report. Stateless: every answer
+ * comes from the chain (the only cache is the paymasters' immutable addresses), so any number of instances can
+ * run behind a load balancer.
+ */
+import { BaseError, getAddress, numberToHex } from "viem";
+import type { Address, Hex } from "viem";
+import { getBlockNumber, getChainId } from "viem/actions";
+
+import { createCreditsClient } from "../client/credits";
+import type { AnyClient, CreditsClient, PaymasterAddresses } from "../client/credits";
+import { encodePaymasterData } from "../client/encoding";
+import { paymasterGasLimits } from "../client/paymasterClient";
+import type { PaymasterGasLimits } from "../client/paymasterClient";
+import { RpcErrorCode, explainReason } from "../client/rejections";
+import type { RejectionReason } from "../client/rejections";
+import { RpcError, errorResponse, resultResponse, toJson } from "./jsonrpc";
+import type { RpcId, RpcResponse } from "./jsonrpc";
+import { parsePaymasterParams } from "./params";
+import type { PaymasterRequest } from "./params";
+
+/** The fields of a log line. */
+export interface LogFields {
+  level: "info" | "warn" | "error";
+  event: string;
+  [field: string]: unknown;
+}
+
+/** One structured log line: `time` (ISO 8601) first, then the fields. */
+export type LogRecord = { time: string } & LogFields;
+
+/** Configuration of {@link createPaymasterService}. */
+export interface PaymasterServiceConfig {
+  /** A viem client of the chain (HTTP transport in production, Hardhat's provider in tests). */
+  client: AnyClient;
+  /** The chain id the service serves; checked against the RPC at start and against every request. */
+  chainId: number;
+  /** The credit paymasters, at most one per EntryPoint (their EntryPoint is read from each). */
+  paymasters: readonly Address[];
+  /** The ledger, when known: checked against every paymaster's `ledger()` at start. */
+  ledger?: Address;
+  /** Override of the paymaster gas limits put in operations (still capped by each paymaster's configuration). */
+  gasLimits?: Partial<PaymasterGasLimits>;
+  /** Seconds the cached price must stay valid ahead of the latest block (default 30). */
+  validityMargin?: bigint;
+  /** Simulate the paymaster's validation (`eth_call` from the EntryPoint) before `pm_getPaymasterData` answers. */
+  simulate?: boolean;
+  /** Sponsor name returned to wallets (ERC-7677 `sponsor.name`), if any. */
+  sponsorName?: string;
+  /** Where log lines go (default: one JSON line per record on stdout). */
+  log?: (record: LogRecord) => void;
+}
+
+/** An HTTP-level answer: status and JSON body (none for a notification-only request). */
+export interface ServiceAnswer {
+  status: number;
+  body: string | undefined;
+}
+
+/** Health of one paymaster. */
+export interface PaymasterHealth {
+  entryPoint: Address;
+  entryPointVersion: "0.7" | "0.8";
+  paymaster: Address;
+  paused: boolean;
+  priceAge: string;
+  maxPriceAge: string;
+  priceValidUntil: string;
+  priceStale: boolean;
+  problem?: string;
+}
+
+/** Body of `GET /health`. */
+export interface HealthReport {
+  status: "ok" | "degraded" | "down";
+  chainId: number;
+  blockNumber?: string;
+  paymasters: PaymasterHealth[];
+  problems: string[];
+}
+
+/** A running service's request handlers. */
+export interface PaymasterService {
+  /** The served EntryPoints and their paymasters. */
+  readonly paymasters: readonly PaymasterAddresses[];
+  /** Handles one HTTP request body (a JSON-RPC request or batch). */
+  handleRpc(body: string): Promise<ServiceAnswer>;
+  /** `GET /health`: 200 when the RPC answers on the right chain and every paymaster can sponsor, else 503. */
+  health(): Promise<ServiceAnswer>;
+  /** Writes a log record. */
+  log(record: LogFields): void;
+}
+
+/** The methods this service implements. */
+export const SERVICE_METHODS = ["pm_getPaymasterStubData", "pm_getPaymasterData"] as const;
+/** Most calls in one batch. */
+export const MAX_BATCH = 25;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isRpcId(value: unknown): value is RpcId {
+  return value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
+}
+
+/** A one-line description of an error: viem's short message and, when short, its details. */
+function shortMessage(error: unknown): string {
+  if (error instanceof BaseError) {
+    const details = error.details.split("\n")[0];
+    return details !== "" && details.length <= 200 && !error.shortMessage.includes(details)
+      ? `${error.shortMessage} (${details})`
+      : error.shortMessage;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The JSON-RPC error for rejection `reasons` (code of the first; every reason, explained, in `data.reasons`). */
+export function rejectionError(reasons: readonly RejectionReason[]): RpcError {
+  const explained = reasons.map(explainReason);
+  return new RpcError(
+    explained[0]?.code ?? RpcErrorCode.VALIDATION_REVERTED,
+    `rejected by the credit paymaster: ${explained.map((r) => r.message).join("; ")}`,
+    { reasons: explained },
+  );
+}
+
+interface Served {
+  addresses: PaymasterAddresses;
+  credits: CreditsClient;
+}
+
+/**
+ * Creates the service: checks the RPC's chain id and resolves each paymaster's EntryPoint, version and ledger.
+ * @throws when the RPC is on another chain, a paymaster is not a credit paymaster, two paymasters share an
+ *         EntryPoint, or a paymaster uses another ledger than `config.ledger`.
+ */
+export async function createPaymasterService(config: PaymasterServiceConfig): Promise<PaymasterService> {
+  const write =
+    config.log ??
+    ((record: LogRecord) => {
+      process.stdout.write(`${toJson(record)}\n`);
+    });
+  const log = (record: LogFields) => write({ time: new Date().toISOString(), ...record });
+  const validityMargin = config.validityMargin ?? 30n;
+  const simulate = config.simulate ?? true;
+
+  if (config.paymasters.length === 0) throw new Error("no paymaster configured");
+  const rpcChainId = await getChainId(config.client);
+  if (rpcChainId !== config.chainId) {
+    throw new Error(
+      `the RPC is on chain ${rpcChainId}, the service is configured for chain ${config.chainId}`,
+    );
+  }
+  const byEntryPoint = new Map<Address, Served>();
+  for (const paymaster of config.paymasters) {
+    const credits = createCreditsClient({
+      publicClient: config.client,
+      paymaster,
+      ...(config.ledger === undefined ? {} : { ledger: config.ledger }),
+    });
+    let addresses: PaymasterAddresses;
+    try {
+      addresses = await credits.addresses();
+    } catch (error) {
+      throw new Error(`${paymaster} is not a usable credit paymaster: ${shortMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (byEntryPoint.has(addresses.entryPoint)) {
+      throw new Error(`two paymasters configured for EntryPoint ${addresses.entryPoint}`);
+    }
+    byEntryPoint.set(addresses.entryPoint, { addresses, credits });
+  }
+  const served = [...byEntryPoint.values()];
+
+  async function paymasterFields(target: Served, request: PaymasterRequest) {
+    const limits = paymasterGasLimits(await target.credits.paymasterConfig(), config.gasLimits);
+    const paymasterData: Hex = encodePaymasterData(request.mode);
+    return { paymaster: target.addresses.paymaster, paymasterData, ...limits };
+  }
+
+  async function answer(
+    method: (typeof SERVICE_METHODS)[number],
+    params: unknown,
+  ): Promise<Record<string, unknown>> {
+    const request = parsePaymasterParams(params);
+    if (request.chainId !== config.chainId) {
+      throw new RpcError(
+        RpcErrorCode.UNSUPPORTED_CHAIN,
+        `unsupported chain ${request.chainId}: this service serves chain ${config.chainId}`,
+      );
+    }
+    const target = byEntryPoint.get(getAddress(request.entryPoint));
+    if (target === undefined) {
+      throw new RpcError(
+        RpcErrorCode.UNSUPPORTED_ENTRY_POINT,
+        `unsupported EntryPoint ${request.entryPoint}: this service serves ${[...byEntryPoint.keys()].join(", ")}`,
+      );
+    }
+    const fields = await paymasterFields(target, request);
+    const op = { ...request.userOp, ...fields };
+    const stage = method === "pm_getPaymasterStubData" ? "stub" : "final";
+    const reasons = await target.credits.explainRejection(op, { stage, validityMargin });
+    if (reasons.length > 0) throw rejectionError(reasons);
+    if (stage === "final" && simulate) {
+      const simulation = await target.credits.simulateValidation(op);
+      if (!simulation.ok) throw rejectionError([simulation.reason]);
+    }
+    const result: Record<string, unknown> = {
+      paymaster: fields.paymaster,
+      paymasterData: fields.paymasterData,
+      paymasterVerificationGasLimit: numberToHex(fields.paymasterVerificationGasLimit),
+      paymasterPostOpGasLimit: numberToHex(fields.paymasterPostOpGasLimit),
+    };
+    if (config.sponsorName !== undefined) result.sponsor = { name: config.sponsorName };
+    // The final data needs no signature and equals the stub, but the final checks need the estimated gas limits.
+    if (stage === "stub") result.isFinal = false;
+    return result;
+  }
+
+  /** One call of a request or batch; undefined for a notification. */
+  async function handleCall(call: unknown): Promise<RpcResponse | undefined> {
+    const started = performance.now();
+    const id: RpcId = isRecord(call) && isRpcId(call.id) ? call.id : null;
+    const notification = isRecord(call) && !("id" in call);
+    const method = isRecord(call) && typeof call.method === "string" ? call.method : null;
+    const finish = (response: RpcResponse, outcome: string, extra: Record<string, unknown> = {}) => {
+      const error = "error" in response ? response.error : undefined;
+      log({
+        level: outcome === "error" ? "error" : outcome === "ok" ? "info" : "warn",
+        event: "rpc",
+        method,
+        id,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        outcome,
+        ...(error === undefined ? {} : { code: error.code, message: error.message }),
+        ...extra,
+      });
+      return notification ? undefined : response;
+    };
+    if (
+      !isRecord(call) ||
+      call.jsonrpc !== "2.0" ||
+      method === null ||
+      ("id" in call && !isRpcId(call.id)) ||
+      ("params" in call && typeof call.params !== "object")
+    ) {
+      const invalid = new RpcError(
+        RpcErrorCode.INVALID_REQUEST,
+        'invalid request: expected {"jsonrpc": "2.0", "method": string, "params"?: array, "id"?: string | number | null}',
+      );
+      return finish(errorResponse(id, invalid), "invalid");
+    }
+    if (method !== SERVICE_METHODS[0] && method !== SERVICE_METHODS[1]) {
+      const unknown = new RpcError(
+        RpcErrorCode.METHOD_NOT_FOUND,
+        `method not found: ${method} (this service implements ${SERVICE_METHODS.join(", ")})`,
+      );
+      return finish(errorResponse(id, unknown), "invalid");
+    }
+    const sender = Array.isArray(call.params) && isRecord(call.params[0]) ? call.params[0].sender : undefined;
+    const extra = typeof sender === "string" ? { sender } : {};
+    try {
+      return finish(resultResponse(id, await answer(method, call.params)), "ok", extra);
+    } catch (error) {
+      if (error instanceof RpcError) {
+        const outcome = error.code === RpcErrorCode.INVALID_PARAMS ? "invalid" : "rejected";
+        return finish(errorResponse(id, error), outcome, extra);
+      }
+      const internal = new RpcError(RpcErrorCode.INTERNAL_ERROR, `internal error: ${shortMessage(error)}`);
+      return finish(errorResponse(id, internal), "error", extra);
+    }
+  }
+
+  async function handleRpc(body: string): Promise<ServiceAnswer> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      const response = errorResponse(
+        null,
+        new RpcError(RpcErrorCode.PARSE_ERROR, "parse error: the body is not JSON"),
+      );
+      log({
+        level: "warn",
+        event: "rpc",
+        method: null,
+        id: null,
+        durationMs: 0,
+        outcome: "invalid",
+        code: -32700,
+      });
+      return { status: 200, body: toJson(response) };
+    }
+    if (Array.isArray(parsed)) {
+      if (parsed.length === 0 || parsed.length > MAX_BATCH) {
+        const invalid = new RpcError(
+          RpcErrorCode.INVALID_REQUEST,
+          `invalid request: a batch holds 1 to ${MAX_BATCH} calls, got ${parsed.length}`,
+        );
+        log({
+          level: "warn",
+          event: "rpc",
+          method: null,
+          id: null,
+          durationMs: 0,
+          outcome: "invalid",
+          code: invalid.code,
+        });
+        return { status: 200, body: toJson(errorResponse(null, invalid)) };
+      }
+      const responses = (await Promise.all(parsed.map(handleCall))).filter((r) => r !== undefined);
+      return responses.length === 0
+        ? { status: 204, body: undefined }
+        : { status: 200, body: toJson(responses) };
+    }
+    const response = await handleCall(parsed);
+    return response === undefined
+      ? { status: 204, body: undefined }
+      : { status: 200, body: toJson(response) };
+  }
+
+  async function paymasterHealth(target: Served): Promise<PaymasterHealth> {
+    const base = {
+      entryPoint: target.addresses.entryPoint,
+      entryPointVersion: target.addresses.entryPointVersion,
+      paymaster: target.addresses.paymaster,
+    };
+    try {
+      const [price, pmConfig] = await Promise.all([
+        target.credits.cachedPrice(),
+        target.credits.paymasterConfig(),
+      ]);
+      const priceStale = price.now + validityMargin > price.validUntil;
+      const problems = [
+        ...(pmConfig.paused ? ["paused"] : []),
+        ...(priceStale ? [`cached price is ${price.age} s old (maxPriceAge ${price.maxPriceAge} s)`] : []),
+      ];
+      return {
+        ...base,
+        paused: pmConfig.paused,
+        priceAge: price.age.toString(),
+        maxPriceAge: price.maxPriceAge.toString(),
+        priceValidUntil: price.validUntil.toString(),
+        priceStale,
+        ...(problems.length === 0 ? {} : { problem: problems.join("; ") }),
+      };
+    } catch (error) {
+      return {
+        ...base,
+        paused: false,
+        priceAge: "",
+        maxPriceAge: "",
+        priceValidUntil: "",
+        priceStale: true,
+        problem: shortMessage(error),
+      };
+    }
+  }
+
+  async function health(): Promise<ServiceAnswer> {
+    const started = performance.now();
+    const report: HealthReport = { status: "ok", chainId: config.chainId, paymasters: [], problems: [] };
+    try {
+      const [chainId, blockNumber] = await Promise.all([
+        getChainId(config.client),
+        getBlockNumber(config.client, { cacheTime: 0 }),
+      ]);
+      report.blockNumber = blockNumber.toString();
+      if (chainId !== config.chainId) report.problems.push(`the RPC is on chain ${chainId}`);
+      report.paymasters = await Promise.all(served.map(paymasterHealth));
+      for (const p of report.paymasters) {
+        if (p.problem !== undefined)
+          report.problems.push(`${p.paymaster} (EntryPoint v${p.entryPointVersion}): ${p.problem}`);
+      }
+      report.status = report.problems.length === 0 ? "ok" : "degraded";
+    } catch (error) {
+      report.status = "down";
+      report.problems.push(`RPC unavailable: ${shortMessage(error)}`);
+    }
+    log({
+      level: report.status === "ok" ? "info" : "warn",
+      event: "health",
+      status: report.status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...(report.problems.length === 0 ? {} : { problems: report.problems }),
+    });
+    return { status: report.status === "ok" ? 200 : 503, body: toJson(report) };
+  }
+
+  return { paymasters: served.map((s) => s.addresses), handleRpc, health, log };
+}

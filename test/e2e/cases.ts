@@ -1,0 +1,421 @@
+/**
+ * The end-to-end cases run by scripts/e2e.ts against a hardhat node, the alto bundler and the paymaster service
+ * (started as processes by the runner). Each case is a plain async function: this file registers no mocha test,
+ * since `hardhat test` loads every file under test/.
+ *
+ * The code between `docs:start <name>` and `docs:end <name>` markers is the snippet of docs/client.md
+ * (test/client/docs.test.ts checks they are identical), so the documented code runs here, through a real bundler.
+ */
+import { expect } from "chai";
+import { BaseError, createWalletClient, getAddress, parseEther, parseEventLogs } from "viem";
+import type { Address, Chain, Hex, Log, PublicClient } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { LocalAccount } from "viem/accounts";
+// docs:start wallet-imports
+import { http } from "viem";
+import { createSmartAccountClient } from "permissionless";
+import { toSimpleSmartAccount } from "permissionless/accounts";
+import { createPimlicoClient } from "permissionless/clients/pimlico";
+import { entryPoint08Address } from "viem/account-abstraction";
+
+import { createCreditPaymasterServiceClient } from "../../src/client";
+// docs:end wallet-imports
+import {
+  createCreditPaymasterClient,
+  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
+  DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
+  creditLedgerAbi,
+  creditPaymasterAbi,
+} from "../../src/client";
+import type { E2ESystem } from "./deploy";
+
+/** What the runner started. */
+export interface E2EEnvironment {
+  chain: Chain;
+  publicClient: PublicClient;
+  rpcUrl: string;
+  bundlerUrl: string;
+  paymasterServiceUrl: string;
+  system: E2ESystem;
+  /** The alto log file (to check that it never saw a rejected operation). */
+  altoLog: () => string;
+  /** Measurements printed in the summary. */
+  notes: string[];
+}
+
+/** `type(uint32).max`: an allowance that never expires. */
+const NEVER = 2n ** 32n - 1n;
+const CREDIT = 1_000_000n;
+
+/** The snippet of docs/client.md: a wallet sends a UserOperation sponsored by a dApp, through the service. */
+export async function sponsoredFromWallet(input: {
+  publicClient: PublicClient;
+  chain: Chain;
+  owner: LocalAccount;
+  factoryAddress: Address;
+  bundlerUrl: string;
+  paymasterServiceUrl: string;
+  dapp: Address;
+  to: Address;
+}) {
+  const { publicClient, chain, owner, factoryAddress, bundlerUrl, paymasterServiceUrl, dapp, to } = input;
+  // docs:start wallet
+  const account = await toSimpleSmartAccount({
+    client: publicClient,
+    owner,
+    entryPoint: { address: entryPoint08Address, version: "0.8" },
+    factoryAddress,
+  });
+  const pimlico = createPimlicoClient({
+    transport: http(bundlerUrl),
+    entryPoint: { address: entryPoint08Address, version: "0.8" },
+  });
+  const smartAccountClient = createSmartAccountClient({
+    account,
+    chain,
+    bundlerTransport: http(bundlerUrl),
+    // The dApp pays with its credits; the service refuses what the paymaster would refuse, before signing.
+    paymaster: createCreditPaymasterServiceClient({
+      url: paymasterServiceUrl,
+      mode: "SPONSORED",
+      sponsor: dapp,
+    }),
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const hash = await smartAccountClient.sendUserOperation({ calls: [{ to, value: 0n, data: "0x" }] });
+  const receipt = await smartAccountClient.waitForUserOperationReceipt({ hash });
+  // docs:end wallet
+  return { account, smartAccountClient, receipt };
+}
+
+/** The ledger's CreditsSpent events and the paymaster's UserOperationCharged events of a transaction's logs. */
+function creditEvents(env: E2EEnvironment, logs: readonly Log[]) {
+  const ledgerLogs = logs.filter((l) => getAddress(l.address) === env.system.ledger);
+  const spent = parseEventLogs({ abi: creditLedgerAbi, eventName: "CreditsSpent", logs: ledgerLogs }).map(
+    (e) => e.args,
+  );
+  const charged = parseEventLogs({
+    abi: creditPaymasterAbi,
+    eventName: "UserOperationCharged",
+    logs: [...logs],
+  }).map((e) => e.args);
+  return { spent, charged };
+}
+
+function dappWallet(env: E2EEnvironment) {
+  return createWalletClient({ chain: env.chain, transport: http(env.rpcUrl), account: env.system.dapp });
+}
+
+async function send(env: E2EEnvironment, hash: Promise<Hex>): Promise<void> {
+  const receipt = await env.publicClient.waitForTransactionReceipt({ hash: await hash });
+  expect(receipt.status).to.equal("success");
+}
+
+/** The dApp buys credits with ETH (1 ETH = 3,000 credits at the mock feed's $3,000). */
+export async function dappBuysCredits(env: E2EEnvironment): Promise<void> {
+  const ledger = { address: env.system.ledger, abi: creditLedgerAbi } as const;
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      ...ledger,
+      functionName: "buyCredits",
+      args: [env.system.dapp],
+      value: parseEther("1"),
+    }),
+  );
+  expect(
+    await env.publicClient.readContract({
+      ...ledger,
+      functionName: "balanceOfCredits",
+      args: [env.system.dapp],
+    }),
+  ).to.equal(3_000n * CREDIT);
+}
+
+async function creditsOf(env: E2EEnvironment, account: Address): Promise<bigint> {
+  return env.publicClient.readContract({
+    address: env.system.ledger,
+    abi: creditLedgerAbi,
+    functionName: "balanceOfCredits",
+    args: [account],
+  });
+}
+
+/**
+ * EntryPoint v0.8, SPONSORED: a fresh SimpleAccount created by its first operation (the documented snippet), then a
+ * second operation; the user never holds ETH and the dApp's credits fall by exactly the CreditsSpent amounts.
+ */
+export async function sponsoredOperationsV08(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const probe = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint: { address: entryPoint08Address, version: "0.8" },
+    factoryAddress: env.system.factories["0.8"],
+  });
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "setAllowance",
+      args: [probe.address, 50n * CREDIT, 86_400, NEVER],
+    }),
+  );
+  expect(await env.publicClient.getCode({ address: probe.address })).to.equal(undefined);
+  expect(await env.publicClient.getBalance({ address: probe.address })).to.equal(0n);
+  const dappBefore = await creditsOf(env, env.system.dapp);
+
+  const started = performance.now();
+  const first = await sponsoredFromWallet({
+    publicClient: env.publicClient,
+    chain: env.chain,
+    owner,
+    factoryAddress: env.system.factories["0.8"],
+    bundlerUrl: env.bundlerUrl,
+    paymasterServiceUrl: env.paymasterServiceUrl,
+    dapp: env.system.dapp,
+    to: env.system.admin,
+  });
+  const firstSeconds = (performance.now() - started) / 1000;
+  expect(first.account.address).to.equal(probe.address);
+  expect(first.receipt.success).to.equal(true);
+  expect(getAddress(first.receipt.paymaster ?? "0x")).to.equal(env.system.paymasters["0.8"]);
+  expect(await env.publicClient.getCode({ address: probe.address })).to.not.equal(undefined);
+  expect(await env.publicClient.getBalance({ address: probe.address })).to.equal(0n);
+
+  const hash = await first.smartAccountClient.sendUserOperation({
+    calls: [{ to: env.system.admin, value: 0n, data: "0x" }],
+  });
+  const second = await first.smartAccountClient.waitForUserOperationReceipt({ hash });
+  expect(second.success).to.equal(true);
+  expect(await env.publicClient.getBalance({ address: probe.address })).to.equal(0n);
+
+  const events = [first.receipt, second].map((r) => creditEvents(env, r.receipt.logs));
+  const burned = events.flatMap((e) => e.spent).reduce((sum, e) => sum + e.amount, 0n);
+  for (const [i, e] of events.entries()) {
+    expect(e.spent.map((s) => [s.account, s.beneficiary, s.spender])).to.deep.equal([
+      [env.system.dapp, probe.address, env.system.paymasters["0.8"]],
+    ]);
+    expect(e.charged.map((c) => [c.sender, c.payer, c.creditsCharged])).to.deep.equal([
+      [probe.address, env.system.dapp, e.spent[0].amount],
+    ]);
+    const receipt = i === 0 ? first.receipt : second;
+    env.notes.push(
+      `v0.8 sponsored op ${i + 1}: actualGasUsed ${receipt.actualGasUsed}, ${receipt.actualGasCost} wei, ` +
+        `${e.spent[0].amount} credit units burned`,
+    );
+  }
+  expect(await creditsOf(env, env.system.dapp)).to.equal(dappBefore - burned);
+  const estimate = await first.smartAccountClient.estimateUserOperationGas({
+    calls: [{ to: env.system.admin, value: 0n, data: "0x" }],
+  });
+  env.notes.push(
+    `alto's estimate for a later SPONSORED op: paymasterVerificationGasLimit ${estimate.paymasterVerificationGasLimit}, ` +
+      `paymasterPostOpGasLimit ${estimate.paymasterPostOpGasLimit}`,
+  );
+  env.notes.push(`v0.8 first sponsored op (account creation) end to end: ${firstSeconds.toFixed(1)} s`);
+}
+
+/** EntryPoint v0.8, SELF: the account pays with credits bought for it (by the dApp), never holding ETH. */
+export async function selfPaidOperationV08(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
+  const account = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint,
+    factoryAddress: env.system.factories["0.8"],
+  });
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "buyCredits",
+      args: [account.address],
+      value: parseEther("0.01"),
+    }),
+  );
+  const before = await creditsOf(env, account.address);
+  expect(before).to.equal(30n * CREDIT);
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
+  const client = createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport: http(env.bundlerUrl),
+    paymaster: createCreditPaymasterServiceClient({
+      url: env.paymasterServiceUrl,
+      mode: "SELF",
+      maxCredits: 20n * CREDIT,
+    }),
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const calls = [{ to: env.system.admin, value: 0n, data: "0x" as Hex }];
+  const estimate = await client.estimateUserOperationGas({ calls });
+  env.notes.push(
+    `alto's estimate for a first SELF op (x1.3 / x1.2 of the simulated use): paymasterVerificationGasLimit ` +
+      `${estimate.paymasterVerificationGasLimit}, paymasterPostOpGasLimit ${estimate.paymasterPostOpGasLimit} ` +
+      `(the client uses ${DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT} / ${DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT})`,
+  );
+  const hash = await client.sendUserOperation({ calls });
+  const receipt = await client.waitForUserOperationReceipt({ hash });
+  expect(receipt.success).to.equal(true);
+  const { spent, charged } = creditEvents(env, receipt.receipt.logs);
+  expect(spent.map((s) => [s.account, s.beneficiary])).to.deep.equal([[account.address, account.address]]);
+  expect(charged.map((c) => [c.payer, c.creditsCharged])).to.deep.equal([[account.address, spent[0].amount]]);
+  expect(await creditsOf(env, account.address)).to.equal(before - spent[0].amount);
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
+  env.notes.push(
+    `v0.8 self-paid op: actualGasUsed ${receipt.actualGasUsed}, ${spent[0].amount} credit units burned`,
+  );
+}
+
+/**
+ * A user without allowance: the service refuses the stub request (-32015) with a readable reason; the bundler
+ * receives nothing for this sender and nothing reaches the chain.
+ */
+export async function rejectedWithoutAllowance(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
+  const account = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint,
+    factoryAddress: env.system.factories["0.8"],
+  });
+  const bundlerBodies: string[] = [];
+  const bundlerTransport = http(env.bundlerUrl, {
+    onFetchRequest: (_request, init) => {
+      bundlerBodies.push(typeof init.body === "string" ? init.body : "");
+    },
+  });
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
+  const client = createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport,
+    paymaster: createCreditPaymasterServiceClient({
+      url: env.paymasterServiceUrl,
+      mode: "SPONSORED",
+      sponsor: env.system.dapp,
+    }),
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const error = await client
+    .sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(error, "sendUserOperation must fail").to.be.instanceOf(BaseError);
+  const rpc = (error as BaseError).walk(
+    (e) => typeof e === "object" && e !== null && "code" in e && e.code === -32015,
+  );
+  expect(rpc, "the service's NO_ALLOWANCE error (-32015) in the cause chain").to.not.equal(null);
+  expect((error as BaseError).message).to.contain(
+    `rejected by the credit paymaster: sponsor ${env.system.dapp} gave ${account.address} no allowance`,
+  );
+  const sender = account.address.toLowerCase();
+  expect(
+    bundlerBodies.filter((b) => b.toLowerCase().includes(sender)),
+    "requests to the bundler naming the sender",
+  ).to.deep.equal([]);
+  expect(env.altoLog().toLowerCase().includes(sender), "the sender appears in alto's log").to.equal(false);
+  expect(await env.publicClient.getCode({ address: account.address })).to.equal(undefined);
+  env.notes.push(`rejected op: ${rpc instanceof BaseError ? rpc.details : String(rpc)}`);
+}
+
+/** EntryPoint v0.8, SPONSORED, with the local paymaster client (chain reads, no service) as `paymaster`. */
+export async function sponsoredWithLocalClient(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
+  const account = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint,
+    factoryAddress: env.system.factories["0.8"],
+  });
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "setAllowance",
+      args: [account.address, 50n * CREDIT, 86_400, NEVER],
+    }),
+  );
+  const paymaster = createCreditPaymasterClient({
+    publicClient: env.publicClient,
+    paymaster: env.system.paymasters["0.8"],
+    ledger: env.system.ledger,
+    mode: "SPONSORED",
+    sponsor: env.system.dapp,
+  });
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
+  const client = createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport: http(env.bundlerUrl),
+    paymaster,
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const before = await paymaster.credits.remainingAllowance(env.system.dapp, account.address);
+  const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
+  const receipt = await client.waitForUserOperationReceipt({ hash });
+  expect(receipt.success).to.equal(true);
+  const { spent } = creditEvents(env, receipt.receipt.logs);
+  expect(spent.map((s) => [s.account, s.beneficiary])).to.deep.equal([[env.system.dapp, account.address]]);
+  expect(await paymaster.credits.remainingAllowance(env.system.dapp, account.address)).to.equal(
+    before - spent[0].amount,
+  );
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
+}
+
+/** EntryPoint v0.7, SPONSORED: the service's v0.7 paymaster, the v0.7 SimpleAccount. */
+export async function sponsoredOperationV07(env: E2EEnvironment): Promise<void> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const entryPoint = { address: env.system.entryPoints["0.7"], version: "0.7" } as const;
+  const account = await toSimpleSmartAccount({
+    client: env.publicClient,
+    owner,
+    entryPoint,
+    factoryAddress: env.system.factories["0.7"],
+  });
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "setAllowance",
+      args: [account.address, 50n * CREDIT, 86_400, NEVER],
+    }),
+  );
+  const dappBefore = await creditsOf(env, env.system.dapp);
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
+  const client = createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport: http(env.bundlerUrl),
+    paymaster: createCreditPaymasterServiceClient({
+      url: env.paymasterServiceUrl,
+      mode: "SPONSORED",
+      sponsor: env.system.dapp,
+    }),
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+  const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
+  const receipt = await client.waitForUserOperationReceipt({ hash });
+  expect(receipt.success).to.equal(true);
+  expect(getAddress(receipt.entryPoint)).to.equal(env.system.entryPoints["0.7"]);
+  expect(getAddress(receipt.paymaster ?? "0x")).to.equal(env.system.paymasters["0.7"]);
+  const { spent } = creditEvents(env, receipt.receipt.logs);
+  expect(spent.map((s) => [s.account, s.beneficiary, s.spender])).to.deep.equal([
+    [env.system.dapp, account.address, env.system.paymasters["0.7"]],
+  ]);
+  expect(await creditsOf(env, env.system.dapp)).to.equal(dappBefore - spent[0].amount);
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
+  env.notes.push(
+    `v0.7 sponsored op: actualGasUsed ${receipt.actualGasUsed}, ${spent[0].amount} credit units burned`,
+  );
+}
