@@ -264,16 +264,14 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function grant(address account, uint256 amount, uint64 expiresAt) external onlyRole(ISSUER_ROLE) {
         _requireNotPaused();
         if (amount == 0) revert CreditLedgerZeroAmount();
-        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
-            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
-        }
+        _checkExpiry(expiresAt);
         _useIssuance(msg.sender, amount);
         _ensureAccount(account);
         Credits memory c = _load(account);
         uint256 expired = _sweep(account, c);
         _insertGrant(account, c, amount, expiresAt);
         _store(account, c);
-        _issuedRevoked += amount; // cannot reach 2^128: each grant adds <= a uint64 cap
+        _issuedRevoked += amount; // issued stays < 2^128 (each grant <= a uint64 cap): no carry into revoked
         _addExpired(expired);
         emit CreditsGranted(account, msg.sender, amount, expiresAt);
     }
@@ -343,9 +341,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         if (beneficiary == address(0)) revert CreditLedgerZeroAddress();
         if (perEpoch == 0) revert CreditLedgerZeroAmount();
         if (epochLength == 0) revert CreditLedgerZeroEpochLength();
-        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
-            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
-        }
+        _checkExpiry(expiresAt);
         uint64 carried = _reconfigure(
             _allowances[msg.sender][beneficiary],
             perEpoch,
@@ -834,7 +830,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 expired = _sweep(account, c);
         c.purchased = _checkedAdd(account, c.purchased, credits);
         _store(account, c);
-        _issuedRevoked += credits; // cannot reach 2^128: each purchase adds < 2^64
+        _issuedRevoked += credits; // issued stays < 2^128 (each purchase < 2^64): no carry into revoked
         _addExpired(expired);
     }
 
@@ -1000,6 +996,13 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function _addExpired(uint256 expired) private {
         // expired <= issued < 2^128: the high half cannot overflow
         if (expired != 0) _burnedExpired += expired << 128;
+    }
+
+    /// @dev Reverts unless `expiresAt` is in `(now, type(uint32).max]`.
+    function _checkExpiry(uint64 expiresAt) private view {
+        if (expiresAt <= block.timestamp || expiresAt > UINT32_MAX) {
+            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
+        }
     }
 
     function _checkedAdd(address account, uint256 balance, uint256 added) private pure returns (uint256 sum) {

@@ -5,6 +5,10 @@ import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ICreditLedgerMetadata} from "../interfaces/ICreditLedgerMetadata.sol";
 
+// JSON and SVG literals are full of double quotes: Prettier writes them single-quoted (no escapes), which the
+// `quotes` rule would reject. Scoped to this file, which holds nothing but those literals.
+/* solhint-disable quotes */
+
 /**
  * @title CreditLedgerMetadata
  * @notice Stateless renderer of credit-account token metadata (JSON and SVG, base64 data URIs, built with

@@ -60,6 +60,10 @@ interface ICreditHolds {
      *        at or before it are not counted.
      * @return validUntil The time until which the credits relied on remain unexpired (`type(uint48).max` when
      *         purchased credits alone cover the hold); an ERC-4337 paymaster returns it (or less) as `validUntil`.
+     * @dev A grant expiring at `expiry` is spendable while `block.timestamp < expiry` and EntryPoint accepts an
+     *      operation while `block.timestamp <= validUntil`, so the bound is `expiry - 1` of the soonest-expiring
+     *      grant bucket that all holds of the transaction (this one included) still need once every sooner bucket
+     *      is dropped. The caller must pass `asOf <= block.timestamp`.
      */
     function hold(address account, uint256 amount, uint256 asOf) external returns (uint48 validUntil);
 
@@ -78,7 +82,11 @@ interface ICreditHolds {
     /**
      * @notice Releases `held` credits held on `account` by the caller and burns `charge <= held` of them,
      *         soonest-expiring grants first, purchased credits last. Works while paused.
-     * @dev Never fails for a hold the caller placed in this transaction with `charge <= held`.
+     * @dev Never fails for a hold the caller placed in this transaction with `charge <= held`, provided the
+     *      hold's `validUntil` was honoured (`block.timestamp <= validUntil`, as EntryPoint enforces); otherwise the
+     *      credits it relied on may have expired and it reverts with `CreditLedgerInsufficientCredits`. Revocation
+     *      and recovery never take held credits. Reads no access-control or pause state: the caller's own
+     *      transient hold is the authority.
      */
     function settle(address account, uint256 held, uint256 charge) external;
 

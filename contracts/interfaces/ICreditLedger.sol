@@ -357,13 +357,16 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     /// @notice Sets the minimum purchase in credits. `DEFAULT_ADMIN_ROLE`.
     function setMinPurchase(uint256 credits) external;
 
+    /// @notice The price adapter used for purchases.
     function adapter() external view returns (IPriceAdapter);
 
+    /// @notice Where stablecoin proceeds (and native proceeds in treasury mode) go.
     function treasury() external view returns (address);
 
     /// @notice Where native-token proceeds go (both zero: the treasury).
     function ethDestination() external view returns (IEntryPoint entryPoint, address paymaster);
 
+    /// @notice The minimum purchase in credits (a purchase of 0 credits always reverts).
     function minPurchase() external view returns (uint256);
 
     // ------------------------------------------------------------------ views

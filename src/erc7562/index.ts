@@ -21,6 +21,7 @@ export type {
   RpcSender,
   StakeInfo,
   StakeRequirement,
+  TraceTransport,
   TraceValidationRequest,
   ValidationTrace,
 } from "./trace";

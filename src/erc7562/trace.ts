@@ -13,6 +13,13 @@ export interface RpcSender {
   send(method: string, params: unknown[]): Promise<unknown>;
 }
 
+/**
+ * Where `debug_traceCall` goes: a provider with `send` (e.g. hardhat-ethers' in-process provider), or the
+ * HTTP URL of a node. An ethers `JsonRpcProvider` is recognised and its URL is used directly, because
+ * ethers buffers HTTP responses with a quadratic copy: a 20 MB trace then takes minutes instead of a second.
+ */
+export type TraceTransport = RpcSender | string;
+
 /** What to trace. */
 export interface TraceValidationRequest {
   /** The EntryPoint (v0.7 or v0.8: `handleOps` has the same ABI). */
@@ -106,17 +113,51 @@ export function parseTraceResponse(raw: unknown): ValidationTrace {
   };
 }
 
+/** The HTTP URL behind an ethers `JsonRpcProvider`, or null for any other sender. */
+function httpUrlOf(sender: RpcSender): string | null {
+  const candidate = sender as RpcSender & { _getConnection?: unknown };
+  if (typeof candidate._getConnection !== "function") return null;
+  const connection: unknown = (candidate as { _getConnection(): unknown })._getConnection();
+  if (!isRecord(connection) || typeof connection.url !== "string") return null;
+  return /^https?:\/\//i.test(connection.url) ? connection.url : null;
+}
+
+/** One JSON-RPC request over `transport` (plain `fetch` when an HTTP URL is known). */
+async function rpc(transport: TraceTransport, method: string, params: unknown[]): Promise<unknown> {
+  const url = typeof transport === "string" ? transport : httpUrlOf(transport);
+  if (url === null) {
+    return (transport as RpcSender).send(method, params);
+  }
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  if (!response.ok) {
+    throw new Error(`${method}: HTTP ${response.status} ${response.statusText} from ${url}`);
+  }
+  const body: unknown = await response.json();
+  if (!isRecord(body)) {
+    throw new TypeError(`${method}: malformed JSON-RPC response from ${url}`);
+  }
+  if (body.error !== undefined && body.error !== null) {
+    throw new Error(`${method} failed: ${JSON.stringify(body.error)}`);
+  }
+  return body.result;
+}
+
 /**
  * Traces `entryPoint.handleOps([op], beneficiary)` as a call from a funded EOA with `debug_traceCall`
  * (opcode logger, stack and memory on) and returns the normalised `structLogs`. Nothing is mined.
+ * @param transport an in-process provider (hardhat-ethers), an ethers `JsonRpcProvider`, or a node's URL.
  */
 export async function traceValidation(
-  provider: RpcSender,
+  transport: TraceTransport,
   request: TraceValidationRequest,
 ): Promise<ValidationTrace> {
   let from = request.from;
   if (from === undefined) {
-    const accounts = await provider.send("eth_accounts", []);
+    const accounts = await rpc(transport, "eth_accounts", []);
     if (!isStringArray(accounts) || accounts.length === 0) {
       throw new Error("traceValidation: the node has no unlocked account; pass `from` (a funded EOA)");
     }
@@ -129,7 +170,7 @@ export async function traceValidation(
     data,
     gas: toBeHex(request.gas ?? DEFAULT_TRACE_GAS),
   };
-  const raw = await provider.send("debug_traceCall", [call, request.blockTag ?? "latest", TRACE_CONFIG]);
+  const raw = await rpc(transport, "debug_traceCall", [call, request.blockTag ?? "latest", TRACE_CONFIG]);
   return parseTraceResponse(raw);
 }
 

@@ -58,7 +58,7 @@ describe("CreditLedger: ERC-7562 validation rules for holds", function () {
       creditHoldSlot(s, alice.address),
       activeSlot(s),
     ]);
-    // One SLOAD for the spender's info, one for the account's word 0 (bucket 1 is empty: word 1 is not read).
+    // The spender's info and the account's word 0 (bucket 1 is empty: word 1 is not read).
     expect(accesses.filter((a) => a.op === "SLOAD").length).to.equal(2);
 
     const preimages = keccakPreimages(frame);

@@ -1,7 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, getAddress, keccak256, toBeHex } from "ethers";
+import { AbiCoder, JsonRpcProvider, getAddress, keccak256, toBeHex } from "ethers";
 
 import { analyzeValidation, isStaked, traceValidation } from "../../src/erc7562";
 import type { AnalysisResult, Violation } from "../../src/erc7562";
@@ -12,6 +15,7 @@ import {
   deploySimpleAccountFactory,
 } from "../helpers/entrypoint";
 import type { EntryPointCommon, EntryPointVersion, SimpleAccountFactoryCommon } from "../helpers/entrypoint";
+import { checkErc7562 } from "../helpers/erc7562";
 import { buildUserOp, encodeExecute, handleOps, packPaymasterAndData, signUserOp } from "../helpers/userop";
 import type { PackedUserOperation } from "../helpers/userop";
 
@@ -115,28 +119,54 @@ async function sponsoredOp(
   return signUserOp(op, f.owner, entryPoint, version);
 }
 
-/** Traces handleOps([op]) and analyzes it, with the paymaster's stake read from the EntryPoint. */
+/** Traces handleOps([op]) and analyzes it, with the entities' stakes read from the EntryPoint. */
 async function check(
   f: Fixture,
   version: EntryPointVersion,
   op: PackedUserOperation,
-  paymaster: string,
-  factory?: string,
 ): Promise<AnalysisResult> {
-  const entryPoint = ENTRY_POINT_ADDRESSES[version];
-  const trace = await traceValidation(ethers.provider, { entryPoint, op, beneficiary: f.bundler.address });
-  expect(trace.failed, `handleOps reverted: ${trace.returnValue}`).to.equal(false);
-  return analyzeValidation(trace.structLogs, {
-    entryPoint,
-    sender: op.sender,
-    paymaster,
-    factory,
-    paymasterStaked: await isStaked(ethers.provider, entryPoint, paymaster),
+  return checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES[version], op, {
+    beneficiary: f.bundler.address,
   });
 }
 
 async function checkPaymaster(f: Fixture, paymaster: string, version: EntryPointVersion = "0.8") {
-  return check(f, version, await sponsoredOp(f, version, paymaster), paymaster);
+  return check(f, version, await sponsoredOp(f, version, paymaster));
+}
+
+interface JsonRpcRequest {
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+/** Serves the in-process Hardhat network over HTTP JSON-RPC, like a separate `hardhat node` would. */
+async function withJsonRpcServer<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const answer = async (request: JsonRpcRequest) => {
+    try {
+      return { jsonrpc: "2.0", id: request.id, result: await network.provider.request(request) };
+    } catch (error) {
+      return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: String(error) } };
+    }
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonRpcRequest | JsonRpcRequest[];
+      const reply = Array.isArray(body) ? Promise.all(body.map(answer)) : answer(body);
+      void reply.then((payload) => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(payload));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    return await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 describe("ERC-7562 checker", function () {
@@ -165,6 +195,72 @@ describe("ERC-7562 checker", function () {
       expect(trace.returnValue).to.equal(
         entryPoint.interface.encodeErrorResult("FailedOp", [0n, "AA25 invalid account nonce"]),
       );
+    });
+  });
+
+  describe("#traceValidation over HTTP", function () {
+    it("traces the same through a node's URL or an ethers JsonRpcProvider as in-process", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = await sponsoredOp(f, "0.8", f.paymasters.timestamp);
+      const request = { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op };
+      const inProcess = await traceValidation(ethers.provider, request);
+      await withJsonRpcServer(async (url) => {
+        const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+        try {
+          const options = {
+            entryPoint: request.entryPoint,
+            sender: op.sender,
+            paymaster: f.paymasters.timestamp,
+            paymasterStaked: false,
+          };
+          const expected = analyzeValidation(inProcess.structLogs, options);
+          expect(expected.violations.map(summary)).to.deep.equal([
+            `OP-011 paymaster TIMESTAMP ${f.paymasters.timestamp} -`,
+          ]);
+          for (const transport of [url, provider]) {
+            const trace = await traceValidation(transport, request);
+            expect(trace.failed).to.equal(false);
+            expect(trace.structLogs).to.have.lengthOf(inProcess.structLogs.length);
+            // Spot-check a hundred steps field by field (deep-equal of every step is slow and adds nothing).
+            const stride = Math.floor(trace.structLogs.length / 100);
+            for (let i = 0; i < trace.structLogs.length; i += stride) {
+              expect(trace.structLogs[i]).to.deep.equal(inProcess.structLogs[i]);
+            }
+            expect(analyzeValidation(trace.structLogs, options)).to.deep.equal(expected);
+          }
+        } finally {
+          provider.destroy();
+        }
+      });
+    });
+
+    it("surfaces the node's JSON-RPC error", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = await sponsoredOp(f, "0.8", f.paymasters.acceptAll);
+      await withJsonRpcServer(async (url) => {
+        await expect(
+          traceValidation(url, { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op, blockTag: "0xffffff" }),
+        ).to.be.rejectedWith("debug_traceCall failed");
+      });
+    });
+  });
+
+  describe("#checkErc7562 (test helper)", function () {
+    it("throws when handleOps reverts, unless told not to require success", async function () {
+      const f = await loadFixture(checkerFixture);
+      const op = { ...(await sponsoredOp(f, "0.8", f.paymasters.acceptAll)), nonce: 99n };
+      await expect(checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES["0.8"], op)).to.be.rejectedWith(
+        "handleOps reverted",
+      );
+      const result = await checkErc7562(ethers.provider, ENTRY_POINT_ADDRESSES["0.8"], op, {
+        requireSuccess: false,
+      });
+      expect(result.trace.failed).to.equal(true);
+      expect([result.paymaster, result.factory, result.paymasterStaked]).to.deep.equal([
+        f.paymasters.acceptAll,
+        undefined,
+        false,
+      ]);
     });
   });
 
@@ -211,7 +307,7 @@ describe("ERC-7562 checker", function () {
         f.entryPoints["0.8"],
         "0.8",
       );
-      const result = await check(f, "0.8", op, f.paymasters.acceptAll, account.factory);
+      const result = await check(f, "0.8", op);
       expect(result.violations).to.deep.equal([]);
       expect(result.frames.map((frame) => [frame.entity, frame.address])).to.deep.equal([
         ["factory", account.factory],
@@ -223,7 +319,13 @@ describe("ERC-7562 checker", function () {
     it("finds no paymaster frame when told the wrong paymaster (so an empty result proves nothing)", async function () {
       const f = await loadFixture(checkerFixture);
       const op = await sponsoredOp(f, "0.8", f.paymasters.timestamp);
-      const result = await check(f, "0.8", op, f.paymasters.acceptAll);
+      const trace = await traceValidation(ethers.provider, { entryPoint: ENTRY_POINT_ADDRESSES["0.8"], op });
+      const result = analyzeValidation(trace.structLogs, {
+        entryPoint: ENTRY_POINT_ADDRESSES["0.8"],
+        sender: op.sender,
+        paymaster: f.paymasters.acceptAll,
+        paymasterStaked: false,
+      });
       expect(result.frames.map((frame) => frame.entity)).to.deep.equal(["account"]);
       expect(result.violations).to.deep.equal([]);
     });

@@ -105,7 +105,6 @@ export type SimpleAccountCommon = Omit<SimpleAccount, "executeBatch" | "interfac
 /** A JSON-RPC capable provider: hardhat-ethers' provider and ethers' `JsonRpcProvider` both qualify. */
 export interface RpcProvider {
   send(method: string, params: unknown[]): Promise<unknown>;
-  getCode(address: string): Promise<string>;
 }
 
 interface Artifact {
@@ -192,13 +191,25 @@ function isEmptyCode(code: string): boolean {
 }
 
 /**
+ * `eth_getCode` at "latest" through raw `send`: ethers' `Provider.getCode` caches identical requests for
+ * 250 ms, which hides a contract deployed in between on an automining node.
+ */
+async function codeAt(provider: RpcProvider, address: string): Promise<string> {
+  const code = await provider.send("eth_getCode", [address, "latest"]);
+  if (typeof code !== "string") {
+    throw new Error(`eth_getCode(${address}) returned a non-string`);
+  }
+  return code;
+}
+
+/**
  * Puts the deterministic CREATE2 deployer's runtime code at {@link CREATE2_DEPLOYER_ADDRESS} with
  * `hardhat_setCode` when that address has no code. No-op when it already has code (any dev chain that
  * pre-installs it, or a second call).
  * @throws if the address holds different code than the reference deployer.
  */
 export async function installCreate2Deployer(provider: RpcProvider): Promise<void> {
-  const code = await provider.getCode(CREATE2_DEPLOYER_ADDRESS);
+  const code = await codeAt(provider, CREATE2_DEPLOYER_ADDRESS);
   if (isEmptyCode(code)) {
     await provider.send("hardhat_setCode", [CREATE2_DEPLOYER_ADDRESS, CREATE2_DEPLOYER_RUNTIME_CODE]);
     return;
@@ -242,7 +253,7 @@ export async function deployEntryPoint<V extends EntryPointVersion>(
   provider: RpcProvider = providerOf(deployer),
 ): Promise<EntryPointFor<V>> {
   const canonical = ENTRY_POINT_ADDRESSES[version];
-  if (!isEmptyCode(await provider.getCode(canonical))) {
+  if (!isEmptyCode(await codeAt(provider, canonical))) {
     return entryPointAt(version, deployer);
   }
   const predicted = predictEntryPointAddress(version);
@@ -263,7 +274,7 @@ export async function deployEntryPoint<V extends EntryPointVersion>(
   if (receipt === null || receipt.status !== 1) {
     throw new Error(`EntryPoint v${version}: the CREATE2 deployment transaction ${tx.hash} failed`);
   }
-  if (isEmptyCode(await provider.getCode(canonical))) {
+  if (isEmptyCode(await codeAt(provider, canonical))) {
     throw new Error(
       `EntryPoint v${version}: no code at the canonical ${canonical} after deployment tx ${tx.hash}`,
     );

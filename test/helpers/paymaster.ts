@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import hre from "hardhat";
 import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
 
 import type { CreditPaymaster } from "../../typechain-types";
@@ -66,6 +67,15 @@ export function chargedEvents(paymaster: CreditPaymaster, result: HandleOpsResul
 }
 
 /**
+ * Whether the suite runs under solidity-coverage, whose instrumentation makes contracts use more gas than the
+ * deployed bytecode: gas-accounting assertions (what postOp prices vs what the EntryPoint bills) only hold for the
+ * real bytecode, so they are checked in `npm test` and skipped under `npm run coverage`.
+ */
+export function underCoverage(): boolean {
+  return (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+}
+
+/**
  * Invariant 2 (solvency), checked per operation of a bundle: the paymaster priced at least what the EntryPoint
  * took from its deposit (`gasCostWei >= actualGasCost`), the credits burned are worth at least that ETH at the
  * price used (with the markup, rounded up), and never more than the hold (the worst case of the op).
@@ -85,10 +95,12 @@ export function expectSolvent(
   result.userOperationEvents.forEach((ev, i) => {
     const c = charged[i];
     expect(c.userOpHash).to.equal(ev.userOpHash);
-    expect(c.gasCostWei, `op ${i}: priced wei >= wei taken from the deposit`).to.be.gte(ev.actualGasCost);
-    expect(c.creditsCharged, `op ${i}: credits burned cover the ETH taken`).to.be.gte(
-      creditsForGasCost(ev.actualGasCost, c.priceWad, markupBps),
-    );
+    if (!underCoverage()) {
+      expect(c.gasCostWei, `op ${i}: priced wei >= wei taken from the deposit`).to.be.gte(ev.actualGasCost);
+      expect(c.creditsCharged, `op ${i}: credits burned cover the ETH taken`).to.be.gte(
+        creditsForGasCost(ev.actualGasCost, c.priceWad, markupBps),
+      );
+    }
     expect(c.creditsCharged, `op ${i}: never more than the hold`).to.be.lte(
       creditsForGasCost(requiredPrefund(ops[i]), c.priceWad, markupBps),
     );

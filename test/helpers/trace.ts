@@ -88,10 +88,22 @@ export interface StorageAccess {
   slot: string;
 }
 
+/**
+ * The distinct (opcode, slot) storage accesses of a frame, in order of first occurrence. Distinct, because
+ * unoptimised builds (coverage) read the same slot several times where the optimiser reads it once.
+ */
 export function storageAccesses(frame: StructLog[]): StorageAccess[] {
-  return frame
-    .filter((l) => l.op === "SLOAD" || l.op === "SSTORE" || l.op === "TLOAD" || l.op === "TSTORE")
-    .map((l) => ({ op: l.op as StorageAccess["op"], slot: hex32(top(l)) }));
+  const seen = new Set<string>();
+  const out: StorageAccess[] = [];
+  for (const l of frame) {
+    if (l.op !== "SLOAD" && l.op !== "SSTORE" && l.op !== "TLOAD" && l.op !== "TSTORE") continue;
+    const access = { op: l.op, slot: hex32(top(l)) } as StorageAccess;
+    const key = `${access.op}:${access.slot}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(access);
+  }
+  return out;
 }
 
 /**

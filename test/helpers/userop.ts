@@ -64,7 +64,7 @@ export const DEFAULT_USER_OP_GAS = {
  * ECDSA.recover on it does not revert and simply yields a wrong signer).
  */
 export const DUMMY_SIGNATURE =
-  "0xfffffffffffffffffffffffffffffff0000000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c";
+  "0xffffffffffffffffffffffffffffffff00000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c";
 
 const UINT128_MAX = (1n << 128n) - 1n;
 
@@ -403,9 +403,9 @@ export interface HandleOpsOptions {
 
 /**
  * Sends `handleOps(ops, beneficiary)` from `bundler` and returns the receipt with the EntryPoint's events
- * parsed. Reverts of the whole bundle (`FailedOp`, …) propagate as the usual ethers error, so tests can
- * `await expect(handleOps(...)).to.be.revertedWithCustomError(entryPoint, "FailedOp")` on the promise of
- * `entryPoint.handleOps` instead when they need the error.
+ * parsed. A revert of the whole bundle (`FailedOp`, …) rejects the promise with the usual ethers error;
+ * to assert it with hardhat-chai-matchers, call `entryPoint.connect(bundler).handleOps(ops, beneficiary)`
+ * directly: `await expect(tx).to.be.revertedWithCustomError(entryPoint, "FailedOp").withArgs(0n, "AA…")`.
  */
 export async function handleOps(
   entryPoint: EntryPointCommon,
