@@ -10,12 +10,12 @@
  * Environment: FUZZ_SEED (replay or fix the seed), FUZZ_PATH (with FUZZ_SEED: replay one counterexample),
  * FUZZ_RUNS, FUZZ_STEPS, FUZZ_SHRINK_SECONDS (time allowed to shrink a failure).
  */
-import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 
 import { actionsArb, formatActions } from "./actions";
 import type { Action } from "./actions";
+import { underCoverage } from "../helpers/paymaster";
 import { Runner, Stats, deployFuzzWorld, initialModel } from "./harness";
 
 interface Profile {
@@ -45,11 +45,6 @@ function envInt(name: string): number | undefined {
   if (!Number.isSafeInteger(value) || value < 0)
     throw new Error(`${name}=${raw} is not a non-negative integer`);
   return value;
-}
-
-/** True under `hardhat coverage`, whose instrumentation changes gas costs. */
-function underCoverage(): boolean {
-  return (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
 }
 
 /** A failing step: which one, and why. */
@@ -90,7 +85,7 @@ describe("Invariant fuzzing: ledger + paymasters + EntryPoint v0.7/v0.8", functi
       // failing sequence found so far is reported.
       if (firstFailureAt !== undefined && Date.now() - firstFailureAt > shrinkSeconds * 1_000) return true;
       const world = await loadFixture(deployFuzzWorld);
-      const runner = new Runner(world, initialModel(world), { gasChecks });
+      const runner = new Runner(world, initialModel(world));
       try {
         await runner.checkInvariants();
         for (const [i, action] of actions.entries()) {
