@@ -1,0 +1,369 @@
+/**
+ * The fuzzer's actions (plain, JSON-printable data) and their fast-check arbitraries.
+ *
+ * Every action can be attempted in every state: the model predicts whether it succeeds or exactly how it
+ * reverts, so no action has a precondition and fast-check can shrink a failing sequence freely.
+ */
+import fc from "fast-check";
+
+import type { Version } from "./model";
+
+/** Users (SimpleAccounts) per EntryPoint version; they pay for themselves or are sponsored. */
+export const USERS_PER_VERSION = 5;
+/** Sponsors (EOAs): a rich dApp, a mid-sized one with expiring allowances, and a poor one. */
+export const SPONSORS = 3;
+/** Credit-holding accounts that purchases, grants, revocations and sweeps target: users of both versions, then
+ *  sponsors. */
+export const HOLDERS = 2 * USERS_PER_VERSION + SPONSORS;
+
+const GWEI = 1_000_000_000n;
+
+/** The user's own call in the operation. */
+export type CallKind = "increment" | "fail" | "burnAll" | "movePrice";
+
+/** How the paymaster data of an operation is built. */
+export type DataKind =
+  | { kind: "valid" }
+  | { kind: "empty" }
+  | { kind: "badLength"; delta: number }
+  | { kind: "unknownMode"; mode: number }
+  | { kind: "zeroSponsor" };
+
+/** The gas fields of an operation and which profile produced them. */
+export interface GasSpec {
+  profile: "standard" | "inflated" | "overCap" | "lowPostOp" | "highFee";
+  verificationGasLimit: bigint;
+  callGasLimit: bigint;
+  preVerificationGas: bigint;
+  paymasterVerificationGasLimit: bigint;
+  paymasterPostOpGasLimit: bigint;
+  maxFeePerGas: bigint;
+}
+
+/** One UserOperation of a bundle. */
+export interface OpSpec {
+  /** Index of the sender among the bundle version's users. */
+  user: number;
+  /** Sponsor index (SPONSORED mode), or null (SELF mode). */
+  sponsor: number | null;
+  data: DataKind;
+  /** The user's own credit limit in the paymaster data (0 = none). */
+  maxCredits: bigint;
+  call: CallKind;
+  /** New feed answer of a `movePrice` call (8 decimals). */
+  moveTo: bigint;
+  gas: GasSpec;
+  /** Signed by a key that does not own the account (EntryPoint: AA24). */
+  badSignature: boolean;
+}
+
+export type Action =
+  | { kind: "buy"; holder: number; wei: bigint }
+  | { kind: "grant"; holder: number; amount: bigint; expiryOffset: bigint }
+  | { kind: "revoke"; holder: number; bucket: number; amount: "all" | "half" | "over" | "zero" | "absent" }
+  | { kind: "sweep"; holder: number }
+  | {
+      kind: "setAllowance";
+      sponsor: number;
+      user: number;
+      perEpoch: bigint;
+      epochLength: bigint;
+      /** Seconds from now; 0 = never (`type(uint32).max`); negative = an invalid expiry. */
+      expiryOffset: bigint;
+    }
+  | { kind: "revokeAllowance"; sponsor: number; user: number }
+  | { kind: "time"; seconds: bigint }
+  | { kind: "price"; answer: bigint; refresh: boolean }
+  | { kind: "refresh" }
+  | { kind: "pauseLedger"; paused: boolean }
+  | { kind: "pausePaymaster"; version: Version; paused: boolean }
+  | { kind: "deposit"; version: Version; wei: bigint }
+  | { kind: "bundle"; version: Version; ops: OpSpec[] };
+
+/** Default gas of a well-formed operation (as `creditOp` in test/helpers/system.ts). */
+export const STANDARD_GAS = {
+  verificationGasLimit: 500_000n,
+  callGasLimit: 200_000n,
+  preVerificationGas: 50_000n,
+  paymasterVerificationGasLimit: 150_000n,
+  paymasterPostOpGasLimit: 80_000n,
+  maxFeePerGas: 3n * GWEI,
+} as const;
+
+/** The governance caps of `defaultPaymasterConfig()`, in GasField order. */
+const CAPS = [2_000_000n, 1_000_000n, 1_000_000n, 300_000n, 500_000n, 500n * GWEI] as const;
+const GAS_KEYS = [
+  "callGasLimit",
+  "verificationGasLimit",
+  "preVerificationGas",
+  "paymasterVerificationGasLimit",
+  "paymasterPostOpGasLimit",
+  "maxFeePerGas",
+] as const;
+
+const standardGas: fc.Arbitrary<GasSpec> = fc.constant({ profile: "standard", ...STANDARD_GAS });
+
+/** Every gas field anywhere up to its cap (attacker-chosen limits that governance allows: P1). */
+const inflatedGas: fc.Arbitrary<GasSpec> = fc.record({
+  profile: fc.constant("inflated" as const),
+  verificationGasLimit: fc.bigInt(500_000n, 1_000_000n),
+  callGasLimit: fc.bigInt(200_000n, 2_000_000n),
+  preVerificationGas: fc.bigInt(50_000n, 1_000_000n),
+  paymasterVerificationGasLimit: fc.bigInt(150_000n, 300_000n),
+  paymasterPostOpGasLimit: fc.bigInt(45_000n, 500_000n),
+  maxFeePerGas: fc.bigInt(GWEI, 8n * GWEI),
+});
+
+/** One field above its cap (callGasLimit up to 5M: the public report's 100k → 5M case). */
+const overCapGas: fc.Arbitrary<GasSpec> = fc
+  .tuple(fc.integer({ min: 0, max: 5 }), fc.bigInt(1n, 3_000_000n))
+  .map(([field, excess]) => {
+    const gas: GasSpec = { profile: "overCap", ...STANDARD_GAS };
+    gas[GAS_KEYS[field]] = CAPS[field] + (field === 5 ? excess * 100_000n : excess);
+    return gas;
+  });
+
+/** A postOp limit below what postOp needs. */
+const lowPostOpGas: fc.Arbitrary<GasSpec> = fc
+  .bigInt(1n, 44_999n)
+  .map((pogl) => ({ profile: "lowPostOp", ...STANDARD_GAS, paymasterPostOpGasLimit: pogl }));
+
+/** A high fee within the cap: large holds (credits-per-op cap, deposit), and large charges. */
+const highFeeGas: fc.Arbitrary<GasSpec> = fc
+  .bigInt(20n * GWEI, 500n * GWEI)
+  .map((fee) => ({ profile: "highFee", ...STANDARD_GAS, maxFeePerGas: fee }));
+
+const gasArb: fc.Arbitrary<GasSpec> = fc.oneof(
+  { arbitrary: standardGas, weight: 12 },
+  { arbitrary: inflatedGas, weight: 4 },
+  { arbitrary: overCapGas, weight: 1 },
+  { arbitrary: lowPostOpGas, weight: 1 },
+  { arbitrary: highFeeGas, weight: 1 },
+);
+
+const dataArb: fc.Arbitrary<DataKind> = fc.oneof(
+  { arbitrary: fc.constant({ kind: "valid" as const }), weight: 40 },
+  { arbitrary: fc.constant({ kind: "empty" as const }), weight: 1 },
+  {
+    arbitrary: fc
+      .integer({ min: -10, max: 24 })
+      .filter((d) => d !== 0)
+      .map((delta) => ({ kind: "badLength" as const, delta })),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.integer({ min: 2, max: 255 }).map((mode) => ({ kind: "unknownMode" as const, mode })),
+    weight: 1,
+  },
+  { arbitrary: fc.constant({ kind: "zeroSponsor" as const }), weight: 1 },
+);
+
+const CREDIT = 1_000_000n;
+
+/** Mostly none; sometimes below any realistic hold (rejected), sometimes generous. */
+const maxCreditsArb: fc.Arbitrary<bigint> = fc.oneof(
+  { arbitrary: fc.constant(0n), weight: 8 },
+  { arbitrary: fc.bigInt(1n, 3n * CREDIT), weight: 1 },
+  { arbitrary: fc.bigInt(100n * CREDIT, 1_000n * CREDIT), weight: 1 },
+);
+
+const callArb: fc.Arbitrary<CallKind> = fc.oneof(
+  { arbitrary: fc.constant("increment" as const), weight: 10 },
+  { arbitrary: fc.constant("fail" as const), weight: 2 },
+  { arbitrary: fc.constant("burnAll" as const), weight: 2 },
+  { arbitrary: fc.constant("movePrice" as const), weight: 1 },
+);
+
+export const opArb: fc.Arbitrary<OpSpec> = fc.record({
+  user: fc.integer({ min: 0, max: USERS_PER_VERSION - 1 }),
+  sponsor: fc.oneof(
+    { arbitrary: fc.constant(null), weight: 1 },
+    { arbitrary: fc.integer({ min: 0, max: SPONSORS - 1 }), weight: 1 },
+  ),
+  data: dataArb,
+  maxCredits: maxCreditsArb,
+  call: callArb,
+  moveTo: fc.bigInt(2_000n * 10n ** 8n, 4_500n * 10n ** 8n),
+  gas: gasArb,
+  badSignature: fc.oneof(
+    { arbitrary: fc.constant(false), weight: 25 },
+    { arbitrary: fc.constant(true), weight: 1 },
+  ),
+});
+
+const holderArb = fc.integer({ min: 0, max: HOLDERS - 1 });
+const versionArb = fc.constantFrom<Version>("0.7", "0.8");
+
+/** Feed answers (8 decimals): mostly valid, sometimes zero, negative, below the floor or above the ceiling. */
+const answerArb: fc.Arbitrary<bigint> = fc.oneof(
+  { arbitrary: fc.bigInt(1_500n * 10n ** 8n, 6_000n * 10n ** 8n), weight: 12 },
+  { arbitrary: fc.constantFrom(0n, -1n, 5n * 10n ** 7n, 1_000_000n * 10n ** 8n + 1n), weight: 2 },
+);
+
+/** Pauses are short-lived: an unpause is nineteen times as likely as a pause. */
+const unpauseBiased: fc.Arbitrary<boolean> = fc.oneof(
+  { arbitrary: fc.constant(true), weight: 1 },
+  { arbitrary: fc.constant(false), weight: 19 },
+);
+
+export const actionArb: fc.Arbitrary<Action> = fc.oneof(
+  {
+    weight: 30,
+    arbitrary: fc.record({
+      kind: fc.constant("bundle" as const),
+      version: versionArb,
+      ops: fc.array(opArb, { minLength: 1, maxLength: 10 }),
+    }),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      kind: fc.constant("buy" as const),
+      holder: holderArb,
+      wei: fc.oneof(
+        { arbitrary: fc.bigInt(1n, 300_000_000n), weight: 1 }, // rounds down to zero credits
+        { arbitrary: fc.bigInt(10n ** 14n, 5n * 10n ** 16n), weight: 8 },
+      ),
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant("grant" as const),
+      holder: holderArb,
+      amount: fc.oneof(
+        { arbitrary: fc.bigInt(1n, 60n * CREDIT), weight: 12 },
+        { arbitrary: fc.constant(0n), weight: 1 },
+      ),
+      expiryOffset: fc.oneof(
+        { arbitrary: fc.bigInt(-600n, 0n), weight: 1 },
+        { arbitrary: fc.bigInt(60n, 7_200n), weight: 5 },
+        { arbitrary: fc.bigInt(7_200n, 3n * 86_400n), weight: 5 },
+      ),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("revoke" as const),
+      holder: holderArb,
+      bucket: fc.nat(3),
+      amount: fc.constantFrom(
+        "all" as const,
+        "half" as const,
+        "over" as const,
+        "zero" as const,
+        "absent" as const,
+      ),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("sweep" as const), holder: holderArb }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("setAllowance" as const),
+      sponsor: fc.integer({ min: 0, max: SPONSORS - 1 }),
+      user: fc.integer({ min: 0, max: 2 * USERS_PER_VERSION - 1 }),
+      perEpoch: fc.oneof(
+        { arbitrary: fc.bigInt(1n, 60n * CREDIT), weight: 12 },
+        { arbitrary: fc.constant(0n), weight: 1 },
+      ),
+      epochLength: fc.oneof(
+        { arbitrary: fc.constantFrom(600n, 3_600n, 86_400n), weight: 12 },
+        { arbitrary: fc.constant(0n), weight: 1 },
+      ),
+      expiryOffset: fc.oneof(
+        { arbitrary: fc.constant(0n), weight: 4 },
+        { arbitrary: fc.bigInt(600n, 2n * 86_400n), weight: 4 },
+        { arbitrary: fc.bigInt(-600n, -1n), weight: 1 },
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("revokeAllowance" as const),
+      sponsor: fc.integer({ min: 0, max: SPONSORS - 1 }),
+      user: fc.integer({ min: 0, max: 2 * USERS_PER_VERSION - 1 }),
+    }),
+  },
+  {
+    weight: 9,
+    arbitrary: fc.record({
+      kind: fc.constant("time" as const),
+      seconds: fc.oneof(
+        { arbitrary: fc.bigInt(1n, 120n), weight: 3 },
+        { arbitrary: fc.bigInt(120n, 1_800n), weight: 3 },
+        { arbitrary: fc.bigInt(1_800n, 4_000n), weight: 3 }, // past maxPriceAge / the feed's heartbeat
+        { arbitrary: fc.bigInt(4_000n, 100_000n), weight: 1 }, // past grant expiries and epochs
+      ),
+    }),
+  },
+  {
+    weight: 9,
+    arbitrary: fc.record({ kind: fc.constant("price" as const), answer: answerArb, refresh: fc.boolean() }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("refresh" as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("deposit" as const),
+      version: versionArb,
+      wei: fc.bigInt(10n ** 15n, 5n * 10n ** 16n),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("pauseLedger" as const), paused: unpauseBiased }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("pausePaymaster" as const),
+      version: versionArb,
+      paused: unpauseBiased,
+    }),
+  },
+);
+
+/**
+ * Arrays of exactly `length` actions when generated (so a campaign of `runs × length` steps runs exactly that
+ * many), which shrink like any array (shorter ones too: fast-check's array shrinker needs no context).
+ */
+class ExactLengthActions extends fc.Arbitrary<Action[]> {
+  private readonly exact: fc.Arbitrary<Action[]>;
+  private readonly free: fc.Arbitrary<Action[]>;
+
+  constructor(length: number) {
+    super();
+    this.exact = fc.array(actionArb, { minLength: length, maxLength: length });
+    this.free = fc.array(actionArb, { minLength: 1, maxLength: length });
+  }
+
+  override generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Action[]> {
+    const generated = this.exact.generate(mrng, biasFactor);
+    return new fc.Value(generated.value_, undefined);
+  }
+
+  override canShrinkWithoutContext(value: unknown): value is Action[] {
+    return this.free.canShrinkWithoutContext(value);
+  }
+
+  override shrink(value: Action[], context: unknown): fc.Stream<fc.Value<Action[]>> {
+    return this.free.shrink(value, context);
+  }
+}
+
+export function actionsArb(length: number): fc.Arbitrary<Action[]> {
+  return new ExactLengthActions(length);
+}
+
+/** JSON with bigints as decimal strings (for printing counterexamples). */
+export function formatActions(actions: readonly Action[], failingStep?: number): string {
+  return actions
+    .map((a, i) => {
+      const text = JSON.stringify(a, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+      return `${i === failingStep ? ">>" : "  "} ${String(i).padStart(4)} ${text}`;
+    })
+    .join("\n");
+}

@@ -1,0 +1,523 @@
+/**
+ * Reference model of the whole credit system for the invariant fuzzer: the ledger's accounting (delegated to the
+ * shared {@link LedgerModel} of test/helpers/ledgerModel.ts), plus what the ledger's access rules, the
+ * PriceAdapter (one Chainlink-style primary feed), both CreditPaymasters and the EntryPoint's validation phase
+ * must do. The harness runs every action against the contracts and against this model and compares the two
+ * after every step.
+ *
+ * It is written from the interfaces' documentation (ICreditLedger, ICreditHolds, ICreditPaymaster,
+ * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
+ * either a model bug or a contract bug, and the fuzzer reports both the same way.
+ */
+import { getAddress } from "ethers";
+
+import { LedgerModel, ModelFailure } from "../helpers/ledgerModel";
+import type { ModelAccount, ModelBudget } from "../helpers/ledgerModel";
+
+/** Credits have 6 decimals. */
+export const CREDIT = 1_000_000n;
+export const UINT32_MAX = 2n ** 32n - 1n;
+export const UINT48_MAX = 2n ** 48n - 1n;
+/** `credits = wei × priceWad / 1e30` (IPriceAdapter). */
+const WEI_WAD_PER_CREDIT = 10n ** 30n;
+/** `credits = wei × priceWad × markupBps / 1e34` (CreditPaymaster, rounded up). */
+const CREDIT_SCALE = 10n ** 34n;
+export const PM_MIN_POST_OP_GAS = 45_000n;
+
+/** The two EntryPoint versions, each served by its own CreditPaymaster over the shared ledger. */
+export type Version = "0.7" | "0.8";
+export const VERSIONS: readonly Version[] = ["0.7", "0.8"];
+
+/** Which contract's ABI a custom error belongs to. */
+export type ErrorSource = "ledger" | "adapter" | "paymaster";
+
+/** A custom error the model predicts, with its exact arguments. */
+export interface ExpectedError {
+  source: ErrorSource;
+  name: string;
+  args: readonly (bigint | string | number | boolean)[];
+}
+
+/** Outcome of predicting one transaction: the error it must revert with, or null for success. */
+export type Prediction = ExpectedError | null;
+
+/** How the EntryPoint rejects a bundle because of one operation's validation. */
+export type ValidationFailure =
+  | { kind: "FailedOp"; index: number; reason: string }
+  | { kind: "FailedOpWithRevert"; index: number; reason: string; inner: ExpectedError };
+
+export function err(
+  source: ErrorSource,
+  name: string,
+  ...args: (bigint | string | number | boolean)[]
+): ExpectedError {
+  return { source, name, args };
+}
+
+/** The paymaster configuration the campaign runs with (`defaultPaymasterConfig()`). */
+export interface PaymasterConfig {
+  maxCallGasLimit: bigint;
+  maxPreVerificationGas: bigint;
+  maxVerificationGasLimit: bigint;
+  maxPaymasterVerificationGasLimit: bigint;
+  maxPaymasterPostOpGasLimit: bigint;
+  maxFeePerGas: bigint;
+  maxCreditsPerOp: bigint;
+  markupBps: bigint;
+  maxPriceAge: bigint;
+}
+
+/** Validation settings of the primary feed (the adapter has no fallback, sequencer or unit feed here). */
+export interface FeedSettings {
+  address: string;
+  decimals: bigint;
+  heartbeat: bigint;
+  minAnswer: bigint;
+  maxAnswer: bigint;
+}
+
+/** The gas fields of an operation, unpacked. */
+export interface OpGas {
+  verificationGasLimit: bigint;
+  callGasLimit: bigint;
+  preVerificationGas: bigint;
+  paymasterVerificationGasLimit: bigint;
+  paymasterPostOpGasLimit: bigint;
+  maxFeePerGas: bigint;
+}
+
+/** What the model needs to know about one operation of a bundle to predict its validation. */
+export interface ModelOp {
+  sender: string;
+  gas: OpGas;
+  /** Raw paymaster data after offset 52 (mode byte first), as hex. */
+  paymasterData: string;
+  /** Whether the signature is by the account's owner. */
+  validSignature: boolean;
+}
+
+/** A hold the paymaster placed for an operation that passed validation. */
+export interface PlacedHold {
+  payer: string;
+  sponsored: boolean;
+  held: bigint;
+  priceWad: bigint;
+  priceTime: bigint;
+}
+
+/** The gas fields in `CreditPaymaster.GasField` order, with the cap that bounds each. */
+const GAS_CAPS = [
+  ["callGasLimit", "maxCallGasLimit"],
+  ["verificationGasLimit", "maxVerificationGasLimit"],
+  ["preVerificationGas", "maxPreVerificationGas"],
+  ["paymasterVerificationGasLimit", "maxPaymasterVerificationGasLimit"],
+  ["paymasterPostOpGasLimit", "maxPaymasterPostOpGasLimit"],
+  ["maxFeePerGas", "maxFeePerGas"],
+] as const satisfies readonly (readonly [keyof OpGas, keyof PaymasterConfig])[];
+
+function satSub(a: bigint, b: bigint): bigint {
+  return a > b ? a - b : 0n;
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+/** The EntryPoint's required prefund: all five gas limits × maxFeePerGas. */
+export function prefundOf(gas: OpGas): bigint {
+  return (
+    (gas.verificationGasLimit +
+      gas.callGasLimit +
+      gas.paymasterVerificationGasLimit +
+      gas.paymasterPostOpGasLimit +
+      gas.preVerificationGas) *
+    gas.maxFeePerGas
+  );
+}
+
+/** `ceil(wei × priceWad × markupBps / 1e34)`: what the paymaster holds and charges. */
+export function creditsForGasCost(weiAmount: bigint, priceWad: bigint, markupBps: bigint): bigint {
+  return (weiAmount * priceWad * markupBps + CREDIT_SCALE - 1n) / CREDIT_SCALE;
+}
+
+/** `floor(wei × priceWad / 1e30)`: what a purchase credits. */
+export function creditsForWei(weiAmount: bigint, priceWad: bigint): bigint {
+  return (weiAmount * priceWad) / WEI_WAD_PER_CREDIT;
+}
+
+/** Runs a ledger-model operation on a copy: the error it predicts, or null. */
+function ledgerError(ledger: LedgerModel, run: (copy: LedgerModel) => void): Prediction {
+  try {
+    run(ledger.clone());
+    return null;
+  } catch (e) {
+    if (e instanceof ModelFailure) {
+      return { source: "ledger", name: e.expected.name, args: e.expected.args as ExpectedError["args"] };
+    }
+    throw e;
+  }
+}
+
+/** Per-bundle scratch state of the validation phase: holds accumulate across the bundle's operations. */
+export interface BundleScratch {
+  creditHolds: Map<string, bigint>;
+  allowanceHolds: Map<string, bigint>;
+  deposit: bigint;
+}
+
+export interface ModelInit {
+  now: bigint;
+  feed: FeedSettings;
+  feedAnswer: bigint;
+  feedUpdatedAt: bigint;
+  cachePriceWad: bigint;
+  cacheTime: bigint;
+  config: PaymasterConfig;
+  issuer: string;
+  issuerCap: ModelBudget;
+  deposits: Record<Version, bigint>;
+  pmPaused: Record<Version, boolean>;
+  ledgerPaused: boolean;
+  minPurchase: bigint;
+  /** The paymaster whose EntryPoint deposit receives native purchases (deposit mode). */
+  ethDestination: Version;
+  /** The ledger's accounting (accounts, allowances, totals). */
+  ledger: LedgerModel;
+}
+
+export class CreditModel {
+  now: bigint;
+  readonly feed: FeedSettings;
+  feedAnswer: bigint;
+  feedUpdatedAt: bigint;
+  cachePriceWad: bigint;
+  cacheTime: bigint;
+  readonly config: PaymasterConfig;
+  readonly issuer: string;
+  issuerCap: ModelBudget;
+  readonly deposits: Record<Version, bigint>;
+  readonly pmPaused: Record<Version, boolean>;
+  ledgerPaused: boolean;
+  readonly minPurchase: bigint;
+  readonly ethDestination: Version;
+  readonly ledger: LedgerModel;
+
+  constructor(init: ModelInit) {
+    this.now = init.now;
+    this.feed = init.feed;
+    this.feedAnswer = init.feedAnswer;
+    this.feedUpdatedAt = init.feedUpdatedAt;
+    this.cachePriceWad = init.cachePriceWad;
+    this.cacheTime = init.cacheTime;
+    this.config = init.config;
+    this.issuer = init.issuer;
+    this.issuerCap = { ...init.issuerCap };
+    this.deposits = { ...init.deposits };
+    this.pmPaused = { ...init.pmPaused };
+    this.ledgerPaused = init.ledgerPaused;
+    this.minPurchase = init.minPurchase;
+    this.ethDestination = init.ethDestination;
+    this.ledger = init.ledger.clone();
+  }
+
+  /** A deep copy (each fuzzing run starts from a copy of the fixture's model). */
+  clone(): CreditModel {
+    return new CreditModel(this);
+  }
+
+  // ---------------------------------------------------------------- state access (checksummed addresses)
+
+  account(address: string): ModelAccount {
+    return this.ledger.account(getAddress(address));
+  }
+
+  allowance(sponsor: string, beneficiary: string): ModelBudget {
+    return { ...this.ledger.budget(getAddress(sponsor), getAddress(beneficiary)) };
+  }
+
+  /** Stored, expired, not yet swept credits at `time`. */
+  expiredUnswept(address: string, time: bigint = this.now): bigint {
+    return this.account(address).buckets.reduce((s, b) => (b.expiry <= time ? s + b.amount : s), 0n);
+  }
+
+  /** What `remainingAllowance` returns now (no holds exist between bundles). */
+  remainingAllowance(sponsor: string, beneficiary: string): bigint {
+    return this.ledger.remainingAllowance(getAddress(sponsor), getAddress(beneficiary), this.now);
+  }
+
+  // ---------------------------------------------------------------- price
+
+  /** The live price's failure at `time`, or null when the primary feed's answer passes every check. */
+  livePriceError(time: bigint): ExpectedError | null {
+    const f = this.feed;
+    const a = this.feedAnswer;
+    const u = this.feedUpdatedAt;
+    if (a <= 0n) return err("adapter", "PriceAdapterInvalidAnswer", f.address, a);
+    if (u === 0n || u > time) return err("adapter", "PriceAdapterInvalidTimestamp", f.address, u);
+    if (time - u > f.heartbeat) return err("adapter", "PriceAdapterStalePrice", f.address, u, f.heartbeat);
+    if (a < f.minAnswer || a > f.maxAnswer) {
+      return err("adapter", "PriceAdapterAnswerOutOfBounds", f.address, a, f.minAnswer, f.maxAnswer);
+    }
+    return null;
+  }
+
+  livePriceWad(): bigint {
+    return this.feedAnswer * 10n ** (18n - this.feed.decimals);
+  }
+
+  /** `feed.updateAnswer(answer)` at `time` (the Chainlink mock accepts any answer). */
+  updateFeed(answer: bigint, time: bigint): void {
+    this.feedAnswer = answer;
+    this.feedUpdatedAt = time;
+  }
+
+  /** `adapter.refreshCachedPrice()` at `time`. */
+  predictRefresh(time: bigint): Prediction {
+    return this.livePriceError(time);
+  }
+
+  applyRefresh(time: bigint): void {
+    this.cachePriceWad = this.livePriceWad();
+    this.cacheTime = time;
+  }
+
+  // ---------------------------------------------------------------- ledger transactions
+
+  /** `buyCredits(account){value}` at `time`: pause, then the adapter's live price, then the minimum. */
+  predictBuy(account: string, weiAmount: bigint, time: bigint): Prediction {
+    if (this.ledgerPaused) return err("ledger", "CreditLedgerPaused");
+    const priceError = this.livePriceError(time);
+    if (priceError !== null) return priceError;
+    const credits = creditsForWei(weiAmount, this.livePriceWad());
+    return ledgerError(this.ledger, (l) => l.buy(getAddress(account), credits, time, this.minPurchase));
+  }
+
+  applyBuy(account: string, weiAmount: bigint, time: bigint): bigint {
+    const credits = creditsForWei(weiAmount, this.livePriceWad());
+    this.ledger.buy(getAddress(account), credits, time, this.minPurchase);
+    this.deposits[this.ethDestination] += weiAmount;
+    return credits;
+  }
+
+  /** `grant(account, amount, expiresAt)` by the issuer at `time`: pause, amount, expiry, issuer cap, buckets. */
+  predictGrant(account: string, amount: bigint, expiresAt: bigint, time: bigint): Prediction {
+    if (this.ledgerPaused) return err("ledger", "CreditLedgerPaused");
+    if (amount === 0n) return err("ledger", "CreditLedgerZeroAmount");
+    if (expiresAt <= time || expiresAt > UINT32_MAX) {
+      return err("ledger", "CreditLedgerInvalidExpiry", expiresAt, time);
+    }
+    const remaining = satSub(this.issuerCap.limit, LedgerModel.usage(this.issuerCap, time).used);
+    if (amount > remaining)
+      return err("ledger", "CreditLedgerIssuerCapExceeded", this.issuer, remaining, amount);
+    return ledgerError(this.ledger, (l) => l.grant(getAddress(account), amount, expiresAt, time));
+  }
+
+  applyGrant(account: string, amount: bigint, expiresAt: bigint, time: bigint): void {
+    const u = LedgerModel.usage(this.issuerCap, time);
+    this.issuerCap = { ...this.issuerCap, used: u.used + amount, usedEpoch: u.epoch };
+    this.ledger.grant(getAddress(account), amount, expiresAt, time);
+  }
+
+  /** `revokeGrant(account, expiresAt, amount, reason)` by the issuer at `time` (works while paused). */
+  predictRevoke(account: string, expiresAt: bigint, amount: bigint, time: bigint): Prediction {
+    return ledgerError(this.ledger, (l) => l.revoke(getAddress(account), expiresAt, amount, time));
+  }
+
+  applyRevoke(account: string, expiresAt: bigint, amount: bigint, time: bigint): void {
+    this.ledger.revoke(getAddress(account), expiresAt, amount, time);
+  }
+
+  /** `sweepExpired(account)` at `time` (anyone; never reverts). */
+  applySweep(account: string, time: bigint): bigint {
+    return this.ledger.sweep(getAddress(account), time);
+  }
+
+  /** `setAllowance(beneficiary, perEpoch, epochLength, expiresAt)` at `time`: amount, epoch, expiry. */
+  predictSetAllowance(perEpoch: bigint, epochLength: bigint, expiresAt: bigint, time: bigint): Prediction {
+    if (perEpoch === 0n) return err("ledger", "CreditLedgerZeroAmount");
+    if (epochLength === 0n) return err("ledger", "CreditLedgerZeroEpochLength");
+    if (expiresAt <= time || expiresAt > UINT32_MAX) {
+      return err("ledger", "CreditLedgerInvalidExpiry", expiresAt, time);
+    }
+    return null;
+  }
+
+  /** Returns what was already spent in the current epoch (carried into the new one). */
+  applySetAllowance(
+    sponsor: string,
+    beneficiary: string,
+    perEpoch: bigint,
+    epochLength: bigint,
+    expiresAt: bigint,
+    time: bigint,
+  ): bigint {
+    return this.ledger.setAllowance(
+      getAddress(sponsor),
+      getAddress(beneficiary),
+      perEpoch,
+      epochLength,
+      expiresAt,
+      time,
+    );
+  }
+
+  predictRevokeAllowance(sponsor: string, beneficiary: string): Prediction {
+    return ledgerError(this.ledger, (l) => l.revokeAllowance(getAddress(sponsor), getAddress(beneficiary)));
+  }
+
+  applyRevokeAllowance(sponsor: string, beneficiary: string): void {
+    this.ledger.revokeAllowance(getAddress(sponsor), getAddress(beneficiary));
+  }
+
+  predictLedgerPause(paused: boolean): Prediction {
+    if (this.ledgerPaused === paused) {
+      return err("ledger", paused ? "CreditLedgerPaused" : "CreditLedgerNotPaused");
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- bundles: validation
+
+  newBundle(version: Version): BundleScratch {
+    return { creditHolds: new Map(), allowanceHolds: new Map(), deposit: this.deposits[version] };
+  }
+
+  /**
+   * Predicts the validation of operation `index` of a bundle sent to `version`'s EntryPoint at `time`, with the
+   * holds of the bundle's earlier operations in `scratch`, in the EntryPoint's order: the paymaster's deposit
+   * (AA31), the paymaster (AA33 with its or the ledger's error), the account's signature (AA24), then the
+   * paymaster's time range (AA32). On success the hold is added to `scratch` and returned.
+   */
+  validateOp(
+    version: Version,
+    op: ModelOp,
+    index: number,
+    time: bigint,
+    scratch: BundleScratch,
+  ): { failure: ValidationFailure } | { hold: PlacedHold } {
+    const cfg = this.config;
+    const prefund = prefundOf(op.gas);
+    const aa33 = (inner: ExpectedError): { failure: ValidationFailure } => ({
+      failure: { kind: "FailedOpWithRevert", index, reason: "AA33 reverted", inner },
+    });
+    if (scratch.deposit < prefund) {
+      return { failure: { kind: "FailedOp", index, reason: "AA31 paymaster deposit too low" } };
+    }
+    scratch.deposit -= prefund;
+
+    // CreditPaymaster._validatePaymasterUserOp
+    if (this.pmPaused[version]) return aa33(err("paymaster", "CreditPaymasterPaused"));
+    for (const [field, [gasKey, capKey]] of GAS_CAPS.entries()) {
+      if (op.gas[gasKey] > cfg[capKey]) {
+        return aa33(err("paymaster", "CreditPaymasterGasLimitTooHigh", field, op.gas[gasKey], cfg[capKey]));
+      }
+    }
+    if (op.gas.paymasterPostOpGasLimit < PM_MIN_POST_OP_GAS) {
+      return aa33(
+        err(
+          "paymaster",
+          "CreditPaymasterPostOpGasTooLow",
+          op.gas.paymasterPostOpGasLimit,
+          PM_MIN_POST_OP_GAS,
+        ),
+      );
+    }
+    const priceWad = this.cachePriceWad;
+    const priceTime = this.cacheTime;
+    const held = creditsForGasCost(prefund, priceWad, cfg.markupBps);
+    if (held > cfg.maxCreditsPerOp) {
+      return aa33(err("paymaster", "CreditPaymasterCreditsPerOpTooHigh", held, cfg.maxCreditsPerOp));
+    }
+    const parsed = parsePaymasterData(op.sender, op.paymasterData);
+    if ("error" in parsed) return aa33(parsed.error);
+    if (parsed.userMaxCredits !== 0n && held > parsed.userMaxCredits) {
+      return aa33(err("paymaster", "CreditPaymasterUserLimitExceeded", held, parsed.userMaxCredits));
+    }
+
+    // CreditLedger.hold / holdSponsored, judged as of the cached price's time (a lower bound of now)
+    if (this.ledgerPaused) return aa33(err("ledger", "CreditLedgerPaused"));
+    const payer = parsed.payer;
+    let validUntil = UINT48_MAX;
+    const allowanceKey = LedgerModel.allowanceKey(payer, op.sender);
+    if (parsed.sponsored) {
+      const b = this.allowance(payer, op.sender);
+      if (b.limit === 0n) return aa33(err("ledger", "CreditLedgerNoAllowance", payer, op.sender));
+      if (priceTime >= b.expiresAt) {
+        return aa33(err("ledger", "CreditLedgerAllowanceExpired", payer, op.sender, b.expiresAt));
+      }
+      const heldAllowance = scratch.allowanceHolds.get(allowanceKey) ?? 0n;
+      const remaining = satSub(b.limit, LedgerModel.usage(b, priceTime).used + heldAllowance);
+      if (held > remaining) {
+        return aa33(err("ledger", "CreditLedgerAllowanceExceeded", payer, op.sender, remaining, held));
+      }
+      validUntil = b.expiresAt - 1n;
+    }
+    const heldCredits = scratch.creditHolds.get(payer) ?? 0n;
+    const available = satSub(this.ledger.live(payer, priceTime), heldCredits);
+    if (held > available)
+      return aa33(err("ledger", "CreditLedgerInsufficientCredits", payer, available, held));
+    validUntil = min(validUntil, this.ledger.validUntil(payer, priceTime, heldCredits + held));
+    validUntil = min(validUntil, priceTime + cfg.maxPriceAge);
+
+    // EntryPoint._validateAccountAndPaymasterValidationData
+    if (!op.validSignature) return { failure: { kind: "FailedOp", index, reason: "AA24 signature error" } };
+    if (time > validUntil) {
+      return { failure: { kind: "FailedOp", index, reason: "AA32 paymaster expired or not due" } };
+    }
+
+    scratch.creditHolds.set(payer, heldCredits + held);
+    if (parsed.sponsored) {
+      scratch.allowanceHolds.set(allowanceKey, (scratch.allowanceHolds.get(allowanceKey) ?? 0n) + held);
+    }
+    return { hold: { payer, sponsored: parsed.sponsored, held, priceWad, priceTime } };
+  }
+
+  // ---------------------------------------------------------------- bundles: execution
+
+  /** Whether `postOp` of an op validated at `contextPriceTime` wants to refresh the cache at `time`. */
+  wantsRefresh(contextPriceTime: bigint, time: bigint): boolean {
+    const threshold = this.config.maxPriceAge / 2n;
+    return time > contextPriceTime + threshold && time > this.cacheTime + threshold;
+  }
+
+  /**
+   * Settlement of one operation at `time` with the charge the paymaster emitted: burns it from the payer's live
+   * grants (soonest expiry first) then purchased credits, and records sponsored spending. Returns the part taken
+   * from grants, or null when the payer's credits cannot cover it (the ledger would revert in postOp).
+   */
+  applySettlement(hold: PlacedHold, beneficiary: string, charge: bigint, time: bigint): bigint | null {
+    let fromGrants: bigint;
+    try {
+      fromGrants = this.ledger.burn(hold.payer, charge, time);
+    } catch {
+      return null;
+    }
+    if (hold.sponsored) this.ledger.recordSpent(hold.payer, getAddress(beneficiary), charge, time);
+    return fromGrants;
+  }
+}
+
+/** Parsed paymaster data, or the paymaster's error for it. */
+export type ParsedData =
+  { payer: string; sponsored: boolean; userMaxCredits: bigint } | { error: ExpectedError };
+
+/** `CreditPaymaster._parsePaymasterData` (layout in ICreditPaymaster). */
+export function parsePaymasterData(sender: string, dataHex: string): ParsedData {
+  const data = dataHex.startsWith("0x") ? dataHex.slice(2) : dataHex;
+  const length = BigInt(data.length / 2);
+  const slice = (from: number, to: number) => `0x${data.slice(2 * from, 2 * to)}`;
+  if (length === 0n) return { error: err("paymaster", "CreditPaymasterInvalidDataLength", 0n, 0n, 9n) };
+  const mode = BigInt(slice(0, 1));
+  if (mode === 0n) {
+    if (length !== 9n) return { error: err("paymaster", "CreditPaymasterInvalidDataLength", 0n, length, 9n) };
+    return { payer: getAddress(sender), sponsored: false, userMaxCredits: BigInt(slice(1, 9)) };
+  }
+  if (mode === 1n) {
+    if (length !== 29n)
+      return { error: err("paymaster", "CreditPaymasterInvalidDataLength", 1n, length, 29n) };
+    const sponsor = getAddress(slice(1, 21));
+    if (BigInt(sponsor) === 0n) return { error: err("paymaster", "CreditPaymasterZeroSponsor") };
+    return { payer: sponsor, sponsored: true, userMaxCredits: BigInt(slice(21, 29)) };
+  }
+  return { error: err("paymaster", "CreditPaymasterUnknownMode", mode) };
+}

@@ -1,0 +1,58 @@
+/**
+ * Soulbound-ledger pitfall S3 (ERC-7858): burning a credit-account token and minting the same id again must not
+ * renew an expired grant. The ledger's only burn is recovery's; a later purchase re-mints the old holder's id.
+ */
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import { CREDIT, DAY, breakdown, deployLedgerFixture, now, tokenIdOf } from "../helpers/ledger";
+
+/** alice: 10 credits granted until t + 1 day, 20 until t + 10 days, recovery to bob initiated at t. */
+async function recoveryWithGrantsFixture() {
+  const f = await deployLedgerFixture();
+  const t = await now();
+  await (await f.ledger.connect(f.issuer).grant(f.alice, 10n * CREDIT, t + DAY)).wait();
+  await (await f.ledger.connect(f.issuer).grant(f.alice, 20n * CREDIT, t + 10n * DAY)).wait();
+  await (await f.ledger.connect(f.recoverer).initiateRecovery(f.alice, f.bob)).wait();
+  return { ...f, t };
+}
+
+describe("Security: soulbound ledger (S3)", function () {
+  it("a burned and re-minted account token renews no grant; moved grants keep their expiry", async function () {
+    const f = await loadFixture(recoveryWithGrantsFixture);
+    const { ledger, alice, bob, outsider, t } = f;
+    const [, readyAt] = await ledger.pendingRecovery(alice);
+    expect(readyAt).to.be.gt(t + DAY); // the 1-day grant expires during the recovery delay
+    await time.increaseTo(readyAt);
+    await expect(ledger.connect(outsider).executeRecovery(alice))
+      .to.emit(ledger, "CreditsExpired")
+      .withArgs(alice.address, t + DAY, 10n * CREDIT)
+      .and.to.emit(ledger, "RecoveryExecuted")
+      .withArgs(alice.address, bob.address, 0n, 20n * CREDIT);
+
+    // The same token id is minted again by a purchase: it carries only what was bought now.
+    await (await f.usdc.mint(alice.address, 5n * CREDIT)).wait();
+    await (await f.usdc.connect(alice).approve(ledger, 5n * CREDIT)).wait();
+    await expect(ledger.connect(alice).buyCreditsWithToken(alice, f.usdc, 5n * CREDIT))
+      .to.emit(ledger, "Locked")
+      .withArgs(tokenIdOf(alice.address));
+    expect(await breakdown(ledger, alice)).to.deep.equal({
+      purchased: 5n * CREDIT,
+      grants: [],
+      held: 0n,
+      expiredUnswept: 0n,
+    });
+    expect(await ledger.totalExpired()).to.equal(10n * CREDIT);
+
+    // The moved grant expires at its original date.
+    expect(await breakdown(ledger, bob)).to.deep.equal({
+      purchased: 0n,
+      grants: [{ amount: 20n * CREDIT, expiresAt: t + 10n * DAY }],
+      held: 0n,
+      expiredUnswept: 0n,
+    });
+    await time.increaseTo(t + 10n * DAY);
+    expect(await ledger.balanceOfCredits(bob)).to.equal(0n);
+    expect((await breakdown(ledger, bob)).expiredUnswept).to.equal(20n * CREDIT);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Oracle pitfalls O7 (`roundId - 1` is not the previous round across aggregator phases) and O8 (relying on the
+ * deprecated `answeredInRound`) against the real PriceAdapter: it reads only `latestRoundData`, validates the
+ * answer and its `updatedAt`, and ignores `answeredInRound`.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, setCode, time } from "@nomicfoundation/hardhat-network-helpers";
+import { concat, toBeHex, zeroPadValue } from "ethers";
+
+import { answer, deployMockFeed, deployTestFeed, feedConfig, WAD } from "../helpers/priceFeeds";
+
+const HEARTBEAT = 3_600;
+const MIN = answer("100", 8);
+const MAX = answer("100000", 8);
+/** Phase 2, round 1 of a Chainlink proxy: `phaseId << 64 | aggregatorRoundId`. Round id - 1 is no round at all. */
+const PHASE_2_FIRST_ROUND = (2n << 64n) | 1n;
+
+/**
+ * Runtime code answering every call with the same five words (a feed whose `latestRoundData` is fixed). Its
+ * `decimals()` reads the first word: with round id 8 the feed has 8 decimals.
+ */
+function constantFeedCode(words: readonly bigint[]): string {
+  const parts: string[] = [];
+  for (const [i, w] of words.entries()) {
+    parts.push("0x7f", zeroPadValue(toBeHex(w), 32), "0x60", toBeHex(i * 32, 1), "0x52"); // PUSH32 w PUSH1 i MSTORE
+  }
+  parts.push("0x60a05ff3"); // PUSH1 0xa0 PUSH0 RETURN
+  return concat(parts);
+}
+
+describe("Security: oracle pitfalls (O7, O8)", function () {
+  async function adapterFixture() {
+    const [admin] = await ethers.getSigners();
+    const primary = await deployMockFeed(8, answer("3000", 8));
+    const adapter = await ethers.deployContract("PriceAdapter", [
+      admin.address,
+      feedConfig(primary, HEARTBEAT, MIN, MAX),
+      "ETH / USD",
+    ]);
+    await adapter.waitForDeployment();
+    return { adapter };
+  }
+
+  describe("O7: previous rounds", function () {
+    it("prices the first round of a new aggregator phase from a feed that has no historical rounds at all", async function () {
+      const { adapter } = await loadFixture(adapterFixture);
+      // TestFeed implements latestRoundData and decimals only: any getRoundData(roundId - 1) would revert.
+      const feed = await deployTestFeed(8);
+      const now = await time.latest();
+      await (await feed.setRoundData(PHASE_2_FIRST_ROUND, answer("2500", 8), now, now)).wait();
+      await (await adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, MIN, MAX))).wait();
+      expect(await adapter.nativePrice()).to.equal(2_500n * WAD);
+      await expect(adapter.refreshCachedPrice()).to.emit(adapter, "CachedPriceRefreshed");
+      expect((await adapter.latestRoundData()).roundId).to.equal(PHASE_2_FIRST_ROUND);
+    });
+
+    it("offers no historical rounds itself (getRoundData reverts) so consumers cannot walk back", async function () {
+      const { adapter } = await loadFixture(adapterFixture);
+      await expect(adapter.getRoundData(PHASE_2_FIRST_ROUND - 1n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterRoundDataUnsupported")
+        .withArgs(PHASE_2_FIRST_ROUND - 1n);
+    });
+  });
+
+  describe("O8: answeredInRound", function () {
+    it("ignores answeredInRound: a fresh, in-bounds answer with answeredInRound = 0 prices normally", async function () {
+      const { adapter } = await loadFixture(adapterFixture);
+      const now = BigInt(await time.latest());
+      const feed = "0x00000000000000000000000000000000000f33d8";
+      // (roundId 8, answer $2,750, startedAt, updatedAt, answeredInRound 0)
+      await setCode(feed, constantFeedCode([8n, answer("2750", 8), now, now, 0n]));
+      await (await adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, MIN, MAX))).wait();
+      expect((await adapter.primaryFeed()).feed).to.equal(ethers.getAddress(feed));
+      expect(await adapter.nativePrice()).to.equal(2_750n * WAD);
+    });
+
+    it("still rejects that feed once its updatedAt is older than the heartbeat (staleness comes from updatedAt)", async function () {
+      const { adapter } = await loadFixture(adapterFixture);
+      const now = BigInt(await time.latest());
+      const feed = "0x00000000000000000000000000000000000f33d8";
+      const updatedAt = now - BigInt(HEARTBEAT) - 10n;
+      await setCode(feed, constantFeedCode([8n, answer("2750", 8), updatedAt, updatedAt, 8n]));
+      await (await adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, MIN, MAX))).wait();
+      await expect(adapter.nativePrice())
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterStalePrice")
+        .withArgs(ethers.getAddress(feed), updatedAt, HEARTBEAT);
+    });
+  });
+});
