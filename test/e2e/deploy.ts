@@ -1,21 +1,18 @@
 /**
- * Deploys the whole system on a separate JSON-RPC node for the end-to-end run. Everything goes through
- * {@link deploySystemForE2E}, so the deployment can be swapped (e.g. for the Ignition module) in one place.
+ * Deploys the whole system on a separate JSON-RPC node for the end-to-end run, through the production deploy
+ * script and its Ignition module ({@link deploySystemForE2E}).
  */
-import { JsonRpcProvider, parseEther } from "ethers";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+
+import { JsonRpcProvider } from "ethers";
 import type { Signer } from "ethers";
 import { getAddress } from "viem";
 import type { Address } from "viem";
 
-import {
-  CreditLedger__factory,
-  CreditPaymaster__factory,
-  MockV3Aggregator__factory,
-  PriceAdapter__factory,
-} from "../../typechain-types";
-import { deployEntryPoints, deploySimpleAccountFactory } from "../helpers/entrypoint";
+import { ENTRY_POINT_ADDRESSES, deploySimpleAccountFactory } from "../helpers/entrypoint";
 import type { EntryPointVersion } from "../helpers/entrypoint";
-import { CREDIT, ETH_USD, ISSUER_ROLE, defaultPaymasterConfig } from "../helpers/system";
 
 /** Hardhat node's default accounts used by the run (alto takes #1 and #2, see bundler.e2e.ts). */
 export const ACCOUNT_INDEX = {
@@ -46,14 +43,39 @@ async function address(contract: { getAddress(): Promise<string> }): Promise<Add
 }
 
 /**
- * Deploys, over JSON-RPC at `rpcUrl` (a `hardhat node` with its unlocked default accounts): the canonical
- * EntryPoint v0.7 and v0.8, a SimpleAccountFactory per version, a mock ETH/USD feed, the PriceAdapter (cache
- * refreshed), the CreditLedger, and one CreditPaymaster per EntryPoint (staked 1 ETH, 10 ETH deposit, registered as
- * ledger spenders), with the test helpers' default configuration; grants the issuer role with a cap.
+ * Deploys, over JSON-RPC at `rpcUrl` (a `hardhat node` with its unlocked default accounts), the full system
+ * exactly as production does: `scripts/deploy.ts` (the `npm run deploy` script, DAO variant: Governor + Timelock
+ * administer everything) runs the full-system Hardhat Ignition module with ignition/parameters/localhost.json —
+ * canonical EntryPoint v0.7 and v0.8, mock ETH/USD feed, PriceAdapter (cache refreshed), CreditLedger, one
+ * CreditPaymaster per EntryPoint (staked, funded, registered as spenders). Then one SimpleAccountFactory per
+ * EntryPoint (the wallet side, not part of the system).
  */
 export async function deploySystemForE2E(rpcUrl: string): Promise<E2ESystem> {
+  const deploymentId = `e2e-${new URL(rpcUrl).port}`;
+  const deployment = resolve(__dirname, "..", "..", "ignition", "deployments", deploymentId);
+  rmSync(deployment, { recursive: true, force: true });
+  const run = spawnSync("npx", ["hardhat", "run", "scripts/deploy.ts", "--network", "localhost"], {
+    cwd: resolve(__dirname, "..", ".."),
+    env: { ...process.env, LOCALHOST_RPC_URL: rpcUrl, DEPLOY_VARIANT: "dao", DEPLOYMENT_ID: deploymentId },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) {
+    throw new Error(`npm run deploy failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  }
+  const deployed = JSON.parse(readFileSync(resolve(deployment, "deployed_addresses.json"), "utf8")) as Record<
+    string,
+    string
+  >;
+  rmSync(deployment, { recursive: true, force: true });
+  const bySuffix = (suffix: string): Address => {
+    const keys = Object.keys(deployed).filter((k) => k.endsWith(`#${suffix}`));
+    if (keys.length !== 1)
+      throw new Error(`deployment ${deploymentId}: expected one key ending in #${suffix}`);
+    return getAddress(deployed[keys[0]]);
+  };
+
   // cacheTimeout -1: ethers otherwise answers a repeated call (e.g. getCode before and after a deployment) from a
-  // 250 ms cache, which a fast node makes visible (deployEntryPoint then finds "no code" at the new address).
+  // 250 ms cache, which a fast node makes visible.
   const provider = new JsonRpcProvider(rpcUrl, undefined, {
     staticNetwork: true,
     pollingInterval: 100,
@@ -62,58 +84,23 @@ export async function deploySystemForE2E(rpcUrl: string): Promise<E2ESystem> {
   const signer = (index: number): Promise<Signer> => provider.getSigner(index);
   const admin = await signer(ACCOUNT_INDEX.admin);
   const dapp = await signer(ACCOUNT_INDEX.dapp);
-  const treasury = await signer(ACCOUNT_INDEX.treasury);
   const issuer = await signer(ACCOUNT_INDEX.issuer);
-
-  const eps = await deployEntryPoints(admin, provider);
-  const feed = await new MockV3Aggregator__factory(admin).deploy(8, ETH_USD);
-  await feed.waitForDeployment();
-  const adapter = await new PriceAdapter__factory(admin).deploy(
-    await admin.getAddress(),
-    {
-      feed: await feed.getAddress(),
-      heartbeat: 3_600,
-      minAnswer: 10n ** 8n,
-      maxAnswer: 1_000_000n * 10n ** 8n,
-    },
-    "ETH / USD",
-  );
-  await adapter.waitForDeployment();
-  await (await adapter.refreshCachedPrice()).wait();
-  const ledger = await new CreditLedger__factory(admin).deploy(admin, adapter, treasury);
-  await ledger.waitForDeployment();
-
-  const paymasters = {} as Record<EntryPointVersion, Address>;
+  const entryPoints = { "0.7": ENTRY_POINT_ADDRESSES["0.7"], "0.8": ENTRY_POINT_ADDRESSES["0.8"] } as const;
   const factories = {} as Record<EntryPointVersion, Address>;
   for (const version of ["0.7", "0.8"] as const) {
-    const paymaster = await new CreditPaymaster__factory(admin).deploy(
-      eps[version],
-      ledger,
-      adapter,
-      admin,
-      defaultPaymasterConfig(),
-      86_400,
-      parseEther("1"),
-      { value: parseEther("11") },
-    );
-    await paymaster.waitForDeployment();
-    await (await ledger.addSpender(paymaster)).wait();
-    paymasters[version] = await address(paymaster);
     factories[version] = await address(
-      await deploySimpleAccountFactory(version, await eps[version].getAddress(), admin),
+      await deploySimpleAccountFactory(version, entryPoints[version], admin),
     );
   }
-  await (await ledger.grantRole(ISSUER_ROLE, issuer)).wait();
-  await (await ledger.setIssuerCap(issuer, 1_000_000n * CREDIT, 30 * 86_400)).wait();
   provider.destroy();
 
   return {
-    entryPoints: { "0.7": await address(eps["0.7"]), "0.8": await address(eps["0.8"]) },
+    entryPoints: { "0.7": getAddress(entryPoints["0.7"]), "0.8": getAddress(entryPoints["0.8"]) },
     factories,
-    paymasters,
-    ledger: await address(ledger),
-    priceAdapter: await address(adapter),
-    feed: await address(feed),
+    paymasters: { "0.7": bySuffix("CreditPaymasterV07"), "0.8": bySuffix("CreditPaymasterV08") },
+    ledger: bySuffix("CreditLedger"),
+    priceAdapter: bySuffix("PriceAdapter"),
+    feed: bySuffix("EthUsdFeed"),
     admin: getAddress(await admin.getAddress()),
     dapp: getAddress(await dapp.getAddress()),
     issuer: getAddress(await issuer.getAddress()),
