@@ -6,6 +6,7 @@
  *   npm run fuzz       full campaign (10 runs × 200 steps = 2,000 steps)
  *   npm run fuzz:ci    short campaign (3 runs × 100 steps), the one CI runs
  *   npm test           a smoke campaign (2 runs × 30 steps) with the rest of the suite
+ *   npm run coverage   1 run × 25 steps (instrumented bytecode; gas-calibrated checks off)
  *
  * Environment: FUZZ_SEED (replay or fix the seed), FUZZ_PATH (with FUZZ_SEED: replay one counterexample),
  * FUZZ_RUNS, FUZZ_STEPS, FUZZ_SHRINK_SECONDS (time allowed to shrink a failure).
@@ -27,6 +28,8 @@ interface Profile {
 }
 
 const PROFILES: Record<string, Profile> = {
+  // Under `hardhat coverage` (instrumented, several times slower): enough to exercise every path once.
+  coverage: { name: "coverage", script: "npx hardhat coverage", runs: 1, steps: 25, shrinkSeconds: 0 },
   full: { name: "full", script: "npm run fuzz", runs: 10, steps: 200, shrinkSeconds: 900 },
   ci: { name: "ci", script: "npm run fuzz:ci", runs: 3, steps: 100, shrinkSeconds: 60 },
   smoke: {
@@ -59,7 +62,7 @@ class StepFailure extends Error {
 }
 
 describe("Invariant fuzzing: ledger + paymasters + EntryPoint v0.7/v0.8", function () {
-  const profile = PROFILES[process.env.FUZZ_PROFILE ?? "smoke"];
+  const profile = PROFILES[process.env.FUZZ_PROFILE ?? (underCoverage() ? "coverage" : "smoke")];
   if (profile === undefined) throw new Error(`unknown FUZZ_PROFILE ${process.env.FUZZ_PROFILE}`);
   const runs = envInt("FUZZ_RUNS") ?? profile.runs;
   const steps = envInt("FUZZ_STEPS") ?? profile.steps;
