@@ -9,6 +9,7 @@
  * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
  * either a model bug or a contract bug, and the fuzzer reports both the same way.
  */
+import type { PaymasterConfig as ClientPaymasterConfig } from "../../src/client/credits";
 import { getAddress } from "ethers";
 
 import { LedgerModel, ModelFailure } from "../helpers/ledgerModel";
@@ -54,18 +55,8 @@ export function err(
   return { source, name, args };
 }
 
-/** The paymaster configuration the campaign runs with (`defaultPaymasterConfig()`). */
-export interface PaymasterConfig {
-  maxCallGasLimit: bigint;
-  maxPreVerificationGas: bigint;
-  maxVerificationGasLimit: bigint;
-  maxPaymasterVerificationGasLimit: bigint;
-  maxPaymasterPostOpGasLimit: bigint;
-  maxFeePerGas: bigint;
-  maxCreditsPerOp: bigint;
-  markupBps: bigint;
-  maxPriceAge: bigint;
-}
+/** The paymaster configuration the campaign runs with (`defaultPaymasterConfig()`); pause is modelled apart. */
+export type PaymasterConfig = Omit<ClientPaymasterConfig, "paused">;
 
 /** Validation settings of the primary feed (the adapter has no fallback, sequencer or unit feed here). */
 export interface FeedSettings {
