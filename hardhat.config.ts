@@ -18,7 +18,7 @@ import "./tasks";
  * service: builds are reproducible offline and on machines that cannot reach the internet.
  */
 const SOLC_VERSION = "0.8.28";
-const LEDGER_OPTIMIZER_RUNS = 200;
+const LEDGER_OPTIMIZER_RUNS = 20_000;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
   if (args.solcVersion !== SOLC_VERSION) {
@@ -51,6 +51,10 @@ const config: HardhatUserConfig = {
       },
     ],
     overrides: {
+      "contracts/paymaster/CreditPaymaster.sol": {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 1_000_000 }, evmVersion: "cancun", viaIR: true },
+      },
       // ERC-721 + AccessControl + the credit logic: with runs = 1e6 the optimizer's inlining takes the ledger's
       // runtime code past the EIP-170 limit (24,576 bytes); a lower `runs` keeps it deployable.
       "contracts/credit/CreditLedger.sol": {
@@ -58,7 +62,7 @@ const config: HardhatUserConfig = {
         settings: {
           optimizer: { enabled: true, runs: LEDGER_OPTIMIZER_RUNS },
           evmVersion: "cancun",
-          viaIR: false,
+          viaIR: true,
         },
       },
     },

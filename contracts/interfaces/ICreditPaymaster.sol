@@ -95,6 +95,8 @@ interface ICreditPaymaster {
     error CreditPaymasterGasLimitTooHigh(GasField field, uint256 value, uint256 cap);
     /// @notice The operation's `paymasterPostOpGasLimit` is below what `postOp` needs.
     error CreditPaymasterPostOpGasTooLow(uint256 value, uint256 minimum);
+    /// @notice The adapter's cached price does not fit in the 128 bits the validation context carries it in.
+    error CreditPaymasterPriceTooHigh(uint256 priceWad);
     /// @notice The worst-case credits of the operation exceed the governance cap per operation.
     error CreditPaymasterCreditsPerOpTooHigh(uint256 credits, uint256 cap);
     /// @notice The worst-case credits of the operation exceed the user's own `maxCredits`.

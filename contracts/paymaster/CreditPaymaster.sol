@@ -107,80 +107,104 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ) internal override returns (bytes memory context, uint256 validationData) {
         Config memory cfg = _config;
         if (cfg.paused) revert CreditPaymasterPaused();
-        bytes11 gasInfo = _checkGasLimits(cfg, userOp);
+        // Context words 1 and 3 (layout in {_postOp}), starting with the gas fields postOp needs.
+        (uint256 word1, uint256 word3) = _checkGasLimits(cfg, userOp);
 
         (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
+        // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
+        if (priceWad > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
-        uint256 held = Math.mulDiv(maxCost, priceWad * cfg.markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+        uint256 held = _ceilCredits(maxCost, priceWad * cfg.markupBps);
         if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
 
-        bytes memory tail = abi.encodePacked(
-            uint64(held),
-            uint128(priceWad),
-            userOpHash,
-            gasInfo,
-            cfg.markupBps,
-            uint48(priceTime)
-        );
-        (uint256 mode, address payer, uint256 validUntil) = _parseAndHold(userOp, held, priceTime);
+        (uint256 word0, uint256 validUntil) = _parseAndHold(userOp, held, priceTime, cfg.markupBps);
         validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
-        context = abi.encodePacked(uint8(mode), payer, userOp.sender, tail);
+
+        // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
+        // priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
+        word1 |= (uint256(uint160(userOp.sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
+        word3 |= priceWad << 128;
+        context = abi.encode(word0, word1, userOpHash, word3);
         validationData = _packValidationData(false, uint48(validUntil), 0);
     }
 
-    /// @dev Parses the paymaster data, checks the user's own limit and places the hold on the ledger; returns
-    ///      until when the credits (and allowance) relied on stay valid.
+    /**
+     * @dev Parses the paymaster data, checks the user's own limit and places the hold on the ledger. Returns context
+     *      word 0 (`mode << 248 | payer << 88 | held << 24 | markupBps << 8`: held <= maxCreditsPerOp, a uint40)
+     *      and until when the credits (and allowance) relied on stay valid.
+     */
     function _parseAndHold(
         PackedUserOperation calldata userOp,
-        uint256 amount,
-        uint256 asOf
-    ) private returns (uint256 mode, address payer, uint256 validUntil) {
-        uint256 userMaxCredits;
-        (mode, payer, userMaxCredits) = _parsePaymasterData(userOp);
-        if (userMaxCredits != 0 && amount > userMaxCredits) {
-            revert CreditPaymasterUserLimitExceeded(amount, userMaxCredits);
+        uint256 held,
+        uint256 asOf,
+        uint256 markupBps
+    ) private returns (uint256 word0, uint256 validUntil) {
+        address sender = userOp.sender;
+        (uint256 mode, address payer, uint256 userMaxCredits) = _parsePaymasterData(
+            userOp.paymasterAndData,
+            sender
+        );
+        if (userMaxCredits != 0 && held > userMaxCredits) {
+            revert CreditPaymasterUserLimitExceeded(held, userMaxCredits);
         }
         validUntil =
             mode == uint256(Mode.SELF)
-                ? ledger.hold(payer, amount, asOf)
-                : ledger.holdSponsored(payer, userOp.sender, amount, asOf);
+                ? ledger.hold(payer, held, asOf)
+                : ledger.holdSponsored(payer, sender, held, asOf);
+        word0 = (mode << 248) | (uint256(uint160(payer)) << 88) | (held << 24) | (markupBps << 8);
     }
 
-    /// @dev Parses and checks the paymaster data (see the layout in {ICreditPaymaster}).
+    /**
+     * @dev Parses and checks the paymaster data (layout in {ICreditPaymaster}) from one calldata word: the mode
+     *      byte and the 28 bytes after it. Only bytes within `data.length` are used: the length is checked against
+     *      the mode's exact length before any field after the mode byte is read.
+     */
     function _parsePaymasterData(
-        PackedUserOperation calldata userOp
+        bytes calldata data,
+        address sender
     ) private pure returns (uint256 mode, address payer, uint256 userMaxCredits) {
-        bytes calldata data = userOp.paymasterAndData;
+        uint256 length = data.length;
         // The EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
-        if (data.length == PAYMASTER_DATA_OFFSET) {
+        if (length == PAYMASTER_DATA_OFFSET) {
             revert CreditPaymasterInvalidDataLength(0, 0, SELF_DATA_LENGTH - PAYMASTER_DATA_OFFSET);
         }
-        mode = uint8(data[PAYMASTER_DATA_OFFSET]);
+        uint256 word = _calldataWord(data, PAYMASTER_DATA_OFFSET);
+        mode = word >> 248;
         if (mode == uint256(Mode.SELF)) {
-            _checkLength(mode, data.length, SELF_DATA_LENGTH);
-            payer = userOp.sender;
-            userMaxCredits = uint64(bytes8(data[53:61]));
+            _checkLength(mode, length, SELF_DATA_LENGTH);
+            payer = sender;
+            userMaxCredits = uint64(word >> 184); // bytes 53..60
         } else if (mode == uint256(Mode.SPONSORED)) {
-            _checkLength(mode, data.length, SPONSORED_DATA_LENGTH);
-            payer = address(bytes20(data[53:73]));
+            _checkLength(mode, length, SPONSORED_DATA_LENGTH);
+            payer = address(uint160(word >> 88)); // bytes 53..72
             if (payer == address(0)) revert CreditPaymasterZeroSponsor();
-            userMaxCredits = uint64(bytes8(data[73:81]));
+            userMaxCredits = uint64(word >> 24); // bytes 73..80
         } else {
             revert CreditPaymasterUnknownMode(mode);
         }
     }
 
-    /// @dev postOp: price the operation, settle the hold (burn the charge, release the rest), emit the charge.
-    ///      Never reverts for a context produced by validation when given at least MIN_POST_OP_GAS.
+    /**
+     * @dev postOp: price the operation, settle the hold (burn the charge, release the rest), emit the charge.
+     *      Never reverts for a context produced by validation when given at least MIN_POST_OP_GAS. The context is
+     *      four words (see {_validatePaymasterUserOp}):
+     *      0: mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (8);
+     *      1: sender (160) ‖ callGasLimit (24) ‖ paymasterPostOpGasLimit (24) ‖ refreshAfter (48);
+     *      2: userOpHash; 3: priceWad (128) ‖ preOpGasBound (40) ‖ 0 (88).
+     */
     function _postOp(
         PostOpMode,
         bytes calldata context,
         uint256 actualGasCost,
         uint256 actualUserOpFeePerGas
     ) internal override {
-        uint256 postOpGasLimit = uint24(bytes3(context[100:103]));
-        bool selfPay = uint8(context[0]) == uint8(Mode.SELF);
-        _maybeRefreshPrice(uint48(bytes6(context[110:116])));
+        (uint256 w0, uint256 w1, bytes32 userOpHash, uint256 w3) = abi.decode(
+            context,
+            (uint256, uint256, bytes32, uint256)
+        );
+        uint256 postOpGasLimit = uint24(w1 >> 48);
+        bool selfPay = w0 >> 248 == uint256(Mode.SELF);
+        _maybeRefreshPrice(uint48(w1));
 
         uint256 gasLeft = gasleft();
         uint256 gasCostWei;
@@ -193,7 +217,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
                     gasLeft +
                     (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED);
             uint256 penaltyGas = _unusedGasPenaltyBound(
-                context,
+                uint24(w1 >> 72),
+                uint40(w3 >> 88),
                 actualUserOpFeePerGas == 0 ? 0 : actualGasCost / actualUserOpFeePerGas,
                 postOpGasLimit,
                 gasLeft
@@ -201,21 +226,20 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
             gasCostWei = actualGasCost + (postOpGas + penaltyGas) * actualUserOpFeePerGas;
         }
 
-        uint256 held = uint64(bytes8(context[41:49]));
-        uint256 priceWad = uint128(bytes16(context[49:65]));
-        uint256 markupBps = uint16(bytes2(context[108:110]));
-        uint256 charge = Math.mulDiv(gasCostWei, priceWad * markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+        uint256 held = uint64(w0 >> 24);
+        uint256 priceWad = w3 >> 128;
+        uint256 charge = _ceilCredits(gasCostWei, priceWad * uint16(w0 >> 8));
         // The EntryPoint never takes more than the prefund, whose value the hold covers.
         if (charge > held) charge = held;
 
-        address payer = address(bytes20(context[1:21]));
-        address sender = address(bytes20(context[21:41]));
+        address payer = address(uint160(w0 >> 88));
+        address sender = address(uint160(w1 >> 96));
         if (selfPay) {
             ledger.settle(payer, held, charge);
         } else {
             ledger.settleSponsored(payer, sender, held, charge);
         }
-        emit UserOperationCharged(bytes32(context[65:97]), sender, payer, charge, gasCostWei, priceWad);
+        emit UserOperationCharged(userOpHash, sender, payer, charge, gasCostWei, priceWad);
     }
 
     /// @dev Upper bound of the unused-gas penalty the EntryPoint will add after postOp, in gas.
@@ -224,7 +248,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ///      v0.7: 10% of unused `callGasLimit + postOpGasLimit`, where the execution gas used is at least the gas
     ///      so far minus an upper bound of the validation gas (`preOpGasBound`) plus what postOp used so far.
     function _unusedGasPenaltyBound(
-        bytes calldata context,
+        uint256 callGasLimit,
+        uint256 preOpGasBound,
         uint256 gasSoFar,
         uint256 postOpGasLimit,
         uint256 gasLeft
@@ -234,8 +259,6 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
             if (!_isV07) {
                 return gasLeft > V08_PENALTY_GAS_THRESHOLD ? (gasLeft * UNUSED_GAS_PENALTY_PERCENT) / 100 : 0;
             }
-            uint256 callGasLimit = uint24(bytes3(context[97:100]));
-            uint256 preOpGasBound = uint40(bytes5(context[103:108]));
             uint256 executionGasUsed =
                 (gasSoFar > preOpGasBound ? gasSoFar - preOpGasBound : 0) + (postOpGasLimit - gasLeft);
             uint256 executionGasLimit = callGasLimit + postOpGasLimit;
@@ -245,19 +268,32 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     }
 
     /// @dev Refreshes the adapter's cached price when it is older than half `maxPriceAge`, with bounded gas and
-    ///      only when enough gas is left to still settle; a failure never reverts postOp.
-    function _maybeRefreshPrice(uint256 contextPriceTime) private {
-        uint256 threshold = _config.maxPriceAge / 2;
-        if (block.timestamp <= contextPriceTime + threshold) return;
+    ///      only when enough gas is left to still settle; a failure never reverts postOp. `refreshAfter` is the
+    ///      validation price's time + maxPriceAge / 2, carried in the context so that the steady path reads no storage.
+    function _maybeRefreshPrice(uint256 refreshAfter) private {
+        if (block.timestamp <= refreshAfter) return;
         // Another operation of this bundle may already have refreshed it.
         (, uint256 cachedTime) = priceAdapter.cachedPrice();
-        if (block.timestamp <= cachedTime + threshold) return;
+        if (block.timestamp <= cachedTime + _config.maxPriceAge / 2) return;
         if (gasleft() < PRICE_REFRESH_GAS + MIN_POST_OP_GAS) return;
         // Success needs no action here: the adapter emits CachedPriceRefreshed.
         // solhint-disable-next-line no-empty-blocks
         try priceAdapter.refreshCachedPrice{gas: PRICE_REFRESH_GAS}() {} catch {
             emit PriceRefreshFailed();
         }
+    }
+
+    /**
+     * @dev ceil(weiAmount × priceTimesMarkup / CREDIT_SCALE), equal to `Math.mulDiv(…, Math.Rounding.Ceil)` (used
+     *      by the views) whenever the product fits in 256 bits, at a fraction of its gas. On the hot path it always
+     *      fits: wei amounts are at most the prefund, i.e. (4 × 2^24 + 2^32 gas) × 2^48 wei/gas < 2^82 (every gas
+     *      limit and maxFeePerGas is capped by the uint24/uint32/uint48 fields of `Config`), the cached price is
+     *      checked to fit in a uint128 and markupBps < 2^15, so the product is below 2^225. Arithmetic stays checked all the same: a
+     *      product that did not fit would revert (fail closed), never wrap.
+     */
+    function _ceilCredits(uint256 weiAmount, uint256 priceTimesMarkup) private pure returns (uint256) {
+        uint256 product = weiAmount * priceTimesMarkup;
+        return product == 0 ? 0 : (product - 1) / CREDIT_SCALE + 1;
     }
 
     function _checkLength(uint256 mode, uint256 length, uint256 expected) private pure {
@@ -270,23 +306,27 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         }
     }
 
-    /// @dev Checks every gas field against its cap; returns what postOp needs, packed for the context:
-    ///      `callGasLimit` (uint24) ‖ `paymasterPostOpGasLimit` (uint24) ‖ the v0.7 upper bound of the validation
-    ///      gas (uint40: `verificationGasLimit + paymasterVerificationGasLimit + preVerificationGas` + slack).
+    /// @dev Checks every gas field against its cap; returns what postOp needs in its context positions:
+    ///      `callGasLimit << 72 | paymasterPostOpGasLimit << 48` (word 1) and `preOpGasBound << 88` (word 3), the
+    ///      v0.7 upper bound of the validation gas (`verificationGasLimit + paymasterVerificationGasLimit +
+    ///      preVerificationGas` + slack).
     function _checkGasLimits(
         Config memory cfg,
         PackedUserOperation calldata userOp
-    ) private pure returns (bytes11 gasInfo) {
+    ) private pure returns (uint256 word1, uint256 word3) {
         bytes calldata data = userOp.paymasterAndData;
-        uint256 callGasLimit = uint128(uint256(userOp.accountGasLimits));
-        uint256 postOpGasLimit = uint128(bytes16(data[PAYMASTER_POSTOP_GAS_OFFSET:PAYMASTER_DATA_OFFSET]));
-        uint256 verificationGasLimit = uint128(bytes16(userOp.accountGasLimits));
-        uint256 paymasterVerificationGasLimit = uint128(
-            bytes16(data[PAYMASTER_VALIDATION_GAS_OFFSET:PAYMASTER_POSTOP_GAS_OFFSET])
-        );
+        // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
+        // since the EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
+        uint256 limits = _calldataWord(data, PAYMASTER_VALIDATION_GAS_OFFSET);
+        uint256 paymasterVerificationGasLimit = limits >> 128;
+        uint256 postOpGasLimit = uint128(limits);
+        uint256 accountGasLimits = uint256(userOp.accountGasLimits);
+        uint256 verificationGasLimit = accountGasLimits >> 128;
+        uint256 callGasLimit = uint128(accountGasLimits);
+        uint256 preVerificationGas = userOp.preVerificationGas;
         _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
         _checkCap(GasField.VERIFICATION_GAS_LIMIT, verificationGasLimit, cfg.maxVerificationGasLimit);
-        _checkCap(GasField.PRE_VERIFICATION_GAS, userOp.preVerificationGas, cfg.maxPreVerificationGas);
+        _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
         _checkCap(
             GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
             paymasterVerificationGasLimit,
@@ -296,16 +336,23 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         _checkCap(GasField.MAX_FEE_PER_GAS, uint128(uint256(userOp.gasFees)), cfg.maxFeePerGas);
         if (postOpGasLimit < MIN_POST_OP_GAS)
             revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, MIN_POST_OP_GAS);
-        // Safe: each term is capped above (uint24/uint32 caps), so the sum fits in uint40.
+        word1 = (callGasLimit << 72) | (postOpGasLimit << 48); // both capped by uint24 fields
+        // Safe: each term is capped above (uint24/uint32 caps), so the sum is below 2^34 (fits its 40 bits).
         unchecked {
-            uint256 preOpGasBound =
-                verificationGasLimit +
+            word3 =
+                (verificationGasLimit +
                     paymasterVerificationGasLimit +
-                    userOp.preVerificationGas +
-                    PRE_OP_SLACK_GAS;
-            gasInfo = bytes11(
-                abi.encodePacked(uint24(callGasLimit), uint24(postOpGasLimit), uint40(preOpGasBound))
-            );
+                    preVerificationGas +
+                    PRE_OP_SLACK_GAS) << 88;
+        }
+    }
+
+    /// @dev The 32 bytes of `data` starting at `offset` (zero-padded past the end of the calldata). Callers only
+    ///      use the bytes that lie within `data.length`.
+    function _calldataWord(bytes calldata data, uint256 offset) private pure returns (uint256 word) {
+        assembly ("memory-safe") {
+            // one CALLDATALOAD instead of slice-and-convert, which bounds-checks every field it extracts
+            word := calldataload(add(data.offset, offset))
         }
     }
 

@@ -539,6 +539,33 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(validationData & ((1n << 160n) - 1n)).to.equal(0n);
     });
 
+    it("rejects a cached price that does not fit in the context's 128 bits instead of truncating it", async function () {
+      const { sys, alice } = await load();
+      const adapter = await sys.adapter.getAddress();
+      const [price, cachedTime] = await sys.adapter.cachedPrice();
+      // The adapter's bounds never let such a price in: write the cache slot (price: low 208 bits, time above).
+      const cacheWord = price | (cachedTime << 208n);
+      let slot = -1;
+      for (let i = 0; i < 64 && slot < 0; i++) {
+        if (BigInt(await ethers.provider.getStorage(adapter, i)) === cacheWord) slot = i;
+      }
+      expect(slot).to.be.greaterThanOrEqual(0);
+      const huge = 2n ** 128n;
+      await ethers.provider.send("hardhat_setStorageAt", [
+        adapter,
+        toBeHex(slot),
+        zeroPadValue(toBeHex(huge | (cachedTime << 208n)), 32),
+      ]);
+      expect((await sys.adapter.cachedPrice())[0]).to.equal(huge);
+      const op = await creditOp(sys, alice);
+      await expectPaymasterRejects(
+        sys,
+        [op],
+        0,
+        innerError(sys, "paymaster", "CreditPaymasterPriceTooHigh", [huge]),
+      );
+    });
+
     it("charges at the validation price even when the price moves mid-bundle", async function () {
       const { sys, alice, bob, beneficiary } = await load();
       // First deploy both accounts.

@@ -18,8 +18,8 @@ import type { PackedUserOperation } from "../helpers/userop";
 const MARKUP = 10_500n;
 const DAY = 86_400n;
 const NEVER = 2n ** 32n - 1n;
-/** `paymaster ‖ sender ‖ uint64 held ‖ uint128 price ‖ userOpHash ‖ gas info ‖ markup ‖ uint48 priceTime`. */
-const CONTEXT_LENGTH = 116;
+/** Four words: mode ‖ payer ‖ held ‖ markup; sender ‖ gas limits ‖ refresh time; userOpHash; price ‖ gas bound. */
+const CONTEXT_LENGTH = 128;
 
 async function fixture(version: EntryPointVersion) {
   const sys = await deploySystem(version);
