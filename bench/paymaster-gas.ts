@@ -28,6 +28,7 @@ import { BUNDLE_SIZES, REPORT_VARIANTS, renderJson, renderMarkdown } from "./lib
 import type { BenchSetup, BundleSize, GasReport, GasRow, ReportVersion, VariantName } from "./lib/report";
 import {
   CLOCK_START,
+  acceptAllPaymaster,
   MEASURED_GAS,
   PAYMASTER_GAS,
   benchUser,
@@ -126,10 +127,14 @@ async function main(): Promise<void> {
     ],
   };
 
+  // The floor of the lower-bound section (v0.7 only; not part of gas.json).
+  const floorVariant = await acceptAllPaymaster(sys07);
+
   const plans: Plan[] = [];
   for (const version of ["v0.7", "v0.8"] as const) {
     for (const variant of variants[version]) plans.push(await planVariant(variant));
   }
+  const floorPlan = await planVariant(floorVariant);
 
   console.log("Measuring…");
   const rows = new Map<string, GasRow>();
@@ -138,6 +143,8 @@ async function main(): Promise<void> {
     for (const size of BUNDLE_SIZES) row[`${size}`] = await measure(plan, size);
     rows.set(`${reportVersion(plan.variant.sys.version)}/${plan.variant.name}`, row);
   }
+  const floor = {} as GasRow;
+  for (const size of BUNDLE_SIZES) floor[`${size}`] = await measure(floorPlan, size);
   const rowOf = (version: ReportVersion, name: VariantName): GasRow => {
     const row = rows.get(`${version}/${name}`);
     if (row === undefined) throw new Error(`no figures for ${version} ${name}`);
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
   }
 
   const setup: BenchSetup = { opGas: MEASURED_GAS, paymasterGas: PAYMASTER_GAS };
-  const markdown = renderMarkdown(report, setup);
+  const markdown = renderMarkdown(report, setup, floor);
   const dir = path.join(config.paths.root, "reports");
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "gas.json"), renderJson(report));

@@ -24,7 +24,11 @@ import type { Log, Signer } from "ethers";
 import tokenPaymasterArtifact from "@account-abstraction/contracts-v7/artifacts/TokenPaymaster.json";
 import verifyingPaymasterArtifact from "@account-abstraction/contracts-v7/artifacts/VerifyingPaymaster.json";
 
-import { MockV3Aggregator__factory, TestERC20__factory } from "../../typechain-types";
+import {
+  MockV3Aggregator__factory,
+  TestAcceptAllPaymaster__factory,
+  TestERC20__factory,
+} from "../../typechain-types";
 import { counterfactualAccount, simpleAccountAbi } from "../../test/helpers/entrypoint";
 import type { EntryPointCommon } from "../../test/helpers/entrypoint";
 import { chargedEvents } from "../../test/helpers/paymaster";
@@ -49,7 +53,7 @@ import {
   signUserOp,
 } from "../../test/helpers/userop";
 import type { HandleOpsResult, PackedUserOperation, UserOpParams } from "../../test/helpers/userop";
-import type { VariantName } from "./report";
+import type { MeasuredVariantName } from "./report";
 
 // ------------------------------------------------------------------ parameters
 
@@ -186,7 +190,7 @@ function logsOf(result: HandleOpsResult, address: string): Log[] {
 
 /** One way of paying for the benchmark operation. */
 export interface Variant {
-  readonly name: VariantName;
+  readonly name: MeasuredVariantName;
   readonly sys: System;
   /** Funds and authorises `users` for their warm-up and measured operations. */
   prepare(users: readonly User[]): Promise<void>;
@@ -273,6 +277,47 @@ export async function verifyingPaymaster(sys: System): Promise<Variant> {
     },
     async refresh() {},
     checkSteadyPath() {},
+  };
+}
+
+/**
+ * The floor of any paymaster with a postOp (reported in the lower-bound section of `reports/gas.md`, not in
+ * `reports/gas.json`): the test-only TestAcceptAllPaymaster, whose validation reads no storage and returns a
+ * one-word context and whose postOp only emits one event (`PostOpCalled`: 1 indexed topic, 3 data words). What
+ * it costs is what the EntryPoint charges for having a paymaster at all.
+ */
+export async function acceptAllPaymaster(sys: System): Promise<Variant> {
+  const pm = await new TestAcceptAllPaymaster__factory(sys.admin).deploy(sys.entryPoint);
+  await pm.waitForDeployment();
+  const pmAddress = await pm.getAddress();
+  await send(sys.entryPoint.depositTo(pmAddress, { value: parseEther("10") }));
+  const increment = await incrementCallData(sys);
+  const paymasterAndData = packPaymasterAndData(
+    pmAddress,
+    PAYMASTER_GAS.paymasterVerificationGasLimit,
+    PAYMASTER_GAS.paymasterPostOpGasLimit,
+  );
+  return {
+    name: "accept-all",
+    sys,
+    async prepare() {},
+    warmUpOp: (user) =>
+      accountOp(sys, user, {
+        ...WARM_UP_GAS,
+        initCode: user.account.initCode,
+        callData: increment,
+        paymasterAndData,
+      }),
+    async measuredOp(user) {
+      const nonce = await measuredNonce(sys.entryPoint, user.account.address);
+      return accountOp(sys, user, { nonce, callData: increment, paymasterAndData });
+    },
+    async refresh() {},
+    // One PostOpCalled per operation: the EntryPoint called postOp every time.
+    checkSteadyPath(result, ops) {
+      const calls = logsOf(result, pmAddress).length;
+      if (calls !== ops) throw new Error(`accept-all: ${calls}/${ops} postOp events`);
+    },
   };
 }
 

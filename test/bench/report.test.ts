@@ -3,7 +3,11 @@ import { expect } from "chai";
 import {
   compareCells,
   compareReports,
+  LOWER_BOUND_TERMS,
+  OPTIMISATIONS,
   evaluateTargets,
+  logGas,
+  lowerBounds,
   markdownTable,
   overhead,
   parseGasReport,
@@ -11,7 +15,7 @@ import {
   renderJson,
   renderMarkdown,
 } from "../../bench/lib/report";
-import type { GasReport, LooseGasReport } from "../../bench/lib/report";
+import type { GasReport, GasRow, LooseGasReport } from "../../bench/lib/report";
 
 /** A report with round figures: token overhead 40,000 / 20,000 / 10,000 over `none`. */
 function sampleReport(): GasReport {
@@ -202,6 +206,68 @@ describe("bench/lib/report", function () {
       expect(squeezed).to.contain("| credit-self | 50 | +5,001 | +10,000 | 50.0% | <= 50% | FAIL |");
       expect(squeezed).to.contain("| callGasLimit | 100,000 |");
       expect(squeezed).to.contain("| paymasterPostOpGasLimit | 80,000 |");
+    });
+  });
+
+  describe("#lowerBounds", function () {
+    /** Floor overhead 10,000 / 4,000 / 3,000 over the sample's `none` (80,000 / 50,000 / 45,000). */
+    const floor: GasRow = { "1": 90_000, "10": 54_000, "50": 48_000 };
+
+    it("prices LOGs as 375 + 375 per topic + 8 per data byte", function () {
+      expect(logGas(2, 32)).to.equal(1_381);
+      expect(logGas(4, 96) - logGas(2, 96)).to.equal(750);
+    });
+
+    it("adds the per-op costs and the per-bundle costs spread over the bundle to the measured floor", function () {
+      const results = lowerBounds(loose(sampleReport()), floor);
+      expect(results).to.have.length(6);
+      const self1 = results.find((r) => r.variant === "credit-self" && r.size === 1);
+      const self50 = results.find((r) => r.variant === "credit-self" && r.size === 50);
+      const sponsored10 = results.find((r) => r.variant === "credit-sponsored" && r.size === 10);
+      // self: 5,000 + 1,381 + 750 + 1,100 per op; 5,200 + 6,300 per bundle.
+      expect(self1).to.deep.equal({
+        variant: "credit-self",
+        size: 1,
+        floor: 10_000,
+        required: 8_231 + 11_500,
+        bound: 29_731,
+        target: 20_000,
+        room: 20_000 - 29_731,
+      });
+      expect(self50?.required).to.equal(8_231 + 230);
+      expect(self50?.room).to.equal(5_000 - (3_000 + 8_461));
+      // sponsored: the allowance slot instead of the sender's word, plus the sponsor's word once per bundle.
+      expect(sponsored10?.required).to.equal(8_231 + 1_650);
+      expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.65));
+    });
+
+    it("counts every term in the modes it names, each with a positive cost", function () {
+      for (const t of LOWER_BOUND_TERMS) {
+        expect(t.modes.length).to.be.greaterThan(0);
+        expect(t.perOp + t.perBundle).to.be.greaterThan(0);
+      }
+    });
+  });
+
+  describe("#renderMarkdown with a floor", function () {
+    it("adds the lower-bound section with its verdicts and lists every optimisation", function () {
+      const md = renderMarkdown(
+        sampleReport(),
+        { opGas: { callGasLimit: 100_000n }, paymasterGas: { paymasterPostOpGasLimit: 80_000n } },
+        { "1": 90_000, "10": 54_000, "50": 48_000 },
+      );
+      const squeezed = md.replace(/ +/g, " ");
+      expect(md).to.contain("## Lower bound");
+      expect(squeezed).to.contain(
+        "| credit-self | 1 | +10,000 | +19,731 | +29,731 | +20,000 | -9,731 | unreachable |",
+      );
+      for (const o of OPTIMISATIONS) expect(md).to.contain(`- ${o.change}: **${o.saved}**.`);
+      expect(md.indexOf("## Lower bound")).to.be.lessThan(md.indexOf("## Optimisations"));
+    });
+
+    it("leaves the section out without a floor", function () {
+      const md = renderMarkdown(sampleReport(), { opGas: {}, paymasterGas: {} });
+      expect(md).not.to.contain("## Lower bound");
     });
   });
 
