@@ -605,6 +605,32 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(t).to.equal(BigInt(block!.timestamp));
     });
 
+    it("refreshes once per bundle: a later postOp finds the cache already refreshed", async function () {
+      const { sys, alice, bob, beneficiary } = await load();
+      await handleOps(
+        sys.entryPoint,
+        [await creditOp(sys, alice), await creditOp(sys, bob)],
+        beneficiary,
+        sys.bundler,
+      );
+      await time.increase(2_000);
+      await (await sys.feed.updateAnswer(3_100n * 10n ** 8n)).wait();
+      const ops = [
+        await creditOp(sys, alice, { paymasterPostOpGasLimit: 300_000n }),
+        await creditOp(sys, bob, { paymasterPostOpGasLimit: 300_000n }),
+      ];
+      const result = await handleOps(sys.entryPoint, ops, beneficiary, sys.bundler);
+      const refreshes = result.receipt.logs.filter(
+        (l) =>
+          l.address === sys.adapter.target &&
+          sys.adapter.interface.parseLog(l)?.name === "CachedPriceRefreshed",
+      );
+      expect(refreshes).to.have.length(1);
+      const charged = expectSolvent(sys.paymaster, result, ops, MARKUP);
+      expect(charged.map((c) => c.priceWad)).to.deep.equal([PRICE_WAD, PRICE_WAD]);
+      expect((await sys.adapter.cachedPrice())[0]).to.equal(3_100n * 10n ** 18n);
+    });
+
     it("postOp skips the refresh when the operation leaves too little gas for it", async function () {
       const { sys, alice, beneficiary } = await load();
       const [, before] = await sys.adapter.cachedPrice();
@@ -647,6 +673,20 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       // The large op is charged its real cost (incl. the EntryPoint's penalty), never the whole hold.
       expect(c2.creditsCharged).to.be.lt(creditsForGasCost(requiredPrefund(large), PRICE_WAD, MARKUP) / 2n);
       expect(c2.creditsCharged).to.be.gt(c1.creditsCharged);
+    });
+
+    it("an operation with zero gas fees holds and burns nothing, and still settles with an event", async function () {
+      const { sys, alice, beneficiary } = await load();
+      const before = await sys.ledger.balanceOfCredits(alice.account.address);
+      const op = await creditOp(sys, alice, { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+      expect(requiredPrefund(op)).to.equal(0n);
+      const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+      expect(result.userOperationEvents[0].success).to.equal(true);
+      expect(result.userOperationEvents[0].actualGasCost).to.equal(0n);
+      const [c] = expectSolvent(sys.paymaster, result, [op], MARKUP);
+      expect([c.creditsCharged, c.gasCostWei]).to.deep.equal([0n, 0n]);
+      expect(await sys.ledger.balanceOfCredits(alice.account.address)).to.equal(before);
+      expect(await sys.ledger.heldCredits(alice.account.address)).to.equal(0n);
     });
 
     it("a user call that reverts is still paid for with credits", async function () {
