@@ -77,6 +77,11 @@ export const creditPaymasterAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "priceWad", type: "uint256" }],
+    name: "CreditPaymasterPriceTooHigh",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "caller", type: "address" }],
     name: "CreditPaymasterUnauthorizedGuardian",
     type: "error",

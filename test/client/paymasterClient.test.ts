@@ -22,18 +22,7 @@ import { CREDIT, defaultPaymasterConfig, incrementCall } from "../helpers/system
 import { handleOps } from "../helpers/userop";
 import { NEVER, OP_GAS, clientFixture, userOperation } from "./fixture";
 
-const CONFIG: PaymasterConfig = {
-  maxCallGasLimit: 2_000_000n,
-  maxPreVerificationGas: 1_000_000n,
-  maxVerificationGasLimit: 1_000_000n,
-  maxPaymasterVerificationGasLimit: 300_000n,
-  maxPaymasterPostOpGasLimit: 500_000n,
-  maxFeePerGas: 500n * 10n ** 9n,
-  maxCreditsPerOp: 100n * CREDIT,
-  markupBps: 10_500n,
-  maxPriceAge: 3_600n,
-  paused: false,
-};
+const CONFIG: PaymasterConfig = defaultPaymasterConfig();
 
 async function setup() {
   const fx = await loadFixture(clientFixture);

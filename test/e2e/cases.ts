@@ -111,25 +111,67 @@ async function send(env: E2EEnvironment, hash: Promise<Hex>): Promise<void> {
   expect(receipt.status).to.equal("success");
 }
 
-/** The dApp buys credits with ETH (1 ETH = 3,000 credits at the mock feed's $3,000). */
-export async function dappBuysCredits(env: E2EEnvironment): Promise<void> {
-  const ledger = { address: env.system.ledger, abi: creditLedgerAbi } as const;
+/** The dApp buys credits for `account` with `value` wei. */
+async function dappBuysCreditsFor(env: E2EEnvironment, account: Address, value: bigint): Promise<void> {
   await send(
     env,
     dappWallet(env).writeContract({
-      ...ledger,
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
       functionName: "buyCredits",
-      args: [env.system.dapp],
-      value: parseEther("1"),
+      args: [account],
+      value,
     }),
   );
-  expect(
-    await env.publicClient.readContract({
-      ...ledger,
-      functionName: "balanceOfCredits",
-      args: [env.system.dapp],
+}
+
+/** The dApp gives `beneficiary` an allowance of 50 credits per day that never expires. */
+async function dappSetsAllowance(env: E2EEnvironment, beneficiary: Address): Promise<void> {
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "setAllowance",
+      args: [beneficiary, 50n * CREDIT, 86_400, NEVER],
     }),
-  ).to.equal(3_000n * CREDIT);
+  );
+}
+
+/** A SimpleAccount of a fresh random owner on `version`'s EntryPoint (not deployed until its first operation). */
+async function newAccount(env: E2EEnvironment, version: "0.7" | "0.8") {
+  return toSimpleSmartAccount({
+    client: env.publicClient,
+    owner: privateKeyToAccount(generatePrivateKey()),
+    entryPoint: { address: env.system.entryPoints[version], version },
+    factoryAddress: env.system.factories[version],
+  });
+}
+
+type E2EAccount = Awaited<ReturnType<typeof newAccount>>;
+type PaymasterOption = Parameters<typeof createSmartAccountClient>[0]["paymaster"];
+
+/** A smart account client for `account` through alto, paying with `paymaster`, at alto's "fast" gas price. */
+function accountClient(
+  env: E2EEnvironment,
+  account: E2EAccount,
+  paymaster: PaymasterOption,
+  bundlerTransport = http(env.bundlerUrl),
+) {
+  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint: account.entryPoint });
+  return createSmartAccountClient({
+    account,
+    chain: env.chain,
+    bundlerTransport,
+    paymaster,
+    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
+  });
+}
+
+/** The dApp buys credits with ETH (1 ETH = 3,000 credits at the mock feed's $3,000). */
+export async function dappBuysCredits(env: E2EEnvironment): Promise<void> {
+  await dappBuysCreditsFor(env, env.system.dapp, parseEther("1"));
+  expect(await creditsOf(env, env.system.dapp)).to.equal(3_000n * CREDIT);
 }
 
 async function creditsOf(env: E2EEnvironment, account: Address): Promise<bigint> {
@@ -153,15 +195,7 @@ export async function sponsoredOperationsV08(env: E2EEnvironment): Promise<void>
     entryPoint: { address: entryPoint08Address, version: "0.8" },
     factoryAddress: env.system.factories["0.8"],
   });
-  await send(
-    env,
-    dappWallet(env).writeContract({
-      address: env.system.ledger,
-      abi: creditLedgerAbi,
-      functionName: "setAllowance",
-      args: [probe.address, 50n * CREDIT, 86_400, NEVER],
-    }),
-  );
+  await dappSetsAllowance(env, probe.address);
   expect(await env.publicClient.getCode({ address: probe.address })).to.equal(undefined);
   expect(await env.publicClient.getBalance({ address: probe.address })).to.equal(0n);
   const dappBefore = await creditsOf(env, env.system.dapp);
@@ -219,38 +253,19 @@ export async function sponsoredOperationsV08(env: E2EEnvironment): Promise<void>
 
 /** EntryPoint v0.8, SELF: the account pays with credits bought for it (by the dApp), never holding ETH. */
 export async function selfPaidOperationV08(env: E2EEnvironment): Promise<void> {
-  const owner = privateKeyToAccount(generatePrivateKey());
-  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
-  const account = await toSimpleSmartAccount({
-    client: env.publicClient,
-    owner,
-    entryPoint,
-    factoryAddress: env.system.factories["0.8"],
-  });
-  await send(
-    env,
-    dappWallet(env).writeContract({
-      address: env.system.ledger,
-      abi: creditLedgerAbi,
-      functionName: "buyCredits",
-      args: [account.address],
-      value: parseEther("0.01"),
-    }),
-  );
+  const account = await newAccount(env, "0.8");
+  await dappBuysCreditsFor(env, account.address, parseEther("0.01"));
   const before = await creditsOf(env, account.address);
   expect(before).to.equal(30n * CREDIT);
-  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
-  const client = createSmartAccountClient({
+  const client = accountClient(
+    env,
     account,
-    chain: env.chain,
-    bundlerTransport: http(env.bundlerUrl),
-    paymaster: createCreditPaymasterServiceClient({
+    createCreditPaymasterServiceClient({
       url: env.paymasterServiceUrl,
       mode: "SELF",
       maxCredits: 20n * CREDIT,
     }),
-    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
-  });
+  );
   const calls = [{ to: env.system.admin, value: 0n, data: "0x" as Hex }];
   const estimate = await client.estimateUserOperationGas({ calls });
   env.notes.push(
@@ -276,32 +291,23 @@ export async function selfPaidOperationV08(env: E2EEnvironment): Promise<void> {
  * receives nothing for this sender and nothing reaches the chain.
  */
 export async function rejectedWithoutAllowance(env: E2EEnvironment): Promise<void> {
-  const owner = privateKeyToAccount(generatePrivateKey());
-  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
-  const account = await toSimpleSmartAccount({
-    client: env.publicClient,
-    owner,
-    entryPoint,
-    factoryAddress: env.system.factories["0.8"],
-  });
+  const account = await newAccount(env, "0.8");
   const bundlerBodies: string[] = [];
   const bundlerTransport = http(env.bundlerUrl, {
     onFetchRequest: (_request, init) => {
       bundlerBodies.push(typeof init.body === "string" ? init.body : "");
     },
   });
-  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
-  const client = createSmartAccountClient({
+  const client = accountClient(
+    env,
     account,
-    chain: env.chain,
-    bundlerTransport,
-    paymaster: createCreditPaymasterServiceClient({
+    createCreditPaymasterServiceClient({
       url: env.paymasterServiceUrl,
       mode: "SPONSORED",
       sponsor: env.system.dapp,
     }),
-    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
-  });
+    bundlerTransport,
+  );
   const error = await client
     .sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] })
     .then(
@@ -328,23 +334,8 @@ export async function rejectedWithoutAllowance(env: E2EEnvironment): Promise<voi
 
 /** EntryPoint v0.8, SPONSORED, with the local paymaster client (chain reads, no service) as `paymaster`. */
 export async function sponsoredWithLocalClient(env: E2EEnvironment): Promise<void> {
-  const owner = privateKeyToAccount(generatePrivateKey());
-  const entryPoint = { address: entryPoint08Address, version: "0.8" } as const;
-  const account = await toSimpleSmartAccount({
-    client: env.publicClient,
-    owner,
-    entryPoint,
-    factoryAddress: env.system.factories["0.8"],
-  });
-  await send(
-    env,
-    dappWallet(env).writeContract({
-      address: env.system.ledger,
-      abi: creditLedgerAbi,
-      functionName: "setAllowance",
-      args: [account.address, 50n * CREDIT, 86_400, NEVER],
-    }),
-  );
+  const account = await newAccount(env, "0.8");
+  await dappSetsAllowance(env, account.address);
   const paymaster = createCreditPaymasterClient({
     publicClient: env.publicClient,
     paymaster: env.system.paymasters["0.8"],
@@ -352,14 +343,7 @@ export async function sponsoredWithLocalClient(env: E2EEnvironment): Promise<voi
     mode: "SPONSORED",
     sponsor: env.system.dapp,
   });
-  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
-  const client = createSmartAccountClient({
-    account,
-    chain: env.chain,
-    bundlerTransport: http(env.bundlerUrl),
-    paymaster,
-    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
-  });
+  const client = accountClient(env, account, paymaster);
   const before = await paymaster.credits.remainingAllowance(env.system.dapp, account.address);
   const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
   const receipt = await client.waitForUserOperationReceipt({ hash });
@@ -374,36 +358,18 @@ export async function sponsoredWithLocalClient(env: E2EEnvironment): Promise<voi
 
 /** EntryPoint v0.7, SPONSORED: the service's v0.7 paymaster, the v0.7 SimpleAccount. */
 export async function sponsoredOperationV07(env: E2EEnvironment): Promise<void> {
-  const owner = privateKeyToAccount(generatePrivateKey());
-  const entryPoint = { address: env.system.entryPoints["0.7"], version: "0.7" } as const;
-  const account = await toSimpleSmartAccount({
-    client: env.publicClient,
-    owner,
-    entryPoint,
-    factoryAddress: env.system.factories["0.7"],
-  });
-  await send(
-    env,
-    dappWallet(env).writeContract({
-      address: env.system.ledger,
-      abi: creditLedgerAbi,
-      functionName: "setAllowance",
-      args: [account.address, 50n * CREDIT, 86_400, NEVER],
-    }),
-  );
+  const account = await newAccount(env, "0.7");
+  await dappSetsAllowance(env, account.address);
   const dappBefore = await creditsOf(env, env.system.dapp);
-  const pimlico = createPimlicoClient({ transport: http(env.bundlerUrl), entryPoint });
-  const client = createSmartAccountClient({
+  const client = accountClient(
+    env,
     account,
-    chain: env.chain,
-    bundlerTransport: http(env.bundlerUrl),
-    paymaster: createCreditPaymasterServiceClient({
+    createCreditPaymasterServiceClient({
       url: env.paymasterServiceUrl,
       mode: "SPONSORED",
       sponsor: env.system.dapp,
     }),
-    userOperation: { estimateFeesPerGas: async () => (await pimlico.getUserOperationGasPrice()).fast },
-  });
+  );
   const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
   const receipt = await client.waitForUserOperationReceipt({ hash });
   expect(receipt.success).to.equal(true);

@@ -15,7 +15,7 @@ import type {
   Signer,
 } from "ethers";
 
-import { CreditPaymaster__factory, LedgerInspector__factory } from "../../typechain-types";
+import { LedgerInspector__factory } from "../../typechain-types";
 import type { LedgerInspector } from "../../typechain-types";
 import { counterfactualAccount, deployEntryPoints, deploySimpleAccountFactory } from "../helpers/entrypoint";
 import { EventIndexer, LedgerModel } from "../helpers/ledgerModel";
@@ -26,7 +26,7 @@ import {
   sponsoredPaymasterData,
   underCoverage,
 } from "../helpers/paymaster";
-import { ISSUER_ROLE, creditOp, defaultPaymasterConfig, deploySystem } from "../helpers/system";
+import { ISSUER_ROLE, creditOp, deployCreditPaymaster, deploySystem } from "../helpers/system";
 import type { System, User } from "../helpers/system";
 import { encodeExecute, handleOps } from "../helpers/userop";
 import type { HandleOpsResult, PackedUserOperation } from "../helpers/userop";
@@ -104,17 +104,7 @@ export async function deployFuzzWorld(): Promise<World> {
   const eps = await deployEntryPoints(admin);
   // The v0.8 paymaster gets a small deposit (0.15 ETH; purchases fund the v0.7 one) so that bundles meet
   // "AA31 paymaster deposit too low" until someone tops it up.
-  const pm8 = await new CreditPaymaster__factory(admin).deploy(
-    eps["0.8"],
-    ledger,
-    adapter,
-    admin,
-    defaultPaymasterConfig(),
-    86_400,
-    parseEther("1"),
-    { value: parseEther("1.15") },
-  );
-  await (await ledger.addSpender(pm8)).wait();
+  const pm8 = await deployCreditPaymaster(admin, eps["0.8"], ledger, adapter, admin, parseEther("1.15"));
   await (await pm8.setGuardian(sys7.guardian, true)).wait();
   const factory8 = await deploySimpleAccountFactory("0.8", await eps["0.8"].getAddress(), admin);
   const sys: Record<Version, System> = {

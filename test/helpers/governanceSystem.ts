@@ -5,11 +5,8 @@ import type { Signer } from "ethers";
 
 import {
   CreditLedger__factory,
-  CreditPaymaster__factory,
   CreditsGovernor__factory,
   CreditsVotesToken__factory,
-  MockV3Aggregator__factory,
-  PriceAdapter__factory,
   TimelockController__factory,
 } from "../../typechain-types";
 import type {
@@ -23,7 +20,7 @@ import type {
 } from "../../typechain-types";
 import { deployEntryPoints } from "./entrypoint";
 import type { EntryPointCommon, EntryPointVersion } from "./entrypoint";
-import { CREDIT, ETH_USD, ISSUER_ROLE, defaultPaymasterConfig } from "./system";
+import { CREDIT, ISSUER_ROLE, deployCreditPaymaster, deployPriceAdapter } from "./system";
 
 /** Roles of OpenZeppelin's TimelockController and AccessControl's admin role. */
 export const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
@@ -97,27 +94,10 @@ export async function deployGovernanceSystem(version: EntryPointVersion = "0.8")
   await (await timelock.grantRole(CANCELLER_ROLE, governor)).wait();
   await (await timelock.renounceRole(DEFAULT_ADMIN_ROLE, deployer)).wait();
 
-  const feed = await new MockV3Aggregator__factory(deployer).deploy(8, ETH_USD);
-  const adapter = await new PriceAdapter__factory(deployer).deploy(
-    timelock,
-    { feed, heartbeat: 3_600, minAnswer: 10n ** 8n, maxAnswer: 1_000_000n * 10n ** 8n },
-    "ETH / USD",
-  );
-  await (await adapter.refreshCachedPrice()).wait();
-
+  const { feed, adapter } = await deployPriceAdapter(deployer, timelock);
   // The ledger is configured by the deployer, then handed to the timelock (like the deploy modules do).
   const ledger = await new CreditLedger__factory(deployer).deploy(deployer, adapter, treasury);
-  const paymaster = await new CreditPaymaster__factory(deployer).deploy(
-    entryPoint,
-    ledger,
-    adapter,
-    timelock,
-    defaultPaymasterConfig(),
-    86_400,
-    parseEther("1"),
-    { value: parseEther("11") },
-  );
-  await (await ledger.addSpender(paymaster)).wait();
+  const paymaster = await deployCreditPaymaster(deployer, entryPoint, ledger, adapter, timelock);
   await (await ledger.grantRole(ISSUER_ROLE, timelock)).wait();
   await (await ledger.setIssuerCap(timelock, TIMELOCK_ISSUER_CAP, ISSUER_EPOCH)).wait();
   await (await ledger.grantRole(DEFAULT_ADMIN_ROLE, timelock)).wait();

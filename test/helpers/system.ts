@@ -1,6 +1,6 @@
 import { ethers } from "hardhat";
 import { Wallet, parseEther } from "ethers";
-import type { Signer } from "ethers";
+import type { AddressLike, Signer } from "ethers";
 
 import {
   CreditLedger__factory,
@@ -16,7 +16,7 @@ import type {
   PriceAdapter,
   TestTarget,
 } from "../../typechain-types";
-import type { ICreditPaymaster } from "../../typechain-types/contracts/paymaster/CreditPaymaster";
+import type { PaymasterConfig } from "../../src/client";
 import { counterfactualAccount, deployEntryPoints, deploySimpleAccountFactory } from "./entrypoint";
 import type {
   CounterfactualAccount,
@@ -45,7 +45,7 @@ export const PM_VERIFICATION_GAS = 150_000n;
 export const PM_POST_OP_GAS = 80_000n;
 
 /** The default governance configuration of the paymaster in tests. */
-export function defaultPaymasterConfig(): ICreditPaymaster.ConfigStruct {
+export function defaultPaymasterConfig(): PaymasterConfig {
   return {
     maxCallGasLimit: 2_000_000n,
     maxPreVerificationGas: 1_000_000n,
@@ -80,6 +80,51 @@ export interface System {
 }
 
 /**
+ * The Chainlink mock ETH/USD feed ($3,000, 8 decimals) and the PriceAdapter over it (heartbeat 1 h, bounds
+ * $1–$1,000,000), administered by `adapterAdmin`, its cache refreshed.
+ */
+export async function deployPriceAdapter(
+  deployer: Signer,
+  adapterAdmin: AddressLike,
+): Promise<{ feed: MockV3Aggregator; adapter: PriceAdapter }> {
+  const feed = await new MockV3Aggregator__factory(deployer).deploy(8, ETH_USD);
+  const adapter = await new PriceAdapter__factory(deployer).deploy(
+    adapterAdmin,
+    { feed, heartbeat: 3_600, minAnswer: 10n ** 8n, maxAnswer: 1_000_000n * 10n ** 8n },
+    "ETH / USD",
+  );
+  await (await adapter.refreshCachedPrice()).wait();
+  return { feed, adapter };
+}
+
+/**
+ * A CreditPaymaster for `entryPoint` over `ledger` and `adapter`, owned by `owner`, with the default test
+ * configuration, staked 1 ETH (1-day unstake delay) and funded with the rest of `value`, then registered as a
+ * spender of `ledger` by `deployer` (who must hold the ledger's admin role).
+ */
+export async function deployCreditPaymaster(
+  deployer: Signer,
+  entryPoint: EntryPointCommon,
+  ledger: CreditLedger,
+  adapter: PriceAdapter,
+  owner: AddressLike,
+  value: bigint = parseEther("11"),
+): Promise<CreditPaymaster> {
+  const paymaster = await new CreditPaymaster__factory(deployer).deploy(
+    entryPoint,
+    ledger,
+    adapter,
+    owner,
+    defaultPaymasterConfig(),
+    86_400,
+    parseEther("1"),
+    { value },
+  );
+  await (await ledger.connect(deployer).addSpender(paymaster)).wait();
+  return paymaster;
+}
+
+/**
  * Deploys the whole system for one EntryPoint version: canonical EntryPoints, a Chainlink mock ETH/USD feed,
  * the PriceAdapter (cache refreshed), the CreditLedger, the CreditPaymaster (staked and funded in its
  * constructor, registered as the ledger's spender), a SimpleAccountFactory and a call target.
@@ -89,26 +134,9 @@ export async function deploySystem(version: EntryPointVersion): Promise<System> 
   const eps = await deployEntryPoints(admin);
   const entryPoint = eps[version];
 
-  const feed = await new MockV3Aggregator__factory(admin).deploy(8, ETH_USD);
-  const adapter = await new PriceAdapter__factory(admin).deploy(
-    admin,
-    { feed, heartbeat: 3_600, minAnswer: 10n ** 8n, maxAnswer: 1_000_000n * 10n ** 8n },
-    "ETH / USD",
-  );
-  await (await adapter.refreshCachedPrice()).wait();
-
+  const { feed, adapter } = await deployPriceAdapter(admin, admin);
   const ledger = await new CreditLedger__factory(admin).deploy(admin, adapter, treasury);
-  const paymaster = await new CreditPaymaster__factory(admin).deploy(
-    entryPoint,
-    ledger,
-    adapter,
-    admin,
-    defaultPaymasterConfig(),
-    86_400,
-    parseEther("1"),
-    { value: parseEther("11") },
-  );
-  await (await ledger.addSpender(paymaster)).wait();
+  const paymaster = await deployCreditPaymaster(admin, entryPoint, ledger, adapter, admin);
   await (await ledger.grantRole(ISSUER_ROLE, issuer)).wait();
   await (await ledger.setIssuerCap(issuer, 1_000_000n * CREDIT, 30 * 86_400)).wait();
   await (await ledger.grantRole(GUARDIAN_ROLE, guardian)).wait();
