@@ -168,8 +168,8 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: BOTH_MODES,
   },
   {
-    what: "paymaster event (LOG4, three data words) beyond the floor's (LOG2, three data words)",
-    perOp: logGas(4, 96) - logGas(2, 96),
+    what: "paymaster event at its smallest (LOG1, its six fields packed in 112 bytes) instead of the floor's (LOG2, three data words)",
+    perOp: logGas(1, 112) - logGas(2, 96),
     perBundle: 0,
     modes: BOTH_MODES,
   },
