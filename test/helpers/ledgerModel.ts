@@ -4,9 +4,7 @@
  */
 import type { Log } from "ethers";
 import type { CreditLedger } from "../../typechain-types";
-
-export const UINT48_MAX = 2n ** 48n - 1n;
-const UINT64_MAX = 2n ** 64n - 1n;
+import { UINT48_MAX, UINT64_MAX } from "./ledger";
 
 export interface ModelBucket {
   amount: bigint;
