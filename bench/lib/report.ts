@@ -197,12 +197,12 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
 export interface LowerBoundResult {
   variant: TargetVariant;
   size: BundleSize;
-  /** Measured overhead of the floor paymaster (v0.7). */
-  floor: number;
+  /** Measured overhead of the floor paymaster (v0.7); undefined without a `none` figure. */
+  floor: number | undefined;
   /** The required costs beyond the floor, per operation at this bundle size. */
   required: number;
   /** floor + required: no implementation of the design can have a smaller overhead. */
-  bound: number;
+  bound: number | undefined;
   /** The target as gas: maxRatio × TokenPaymaster's overhead. */
   target: number | undefined;
   /** target − bound: what is left for every other cost (code, calls' encoding, calldata); negative: unreachable. */
@@ -217,9 +217,9 @@ export function lowerBounds(report: LooseGasReport, floor: GasRow): LowerBoundRe
     for (const size of BUNDLE_SIZES) {
       const base = cell(report, "v0.7", "none", size);
       const token = overhead(report, "v0.7", "token", size);
-      const floorOverhead = base === undefined ? NaN : floor[`${size}`] - base;
+      const floorOverhead = base === undefined ? undefined : floor[`${size}`] - base;
       const required = Math.round(terms.reduce((sum, t) => sum + t.perOp + t.perBundle / size, 0));
-      const bound = floorOverhead + required;
+      const bound = floorOverhead === undefined ? undefined : floorOverhead + required;
       const target = token === undefined ? undefined : Math.floor(token * maxRatio);
       results.push({
         variant: variant as TargetVariant,
@@ -228,7 +228,7 @@ export function lowerBounds(report: LooseGasReport, floor: GasRow): LowerBoundRe
         required,
         bound,
         target,
-        room: target === undefined ? undefined : target - bound,
+        room: target === undefined || bound === undefined ? undefined : target - bound,
       });
     }
   }

@@ -161,6 +161,7 @@ interface ICreditPaymaster {
     ///         at the current cached price and markup.
     function worstCaseCredits(uint256 maxCost) external view returns (uint256 credits);
 
-    /// @notice Credits for `weiAmount` at `priceWad` and the current markup, rounded up.
+    /// @notice Credits for `weiAmount` at `priceWad` and the current markup, rounded up (as validation and postOp
+    ///         compute them). Reverts (arithmetic overflow) when `weiAmount × priceWad × markupBps` exceeds 2^256.
     function creditsForGasCost(uint256 weiAmount, uint256 priceWad) external view returns (uint256 credits);
 }

@@ -284,12 +284,13 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     }
 
     /**
-     * @dev ceil(weiAmount × priceTimesMarkup / CREDIT_SCALE), equal to `Math.mulDiv(…, Math.Rounding.Ceil)` (used
-     *      by the views) whenever the product fits in 256 bits, at a fraction of its gas. On the hot path it always
-     *      fits: wei amounts are at most the prefund, i.e. (4 × 2^24 + 2^32 gas) × 2^48 wei/gas < 2^82 (every gas
-     *      limit and maxFeePerGas is capped by the uint24/uint32/uint48 fields of `Config`), the cached price is
-     *      checked to fit in a uint128 and markupBps < 2^15, so the product is below 2^225. Arithmetic stays checked all the same: a
-     *      product that did not fit would revert (fail closed), never wrap.
+     * @dev ceil(weiAmount × priceTimesMarkup / CREDIT_SCALE): the one credits formula (validation, postOp and the
+     *      views), equal to `Math.mulDiv(…, Math.Rounding.Ceil)` whenever the product fits in 256 bits, at a fraction
+     *      of its gas. On the hot path it always fits: wei amounts are at most the prefund, i.e. (4 × 2^24 + 2^32
+     *      gas) × 2^48 wei/gas < 2^82 (every gas limit and maxFeePerGas is capped by the uint24/uint32/uint48 fields
+     *      of `Config`), the cached price is checked to fit in a uint128 and markupBps < 2^15, so the product is below
+     *      2^225. Arithmetic stays checked all the same: a product that did not fit would revert (fail closed), never
+     *      wrap.
      */
     function _ceilCredits(uint256 weiAmount, uint256 priceTimesMarkup) private pure returns (uint256) {
         uint256 product = weiAmount * priceTimesMarkup;
@@ -447,6 +448,6 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     /// @inheritdoc ICreditPaymaster
     function creditsForGasCost(uint256 weiAmount, uint256 priceWad) public view returns (uint256) {
-        return Math.mulDiv(weiAmount, priceWad * _config.markupBps, CREDIT_SCALE, Math.Rounding.Ceil);
+        return _ceilCredits(weiAmount, priceWad * _config.markupBps);
     }
 }

@@ -241,6 +241,18 @@ describe("bench/lib/report", function () {
       expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.65));
     });
 
+    it("leaves floor, bound and room undefined without the figure of an operation without paymaster", function () {
+      const report = loose(sampleReport());
+      delete report["v0.7"].none;
+      const [first] = lowerBounds(report, floor);
+      expect([first.floor, first.bound, first.target, first.room]).to.deep.equal([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+
     it("counts every term in the modes it names; only the event that replaces the floor's saves gas", function () {
       for (const t of LOWER_BOUND_TERMS) {
         expect(t.modes.length).to.be.greaterThan(0);

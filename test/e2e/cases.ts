@@ -138,11 +138,15 @@ async function dappSetsAllowance(env: E2EEnvironment, beneficiary: Address): Pro
   );
 }
 
-/** A SimpleAccount of a fresh random owner on `version`'s EntryPoint (not deployed until its first operation). */
-async function newAccount(env: E2EEnvironment, version: "0.7" | "0.8") {
+/** A SimpleAccount of `owner` (a fresh random one by default) on `version`'s EntryPoint (not deployed until its first operation). */
+async function newAccount(
+  env: E2EEnvironment,
+  version: "0.7" | "0.8",
+  owner: LocalAccount = privateKeyToAccount(generatePrivateKey()),
+) {
   return toSimpleSmartAccount({
     client: env.publicClient,
-    owner: privateKeyToAccount(generatePrivateKey()),
+    owner,
     entryPoint: { address: env.system.entryPoints[version], version },
     factoryAddress: env.system.factories[version],
   });
@@ -189,12 +193,7 @@ async function creditsOf(env: E2EEnvironment, account: Address): Promise<bigint>
  */
 export async function sponsoredOperationsV08(env: E2EEnvironment): Promise<void> {
   const owner = privateKeyToAccount(generatePrivateKey());
-  const probe = await toSimpleSmartAccount({
-    client: env.publicClient,
-    owner,
-    entryPoint: { address: entryPoint08Address, version: "0.8" },
-    factoryAddress: env.system.factories["0.8"],
-  });
+  const probe = await newAccount(env, "0.8", owner);
   await dappSetsAllowance(env, probe.address);
   expect(await env.publicClient.getCode({ address: probe.address })).to.equal(undefined);
   expect(await env.publicClient.getBalance({ address: probe.address })).to.equal(0n);

@@ -32,7 +32,8 @@ import { encodeExecute, handleOps } from "../helpers/userop";
 import type { HandleOpsResult, PackedUserOperation } from "../helpers/userop";
 import { USERS_PER_VERSION } from "./actions";
 import type { Action, OpSpec } from "./actions";
-import { CREDIT, CreditModel, UINT32_MAX, VERSIONS, creditsForGasCost } from "./model";
+import { creditsForGasCost } from "../../src/client";
+import { CREDIT, CreditModel, UINT32_MAX, VERSIONS } from "./model";
 import type { ExpectedError, ModelOp, PlacedHold, Prediction, ValidationFailure, Version } from "./model";
 
 /** Every run starts at this block time (pinned, so that a seed replays identically in any process). */

@@ -9,9 +9,11 @@
  * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
  * either a model bug or a contract bug, and the fuzzer reports both the same way.
  */
+import { creditsForGasCost, requiredPrefund } from "../../src/client";
 import type { PaymasterConfig as ClientPaymasterConfig } from "../../src/client/credits";
 import { getAddress } from "ethers";
 
+import { creditsForWei } from "../helpers/ledger";
 import { LedgerModel, ModelFailure } from "../helpers/ledgerModel";
 import type { ModelAccount, ModelBudget } from "../helpers/ledgerModel";
 
@@ -19,10 +21,6 @@ import type { ModelAccount, ModelBudget } from "../helpers/ledgerModel";
 export const CREDIT = 1_000_000n;
 export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT48_MAX = 2n ** 48n - 1n;
-/** `credits = wei × priceWad / 1e30` (IPriceAdapter). */
-const WEI_WAD_PER_CREDIT = 10n ** 30n;
-/** `credits = wei × priceWad × markupBps / 1e34` (CreditPaymaster, rounded up). */
-const CREDIT_SCALE = 10n ** 34n;
 export const PM_MIN_POST_OP_GAS = 45_000n;
 
 /** The two EntryPoint versions, each served by its own CreditPaymaster over the shared ledger. */
@@ -112,28 +110,6 @@ function satSub(a: bigint, b: bigint): bigint {
 
 function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-/** The EntryPoint's required prefund: all five gas limits × maxFeePerGas. */
-export function prefundOf(gas: OpGas): bigint {
-  return (
-    (gas.verificationGasLimit +
-      gas.callGasLimit +
-      gas.paymasterVerificationGasLimit +
-      gas.paymasterPostOpGasLimit +
-      gas.preVerificationGas) *
-    gas.maxFeePerGas
-  );
-}
-
-/** `ceil(wei × priceWad × markupBps / 1e34)`: what the paymaster holds and charges. */
-export function creditsForGasCost(weiAmount: bigint, priceWad: bigint, markupBps: bigint): bigint {
-  return (weiAmount * priceWad * markupBps + CREDIT_SCALE - 1n) / CREDIT_SCALE;
-}
-
-/** `floor(wei × priceWad / 1e30)`: what a purchase credits. */
-export function creditsForWei(weiAmount: bigint, priceWad: bigint): bigint {
-  return (weiAmount * priceWad) / WEI_WAD_PER_CREDIT;
 }
 
 /** Runs a ledger-model operation on a copy: the error it predicts, or null. */
@@ -387,7 +363,7 @@ export class CreditModel {
     scratch: BundleScratch,
   ): { failure: ValidationFailure } | { hold: PlacedHold } {
     const cfg = this.config;
-    const prefund = prefundOf(op.gas);
+    const prefund = requiredPrefund(op.gas);
     const aa33 = (inner: ExpectedError): { failure: ValidationFailure } => ({
       failure: { kind: "FailedOpWithRevert", index, reason: "AA33 reverted", inner },
     });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
 
+import { creditsForGasCost } from "../../src/client";
 import type { CreditPaymaster } from "../../typechain-types";
 import { requiredPrefund } from "./userop";
 import type { HandleOpsResult, PackedUserOperation } from "./userop";
@@ -29,12 +30,8 @@ export function sponsoredPaymasterData(sponsor: string, maxCredits = 0n): string
   return concat([toBeHex(Mode.SPONSORED, 1), getAddress(sponsor), zeroPadValue(toBeHex(maxCredits), 8)]);
 }
 
-/** `credits = ceil(wei × priceWad × markupBps / 1e34)`, as the paymaster computes charges and holds. */
-export function creditsForGasCost(weiAmount: bigint, priceWad: bigint, markupBps: bigint): bigint {
-  const scale = 10n ** 34n;
-  const numerator = weiAmount * priceWad * markupBps;
-  return (numerator + scale - 1n) / scale;
-}
+/** `credits = ceil(wei × priceWad × markupBps / 1e34)`, as the paymaster computes charges and holds (the client's). */
+export { creditsForGasCost };
 
 /** A parsed `UserOperationCharged` event of the paymaster. */
 export interface ChargedEvent {

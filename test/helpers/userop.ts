@@ -14,6 +14,7 @@ import {
 } from "ethers";
 import type { ContractTransactionReceipt, Log, Signer, TypedDataDomain, TypedDataField } from "ethers";
 
+import { requiredPrefund as clientRequiredPrefund } from "../../src/client";
 import { SimpleAccount__factory } from "../../typechain-types";
 import type { EntryPointCommon, EntryPointVersion } from "./entrypoint";
 
@@ -193,15 +194,7 @@ export function unpackUserOpGas(op: PackedUserOperation): UserOpGas {
  * preVerificationGas) * maxFeePerGas`.
  */
 export function requiredPrefund(op: PackedUserOperation): bigint {
-  const gas = unpackUserOpGas(op);
-  return (
-    (gas.verificationGasLimit +
-      gas.callGasLimit +
-      gas.paymasterVerificationGasLimit +
-      gas.paymasterPostOpGasLimit +
-      gas.preVerificationGas) *
-    gas.maxFeePerGas
-  );
+  return clientRequiredPrefund(unpackUserOpGas(op));
 }
 
 /** `userOpHash` from the EntryPoint's own `getUserOpHash` view (v0.7: keccak-based; v0.8: EIP-712). */

@@ -928,6 +928,8 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(await sys.paymaster.creditsForGasCost(1n, PRICE_WAD)).to.equal(1n);
       expect(await sys.paymaster.creditsForGasCost(10n ** 18n, PRICE_WAD)).to.equal(3_150n * CREDIT);
       expect(await sys.paymaster.worstCaseCredits(10n ** 15n)).to.equal(3_150_000n);
+      // The same checked formula as validation and postOp: a product beyond 2^256 reverts instead of wrapping.
+      await expect(sys.paymaster.creditsForGasCost(2n ** 128n, 2n ** 128n)).to.be.revertedWithPanic(0x11);
     });
   });
 }
