@@ -68,6 +68,7 @@ export interface ConfigArgs {
   maxPaymasterVerificationGasLimit?: string;
   maxPaymasterPostOpGasLimit?: string;
   maxFeePerGas?: string;
+  maxPriorityFeePerGas?: string;
   maxPriceAge?: string;
 }
 
@@ -98,6 +99,7 @@ const SETTINGS: readonly ConfigSetting[] = [
     kind: "gas",
   },
   { key: "maxFeePerGas", flag: "max-fee-per-gas", bits: 48n, kind: "wei" },
+  { key: "maxPriorityFeePerGas", flag: "max-priority-fee-per-gas", bits: 48n, kind: "wei" },
   { key: "maxCreditsPerOp", flag: "max-credits-per-op", bits: 40n, kind: "credits" },
   { key: "markupBps", flag: "markup-bps", bits: 16n, kind: "bps" },
   { key: "maxPriceAge", flag: "max-price-age", bits: 16n, kind: "seconds" },
@@ -148,13 +150,15 @@ function parseSetting(
     case "credits":
       return parseCredits(setting.flag, value, { max });
     case "wei":
-      return parseGasPrice(setting.flag, value, max);
+      // A zero priority-fee cap is meaningful (no tip at all); a zero max fee is not.
+      return parseGasPrice(setting.flag, value, max, setting.key === "maxPriorityFeePerGas");
     case "seconds":
       return parseDuration(setting.flag, value, max);
     case "bps":
       return parseInteger(setting.flag, value, 10_000n, maxMarkupBps);
     case "gas": {
-      // The contract requires non-zero caps, except maxPreVerificationGas; postOp needs MIN_POST_OP_GAS.
+      // The contract requires non-zero caps, except maxPreVerificationGas; the postOp cap must admit the floor of
+      // the smallest sponsored operation.
       const min =
         setting.key === "maxPaymasterPostOpGasLimit"
           ? minPostOpGas
@@ -177,6 +181,7 @@ const configStruct = (c: ICreditPaymaster.ConfigStructOutput): ICreditPaymaster.
   markupBps: c.markupBps,
   maxPriceAge: c.maxPriceAge,
   paused: c.paused,
+  maxPriorityFeePerGas: c.maxPriorityFeePerGas,
 });
 
 /** Issuance the executor has left after the batch's cap changes (mirrors CreditLedger's epoch accounting). */
@@ -269,7 +274,7 @@ async function paymasterAction(
   const { contract: paymaster, address } = await paymasterAt(hre, args);
   const [current, minPostOpGas, maxMarkupBps, owner] = await Promise.all([
     paymaster.config(),
-    paymaster.MIN_POST_OP_GAS(),
+    paymaster.postOpGasFloor(1, 0), // SPONSORED, the larger floor, for the smallest operation
     paymaster.MAX_MARKUP_BPS(),
     paymaster.owner(),
   ]);
@@ -297,7 +302,7 @@ async function paymasterAction(
     value: 0n,
     data: paymaster.interface.encodeFunctionData("setConfig", [next]),
     contract: "CreditPaymaster",
-    function: "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool))",
+    function: paymaster.interface.getFunction("setConfig").format("sighash"),
     args: Object.fromEntries(SETTINGS.map((s) => [s.key, String(next[s.key])])),
     summary: `set paymaster ${address} config: ${changes.join(", ")}`,
   };

@@ -42,6 +42,7 @@ export interface ConfigReport {
   maxPaymasterVerificationGasLimit: string;
   maxPaymasterPostOpGasLimit: string;
   maxFeePerGas: string;
+  maxPriorityFeePerGas: string;
   maxCreditsPerOp: string;
   markupBps: string;
   maxPriceAge: string;
@@ -166,6 +167,7 @@ export async function paymasterStatus(
       maxPaymasterVerificationGasLimit: cfg.maxPaymasterVerificationGasLimit.toString(),
       maxPaymasterPostOpGasLimit: cfg.maxPaymasterPostOpGasLimit.toString(),
       maxFeePerGas: cfg.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: cfg.maxPriorityFeePerGas.toString(),
       maxCreditsPerOp: cfg.maxCreditsPerOp.toString(),
       markupBps: cfg.markupBps.toString(),
       maxPriceAge: cfg.maxPriceAge.toString(),
@@ -207,6 +209,7 @@ export async function paymasterStatus(
     ["maxPaymasterVerificationGasLimit", cfg.maxPaymasterVerificationGasLimit.toString()],
     ["maxPaymasterPostOpGasLimit", cfg.maxPaymasterPostOpGasLimit.toString()],
     ["maxFeePerGas", `${formatUnitsTrimmed(cfg.maxFeePerGas, 9)} gwei`],
+    ["maxPriorityFeePerGas", `${formatUnitsTrimmed(cfg.maxPriorityFeePerGas, 9)} gwei`],
     ["maxCreditsPerOp", `${formatCredits(cfg.maxCreditsPerOp)} credits`],
     ["markupBps", `${cfg.markupBps} (${formatUnitsTrimmed(cfg.markupBps, 4)}× the price)`],
     ["maxPriceAge", formatDuration(cfg.maxPriceAge)],

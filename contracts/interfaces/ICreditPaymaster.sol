@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+
 /**
  * @title ICreditPaymaster
  * @notice An ERC-4337 paymaster that pays for user operations with compute credits of the credit ledger.
@@ -23,13 +25,25 @@ pragma solidity ^0.8.28;
  * Any other length, or an unknown mode, is rejected with a custom error; nothing is ever misparsed.
  *
  * ## Accounting
- * Validation holds the worst case: `ceil(maxCost × price × markup)` credits, where `maxCost` is the
- * EntryPoint's required prefund (all five gas limits × `maxFeePerGas`). The EntryPoint never takes more than
- * the prefund from the deposit for an operation — every path of `_postExecution` (including the unused-gas
- * penalties of v0.7 and v0.8, a reverted user call and a reverted `postOp`) is capped at the prefund — so the
- * hold covers any charge. `postOp` charges `actualGasCost`, plus an upper bound of the gas the EntryPoint
- * still bills after that point (the rest of `postOp` and the unused-gas penalty of this EntryPoint version),
- * at the operation's gas price, converted at the price used in validation, rounded up, capped at the hold.
+ * Validation holds the worst case: `ceil(maxCost × price × markup)` credits (at least 1), where `maxCost` is the
+ * EntryPoint's required prefund (all five gas limits × `maxFeePerGas`). `postOp` charges `actualGasCost`, plus an
+ * upper bound of the gas the EntryPoint still bills after that point (the rest of `postOp`, the EntryPoint's code
+ * around it and the unused-gas penalty of this EntryPoint version), at the operation's gas price, converted at the
+ * price used in validation, rounded up, capped at the hold.
+ *
+ * Charging in `postOp` is only sound if `postOp` is never rolled back, because on both EntryPoints a rolled-back
+ * `postOp` leaves the paymaster paying without any credit burned:
+ * - `PostOpReverted`: `postOp` never reverts for a context produced by validation, given its gas limit;
+ * - low prefund (`INNER_REVERT_LOW_PREFUND`): the EntryPoint reverts `innerHandleOp`, settlement included, and
+ *   takes the whole prefund when the gas it bills exceeds the prefund. It bills gas that no limit meters (its
+ *   code around the call and `postOp`, up to 2,048 bytes of the call's revert reason copied and logged, memory
+ *   that grows with the operation's size). Validation therefore requires `paymasterPostOpGasLimit` to be at
+ *   least {minPostOpGasLimit}: the most `postOp` uses in its mode plus `EntryPointGas.unmeteredReserve`, an
+ *   upper bound of that unmetered gas for the operation's size (with v0.7's 10% penalty), and `postOp` only
+ *   spends gas on the optional price refresh when the reserve stays untouched. The billed gas then never exceeds
+ *   the prefund, and the same reserve keeps a bundler from starving `postOp` through the 63/64 rule.
+ * Credits turn back into ETH only through the priority fee a self-bundling beneficiary keeps, at most
+ * `maxPriorityFeePerGas` wei per gas of its operations (a governance cap).
  *
  * ## ERC-7562
  * Validation reads no banned opcode; it reads its own configuration, the price adapter's cached price and
@@ -51,17 +65,20 @@ interface ICreditPaymaster {
         PRE_VERIFICATION_GAS,
         PAYMASTER_VERIFICATION_GAS_LIMIT,
         PAYMASTER_POST_OP_GAS_LIMIT,
-        MAX_FEE_PER_GAS
+        MAX_FEE_PER_GAS,
+        MAX_PRIORITY_FEE_PER_GAS
     }
 
     /**
-     * @notice Governance-set limits and parameters, packed in one storage slot (one SLOAD per validation).
+     * @notice Governance-set limits and parameters, packed in two storage slots (read once per validation).
      * @param maxCallGasLimit Cap on the operation's `callGasLimit`.
      * @param maxPreVerificationGas Cap on `preVerificationGas`.
      * @param maxVerificationGasLimit Cap on `verificationGasLimit`.
      * @param maxPaymasterVerificationGasLimit Cap on `paymasterVerificationGasLimit`.
      * @param maxPaymasterPostOpGasLimit Cap on `paymasterPostOpGasLimit` (and at least `MIN_POST_OP_GAS`).
      * @param maxFeePerGas Cap on `maxFeePerGas` (wei).
+     * @param maxPriorityFeePerGas Cap on `maxPriorityFeePerGas` (wei): bounds the ETH a beneficiary that bundles
+     *        its own operations gets back from the deposit (the bundler keeps the priority fee).
      * @param maxCreditsPerOp Cap on the credits held for one operation.
      * @param markupBps Price multiplier in basis points, from 10_000 (1×) to `MAX_MARKUP_BPS`.
      * @param maxPriceAge Seconds the cached price stays usable: `validUntil = cachedTime + maxPriceAge`.
@@ -78,6 +95,7 @@ interface ICreditPaymaster {
         uint16 markupBps;
         uint16 maxPriceAge;
         bool paused;
+        uint48 maxPriorityFeePerGas;
     }
 
     // ------------------------------------------------------------------ errors
@@ -93,7 +111,8 @@ interface ICreditPaymaster {
     error CreditPaymasterZeroSponsor();
     /// @notice A gas field of the operation exceeds its governance cap.
     error CreditPaymasterGasLimitTooHigh(GasField field, uint256 value, uint256 cap);
-    /// @notice The operation's `paymasterPostOpGasLimit` is below what `postOp` needs.
+    /// @notice The operation's `paymasterPostOpGasLimit` is below {minPostOpGasLimit} for its mode and size: what
+    ///         `postOp` needs plus the EntryPoint's unmetered gas, which must stay unused.
     error CreditPaymasterPostOpGasTooLow(uint256 value, uint256 minimum);
     /// @notice The adapter's cached price does not fit in the 128 bits the validation context carries it in.
     error CreditPaymasterPriceTooHigh(uint256 priceWad);
@@ -134,8 +153,9 @@ interface ICreditPaymaster {
     event GuardianSet(address indexed guardian, bool allowed);
     /// @notice The paymaster was paused or unpaused by `by`.
     event PausedSet(bool paused, address indexed by);
-    /// @notice `postOp` tried to refresh the adapter's cached price and failed (the operation still settled).
-    event PriceRefreshFailed();
+    /// @notice `postOp` tried to refresh the adapter's cached price and failed (the operation still settled); no
+    ///         operation tries again before `retryAfter` (a failing feed cannot tax every operation).
+    event PriceRefreshFailed(uint256 retryAfter);
 
     // ------------------------------------------------------------------ admin
     /// @notice Sets the configuration (owner only). Validates every field; keeps `paused` as it is.
@@ -156,6 +176,18 @@ interface ICreditPaymaster {
 
     /// @notice The EntryPoint version this paymaster serves: 7 or 8.
     function entryPointVersion() external view returns (uint256);
+
+    /// @notice The smallest `paymasterPostOpGasLimit` validation accepts for `userOp`: the most `postOp` uses in
+    ///         the operation's mode plus the EntryPoint's unmetered execution gas for the operation's size (see
+    ///         {EntryPointGas}). Reverts as validation does on malformed paymaster data.
+    function minPostOpGasLimit(PackedUserOperation calldata userOp) external view returns (uint256);
+
+    /// @notice As {minPostOpGasLimit}, from the mode and the byte length of the `validatePaymasterUserOp` call
+    ///         data the EntryPoint sends for the operation (`4 + 96 + ` the ABI-encoded operation's length).
+    function postOpGasFloor(Mode mode, uint256 validationCallDataLength) external view returns (uint256);
+
+    /// @notice Timestamp before which `postOp` does not try to refresh the cached price again after a failure.
+    function priceRefreshRetryAfter() external view returns (uint256);
 
     /// @notice The worst-case credits (what validation holds) for an operation whose prefund is `maxCost` wei,
     ///         at the current cached price and markup.

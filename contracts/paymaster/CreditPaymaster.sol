@@ -11,6 +11,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+import {EntryPointGas} from "./EntryPointGas.sol";
 
 /**
  * @title CreditPaymaster
@@ -24,12 +25,17 @@ import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
 contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     /// @notice Largest markup: 2× the price.
     uint16 public constant MAX_MARKUP_BPS = 20_000;
-    /// @notice Smallest `paymasterPostOpGasLimit` accepted: what `postOp` needs in its worst case (without the
-    ///         optional price refresh, which only runs when the operation leaves enough gas for it).
-    uint256 public constant MIN_POST_OP_GAS = 45_000;
+    /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
+    ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run; see
+    ///         docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it makes the postOp gas floor.
+    uint256 public constant POST_OP_GAS_SELF = 26_000;
+    /// @notice As `POST_OP_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance hold and
+    ///         records the allowance spending).
+    uint256 public constant POST_OP_GAS_SPONSORED = 31_000;
     /// @notice Gas billed by the EntryPoint for a SELF operation's postOp phase that `postOp` cannot observe when
     ///         it prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after the
-    ///         measurement (settlement and events). The ledger's settlement is built to cost a small, nearly
+    ///         measurement (settlement and events), for a small operation (a larger one adds
+    ///         {EntryPointGas.postOpCallMemoryGas}). The ledger's settlement is built to cost a small, nearly
     ///         constant amount (no zero-to-nonzero write, no sweep); the worst case is measured by the solvency
     ///         tests (first operation of a bundle, a charge spanning grant buckets with an expired one skipped: ~19,100
     ///         gas SELF, ~23,650 SPONSORED) and this leaves ~3,400 (SELF) and ~3,850 (SPONSORED) gas spare.
@@ -39,6 +45,13 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 27_500;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
+    /// @notice Seconds `postOp` waits before trying again to refresh the cached price after a failed refresh.
+    uint256 public constant PRICE_REFRESH_RETRY_DELAY = 600;
+    /// @dev Gas `postOp` must have before it tries the refresh, besides what must be left afterwards: the refresh's
+    ///      budget, what the 63/64 rule keeps back from it (so that the adapter surely gets the whole budget and a
+    ///      failure is the feed's, not a starved call's), and the call's own cost.
+    ///      A failed refresh then records the retry time (a non-zero to non-zero write: 5,000) and emits an event.
+    uint256 private constant PRICE_REFRESH_COST = PRICE_REFRESH_GAS + PRICE_REFRESH_GAS / 63 + 12_000;
     /// @notice Upper bound of the EntryPoint v0.7 validation gas not covered by the operation's limits.
     uint256 private constant PRE_OP_SLACK_GAS = 2_000;
     /// @dev ERC-165 id of EntryPoint v0.7's `IEntryPoint` (handleOps, handleAggregatedOps, getUserOpHash,
@@ -64,6 +77,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     Config private _config;
     mapping(address account => bool allowed) private _guardians;
+    /// @dev Timestamp before which `postOp` does not try to refresh the cached price again (after a failure).
+    uint48 private _refreshRetryAfter;
 
     /**
      * @param entryPoint_ The canonical EntryPoint v0.7 or v0.8.
@@ -91,6 +106,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         priceAdapter = priceAdapter_;
         _isV07 = !IERC165(address(entryPoint_)).supportsInterface(type(IEntryPoint).interfaceId);
         _setConfig(initialConfig, false);
+        // Never zero, so that recording a failed refresh is a 5,000-gas write, not a 22,100-gas one.
+        _refreshRetryAfter = 1;
         if (stakeAmount > msg.value) revert CreditPaymasterInvalidConfig("stakeAmount");
         if (stakeAmount > 0) entryPoint_.addStake{value: stakeAmount}(unstakeDelaySec);
         if (msg.value > stakeAmount) entryPoint_.depositTo{value: msg.value - stakeAmount}(address(this));
@@ -99,7 +116,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     // ------------------------------------------------------------------ ERC-4337
 
-    /// @dev Validation: check the caps, parse the paymaster data, hold the worst case in credits.
+    /// @dev Validation: parse the paymaster data, check the caps and the postOp gas floor, hold the worst case in
+    ///      credits.
     function _validatePaymasterUserOp(
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
@@ -107,51 +125,40 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ) internal override returns (bytes memory context, uint256 validationData) {
         Config memory cfg = _config;
         if (cfg.paused) revert CreditPaymasterPaused();
-        // Context words 1 and 3 (layout in {_postOp}), starting with the gas fields postOp needs.
-        (uint256 word1, uint256 word3) = _checkGasLimits(cfg, userOp);
-
-        (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
-        // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
-        if (priceWad > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad);
-        // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
-        uint256 held = _ceilCredits(maxCost, priceWad * cfg.markupBps);
-        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
-
-        (uint256 word0, uint256 validUntil) = _parseAndHold(userOp, held, priceTime, cfg.markupBps);
-        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
-
-        // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
-        // priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
-        word1 |= (uint256(uint160(userOp.sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
-        word3 |= priceWad << 128;
-        context = abi.encode(word0, word1, userOpHash, word3);
-        validationData = _packValidationData(false, uint48(validUntil), 0);
-    }
-
-    /**
-     * @dev Parses the paymaster data, checks the user's own limit and places the hold on the ledger. Returns context
-     *      word 0 (`mode << 248 | payer << 88 | held << 24 | markupBps << 8`: held <= maxCreditsPerOp, a uint40)
-     *      and until when the credits (and allowance) relied on stay valid.
-     */
-    function _parseAndHold(
-        PackedUserOperation calldata userOp,
-        uint256 held,
-        uint256 asOf,
-        uint256 markupBps
-    ) private returns (uint256 word0, uint256 validUntil) {
         address sender = userOp.sender;
         (uint256 mode, address payer, uint256 userMaxCredits) = _parsePaymasterData(
             userOp.paymasterAndData,
             sender
         );
+        // Context words 1 and 3 (layout in {_postOp}), starting with the gas fields postOp needs. The call data of
+        // this call encodes the whole operation: its size bounds the EntryPoint's execution-frame memory.
+        (uint256 word1, uint256 word3) = _checkGasLimits(cfg, userOp, mode, _callDataWords(msg.data.length));
+
+        (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
+        // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
+        if (priceWad > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad);
+        // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op. At least
+        // one credit unit is held, so that every settlement pairs with a real hold (the ledger refuses empty ones).
+        uint256 held = _ceilCredits(maxCost, priceWad * cfg.markupBps);
+        if (held == 0) held = 1;
+        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
         if (userMaxCredits != 0 && held > userMaxCredits) {
             revert CreditPaymasterUserLimitExceeded(held, userMaxCredits);
         }
-        validUntil =
+        uint256 validUntil =
             mode == uint256(Mode.SELF)
-                ? ledger.hold(payer, held, asOf)
-                : ledger.holdSponsored(payer, sender, held, asOf);
-        word0 = (mode << 248) | (uint256(uint160(payer)) << 88) | (held << 24) | (markupBps << 8);
+                ? ledger.hold(payer, held, priceTime)
+                : ledger.holdSponsored(payer, sender, held, priceTime);
+        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
+
+        // held <= maxCreditsPerOp, a uint40. The adapter keeps its cache time in 48 bits, set from block.timestamp
+        // (far below 2^47), so refreshAfter = priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
+        uint256 word0 =
+            (mode << 248) | (uint256(uint160(payer)) << 88) | (held << 24) | (uint256(cfg.markupBps) << 8);
+        word1 |= (uint256(uint160(sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
+        word3 |= priceWad << 128;
+        context = abi.encode(word0, word1, userOpHash, word3);
+        validationData = _packValidationData(false, uint48(validUntil), 0);
     }
 
     /**
@@ -186,11 +193,14 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     /**
      * @dev postOp: price the operation, settle the hold (burn the charge, release the rest), emit the charge.
-     *      Never reverts for a context produced by validation when given at least MIN_POST_OP_GAS. The context is
-     *      four words (see {_validatePaymasterUserOp}):
+     *      Never reverts for a context produced by validation when given its gas limit, and never uses the part of
+     *      that limit reserved for the EntryPoint's unmetered gas (see {EntryPointGas}). The context is four words
+     *      (see {_validatePaymasterUserOp}):
      *      0: mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (8);
      *      1: sender (160) ‖ callGasLimit (24) ‖ paymasterPostOpGasLimit (24) ‖ refreshAfter (48);
-     *      2: userOpHash; 3: priceWad (128) ‖ preOpGasBound (40) ‖ 0 (88).
+     *      2: userOpHash;
+     *      3: priceWad (128) ‖ preOpGasBound (40) ‖ keepGas (24) ‖ postOpCallMemoryGas (24) ‖ 0 (40),
+     *      where keepGas is the gas postOp must still have after a price refresh: its own need plus the reserve.
      */
     function _postOp(
         PostOpMode,
@@ -204,18 +214,20 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         );
         uint256 postOpGasLimit = uint24(w1 >> 48);
         bool selfPay = w0 >> 248 == uint256(Mode.SELF);
-        _maybeRefreshPrice(uint48(w1));
+        _maybeRefreshPrice(uint48(w1), uint24(w3 >> 64));
 
         uint256 gasLeft = gasleft();
         uint256 gasCostWei;
         // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
         unchecked {
             // Gas the EntryPoint bills for postOp: what it used so far, plus the rest and the EntryPoint's code
-            // around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants. gasLeft <= postOpGasLimit (the call's gas).
+            // around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the memory term of a large
+            // operation. gasLeft <= postOpGasLimit (the call's gas).
             uint256 postOpGas =
                 postOpGasLimit -
                     gasLeft +
-                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED);
+                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
+                    uint24(w3 >> 40);
             uint256 penaltyGas = _unusedGasPenaltyBound(
                 uint24(w1 >> 72),
                 uint40(w3 >> 88),
@@ -267,19 +279,27 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         }
     }
 
-    /// @dev Refreshes the adapter's cached price when it is older than half `maxPriceAge`, with bounded gas and
-    ///      only when enough gas is left to still settle; a failure never reverts postOp. `refreshAfter` is the
-    ///      validation price's time + maxPriceAge / 2, carried in the context so that the steady path reads no storage.
-    function _maybeRefreshPrice(uint256 refreshAfter) private {
+    /**
+     * @dev Refreshes the adapter's cached price when it is older than half `maxPriceAge`, unless a refresh failed
+     *      less than `PRICE_REFRESH_RETRY_DELAY` ago, and only with gas to spare: the adapter must get its whole
+     *      budget and `keepGas` (what the rest of postOp needs plus the EntryPoint's unmetered reserve) must be left
+     *      after it. A failure never reverts postOp. `refreshAfter` is the validation price's time + maxPriceAge / 2,
+     *      carried in the context so that the steady path reads no storage.
+     */
+    function _maybeRefreshPrice(uint256 refreshAfter, uint256 keepGas) private {
         if (block.timestamp <= refreshAfter) return;
         // Another operation of this bundle may already have refreshed it.
         (, uint256 cachedTime) = priceAdapter.cachedPrice();
         if (block.timestamp <= cachedTime + _config.maxPriceAge / 2) return;
-        if (gasleft() < PRICE_REFRESH_GAS + MIN_POST_OP_GAS) return;
+        if (block.timestamp < _refreshRetryAfter) return;
+        if (gasleft() < PRICE_REFRESH_COST + keepGas) return;
         // Success needs no action here: the adapter emits CachedPriceRefreshed.
         // solhint-disable-next-line no-empty-blocks
         try priceAdapter.refreshCachedPrice{gas: PRICE_REFRESH_GAS}() {} catch {
-            emit PriceRefreshFailed();
+            // block.timestamp + 600 fits in 48 bits for the next eight million years
+            uint48 retryAfter = uint48(block.timestamp + PRICE_REFRESH_RETRY_DELAY);
+            _refreshRetryAfter = retryAfter;
+            emit PriceRefreshFailed(retryAfter);
         }
     }
 
@@ -307,14 +327,20 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         }
     }
 
-    /// @dev Checks every gas field against its cap; returns what postOp needs in its context positions:
-    ///      `callGasLimit << 72 | paymasterPostOpGasLimit << 48` (word 1) and `preOpGasBound << 88` (word 3), the
-    ///      v0.7 upper bound of the validation gas (`verificationGasLimit + paymasterVerificationGasLimit +
-    ///      preVerificationGas` + slack).
+    /**
+     * @dev Checks every gas field against its cap and `paymasterPostOpGasLimit` against the postOp gas floor of
+     *      `mode` for an operation whose `validatePaymasterUserOp` call data has `callDataWords` words; returns
+     *      what postOp needs in its context positions: `callGasLimit << 72 | paymasterPostOpGasLimit << 48`
+     *      (word 1) and `preOpGasBound << 88 | keepGas << 64 | postOpCallMemoryGas << 40` (word 3), where
+     *      preOpGasBound is the v0.7 upper bound of the validation gas (`verificationGasLimit +
+     *      paymasterVerificationGasLimit + preVerificationGas` + slack).
+     */
     function _checkGasLimits(
         Config memory cfg,
-        PackedUserOperation calldata userOp
-    ) private pure returns (uint256 word1, uint256 word3) {
+        PackedUserOperation calldata userOp,
+        uint256 mode,
+        uint256 callDataWords
+    ) private view returns (uint256 word1, uint256 word3) {
         bytes calldata data = userOp.paymasterAndData;
         // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
         // since the EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
@@ -325,6 +351,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 verificationGasLimit = accountGasLimits >> 128;
         uint256 callGasLimit = uint128(accountGasLimits);
         uint256 preVerificationGas = userOp.preVerificationGas;
+        uint256 gasFees = uint256(userOp.gasFees);
         _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
         _checkCap(GasField.VERIFICATION_GAS_LIMIT, verificationGasLimit, cfg.maxVerificationGasLimit);
         _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
@@ -334,18 +361,27 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
             cfg.maxPaymasterVerificationGasLimit
         );
         _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
-        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(uint256(userOp.gasFees)), cfg.maxFeePerGas);
-        if (postOpGasLimit < MIN_POST_OP_GAS)
-            revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, MIN_POST_OP_GAS);
+        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(gasFees), cfg.maxFeePerGas);
+        _checkCap(GasField.MAX_PRIORITY_FEE_PER_GAS, gasFees >> 128, cfg.maxPriorityFeePerGas);
+        uint256 keepGas = _postOpGasFloor(mode, callDataWords);
+        if (postOpGasLimit < keepGas) revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, keepGas);
         word1 = (callGasLimit << 72) | (postOpGasLimit << 48); // both capped by uint24 fields
-        // Safe: each term is capped above (uint24/uint32 caps), so the sum is below 2^34 (fits its 40 bits).
+        // Safe: each term is capped above (uint24/uint32 caps), so the sum is below 2^34 (fits its 40 bits);
+        // keepGas <= postOpGasLimit < 2^24; the memory term is far below 2^24 for any call data a block can hold.
         unchecked {
             word3 =
-                (verificationGasLimit +
+                ((verificationGasLimit +
                     paymasterVerificationGasLimit +
                     preVerificationGas +
-                    PRE_OP_SLACK_GAS) << 88;
+                    PRE_OP_SLACK_GAS) << 88) |
+                (keepGas << 64) |
+                (EntryPointGas.postOpCallMemoryGas(callDataWords) << 40);
         }
+    }
+
+    /// @dev Words of call data of `length` bytes, rounded up.
+    function _callDataWords(uint256 length) private pure returns (uint256) {
+        return (length + 31) / 32;
     }
 
     /// @dev The 32 bytes of `data` starting at `offset` (zero-padded past the end of the calldata). Callers only
@@ -406,7 +442,11 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
             revert CreditPaymasterInvalidConfig("markupBps");
         }
         if (newConfig.maxPriceAge == 0) revert CreditPaymasterInvalidConfig("maxPriceAge");
-        if (newConfig.maxPaymasterPostOpGasLimit < MIN_POST_OP_GAS) {
+        // The cap must leave room for the floor of the smallest SPONSORED operation.
+        if (
+            newConfig.maxPaymasterPostOpGasLimit <
+            POST_OP_GAS_SPONSORED + EntryPointGas.unmeteredReserve(_isV07, 0)
+        ) {
             revert CreditPaymasterInvalidConfig("maxPaymasterPostOpGasLimit");
         }
         if (
@@ -438,6 +478,34 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     /// @inheritdoc ICreditPaymaster
     function entryPointVersion() external view returns (uint256) {
         return _isV07 ? 7 : 8;
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function minPostOpGasLimit(PackedUserOperation calldata userOp) external view returns (uint256) {
+        (uint256 mode, , ) = _parsePaymasterData(userOp.paymasterAndData, userOp.sender);
+        // This call's data is `validatePaymasterUserOp`'s without its two trailing words (userOpHash, maxCost).
+        return _postOpGasFloor(mode, _callDataWords(msg.data.length + 64));
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function postOpGasFloor(Mode mode, uint256 validationCallDataLength) external view returns (uint256) {
+        return _postOpGasFloor(uint256(mode), _callDataWords(validationCallDataLength));
+    }
+
+    /// @inheritdoc ICreditPaymaster
+    function priceRefreshRetryAfter() external view returns (uint256) {
+        return _refreshRetryAfter;
+    }
+
+    /**
+     * @dev The smallest `paymasterPostOpGasLimit` of an operation of `mode` whose `validatePaymasterUserOp` call data
+     *      has `callDataWords` words: the most postOp uses in that mode plus the EntryPoint's unmetered execution
+     *      gas, which must stay unused (see {EntryPointGas}). Virtual only so that a test-only subclass can lower it
+     *      and show the attack it prevents.
+     */
+    function _postOpGasFloor(uint256 mode, uint256 callDataWords) internal view virtual returns (uint256) {
+        uint256 need = mode == uint256(Mode.SELF) ? POST_OP_GAS_SELF : POST_OP_GAS_SPONSORED;
+        return need + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
     }
 
     /// @inheritdoc ICreditPaymaster

@@ -47,6 +47,7 @@ export interface PaymasterConfigParameter {
   markupBps: number;
   maxPriceAge: number;
   paused: boolean;
+  maxPriorityFeePerGas: number;
 }
 
 /** Defaults of the system parameters (the parameter files set them explicitly per network). */
@@ -64,6 +65,7 @@ export const SYSTEM_DEFAULTS = {
     markupBps: 10_500,
     maxPriceAge: 3_600,
     paused: false,
+    maxPriorityFeePerGas: 2_000_000_000,
   } satisfies PaymasterConfigParameter,
   unstakeDelaySec: 86_400,
   paymasterStakeWei: parseEther("1"),

@@ -18,7 +18,7 @@ import type { UserOperation } from "viem/account-abstraction";
 import { creditLedgerAbi, creditPaymasterAbi, priceAdapterAbi } from "./abi";
 import {
   GAS_FIELDS,
-  MIN_POST_OP_GAS,
+  minPostOpGasLimit,
   decodePaymasterData,
   effectiveGasPrice,
   expectedCredits,
@@ -45,6 +45,7 @@ export interface PaymasterConfig {
   markupBps: bigint;
   maxPriceAge: bigint;
   paused: boolean;
+  maxPriorityFeePerGas: bigint;
 }
 
 /** The price adapter's cached price, judged against the latest block's timestamp and the paymaster's max age. */
@@ -316,6 +317,7 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       markupBps: toBig(c.markupBps),
       maxPriceAge: toBig(c.maxPriceAge),
       paused: c.paused,
+      maxPriorityFeePerGas: toBig(c.maxPriorityFeePerGas),
     };
   }
 
@@ -494,6 +496,7 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       paymasterVerificationGasLimit: op.paymasterVerificationGasLimit ?? 0n,
       paymasterPostOpGasLimit: op.paymasterPostOpGasLimit ?? 0n,
       maxFeePerGas: op.maxFeePerGas,
+      maxPriorityFeePerGas: op.maxPriorityFeePerGas ?? 0n,
     } satisfies Record<GasFieldName, bigint>;
     if (stage === "final") {
       const caps: Record<GasFieldName, bigint> = {
@@ -503,17 +506,22 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
         paymasterVerificationGasLimit: config.maxPaymasterVerificationGasLimit,
         paymasterPostOpGasLimit: config.maxPaymasterPostOpGasLimit,
         maxFeePerGas: config.maxFeePerGas,
+        maxPriorityFeePerGas: config.maxPriorityFeePerGas,
       };
       for (const field of GAS_FIELDS) {
         if (gas[field] > caps[field])
           reasons.push({ kind: "gasLimitTooHigh", field, value: gas[field], cap: caps[field] });
       }
-      if (gas.paymasterPostOpGasLimit < MIN_POST_OP_GAS) {
-        reasons.push({
-          kind: "postOpGasTooLow",
-          value: gas.paymasterPostOpGasLimit,
-          minimum: MIN_POST_OP_GAS,
+      if (data !== undefined) {
+        // The paymaster's floor uses the signed operation's size; the client's counts a generous signature.
+        const minimum = minPostOpGasLimit(addrs.entryPointVersion, data.mode, {
+          ...op,
+          paymasterData: op.paymasterData ?? options.paymasterData,
+          signature: op.signature ?? "0x",
         });
+        if (gas.paymasterPostOpGasLimit < minimum) {
+          reasons.push({ kind: "postOpGasTooLow", value: gas.paymasterPostOpGasLimit, minimum });
+        }
       }
     }
 

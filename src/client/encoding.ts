@@ -28,6 +28,7 @@ export const GAS_FIELDS = [
   "paymasterVerificationGasLimit",
   "paymasterPostOpGasLimit",
   "maxFeePerGas",
+  "maxPriorityFeePerGas",
 ] as const;
 /** A capped gas field of a user operation, named as in the unpacked (viem) user operation. */
 export type GasFieldName = (typeof GAS_FIELDS)[number];
@@ -38,13 +39,104 @@ export const PAYMASTER_DATA_OFFSET = 52;
 export const SELF_DATA_LENGTH = 9;
 /** Length of the SPONSORED paymaster data: mode ‖ sponsor ‖ uint64 maxCredits. */
 export const SPONSORED_DATA_LENGTH = 29;
-/** `CreditPaymaster.MIN_POST_OP_GAS`: the smallest `paymasterPostOpGasLimit` the paymaster accepts. */
-export const MIN_POST_OP_GAS = 45_000n;
+/** An EntryPoint version the credit paymaster serves. */
+export type EntryPointVersion = "0.7" | "0.8";
+
+/** `CreditPaymaster.POST_OP_GAS_SELF` / `POST_OP_GAS_SPONSORED`: the most gas `postOp` uses in each mode. */
+export const POST_OP_GAS: Readonly<Record<PaymasterModeName, bigint>> = { SELF: 26_000n, SPONSORED: 31_000n };
+
+/** `EntryPointGas.BASE_V07` / `BASE_V08`: unmetered execution gas of the EntryPoint at an empty operation. */
+const UNMETERED_BASE: Readonly<Record<EntryPointVersion, bigint>> = { "0.7": 24_000n, "0.8": 22_500n };
+/** `EntryPointGas.NEW_MEMORY_WORDS`, `FRAME_FIXED_WORDS`. */
+const NEW_MEMORY_WORDS = 136n;
+const FRAME_FIXED_WORDS = 20n;
+
 /**
- * Default `paymasterPostOpGasLimit`: `MIN_POST_OP_GAS` plus a margin, and small enough that EntryPoint v0.8's
- * unused-gas penalty (charged on more than 40,000 unused postOp gas) stays zero or small.
+ * `EntryPointGas.unmeteredReserve`: the part of `paymasterPostOpGasLimit` that must stay unused by `postOp`, an upper
+ * bound of the gas the EntryPoint bills outside every limit (up to 2,048 bytes of revert reason copied and logged,
+ * its code around the call and postOp, memory that grows with the operation), with v0.7's 10% penalty.
  */
-export const DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT = 60_000n;
+export function unmeteredReserve(version: EntryPointVersion, callDataWords: bigint): bigint {
+  const gas = UNMETERED_BASE[version] + ((callDataWords + FRAME_FIXED_WORDS) * NEW_MEMORY_WORDS) / 256n;
+  return (gas * 10n + 8n) / 9n;
+}
+
+/**
+ * `CreditPaymaster.postOpGasFloor`: the smallest `paymasterPostOpGasLimit` the paymaster accepts for an operation of
+ * `mode` whose `validatePaymasterUserOp` call data is `validationCallDataLength` bytes long.
+ */
+export function postOpGasFloor(
+  version: EntryPointVersion,
+  mode: PaymasterModeName,
+  validationCallDataLength: bigint,
+): bigint {
+  return POST_OP_GAS[mode] + unmeteredReserve(version, (validationCallDataLength + 31n) / 32n);
+}
+
+/** Byte lengths of the dynamic fields of a packed user operation. */
+export interface PackedFieldLengths {
+  initCode: number;
+  callData: number;
+  paymasterAndData: number;
+  signature: number;
+}
+
+/**
+ * Byte length of the `validatePaymasterUserOp(op, userOpHash, maxCost)` call data the EntryPoint sends for an
+ * operation with these field lengths: selector, three head words, the packed operation's nine head words and its
+ * four dynamic fields (a length word each, padded to 32 bytes).
+ */
+export function validationCallDataLength(lengths: PackedFieldLengths): bigint {
+  const dynamic = (n: number) => 32n + ((BigInt(n) + 31n) / 32n) * 32n;
+  return (
+    4n +
+    3n * 32n +
+    9n * 32n +
+    dynamic(lengths.initCode) +
+    dynamic(lengths.callData) +
+    dynamic(lengths.paymasterAndData) +
+    dynamic(lengths.signature)
+  );
+}
+
+/**
+ * Bytes of signature assumed when computing the postOp gas floor of an operation that is not signed yet: enough for
+ * any common scheme (ECDSA 65, WebAuthn/passkeys a few hundred, multisig owners), at a cost of about 0.6 gas per 32
+ * bytes of floor.
+ */
+export const FLOOR_SIGNATURE_ALLOWANCE = 2_048;
+
+/** The fields of an operation the postOp gas floor depends on (viem's unpacked form). */
+export interface FloorOperation {
+  factory?: Address | undefined;
+  factoryData?: Hex | undefined;
+  callData?: Hex | undefined;
+  paymasterData?: Hex | undefined;
+  signature?: Hex | undefined;
+}
+
+/**
+ * The smallest `paymasterPostOpGasLimit` the paymaster accepts for `op` in `mode`, as `CreditPaymaster
+ * .minPostOpGasLimit` computes it, with the signature counted as at least {@link FLOOR_SIGNATURE_ALLOWANCE} bytes so
+ * that the limit still holds once the operation is signed.
+ */
+export function minPostOpGasLimit(
+  version: EntryPointVersion,
+  mode: PaymasterModeName,
+  op: FloorOperation,
+): bigint {
+  const bytes = (hex: Hex | undefined) => (hex === undefined ? 0 : size(hex));
+  const initCode = op.factory === undefined ? 0 : 20 + bytes(op.factoryData);
+  const signature = Math.max(bytes(op.signature), FLOOR_SIGNATURE_ALLOWANCE);
+  const length = validationCallDataLength({
+    initCode,
+    callData: bytes(op.callData),
+    paymasterAndData: PAYMASTER_DATA_OFFSET + bytes(op.paymasterData),
+    signature,
+  });
+  return postOpGasFloor(version, mode, length);
+}
+
 /**
  * Default `paymasterVerificationGasLimit`: 1.7× the gas the bundler's simulation finds the paymaster's validation
  * needs (about 77,000 SELF and 88,000 SPONSORED, cold, measured through alto by `npm run test:e2e`), leaving room

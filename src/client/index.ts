@@ -5,11 +5,11 @@
  */
 export { creditLedgerAbi, creditPaymasterAbi, priceAdapterAbi } from "./abi";
 export {
-  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
+  FLOOR_SIGNATURE_ALLOWANCE,
   GAS_FIELDS,
-  MIN_POST_OP_GAS,
   PAYMASTER_DATA_OFFSET,
+  POST_OP_GAS,
   PaymasterMode,
   SELF_DATA_LENGTH,
   SPONSORED_DATA_LENGTH,
@@ -20,14 +20,21 @@ export {
   encodePaymasterAndData,
   encodePaymasterData,
   expectedCredits,
+  minPostOpGasLimit,
+  postOpGasFloor,
   requiredPrefund,
   totalGasLimit,
+  unmeteredReserve,
+  validationCallDataLength,
   worstCaseCredits,
 } from "./encoding";
 export type {
   CreditModeOptions,
   DecodedPaymasterData,
+  EntryPointVersion,
+  FloorOperation,
   GasFieldName,
+  PackedFieldLengths,
   PaymasterDataProblem,
   PaymasterFields,
   PaymasterModeName,

@@ -18,13 +18,8 @@ import type {
 
 import { createCreditsClient } from "./credits";
 import type { AnyClient, CreditUserOperation, CreditsClient, PaymasterConfig } from "./credits";
-import {
-  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
-  DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
-  MIN_POST_OP_GAS,
-  encodePaymasterData,
-} from "./encoding";
-import type { CreditModeOptions } from "./encoding";
+import { DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT, encodePaymasterData, minPostOpGasLimit } from "./encoding";
+import type { CreditModeOptions, EntryPointVersion, FloorOperation } from "./encoding";
 import { CreditPaymasterRejectedError } from "./rejections";
 
 /** The paymaster gas limits a client puts in operations. */
@@ -34,20 +29,24 @@ export interface PaymasterGasLimits {
 }
 
 /**
- * The paymaster gas limits to use under `config`: the defaults (or `preferred`), capped by the governance caps, and
- * the postOp limit at least `MIN_POST_OP_GAS`.
+ * The paymaster gas limits to use under `config` for an operation whose postOp gas floor is `postOpFloor` (see
+ * {@link minPostOpGasLimit}): the default verification limit (or `preferred`) capped by the governance cap, and the
+ * postOp limit at the floor (or `preferred`, raised to the floor), capped by the governance cap. At the floor,
+ * `postOp` leaves exactly the gas the EntryPoint may bill outside every limit unused: v0.8 charges no penalty on it
+ * (under 40,000), v0.7 charges 10% of it.
  */
 export function paymasterGasLimits(
   config: PaymasterConfig,
+  postOpFloor: bigint,
   preferred: Partial<PaymasterGasLimits> = {},
 ): PaymasterGasLimits {
   const verification = preferred.paymasterVerificationGasLimit ?? DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT;
-  const postOp = preferred.paymasterPostOpGasLimit ?? DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT;
+  const postOp = preferred.paymasterPostOpGasLimit ?? postOpFloor;
   const min = (a: bigint, b: bigint) => (a < b ? a : b);
   const max = (a: bigint, b: bigint) => (a > b ? a : b);
   return {
     paymasterVerificationGasLimit: min(verification, config.maxPaymasterVerificationGasLimit),
-    paymasterPostOpGasLimit: min(max(postOp, MIN_POST_OP_GAS), config.maxPaymasterPostOpGasLimit),
+    paymasterPostOpGasLimit: min(max(postOp, postOpFloor), config.maxPaymasterPostOpGasLimit),
   };
 }
 
@@ -115,7 +114,7 @@ export function createCreditPaymasterClient(
   const paymasterData = encodePaymasterData(modeOf(parameters));
   const validityMargin = parameters.validityMargin ?? 0n;
 
-  async function prepare(entryPointAddress: Address, chainId: number) {
+  async function prepare(entryPointAddress: Address, chainId: number, op: FloorOperation) {
     const [addresses, ownChainId, config] = await Promise.all([
       credits.addresses(),
       credits.chainId(),
@@ -128,14 +127,16 @@ export function createCreditPaymasterClient(
     }
     if (chainId !== ownChainId)
       throw new Error(`the paymaster client is on chain ${ownChainId}, not ${chainId}`);
-    const limits = paymasterGasLimits(config, parameters.gasLimits);
+    const version: EntryPointVersion = addresses.entryPointVersion;
+    const floor = minPostOpGasLimit(version, parameters.mode, { ...op, paymasterData });
+    const limits = paymasterGasLimits(config, floor, parameters.gasLimits);
     return { paymaster: addresses.paymaster, paymasterData, ...limits };
   }
 
   async function getPaymasterStubData(
     stub: GetPaymasterStubDataParameters,
   ): Promise<GetPaymasterStubDataReturnType> {
-    const fields = await prepare(stub.entryPointAddress, stub.chainId);
+    const fields = await prepare(stub.entryPointAddress, stub.chainId, stub);
     const reasons = await credits.explainRejection(
       { ...userOperationOf(stub), ...fields },
       { stage: "stub", validityMargin },
@@ -145,7 +146,7 @@ export function createCreditPaymasterClient(
   }
 
   async function getPaymasterData(request: GetPaymasterDataParameters): Promise<GetPaymasterDataReturnType> {
-    const fields = await prepare(request.entryPointAddress, request.chainId);
+    const fields = await prepare(request.entryPointAddress, request.chainId, request);
     const op = { ...userOperationOf(request), ...fields };
     const reasons = await credits.explainRejection(op, { stage: "final", validityMargin });
     if (reasons.length > 0) throw new CreditPaymasterRejectedError(reasons);

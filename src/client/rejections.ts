@@ -149,7 +149,11 @@ export function rejectionMessage(reason: RejectionReason): string {
     case "gasLimitTooHigh":
       return `${reason.field} ${reason.value} exceeds the paymaster's cap ${reason.cap}`;
     case "postOpGasTooLow":
-      return `paymasterPostOpGasLimit ${reason.value} is below the minimum ${reason.minimum}`;
+      return (
+        `paymasterPostOpGasLimit ${reason.value} is below the minimum ${reason.minimum} for this operation: what ` +
+        `postOp needs plus the gas the EntryPoint bills outside every limit, which grows with the operation's size ` +
+        `(set it to CreditPaymaster.minPostOpGasLimit(op), as the client and the paymaster service do)`
+      );
     case "creditsPerOpTooHigh":
       return `the operation may cost up to ${formatCredits(reason.credits)}, above the cap of ${formatCredits(reason.cap)} per operation`;
     case "userLimitExceeded":

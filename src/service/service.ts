@@ -10,7 +10,7 @@ import { getBlockNumber, getChainId } from "viem/actions";
 
 import { createCreditsClient } from "../client/credits";
 import type { AnyClient, CreditsClient, PaymasterAddresses } from "../client/credits";
-import { encodePaymasterData } from "../client/encoding";
+import { encodePaymasterData, minPostOpGasLimit } from "../client/encoding";
 import { paymasterGasLimits } from "../client/paymasterClient";
 import type { PaymasterGasLimits } from "../client/paymasterClient";
 import { RpcErrorCode, explainReason } from "../client/rejections";
@@ -176,8 +176,14 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
   const served = [...byEntryPoint.values()];
 
   async function paymasterFields(target: Served, request: PaymasterRequest) {
-    const limits = paymasterGasLimits(await target.credits.paymasterConfig(), config.gasLimits);
     const paymasterData: Hex = encodePaymasterData(request.mode);
+    // The postOp limit is the paymaster's floor for this operation (what postOp needs plus the EntryPoint's
+    // unmetered gas, which grows with the operation's size), so that a bundler never has to estimate it.
+    const floor = minPostOpGasLimit(target.addresses.entryPointVersion, request.mode.mode, {
+      ...request.userOp,
+      paymasterData,
+    });
+    const limits = paymasterGasLimits(await target.credits.paymasterConfig(), floor, config.gasLimits);
     return { paymaster: target.addresses.paymaster, paymasterData, ...limits };
   }
 

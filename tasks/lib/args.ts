@@ -99,7 +99,7 @@ export function parseInteger(flag: string, value: string, min: bigint, max: bigi
 }
 
 /** Parses a gas price: wei ("500000000000") or gwei with a unit ("500gwei"). */
-export function parseGasPrice(flag: string, value: string, max: bigint): bigint {
+export function parseGasPrice(flag: string, value: string, max: bigint, allowZero = false): bigint {
   const trimmed = value.trim();
   const gwei = /^(\d+(\.\d+)?)\s*gwei$/i.exec(trimmed);
   const form = 'a gas price in wei ("500000000000") or gwei ("500gwei")';
@@ -112,7 +112,7 @@ export function parseGasPrice(flag: string, value: string, max: bigint): bigint 
   } else {
     throw argumentError(flag, value, `expected ${form}`);
   }
-  if (wei === 0n) throw argumentError(flag, value, "expected a gas price above zero");
+  if (wei === 0n && !allowZero) throw argumentError(flag, value, "expected a gas price above zero");
   if (wei > max) throw argumentError(flag, value, `expected at most ${max} wei`);
   return wei;
 }

@@ -2,15 +2,16 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { parseEther } from "ethers";
 import { getAddress } from "viem";
+import { toPackedUserOperation } from "viem/account-abstraction";
 import type { Hex } from "viem";
 
 import {
   CreditPaymasterRejectedError,
-  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
   RpcErrorCode,
   createCreditsClient,
   encodePaymasterData,
+  minPostOpGasLimit,
   reasonFromContractError,
   rejectionMessage,
   remainingAsOf,
@@ -20,7 +21,7 @@ import {
 import type { CreditUserOperation, CreditsClient, RejectionReason } from "../../src/client";
 import { CreditPaymaster__factory, PriceAdapter__factory } from "../../typechain-types";
 import { CREDIT, ETH_USD, PRICE_WAD, creditOp, defaultPaymasterConfig, newUser } from "../helpers/system";
-import { handleOps } from "../helpers/userop";
+import { DUMMY_SIGNATURE, handleOps } from "../helpers/userop";
 import type { User } from "../helpers/system";
 import {
   NEVER,
@@ -35,7 +36,8 @@ import type { ClientFixture } from "./fixture";
 const MARKUP = 10_500n;
 const PAYMASTER_GAS = {
   paymasterVerificationGasLimit: DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
-  paymasterPostOpGasLimit: DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
+  /** Above the floor of these small operations (~56,000 for SPONSORED on v0.8). */
+  paymasterPostOpGasLimit: 80_000n,
 } as const;
 
 async function setup() {
@@ -130,6 +132,7 @@ describe("CreditsClient", function () {
         markupBps: MARKUP,
         maxPriceAge: 3_600n,
         paused: false,
+        maxPriorityFeePerGas: BigInt(d.maxPriorityFeePerGas),
       });
     });
 
@@ -200,7 +203,7 @@ describe("CreditsClient", function () {
       const gasPrice = block.baseFeePerGas! + 1_000_000_000n;
       expect(estimate).to.deep.equal({
         worstCase: WORST_CASE,
-        expected: (860_000n * gasPrice * PRICE_WAD * MARKUP + 10n ** 34n - 1n) / 10n ** 34n,
+        expected: (880_000n * gasPrice * PRICE_WAD * MARKUP + 10n ** 34n - 1n) / 10n ** 34n,
         prefund: requiredPrefund(op),
         gasPrice,
         priceWad: PRICE_WAD,
@@ -243,11 +246,33 @@ describe("CreditsClient", function () {
       expect(await credits.simulateValidation(op)).to.deep.equal({ ok: false, reason: reasons[0] });
     });
 
-    it("reports a postOp gas limit below MIN_POST_OP_GAS", async function () {
+    it("reports a postOp gas limit below the floor of the operation's mode and size", async function () {
       const { fx, credits } = await setup();
-      await expectRejected(credits, sponsoredOp(fx, fx.sponsored, { paymasterPostOpGasLimit: 44_999n }), [
-        { kind: "postOpGasTooLow", value: 44_999n, minimum: 45_000n },
+      const op = sponsoredOp(fx, fx.sponsored);
+      // With the signature counted at FLOOR_SIGNATURE_ALLOWANCE bytes: at least the paymaster's own floor.
+      const minimum = minPostOpGasLimit("0.8", "SPONSORED", op);
+      const packed = toPackedUserOperation({
+        ...(op as Required<CreditUserOperation>),
+        paymasterPostOpGasLimit: 0n,
+        signature: DUMMY_SIGNATURE as Hex,
+      });
+      const onChain = await fx.sys.paymaster.minPostOpGasLimit(packed);
+      expect(minimum).to.be.gte(onChain);
+      expect(minimum - onChain).to.be.lte(40n, "the allowance costs ~0.6 gas per 32 bytes");
+      expect(await credits.explainRejection({ ...op, paymasterPostOpGasLimit: minimum - 1n })).to.deep.equal([
+        { kind: "postOpGasTooLow", value: minimum - 1n, minimum },
       ]);
+      expect(await credits.explainRejection({ ...op, paymasterPostOpGasLimit: minimum })).to.deep.equal([]);
+      // The paymaster's own verdict, on the signed operation's exact size.
+      expect(
+        await credits.simulateValidation({ ...op, paymasterPostOpGasLimit: onChain - 1n }),
+      ).to.deep.equal({
+        ok: false,
+        reason: { kind: "postOpGasTooLow", value: onChain - 1n, minimum: onChain },
+      });
+      expect((await credits.simulateValidation({ ...op, paymasterPostOpGasLimit: onChain })).ok).to.equal(
+        true,
+      );
     });
 
     it("reports a worst case above the governance cap per operation", async function () {
@@ -597,7 +622,9 @@ describe("rejection reasons", function () {
         "paymaster data names unknown mode 3 (0 = SELF, 1 = SPONSORED)",
         "paymaster data names the zero address as sponsor",
         "preVerificationGas 2 exceeds the paymaster's cap 1",
-        "paymasterPostOpGasLimit 1 is below the minimum 45000",
+        "paymasterPostOpGasLimit 1 is below the minimum 45000 for this operation: what postOp needs plus the gas the " +
+          "EntryPoint bills outside every limit, which grows with the operation's size (set it to " +
+          "CreditPaymaster.minPostOpGasLimit(op), as the client and the paymaster service do)",
         "the operation may cost up to 2 credits, above the cap of 1 credits per operation",
         "the operation may cost up to 2 credits, above the user's limit of 1 credits",
         "the price adapter has no cached price",

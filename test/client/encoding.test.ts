@@ -5,7 +5,6 @@ import { getAddress, zeroAddress } from "viem";
 import type { Hex } from "viem";
 
 import {
-  MIN_POST_OP_GAS,
   creditsForGasCost,
   decodePaymasterAndData,
   decodePaymasterData,
@@ -112,12 +111,12 @@ describe("client encoding", function () {
       const fields = {
         paymaster: SPONSOR,
         paymasterVerificationGasLimit: 120_000n,
-        paymasterPostOpGasLimit: MIN_POST_OP_GAS,
+        paymasterPostOpGasLimit: 57_000n,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: SPONSOR, maxCredits: 7n }),
       };
       const packed = encodePaymasterAndData(fields);
       expect(packed.toLowerCase()).to.equal(
-        packPaymasterAndData(SPONSOR, 120_000n, MIN_POST_OP_GAS, fields.paymasterData).toLowerCase(),
+        packPaymasterAndData(SPONSOR, 120_000n, 57_000n, fields.paymasterData).toLowerCase(),
       );
       expect(decodePaymasterAndData(packed)).to.deep.equal(fields);
       const bare = encodePaymasterAndData({ ...fields, paymasterData: "0x" });

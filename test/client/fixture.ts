@@ -8,6 +8,7 @@ import type { Address, Hex, PublicClient } from "viem";
 import { formatUserOperationRequest } from "viem/account-abstraction";
 import { hardhat } from "viem/chains";
 
+import { minPostOpGasLimit } from "../../src/client";
 import type { CreditUserOperation } from "../../src/client";
 import { DUMMY_SIGNATURE, encodeExecute } from "../helpers/userop";
 import { CREDIT, buyCredits, deploySystem, incrementCall, newUser } from "../helpers/system";
@@ -115,4 +116,19 @@ export function userOperation(
 export function rpcUserOperation(op: CreditUserOperation): Record<string, unknown> {
   const { signature: _signature, paymaster: _pm, paymasterData: _pd, ...rest } = op;
   return { ...formatUserOperationRequest(rest) };
+}
+
+/**
+ * The postOp gas limit the client and the service give a fixture operation (a SimpleAccount's first `execute`: 68
+ * bytes of factory data, 164 of call data) in `mode`: the paymaster's floor on EntryPoint v0.8, with the client's
+ * signature allowance.
+ */
+export function fixturePostOpFloor(mode: "SELF" | "SPONSORED"): bigint {
+  const zeros = (n: number) => `0x${"00".repeat(n)}` as Hex;
+  return minPostOpGasLimit("0.8", mode, {
+    factory: getAddress(`0x${"11".repeat(20)}`),
+    factoryData: zeros(68),
+    callData: zeros(164),
+    paymasterData: zeros(mode === "SELF" ? 9 : 29),
+  });
 }

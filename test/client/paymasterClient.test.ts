@@ -20,7 +20,7 @@ import {
 import type { PaymasterConfig } from "../../src/client";
 import { CREDIT, defaultPaymasterConfig, incrementCall } from "../helpers/system";
 import { handleOps } from "../helpers/userop";
-import { NEVER, OP_GAS, clientFixture, userOperation } from "./fixture";
+import { NEVER, OP_GAS, clientFixture, fixturePostOpFloor, userOperation } from "./fixture";
 
 const CONFIG: PaymasterConfig = defaultPaymasterConfig();
 
@@ -49,7 +49,7 @@ describe("createCreditPaymasterClient", function () {
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
         paymasterVerificationGasLimit: 150_000n,
-        paymasterPostOpGasLimit: 60_000n,
+        paymasterPostOpGasLimit: fixturePostOpFloor("SPONSORED"),
         isFinal: false,
       });
     });
@@ -102,7 +102,7 @@ describe("createCreditPaymasterClient", function () {
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
         paymasterVerificationGasLimit: 150_000n,
-        paymasterPostOpGasLimit: 60_000n,
+        paymasterPostOpGasLimit: fixturePostOpFloor("SPONSORED"),
       });
     });
 
@@ -216,27 +216,31 @@ describe("createCreditPaymasterClient", function () {
 });
 
 describe("paymasterGasLimits", function () {
-  it("uses the defaults under generous caps and caps them otherwise", function () {
-    expect(paymasterGasLimits(CONFIG)).to.deep.equal({
+  const FLOOR = 56_026n;
+
+  it("puts the postOp limit at the operation's floor and caps both limits by the governance caps", function () {
+    expect(paymasterGasLimits(CONFIG, FLOOR)).to.deep.equal({
       paymasterVerificationGasLimit: 150_000n,
-      paymasterPostOpGasLimit: 60_000n,
+      paymasterPostOpGasLimit: FLOOR,
     });
     expect(
-      paymasterGasLimits({
-        ...CONFIG,
-        maxPaymasterVerificationGasLimit: 100_000n,
-        maxPaymasterPostOpGasLimit: 50_000n,
-      }),
+      paymasterGasLimits(
+        { ...CONFIG, maxPaymasterVerificationGasLimit: 100_000n, maxPaymasterPostOpGasLimit: 50_000n },
+        FLOOR,
+      ),
     ).to.deep.equal({ paymasterVerificationGasLimit: 100_000n, paymasterPostOpGasLimit: 50_000n });
   });
 
-  it("raises a preferred postOp limit below MIN_POST_OP_GAS to it", function () {
+  it("raises a preferred postOp limit below the floor to it, and keeps one above it", function () {
     expect(
-      paymasterGasLimits(CONFIG, { paymasterPostOpGasLimit: 1n, paymasterVerificationGasLimit: 90_000n }),
-    ).to.deep.equal({
-      paymasterVerificationGasLimit: 90_000n,
-      paymasterPostOpGasLimit: 45_000n,
-    });
+      paymasterGasLimits(CONFIG, FLOOR, {
+        paymasterPostOpGasLimit: 1n,
+        paymasterVerificationGasLimit: 90_000n,
+      }),
+    ).to.deep.equal({ paymasterVerificationGasLimit: 90_000n, paymasterPostOpGasLimit: FLOOR });
+    expect(
+      paymasterGasLimits(CONFIG, FLOOR, { paymasterPostOpGasLimit: 90_000n }).paymasterPostOpGasLimit,
+    ).to.equal(90_000n);
   });
 
   it("mirrors defaultPaymasterConfig's caps", function () {

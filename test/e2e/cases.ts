@@ -22,7 +22,6 @@ import { createCreditPaymasterServiceClient } from "../../src/client";
 // docs:end wallet-imports
 import {
   createCreditPaymasterClient,
-  DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT,
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
   creditLedgerAbi,
   creditPaymasterAbi,
@@ -270,7 +269,7 @@ export async function selfPaidOperationV08(env: E2EEnvironment): Promise<void> {
   env.notes.push(
     `alto's estimate for a first SELF op (x1.3 / x1.2 of the simulated use): paymasterVerificationGasLimit ` +
       `${estimate.paymasterVerificationGasLimit}, paymasterPostOpGasLimit ${estimate.paymasterPostOpGasLimit} ` +
-      `(the client uses ${DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT} / ${DEFAULT_PAYMASTER_POST_OP_GAS_LIMIT})`,
+      `(the client uses ${DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT} / the paymaster's postOp floor for the operation)`,
   );
   const hash = await client.sendUserOperation({ calls });
   const receipt = await client.waitForUserOperationReceipt({ hash });

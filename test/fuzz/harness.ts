@@ -212,6 +212,7 @@ export async function deployFuzzWorld(): Promise<World> {
       maxCreditsPerOp: cfg.maxCreditsPerOp,
       markupBps: cfg.markupBps,
       maxPriceAge: cfg.maxPriceAge,
+      maxPriorityFeePerGas: cfg.maxPriorityFeePerGas,
     },
     issuer: await issuer.getAddress(),
     issuerCap: toBudget(await ledger.issuerCap(issuer)),
@@ -682,7 +683,21 @@ export class Runner {
         sender,
         nonce,
         deploys,
-        model: { sender, gas, paymasterData, validSignature: !spec.badSignature },
+        model: {
+          sender,
+          gas: { ...gas, maxPriorityFeePerGas: min(GWEI, gas.maxFeePerGas) },
+          paymasterData,
+          validSignature: !spec.badSignature,
+          validationCallDataLength: BigInt(
+            ethers.dataLength(
+              sys.paymaster.interface.encodeFunctionData("validatePaymasterUserOp", [
+                op,
+                ethers.ZeroHash,
+                0n,
+              ]),
+            ),
+          ),
+        },
       });
     }
     return built;
@@ -873,11 +888,12 @@ export class Runner {
       }
       // postOp's opportunistic refresh (only when the cache is old, and only with enough gas).
       const attempts = refreshed.length + logs[i].refreshFailed;
-      const wants = m.wantsRefresh(h.priceTime, t);
-      const pogl = b.model.gas.paymasterPostOpGasLimit;
+      const wants = m.wantsRefresh(version, h.priceTime, t);
+      // postOp refreshes only with the refresh's budget (150,000 + 1/63 + its cost) on top of its own floor.
+      const room = b.model.gas.paymasterPostOpGasLimit - h.postOpFloor;
       expect(attempts, `${where}: at most one refresh`).to.be.lte(1);
-      if (!wants || pogl < 195_000n) expect(attempts, `${where}: no refresh expected`).to.equal(0);
-      if (wants && pogl >= 230_000n) expect(attempts, `${where}: refresh expected`).to.equal(1);
+      if (!wants || room < 160_000n) expect(attempts, `${where}: no refresh expected`).to.equal(0);
+      if (wants && room >= 175_000n) expect(attempts, `${where}: refresh expected`).to.equal(1);
       if (refreshed.length === 1) {
         expect(m.livePriceError(t) === null, `${where}: refreshed only with a valid live price`).to.equal(
           true,
@@ -891,6 +907,7 @@ export class Runner {
           m.livePriceError(t) !== null,
           `${where}: refresh fails only with an invalid live price`,
         ).to.equal(true);
+        m.applyRefreshFailure(version, t);
         this.stats.count(this.stats.opOutcomes, "postOp refresh failed (PriceRefreshFailed)");
       }
 

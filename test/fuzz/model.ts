@@ -9,7 +9,7 @@
  * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
  * either a model bug or a contract bug, and the fuzzer reports both the same way.
  */
-import { creditsForGasCost, requiredPrefund } from "../../src/client";
+import { creditsForGasCost, postOpGasFloor, requiredPrefund } from "../../src/client";
 import type { PaymasterConfig as ClientPaymasterConfig } from "../../src/client/credits";
 import { getAddress } from "ethers";
 
@@ -21,7 +21,8 @@ import type { ModelAccount, ModelBudget } from "../helpers/ledgerModel";
 export const CREDIT = 1_000_000n;
 export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT48_MAX = 2n ** 48n - 1n;
-export const PM_MIN_POST_OP_GAS = 45_000n;
+/** `CreditPaymaster.PRICE_REFRESH_RETRY_DELAY`: seconds without refresh attempts after a failed one. */
+export const PM_REFRESH_RETRY_DELAY = 600n;
 
 /** The two EntryPoint versions, each served by its own CreditPaymaster over the shared ledger. */
 export type Version = "0.7" | "0.8";
@@ -73,6 +74,7 @@ export interface OpGas {
   paymasterVerificationGasLimit: bigint;
   paymasterPostOpGasLimit: bigint;
   maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
 }
 
 /** What the model needs to know about one operation of a bundle to predict its validation. */
@@ -83,6 +85,8 @@ export interface ModelOp {
   paymasterData: string;
   /** Whether the signature is by the account's owner. */
   validSignature: boolean;
+  /** Byte length of the `validatePaymasterUserOp` call data of the operation (the postOp floor grows with it). */
+  validationCallDataLength: bigint;
 }
 
 /** A hold the paymaster placed for an operation that passed validation. */
@@ -92,6 +96,8 @@ export interface PlacedHold {
   held: bigint;
   priceWad: bigint;
   priceTime: bigint;
+  /** The postOp gas floor validation checked the operation against. */
+  postOpFloor: bigint;
 }
 
 /** The gas fields in `CreditPaymaster.GasField` order, with the cap that bounds each. */
@@ -102,6 +108,7 @@ const GAS_CAPS = [
   ["paymasterVerificationGasLimit", "maxPaymasterVerificationGasLimit"],
   ["paymasterPostOpGasLimit", "maxPaymasterPostOpGasLimit"],
   ["maxFeePerGas", "maxFeePerGas"],
+  ["maxPriorityFeePerGas", "maxPriorityFeePerGas"],
 ] as const satisfies readonly (readonly [keyof OpGas, keyof PaymasterConfig])[];
 
 function satSub(a: bigint, b: bigint): bigint {
@@ -164,6 +171,8 @@ export class CreditModel {
   issuerCap: ModelBudget;
   readonly deposits: Record<Version, bigint>;
   readonly pmPaused: Record<Version, boolean>;
+  /** Each paymaster's `priceRefreshRetryAfter()`: no refresh attempt before it (after a failed one). */
+  readonly pmRetryAfter: Record<Version, bigint>;
   ledgerPaused: boolean;
   readonly minPurchase: bigint;
   readonly ethDestination: Version;
@@ -181,6 +190,7 @@ export class CreditModel {
     this.issuerCap = { ...init.issuerCap };
     this.deposits = { ...init.deposits };
     this.pmPaused = { ...init.pmPaused };
+    this.pmRetryAfter = { "0.7": 1n, "0.8": 1n };
     this.ledgerPaused = init.ledgerPaused;
     this.minPurchase = init.minPurchase;
     this.ethDestination = init.ethDestination;
@@ -372,31 +382,30 @@ export class CreditModel {
     }
     scratch.deposit -= prefund;
 
-    // CreditPaymaster._validatePaymasterUserOp
+    // CreditPaymaster._validatePaymasterUserOp: pause, paymaster data, caps, postOp floor, price, holds.
     if (this.pmPaused[version]) return aa33(err("paymaster", "CreditPaymasterPaused"));
+    const parsed = parsePaymasterData(op.sender, op.paymasterData);
+    if ("error" in parsed) return aa33(parsed.error);
     for (const [field, [gasKey, capKey]] of GAS_CAPS.entries()) {
       if (op.gas[gasKey] > cfg[capKey]) {
         return aa33(err("paymaster", "CreditPaymasterGasLimitTooHigh", field, op.gas[gasKey], cfg[capKey]));
       }
     }
-    if (op.gas.paymasterPostOpGasLimit < PM_MIN_POST_OP_GAS) {
-      return aa33(
-        err(
-          "paymaster",
-          "CreditPaymasterPostOpGasTooLow",
-          op.gas.paymasterPostOpGasLimit,
-          PM_MIN_POST_OP_GAS,
-        ),
-      );
+    const floor = postOpGasFloor(
+      version,
+      parsed.sponsored ? "SPONSORED" : "SELF",
+      op.validationCallDataLength,
+    );
+    if (op.gas.paymasterPostOpGasLimit < floor) {
+      return aa33(err("paymaster", "CreditPaymasterPostOpGasTooLow", op.gas.paymasterPostOpGasLimit, floor));
     }
     const priceWad = this.cachePriceWad;
     const priceTime = this.cacheTime;
-    const held = creditsForGasCost(prefund, priceWad, cfg.markupBps);
+    const worst = creditsForGasCost(prefund, priceWad, cfg.markupBps);
+    const held = worst === 0n ? 1n : worst;
     if (held > cfg.maxCreditsPerOp) {
       return aa33(err("paymaster", "CreditPaymasterCreditsPerOpTooHigh", held, cfg.maxCreditsPerOp));
     }
-    const parsed = parsePaymasterData(op.sender, op.paymasterData);
-    if ("error" in parsed) return aa33(parsed.error);
     if (parsed.userMaxCredits !== 0n && held > parsed.userMaxCredits) {
       return aa33(err("paymaster", "CreditPaymasterUserLimitExceeded", held, parsed.userMaxCredits));
     }
@@ -436,15 +445,27 @@ export class CreditModel {
     if (parsed.sponsored) {
       scratch.allowanceHolds.set(allowanceKey, (scratch.allowanceHolds.get(allowanceKey) ?? 0n) + held);
     }
-    return { hold: { payer, sponsored: parsed.sponsored, held, priceWad, priceTime } };
+    return { hold: { payer, sponsored: parsed.sponsored, held, priceWad, priceTime, postOpFloor: floor } };
   }
 
   // ---------------------------------------------------------------- bundles: execution
 
-  /** Whether `postOp` of an op validated at `contextPriceTime` wants to refresh the cache at `time`. */
-  wantsRefresh(contextPriceTime: bigint, time: bigint): boolean {
+  /**
+   * Whether `postOp` of an op validated at `contextPriceTime` through `version`'s paymaster wants to refresh the
+   * cache at `time`: the cache is old and no failed refresh of that paymaster is less than the retry delay ago.
+   */
+  wantsRefresh(version: Version, contextPriceTime: bigint, time: bigint): boolean {
     const threshold = this.config.maxPriceAge / 2n;
-    return time > contextPriceTime + threshold && time > this.cacheTime + threshold;
+    return (
+      time > contextPriceTime + threshold &&
+      time > this.cacheTime + threshold &&
+      time >= this.pmRetryAfter[version]
+    );
+  }
+
+  /** A failed refresh in `version`'s postOp at `time`: no attempt before the retry delay is over. */
+  applyRefreshFailure(version: Version, time: bigint): void {
+    this.pmRetryAfter[version] = time + PM_REFRESH_RETRY_DELAY;
   }
 
   /**

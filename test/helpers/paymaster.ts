@@ -18,6 +18,7 @@ export const GasField = {
   PAYMASTER_VERIFICATION_GAS_LIMIT: 3,
   PAYMASTER_POST_OP_GAS_LIMIT: 4,
   MAX_FEE_PER_GAS: 5,
+  MAX_PRIORITY_FEE_PER_GAS: 6,
 } as const;
 
 /** Paymaster data (after offset 52) for SELF mode: mode ‖ uint64 maxCredits (0 = no user limit). */
@@ -73,9 +74,12 @@ export function underCoverage(): boolean {
 }
 
 /**
- * Invariant 2 (solvency), checked per operation of a bundle: the paymaster priced at least what the EntryPoint
- * took from its deposit (`gasCostWei >= actualGasCost`), the credits burned are worth at least that ETH at the
- * price used (with the markup, rounded up), and never more than the hold (the worst case of the op).
+ * Invariant 2 (solvency), checked per operation of a bundle, on every path the EntryPoint can take:
+ * - no operation ended in `UserOperationPrefundTooLow` or `PostOpRevertReason`: on both, the EntryPoint rolled back
+ *   the settlement and still took ETH from the deposit, so credits worth nothing paid for it;
+ * - one `UserOperationCharged` per operation, and the paymaster priced at least what the EntryPoint took from its
+ *   deposit (`gasCostWei >= actualGasCost`), the credits burned are worth at least that ETH at the price used (with
+ *   the markup, rounded up), and never more than the hold (the worst case of the op).
  * Returns the charged events.
  */
 export function expectSolvent(
@@ -84,6 +88,18 @@ export function expectSolvent(
   ops: readonly PackedUserOperation[],
   markupBps: bigint,
 ): ChargedEvent[] {
+  for (const low of result.prefundTooLow) {
+    const ev = result.userOperationEvents.find((e) => e.userOpHash === low.userOpHash);
+    expect.fail(
+      `op ${low.userOpHash} ended in UserOperationPrefundTooLow: the deposit paid ${ev?.actualGasCost} wei ` +
+        "(the whole prefund) and the settlement was rolled back (0 credits burned)",
+    );
+  }
+  for (const reverted of result.postOpRevertReasons) {
+    expect.fail(
+      `op ${reverted.userOpHash}: postOp reverted (${reverted.revertReason}), so no credits were burned`,
+    );
+  }
   const charged = chargedEvents(paymaster, result);
   expect(charged.length).to.equal(
     result.userOperationEvents.length,

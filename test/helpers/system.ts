@@ -57,6 +57,7 @@ export function defaultPaymasterConfig(): PaymasterConfig {
     markupBps: 10_500n,
     maxPriceAge: 3_600n,
     paused: false,
+    maxPriorityFeePerGas: 2_000_000_000n,
   };
 }
 

@@ -314,6 +314,11 @@ export interface HandleOpsResult {
   userOperationRevertReasons: RevertReasonEventData[];
   /** Ops whose `postOp` reverted (`PostOpRevertReason`). */
   postOpRevertReasons: RevertReasonEventData[];
+  /**
+   * Ops whose billed gas exceeded the prefund (`UserOperationPrefundTooLow`): the EntryPoint rolled back the call
+   * and postOp and took the whole prefund from the paymaster's deposit.
+   */
+  prefundTooLow: { userOpHash: string; sender: string; nonce: bigint }[];
   accountDeployedEvents: AccountDeployedEventData[];
 }
 
@@ -342,6 +347,7 @@ export function parseEntryPointLogs(
     userOperationEvents: [],
     userOperationRevertReasons: [],
     postOpRevertReasons: [],
+    prefundTooLow: [],
     accountDeployedEvents: [],
   };
   for (const log of logs) {
@@ -373,6 +379,13 @@ export function parseEntryPointLogs(
         else result.userOperationRevertReasons.push(reason);
         break;
       }
+      case "UserOperationPrefundTooLow":
+        result.prefundTooLow.push({
+          userOpHash: asString(a.getValue("userOpHash"), "userOpHash"),
+          sender: asString(a.getValue("sender"), "sender"),
+          nonce: asBigInt(a.getValue("nonce"), "nonce"),
+        });
+        break;
       case "AccountDeployed":
         result.accountDeployedEvents.push({
           userOpHash: asString(a.getValue("userOpHash"), "userOpHash"),

@@ -430,9 +430,9 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       });
     }
 
-    it("rejects a postOp gas limit below what postOp needs", async function () {
+    it("rejects a postOp gas limit below the floor of the operation's mode and size", async function () {
       const { sys, alice } = await load();
-      const min = await sys.paymaster.MIN_POST_OP_GAS();
+      const min = await sys.paymaster.minPostOpGasLimit(await creditOp(sys, alice));
       const op = await creditOp(sys, alice, { paymasterPostOpGasLimit: min - 1n });
       await expectPaymasterRejects(
         sys,
@@ -713,9 +713,9 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expectSolvent(sys.paymaster, result, [op], MARKUP);
     });
 
-    it("postOp succeeds with exactly MIN_POST_OP_GAS", async function () {
+    it("postOp succeeds with a postOp limit exactly at the floor", async function () {
       const { sys, carol, dapp, beneficiary } = await load();
-      const min = await sys.paymaster.MIN_POST_OP_GAS();
+      const min = await sys.paymaster.minPostOpGasLimit(await creditOp(sys, carol, { sponsor: dapp }));
       const op = await creditOp(sys, carol, { sponsor: dapp, paymasterPostOpGasLimit: min });
       const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
       expect(result.postOpRevertReasons).to.have.length(0);

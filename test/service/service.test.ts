@@ -17,20 +17,44 @@ import { MAX_BATCH, MAX_BODY_BYTES, startPaymasterService } from "../../src/serv
 import type { LogRecord, RunningPaymasterService } from "../../src/service";
 import { CREDIT, PRICE_WAD, defaultPaymasterConfig } from "../helpers/system";
 import type { User } from "../helpers/system";
-import { OP_GAS, TIGHT_ALLOWANCE, clientFixture, rpcUserOperation, userOperation } from "../client/fixture";
+import {
+  OP_GAS,
+  TIGHT_ALLOWANCE,
+  clientFixture,
+  fixturePostOpFloor,
+  rpcUserOperation,
+  userOperation,
+} from "../client/fixture";
 import type { ClientFixture } from "../client/fixture";
 
 const V07 = getAddress("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 const CHAIN = "0x7a69";
+/** The service's limits for a sponsored fixture operation: postOp at the paymaster's floor for it. */
 const PAYMASTER_LIMITS = {
   paymasterVerificationGasLimit: "0x249f0",
-  paymasterPostOpGasLimit: "0xea60",
+  paymasterPostOpGasLimit: numberToHex(fixturePostOpFloor("SPONSORED")),
 } as const;
-const WORST_CASE = worstCaseCredits(
-  { ...OP_GAS, paymasterVerificationGasLimit: 150_000n, paymasterPostOpGasLimit: 60_000n },
-  PRICE_WAD,
-  10_500n,
-);
+/** The worst case of a fixture operation in each mode (the postOp floors differ). */
+const WORST_CASE = {
+  SELF: worstCaseCredits(
+    {
+      ...OP_GAS,
+      paymasterVerificationGasLimit: 150_000n,
+      paymasterPostOpGasLimit: fixturePostOpFloor("SELF"),
+    },
+    PRICE_WAD,
+    10_500n,
+  ),
+  SPONSORED: worstCaseCredits(
+    {
+      ...OP_GAS,
+      paymasterVerificationGasLimit: 150_000n,
+      paymasterPostOpGasLimit: fixturePostOpFloor("SPONSORED"),
+    },
+    PRICE_WAD,
+    10_500n,
+  ),
+};
 
 const running: RunningPaymasterService[] = [];
 
@@ -232,29 +256,29 @@ describe("paymaster service", function () {
 
     it("returns the SELF data with the user's maxCredits, given as a hex quantity or a number", async function () {
       const fx = await setup();
-      for (const maxCredits of [numberToHex(WORST_CASE), Number(WORST_CASE)]) {
+      for (const maxCredits of [numberToHex(WORST_CASE.SELF), Number(WORST_CASE.SELF)]) {
         const answer = await post(
           fx.url,
           call("pm_getPaymasterData", pmParams(fx, fx.payer, { mode: "SELF", maxCredits })),
         );
         expect((answer.body as { result: { paymasterData: string } }).result.paymasterData).to.equal(
-          encodePaymasterData({ mode: "SELF", maxCredits: WORST_CASE }),
+          encodePaymasterData({ mode: "SELF", maxCredits: WORST_CASE.SELF }),
         );
       }
     });
 
     it("rejects with -32013 when the worst case exceeds the user's maxCredits", async function () {
       const fx = await setup();
-      const context = { mode: "SELF", maxCredits: numberToHex(WORST_CASE - 1n) };
+      const context = { mode: "SELF", maxCredits: numberToHex(WORST_CASE.SELF - 1n) };
       const error = await rpcError(fx.url, call("pm_getPaymasterData", pmParams(fx, fx.payer, context)));
       expect(error.code).to.equal(-32013);
       expect(error.data).to.deep.equal({
         reasons: [
           {
             kind: "userLimitExceeded",
-            credits: WORST_CASE.toString(),
-            maxCredits: (WORST_CASE - 1n).toString(),
-            message: `the operation may cost up to ${formatCredits(WORST_CASE)}, above the user's limit of ${formatCredits(WORST_CASE - 1n)}`,
+            credits: WORST_CASE.SELF.toString(),
+            maxCredits: (WORST_CASE.SELF - 1n).toString(),
+            message: `the operation may cost up to ${formatCredits(WORST_CASE.SELF)}, above the user's limit of ${formatCredits(WORST_CASE.SELF - 1n)}`,
             code: -32013,
           },
         ],
@@ -272,16 +296,16 @@ describe("paymaster service", function () {
         code: -32016,
         message:
           `rejected by the credit paymaster: the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left ` +
-          `this epoch, needs ${formatCredits(WORST_CASE)} (worst case)`,
+          `this epoch, needs ${formatCredits(WORST_CASE.SPONSORED)} (worst case)`,
         data: {
           reasons: [
             {
               kind: "allowanceExceeded",
               sponsor: fx.dapp,
               beneficiary: tight,
-              needed: WORST_CASE.toString(),
+              needed: WORST_CASE.SPONSORED.toString(),
               remaining: TIGHT_ALLOWANCE.toString(),
-              message: `the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left this epoch, needs ${formatCredits(WORST_CASE)} (worst case)`,
+              message: `the allowance of ${tight} from sponsor ${fx.dapp} has 1 credits left this epoch, needs ${formatCredits(WORST_CASE.SPONSORED)} (worst case)`,
               code: -32016,
             },
           ],
@@ -298,7 +322,7 @@ describe("paymaster service", function () {
       );
       expect([error.code, error.message]).to.deep.equal([
         -32014,
-        `rejected by the credit paymaster: ${broke} has 0 credits spendable, needs ${formatCredits(WORST_CASE)} (worst case)`,
+        `rejected by the credit paymaster: ${broke} has 0 credits spendable, needs ${formatCredits(WORST_CASE.SELF)} (worst case)`,
       ]);
     });
 
@@ -315,7 +339,7 @@ describe("paymaster service", function () {
           ...OP_GAS,
           ...overrides,
           paymasterVerificationGasLimit: 150_000n,
-          paymasterPostOpGasLimit: 60_000n,
+          paymasterPostOpGasLimit: fixturePostOpFloor("SPONSORED"),
         },
         PRICE_WAD,
         10_500n,
@@ -353,7 +377,7 @@ describe("paymaster service", function () {
       );
       expect([error.code, error.message]).to.deep.equal([
         -32013,
-        `rejected by the credit paymaster: the operation may cost up to ${formatCredits(WORST_CASE)}, above the cap of 1 credits per operation`,
+        `rejected by the credit paymaster: the operation may cost up to ${formatCredits(WORST_CASE.SPONSORED)}, above the cap of 1 credits per operation`,
       ]);
     });
   });
@@ -371,7 +395,7 @@ describe("paymaster service", function () {
         paymaster: fx.paymaster,
         paymasterData: encodePaymasterData({ mode: "SPONSORED", sponsor: fx.dapp }),
         paymasterVerificationGasLimit: 150_000n,
-        paymasterPostOpGasLimit: 60_000n,
+        paymasterPostOpGasLimit: fixturePostOpFloor("SPONSORED"),
       };
       expect(await client.getPaymasterStubData(request)).to.deep.equal({
         ...fields,

@@ -130,7 +130,7 @@ describe("task governance:propose-budget", function () {
         {
           target: flags.paymaster,
           contract: "CreditPaymaster",
-          function: "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool))",
+          function: "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool,uint48))",
           args: {
             maxCallGasLimit: "2000000",
             maxPreVerificationGas: "1000000",
@@ -138,6 +138,7 @@ describe("task governance:propose-budget", function () {
             maxPaymasterVerificationGasLimit: "300000",
             maxPaymasterPostOpGasLimit: "500000",
             maxFeePerGas: "500000000000",
+            maxPriorityFeePerGas: "2000000000",
             maxCreditsPerOp: "50000000",
             markupBps: "11000",
             maxPriceAge: "3600",
@@ -241,7 +242,8 @@ describe("task governance:propose-budget", function () {
         () =>
           "Nothing to propose: pass --grant, --grants-file, --issuer-cap, or a paymaster setting (--max-call-gas-limit, " +
           "--max-pre-verification-gas, --max-verification-gas-limit, --max-paymaster-verification-gas-limit, " +
-          "--max-paymaster-post-op-gas-limit, --max-fee-per-gas, --max-credits-per-op, --markup-bps, --max-price-age)",
+          "--max-paymaster-post-op-gas-limit, --max-fee-per-gas, --max-priority-fee-per-gas, --max-credits-per-op, " +
+          "--markup-bps, --max-price-age)",
       ],
       [
         "a --grant entry without an expiry",
@@ -277,10 +279,10 @@ describe("task governance:propose-budget", function () {
         () => 'Invalid --markup-bps "20001": expected a whole number from 10000 to 20000',
       ],
       [
-        "a postOp gas cap below MIN_POST_OP_GAS",
-        { maxPaymasterPostOpGasLimit: "44999" },
+        "a postOp gas cap below the postOp gas floor of the smallest sponsored operation",
+        { maxPaymasterPostOpGasLimit: "56011" },
         () =>
-          'Invalid --max-paymaster-post-op-gas-limit "44999": expected a whole number from 45000 to 16777215',
+          'Invalid --max-paymaster-post-op-gas-limit "56011": expected a whole number from 56012 to 16777215',
       ],
       [
         "a zero call gas cap",
@@ -291,6 +293,11 @@ describe("task governance:propose-budget", function () {
         "a max fee that does not fit",
         { maxFeePerGas: "281474976710656" },
         () => 'Invalid --max-fee-per-gas "281474976710656": expected at most 281474976710655 wei',
+      ],
+      [
+        "a priority fee cap that does not fit",
+        { maxPriorityFeePerGas: "281474976710656" },
+        () => 'Invalid --max-priority-fee-per-gas "281474976710656": expected at most 281474976710655 wei',
       ],
       [
         "a price age that does not fit",
@@ -316,6 +323,20 @@ describe("task governance:propose-budget", function () {
         );
       });
     }
+
+    it("accepts a zero priority-fee cap (no tips: a self-bundler gets no credits back as ETH)", async function () {
+      const { flags, sys } = await loadFixture(fixture);
+      const { result } = await runTask<ProposeBudgetResult>("governance:propose-budget", {
+        paymaster: flags.paymaster,
+        maxPriorityFeePerGas: "0",
+        out: tempDir("budget"),
+      });
+      expect(result.proposal.calldatas).to.deep.equal([
+        sys.paymaster.interface.encodeFunctionData("setConfig", [
+          { ...defaultPaymasterConfig(), maxPriorityFeePerGas: 0n },
+        ]),
+      ]);
+    });
 
     it("rejects paymaster settings that change nothing", async function () {
       const { flags } = await loadFixture(fixture);
