@@ -13,12 +13,16 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
  * - *Credits* have 6 decimals: 1_000_000 credits = one stable unit.
  *   Hence `credits = wei * priceWad / 1e30`.
  *
- * Two read paths:
+ * Three paths:
  * - the *live* path (`nativePrice`, `creditsForWei`, `weiForCredits`, `creditsForStablecoin`) reads
- *   the feeds now and fails closed with a custom error when any check fails; it is used for purchases;
+ *   the feeds now and fails closed with a custom error when any check fails; it quotes without writing;
  * - the *cached* path (`cachedPrice`) returns a stored price and the time it was stored, reading neither
  *   `TIMESTAMP` nor `NUMBER`, so an ERC-4337 paymaster can use it during validation (ERC-7562) and return
- *   `validUntil = updatedAt + maxAge`. Anyone may refresh it from the live path (`refreshCachedPrice`).
+ *   `validUntil = updatedAt + maxAge`. Anyone may refresh it from the live path (`refreshCachedPrice`);
+ * - the *purchase* path (`refreshAndQuoteWei`, `refreshAndQuoteStablecoin`) refreshes the cache from the live
+ *   path and quotes at that same price, so that credits bought are spent right after at the price they were
+ *   bought at: buying at the live price and spending at a lagging cached one is no arbitrage. A purchase whose
+ *   refresh fails reverts with the live path's error and changes nothing.
  *
  * The adapter is itself an `AggregatorV3Interface` giving the native token's price in the stable unit
  * with `decimals()` (18) decimals, so anything that consumes Chainlink feeds can consume it.
@@ -137,10 +141,31 @@ interface IPriceAdapter is AggregatorV3Interface {
     /// @notice Whether `token` is an allowlisted stablecoin.
     function isStablecoin(address token) external view returns (bool);
 
+    // ------------------------------------------------------------------ purchase path
+    /// @notice Refreshes the cached price from the live path and quotes `weiAmount` at exactly that price: what a
+    ///         purchase with the native token calls. Anyone may call it (it writes only what `refreshCachedPrice`
+    ///         writes).
+    /// @dev `credits = floor(weiAmount * priceWad / 1e30)`, the formula of `creditsForWei`, where `priceWad` is the
+    ///      price just cached: afterwards `cachedPrice()` returns `(priceWad, block.timestamp)`. Emits what
+    ///      `refreshCachedPrice` emits; reverts with the live path's error, leaving the cache unchanged, when it fails.
+    /// @return credits Credits worth `weiAmount`, rounded DOWN.
+    /// @return priceWad The live price, now cached.
+    function refreshAndQuoteWei(uint256 weiAmount) external returns (uint256 credits, uint256 priceWad);
+
+    /// @notice Refreshes the cached (native-token) price from the live path, then quotes `amount` of the allowlisted
+    ///         stablecoin `token` as `creditsForStablecoin` does: what a stablecoin purchase calls. Anyone may call it.
+    /// @dev Credits bought with a stablecoin are spent at the cached native price too, so it is refreshed as for a
+    ///      native purchase: a stablecoin purchase needs a valid native price as well as a valid stablecoin price.
+    ///      Reverts with `PriceAdapterUnsupportedStablecoin` for an unlisted token before reading any feed, and with
+    ///      the failing feed's error (the cache then unchanged) when the native or the stablecoin price fails.
+    /// @return credits Credits for `amount`, valued at `min(feedPrice, 1)` of the peg, rounded DOWN.
+    function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256 credits);
+
     // ------------------------------------------------------------------ cached path
-    /// @notice Refreshes the cached price from the live path. Anyone may call it.
+    /// @notice Refreshes the cached price from the live path. Anyone may call it; purchases do (see the purchase path).
     /// @dev Reverts (and leaves the cache unchanged) when the live path fails. Stores `block.timestamp` as the
-    ///      cache time and records the primary's answer as the fallback's reference price.
+    ///      cache time and records the primary's answer as the fallback's reference price. The cached price is the
+    ///      live price at the refresh, whose feed answers were then up to their feeds' heartbeats old.
     function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt);
 
     /// @notice The cached price and the block timestamp at which it was stored.

@@ -14,7 +14,8 @@ import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
  *
  * Rounding (every direction favours the protocol):
  * - the unit conversion `usdPrice * 1e18 / unitPrice` rounds DOWN, so a derived price is never above the truth;
- * - `creditsForWei` and `creditsForStablecoin` round DOWN (fewer credits);
+ * - `creditsForWei`, `refreshAndQuoteWei`, `creditsForStablecoin` and `refreshAndQuoteStablecoin` round DOWN
+ *   (fewer credits);
  * - `weiForCredits` rounds UP (more wei);
  * - a stablecoin's value in units rounds DOWN before the `min(value, 1)` cap.
  *
@@ -114,7 +115,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function creditsForWei(uint256 weiAmount) external view returns (uint256 credits) {
-        return Math.mulDiv(weiAmount, _livePrice().priceWad, WEI_WAD_PER_CREDIT, Math.Rounding.Floor);
+        return _creditsForWei(weiAmount, _livePrice().priceWad);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -126,15 +127,9 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev The feed is TOKEN/USD. With a unit feed the peg is the unit, so the token's value in units is
     ///      `tokenUsd / unitUsd` (rounded down), then capped at one unit per token.
     function creditsForStablecoin(address token, uint256 amount) external view returns (uint256 credits) {
-        StoredFeed memory config = _stablecoins[token];
-        if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+        StoredFeed memory config = _listedStablecoin(token);
         _checkSequencer();
-        FeedAnswer memory tokenUsd = _readFeed(config);
-        (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
-        if (valueWad > WAD) valueWad = WAD;
-        // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
-        uint256 denominator = 10 ** (uint256(_stablecoinDecimals[token]) + 12);
-        return Math.mulDiv(amount, valueWad, denominator, Math.Rounding.Floor);
+        return _creditsForStablecoin(token, config, amount);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -142,19 +137,27 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         return address(_stablecoins[token].feed) != address(0);
     }
 
+    // ------------------------------------------------------------------ purchase path
+
+    /// @inheritdoc IPriceAdapter
+    function refreshAndQuoteWei(uint256 weiAmount) external returns (uint256 credits, uint256 priceWad) {
+        priceWad = _refreshCache();
+        credits = _creditsForWei(weiAmount, priceWad);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    /// @dev The sequencer is checked once, by the refresh, before the stablecoin's feed is read.
+    function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256 credits) {
+        StoredFeed memory config = _listedStablecoin(token);
+        _refreshCache();
+        return _creditsForStablecoin(token, config, amount);
+    }
+
     // ------------------------------------------------------------------ cached path
 
     /// @inheritdoc IPriceAdapter
     function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt) {
-        LivePrice memory live = _livePrice();
-        uint48 now48 = SafeCast.toUint48(block.timestamp);
-        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
-        emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
-        if (!live.fromFallback) {
-            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
-            emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
-        }
-        return (live.priceWad, block.timestamp);
+        return (_refreshCache(), block.timestamp);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -337,6 +340,46 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev Stores the live price and `block.timestamp` as the cached price (and the primary's USD price as the
+    ///      fallback's reference when the primary was used), emits the events, and returns the price.
+    function _refreshCache() private returns (uint256 priceWad) {
+        LivePrice memory live = _livePrice();
+        uint48 now48 = SafeCast.toUint48(block.timestamp);
+        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
+        emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
+        if (!live.fromFallback) {
+            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
+            emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
+        }
+        return live.priceWad;
+    }
+
+    /// @dev The one credits formula of native-token purchases: `floor(weiAmount * priceWad / 1e30)`.
+    function _creditsForWei(uint256 weiAmount, uint256 priceWad) private pure returns (uint256) {
+        return Math.mulDiv(weiAmount, priceWad, WEI_WAD_PER_CREDIT, Math.Rounding.Floor);
+    }
+
+    /// @dev The feed configuration of an allowlisted stablecoin; reverts with `PriceAdapterUnsupportedStablecoin`.
+    function _listedStablecoin(address token) private view returns (StoredFeed memory config) {
+        config = _stablecoins[token];
+        if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+    }
+
+    /// @dev Credits for `amount` of `token` priced by its feed `config`, without the sequencer check (the caller's).
+    ///      The feed is TOKEN/USD; the value in units is capped at one unit per token and every step rounds DOWN.
+    function _creditsForStablecoin(
+        address token,
+        StoredFeed memory config,
+        uint256 amount
+    ) private view returns (uint256) {
+        FeedAnswer memory tokenUsd = _readFeed(config);
+        (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
+        if (valueWad > WAD) valueWad = WAD;
+        // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
+        uint256 denominator = 10 ** (uint256(_stablecoinDecimals[token]) + 12);
+        return Math.mulDiv(amount, valueWad, denominator, Math.Rounding.Floor);
+    }
 
     /// @dev The live price: sequencer check, primary (or fallback), then the unit conversion.
     function _livePrice() private view returns (LivePrice memory live) {

@@ -2059,6 +2059,26 @@ export const priceAdapterAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "address", name: "token", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "refreshAndQuoteStablecoin",
+    outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
+    name: "refreshAndQuoteWei",
+    outputs: [
+      { internalType: "uint256", name: "credits", type: "uint256" },
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "refreshCachedPrice",
     outputs: [

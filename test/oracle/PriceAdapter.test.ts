@@ -694,6 +694,124 @@ describe("PriceAdapter", function () {
     });
   });
 
+  describe("#refreshAndQuoteWei", function () {
+    it("refreshes the cache to the live price and quotes floor(wei × price / 1e30) at it, for anyone", async function () {
+      const { adapter, ethUsd, stranger } = await loadFixture(deployAdapterFixture);
+      await adapter.refreshCachedPrice();
+      await ethUsd.updateAnswer(answer("3300", 8)); // +10%: the cache still says $3000
+      const price = 3300n * WAD;
+      const wei = 123_456_789_012_345n;
+      const credits = (wei * price) / 10n ** 30n; // 407_407 (407,407.4037... rounded down)
+      expect(await adapter.connect(stranger).refreshAndQuoteWei.staticCall(wei)).to.deep.equal([
+        credits,
+        price,
+      ]);
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.connect(stranger).refreshAndQuoteWei(wei))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(price, timestamp, false)
+        .and.to.emit(adapter, "ReferencePriceRecorded")
+        .withArgs(price, timestamp);
+      expect(await adapter.cachedPrice()).to.deep.equal([price, BigInt(timestamp)]);
+    });
+
+    it("quotes exactly what creditsForWei quotes in the same block (one formula, rounded down)", async function () {
+      const { adapter, unit } = await loadFixture(deployAdapterFixture);
+      await adapter.setUnitFeed(unit); // EUR: a price with a rounded-down last digit
+      for (const wei of [1n, 359_999_999_999_999n, WAD, 7n * WAD + 3n]) {
+        const [credits, price] = await adapter.refreshAndQuoteWei.staticCall(wei);
+        expect(price).to.equal(await adapter.nativePrice());
+        expect(credits).to.equal(await adapter.creditsForWei(wei));
+      }
+      expect((await adapter.refreshAndQuoteWei.staticCall(WAD))[0]).to.equal(2777_777777n);
+    });
+
+    it("reverts with the live path's error, leaving the cache unchanged", async function () {
+      const { adapter, ethUsd } = await loadFixture(deployAdapterFixture);
+      await adapter.refreshCachedPrice();
+      const cached = await adapter.cachedPrice();
+      const reference = await adapter.referencePrice();
+      await ethUsd.updateAnswer(0);
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInvalidAnswer")
+        .withArgs(await ethUsd.getAddress(), 0);
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+      expect(await adapter.referencePrice()).to.deep.equal(reference);
+    });
+  });
+
+  describe("#refreshAndQuoteStablecoin", function () {
+    async function withUsdcFixture() {
+      const fixture = await deployAdapterFixture();
+      await fixture.adapter.setStablecoinFeed(fixture.usdc, fixture.usdcConfig);
+      await fixture.adapter.refreshCachedPrice();
+      return fixture;
+    }
+
+    it("refreshes the cached native price to the live price, then quotes as creditsForStablecoin", async function () {
+      const { adapter, ethUsd, usdc, usdcUsd, stranger } = await loadFixture(withUsdcFixture);
+      await ethUsd.updateAnswer(answer("3300", 8));
+      await usdcUsd.updateAnswer(answer("0.98", 8));
+      expect(
+        await adapter.connect(stranger).refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n),
+      ).to.equal(await adapter.creditsForStablecoin(usdc, 100_000000n));
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.connect(stranger).refreshAndQuoteStablecoin(usdc, 100_000000n))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(3300n * WAD, timestamp, false);
+      expect(await adapter.cachedPrice()).to.deep.equal([3300n * WAD, BigInt(timestamp)]);
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n)).to.equal(98_000000n);
+    });
+
+    it("caps the value at the peg and values it in the unit, like creditsForStablecoin", async function () {
+      const { adapter, usdc, usdcUsd, unit } = await loadFixture(withUsdcFixture);
+      await usdcUsd.updateAnswer(answer("1.03", 8));
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n)).to.equal(100_000000n);
+      await adapter.setUnitFeed(unit);
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 1_000000n)).to.equal(
+        await adapter.creditsForStablecoin(usdc, 1_000000n),
+      );
+    });
+
+    it("reverts for an unlisted token without refreshing", async function () {
+      const { adapter, stranger } = await loadFixture(withUsdcFixture);
+      await expect(adapter.refreshAndQuoteStablecoin(stranger.address, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterUnsupportedStablecoin")
+        .withArgs(stranger.address);
+    });
+
+    it("reverts with the native feed's error when the native price fails, leaving the cache unchanged", async function () {
+      const { adapter, ethUsd, usdc } = await loadFixture(withUsdcFixture);
+      const cached = await adapter.cachedPrice();
+      await time.increase(HEARTBEAT + 1); // the USDC feed (1-day heartbeat) is still fresh
+      expect(await adapter.creditsForStablecoin(usdc, 1_000000n)).to.equal(1_000000n);
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterStalePrice")
+        .withArgs(await ethUsd.getAddress(), await ethUsd.latestTimestamp(), HEARTBEAT);
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("reverts with the stablecoin feed's error, leaving the cache unchanged", async function () {
+      const { adapter, usdc, usdcUsd } = await loadFixture(withUsdcFixture);
+      const cached = await adapter.cachedPrice();
+      await usdcUsd.updateAnswer(answer("0.4", 8));
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterAnswerOutOfBounds")
+        .withArgs(await usdcUsd.getAddress(), answer("0.4", 8), answer("0.5", 8), answer("2", 8));
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("is gated by the sequencer like every live read", async function () {
+      const { adapter, sequencer, usdc } = await loadFixture(withUsdcFixture);
+      await adapter.setSequencerFeed(sequencer, GRACE_PERIOD);
+      await setRound(sequencer, 1, 1n, (await time.latest()) - DAY);
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n)).to.be.revertedWithCustomError(
+        adapter,
+        "PriceAdapterSequencerDown",
+      );
+    });
+  });
+
   describe("#cachedPrice", function () {
     it("reverts before the first refresh", async function () {
       const { adapter } = await loadFixture(deployAdapterFixture);
