@@ -24,6 +24,9 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
  *   bought at: buying at the live price and spending at a lagging cached one is no arbitrage. A purchase whose
  *   refresh fails reverts with the live path's error and changes nothing.
  *
+ * Every live read of a price feed (primary, fallback, unit, stablecoin) also reads the feed's `decimals()` and
+ * fails closed with `PriceAdapterDecimalsChanged` when it differs from the value stored at configuration.
+ *
  * The adapter is itself an `AggregatorV3Interface` giving the native token's price in the stable unit
  * with `decimals()` (18) decimals, so anything that consumes Chainlink feeds can consume it.
  */
@@ -86,6 +89,12 @@ interface IPriceAdapter is AggregatorV3Interface {
     error PriceAdapterUnsupportedTokenDecimals(address token, uint8 decimals);
     /// @notice Dividing a USD price by the unit feed's USD price rounded down to zero.
     error PriceAdapterZeroPrice(uint256 usdPriceWad, uint256 unitPriceWad);
+    /// @notice The feed's `decimals()` is no longer the value read and stored when it was configured (e.g. its
+    ///         proxy was repointed to an aggregator with other decimals): its answers cannot be scaled safely.
+    /// @dev Checked on every live read of the primary, fallback, unit and stablecoin feeds. For the primary it is a
+    ///      feed failure like the others: a configured, valid fallback may serve, otherwise this error reverts.
+    ///      Configure the feed again (with bounds in its new decimals) to resume.
+    error PriceAdapterDecimalsChanged(address feed, uint8 configured, uint8 current);
 
     // ------------------------------------------------------------------ events
     /// @notice The primary native-token/USD feed and its validation settings were set.
@@ -176,7 +185,9 @@ interface IPriceAdapter is AggregatorV3Interface {
     // ------------------------------------------------------------------ configuration (admin)
     /// @notice Sets the primary native-token/USD feed. Admin only.
     /// @dev Validates the config (feed has code, `heartbeat > 0`, `0 < minAnswer < maxAnswer`, the feed's
-    ///      `decimals() <= 18`, read now and stored) and reverts with `PriceAdapterInvalidConfig` otherwise.
+    ///      `decimals() <= 18`, read now and stored) and reverts with `PriceAdapterInvalidConfig` otherwise. The
+    ///      stored decimals are checked against the feed's `decimals()` on every live read (and the same holds for
+    ///      the fallback, unit and stablecoin feeds).
     function setPrimaryFeed(FeedConfig calldata config) external;
 
     /// @notice Sets or removes the fallback native-token/USD feed. Admin only.

@@ -22,14 +22,16 @@ import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
  * Feed reads are low-level static calls that copy at most five words, so a feed that reverts, has no code,
  * returns short or malformed data, or returns a huge payload yields `PriceAdapterFeedUnavailable` and never a
  * raw revert. A gas guard in the style of Liquity v2 keeps a caller from starving a feed call to force the
- * "unavailable" path: each call needs `MIN_GAS_FOR_FEED_CALL` gas left beforehand, and a failed call that
- * leaves at most 1/64 of the gas it started with is reported as `PriceAdapterInsufficientGas` (the 63/64 rule
- * means the callee ran out of the gas it was forwarded). A feed that burns all the gas it is given is thus
- * indistinguishable from a starved call and also reverts with `PriceAdapterInsufficientGas`: it fails closed,
- * without falling back.
+ * "unavailable" path: each call (`latestRoundData` and `decimals`) needs `MIN_GAS_FOR_FEED_CALL` gas left
+ * beforehand, and a failed call that leaves at most 1/64 of the gas it started with is reported as
+ * `PriceAdapterInsufficientGas` (the 63/64 rule means the callee ran out of the gas it was forwarded). A feed that
+ * burns all the gas it is given is thus indistinguishable from a starved call and also reverts with
+ * `PriceAdapterInsufficientGas`: it fails closed, without falling back.
  *
- * NOTE: the feeds' `decimals()` and the stablecoins' ERC-20 `decimals()` are read when configured and stored;
- * if a feed proxy is ever repointed to an aggregator with other decimals, configure it again.
+ * A feed's `decimals()` is read and stored when it is configured, and read again with every live answer of a price
+ * feed (primary, fallback, unit, stablecoin): a feed whose decimals changed since (a proxy repointed to an
+ * aggregator with other decimals) fails with `PriceAdapterDecimalsChanged` instead of being mis-scaled. The
+ * stablecoins' ERC-20 `decimals()` are read at configuration only.
  */
 contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev A feed configuration as stored: the first slot packs the feed, its heartbeat and its decimals.
@@ -448,15 +450,31 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         if (err.length != 0) _revertWith(err);
     }
 
-    /// @dev Reads and validates a feed. Returns the encoded custom error instead of reverting when a check
-    ///      fails (so the primary's failure can be reported after trying the fallback); `err` is empty on
-    ///      success. Insufficient gas reverts at once.
+    /// @dev Reads and validates a feed: its `latestRoundData`, then its `decimals()` against the configured value,
+    ///      then the answer. Returns the encoded custom error instead of reverting when a check fails (so the
+    ///      primary's failure can be reported after trying the fallback); `err` is empty on success. Insufficient
+    ///      gas reverts at once.
     function _tryReadFeed(
         StoredFeed memory config
     ) private view returns (FeedAnswer memory answer, bytes memory err) {
         address feed = address(config.feed);
         (bool ok, uint80 roundId, int256 raw, , uint256 updatedAt) = _latestRoundData(feed);
         if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
+        // The answer's scale: checked before the answer, which cannot be judged in the wrong decimals.
+        uint8 currentDecimals;
+        (ok, currentDecimals) = _readDecimals(feed, AggregatorV3Interface.decimals.selector);
+        if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
+        if (currentDecimals != config.decimals) {
+            return (
+                answer,
+                abi.encodeWithSelector(
+                    PriceAdapterDecimalsChanged.selector,
+                    feed,
+                    config.decimals,
+                    currentDecimals
+                )
+            );
+        }
         if (raw <= 0) return (answer, abi.encodeWithSelector(PriceAdapterInvalidAnswer.selector, feed, raw));
         if (updatedAt == 0 || updatedAt > block.timestamp) {
             return (answer, abi.encodeWithSelector(PriceAdapterInvalidTimestamp.selector, feed, updatedAt));
@@ -495,10 +513,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     function _latestRoundData(
         address feed
     ) private view returns (bool ok, uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        uint256 gasBefore = gasleft();
-        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
-            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
-        }
+        uint256 gasBefore = _gasBeforeFeedCall();
         bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
         bool success;
         uint256 size;
@@ -516,17 +531,18 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             updatedAt := mload(add(ptr, 0x60))
         }
         if (!success) {
-            uint256 gasAfter = gasleft();
-            if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
+            _checkGasAfterFailedCall(gasBefore);
             return (false, 0, 0, 0, 0);
         }
         if (size < 0xa0 || rawRoundId > type(uint80).max) return (false, 0, 0, 0, 0);
         return (true, uint80(rawRoundId), answer, startedAt, updatedAt);
     }
 
-    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a low-level static call; `ok` is false
-    ///      when the call reverts, returns less than one word, or a value above 255.
+    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a gas-guarded low-level static call (the guard
+    ///      of `_latestRoundData`); `ok` is false when the call reverts, returns less than one word, or a value
+    ///      above 255.
     function _readDecimals(address target, bytes4 selector) private view returns (bool ok, uint8 value) {
+        uint256 gasBefore = _gasBeforeFeedCall();
         bool success;
         uint256 size;
         uint256 word;
@@ -538,8 +554,27 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             size := returndatasize()
             word := mload(ptr)
         }
-        if (!success || size < 0x20 || word > type(uint8).max) return (false, 0);
+        if (!success) {
+            _checkGasAfterFailedCall(gasBefore);
+            return (false, 0);
+        }
+        if (size < 0x20 || word > type(uint8).max) return (false, 0);
         return (true, uint8(word));
+    }
+
+    /// @dev The gas left before a feed call; reverts with `PriceAdapterInsufficientGas` below `MIN_GAS_FOR_FEED_CALL`.
+    function _gasBeforeFeedCall() private view returns (uint256 gasBefore) {
+        gasBefore = gasleft();
+        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
+            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
+        }
+    }
+
+    /// @dev After a failed feed call: reverts with `PriceAdapterInsufficientGas` when at most 1/64 of `gasBefore` is
+    ///      left, i.e. the callee ran out of the gas it was forwarded (starved, or a feed burning all its gas).
+    function _checkGasAfterFailedCall(uint256 gasBefore) private view {
+        uint256 gasAfter = gasleft();
+        if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
     }
 
     /// @dev Validates a feed configuration and returns it with the feed's decimals, read now.

@@ -1668,6 +1668,15 @@ export const priceAdapterAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "feed", type: "address" },
+      { internalType: "uint8", name: "configured", type: "uint8" },
+      { internalType: "uint8", name: "current", type: "uint8" },
+    ],
+    name: "PriceAdapterDecimalsChanged",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "fallbackPriceWad", type: "uint256" },
       { internalType: "uint256", name: "referencePriceWad", type: "uint256" },
       { internalType: "uint256", name: "maxDeviationBps", type: "uint256" },

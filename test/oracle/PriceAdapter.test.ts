@@ -523,6 +523,149 @@ describe("PriceAdapter", function () {
     });
   });
 
+  describe("decimals changed after configuration (O11)", function () {
+    /** An 8-decimal TestFeed answering `value` now, with bounds wide enough for the same price in 10 decimals. */
+    async function testFeedAnswering(value: string, testFeed?: TestFeed): Promise<TestFeed> {
+      const feed = testFeed ?? (await deployTestFeed(8));
+      const now = await time.latest();
+      await feed.setRoundData(1, answer(value, 8), now, now);
+      return feed;
+    }
+
+    /** Repoints `feed` to "an aggregator" with 10 decimals answering `value` now: inside 8-decimal bounds ×100. */
+    async function repointTo10Decimals(feed: TestFeed, value: string): Promise<void> {
+      await feed.setDecimals(10);
+      const now = await time.latest();
+      await feed.setRoundData(2, answer(value, 10), now, now);
+    }
+
+    /** The primary is an 8-decimal TestFeed at $3000 with bounds [$100, $10,000,000] (room for 100× mis-scaling). */
+    async function withTestPrimaryFixture() {
+      const fixture = await deployAdapterFixture();
+      const feed = await testFeedAnswering("3000", fixture.testFeed);
+      await fixture.adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, ETH_USD_MIN, answer("10000000", 8)));
+      await fixture.adapter.refreshCachedPrice();
+      return fixture;
+    }
+
+    it("reverts with DecimalsChanged when the primary's decimals() went from 8 to 10, leaving the cache unchanged", async function () {
+      const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+      const cached = await adapter.cachedPrice();
+      await repointTo10Decimals(testFeed, "3000"); // read with the stored 8 decimals: $300,000, inside the bounds
+      const feed = await testFeed.getAddress();
+      for (const read of [
+        () => adapter.nativePrice(),
+        () => adapter.creditsForWei(WAD),
+        () => adapter.latestRoundData(),
+        () => adapter.refreshCachedPrice(),
+        () => adapter.refreshAndQuoteWei(WAD),
+      ]) {
+        await expect(read())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+          .withArgs(feed, 8, 10);
+      }
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("prices again once the primary is configured with its new decimals", async function () {
+      const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+      await repointTo10Decimals(testFeed, "3000");
+      await adapter.setPrimaryFeed(feedConfig(testFeed, HEARTBEAT, answer("100", 10), answer("100000", 10)));
+      expect(await adapter.nativePrice()).to.equal(PRICE_3000);
+    });
+
+    it("treats the primary's changed decimals as a failure: a valid fallback serves", async function () {
+      const { adapter, testFeed, fallback } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await repointTo10Decimals(testFeed, "3000");
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(PRICE_3000, timestamp, true);
+    });
+
+    it("reverts with the primary's DecimalsChanged when the fallback fails too", async function () {
+      const { adapter, testFeed, fallback, fallbackUsd } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await fallbackUsd.updateAnswer(0);
+      await repointTo10Decimals(testFeed, "3000");
+      await expect(adapter.nativePrice())
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+        .withArgs(await testFeed.getAddress(), 8, 10);
+    });
+
+    it("does not use a fallback whose decimals() changed: the primary's error", async function () {
+      const { adapter, ethUsd } = await loadFixture(deployAdapterFixture);
+      const fallbackFeed = await testFeedAnswering("3000");
+      const config = feedConfig(fallbackFeed, FALLBACK_HEARTBEAT, ETH_USD_MIN, answer("10000000", 8));
+      await adapter.setFallbackFeed(config, MAX_DEVIATION_BPS);
+      await adapter.refreshCachedPrice(); // reference $3000
+      await ethUsd.updateAnswer(0);
+      expect(await adapter.nativePrice()).to.equal(PRICE_3000); // the fallback serves
+      // Now 10 decimals answering $30 (30e10): read with the stored 8 decimals, $3000, within the deviation.
+      await repointTo10Decimals(fallbackFeed, "30");
+      await expect(adapter.nativePrice())
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInvalidAnswer")
+        .withArgs(await ethUsd.getAddress(), 0);
+    });
+
+    it("reverts with the unit feed's DecimalsChanged", async function () {
+      const { adapter } = await loadFixture(deployAdapterFixture);
+      const eurUsd = await testFeedAnswering("1.08");
+      await adapter.setUnitFeed(feedConfig(eurUsd, DAY, answer("0.5", 8), answer("200", 8)));
+      expect(await adapter.nativePrice()).to.equal(2777_777777777777777777n);
+      await repointTo10Decimals(eurUsd, "1.08");
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+        .withArgs(await eurUsd.getAddress(), 8, 10);
+    });
+
+    it("reverts with the stablecoin feed's DecimalsChanged", async function () {
+      const { adapter, usdc } = await loadFixture(deployAdapterFixture);
+      const usdcUsd = await testFeedAnswering("1");
+      await adapter.setStablecoinFeed(usdc, feedConfig(usdcUsd, DAY, answer("0.5", 8), answer("200", 8)));
+      await adapter.refreshCachedPrice();
+      const cached = await adapter.cachedPrice();
+      await repointTo10Decimals(usdcUsd, "0.98");
+      for (const read of [
+        () => adapter.creditsForStablecoin(usdc, 1_000000n),
+        () => adapter.refreshAndQuoteStablecoin(usdc, 1_000000n),
+      ]) {
+        await expect(read())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+          .withArgs(await usdcUsd.getAddress(), 8, 10);
+      }
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    for (const [name, mode] of [
+      ["reverts", FeedMode.Revert],
+      ["returns short data", FeedMode.ShortData],
+      ["returns a value above uint8", FeedMode.Malformed],
+    ] as const) {
+      it(`reverts with FeedUnavailable when decimals() ${name} while latestRoundData answers`, async function () {
+        const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+        await testFeed.setDecimalsMode(mode);
+        await expect(adapter.nativePrice())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterFeedUnavailable")
+          .withArgs(await testFeed.getAddress());
+      });
+    }
+
+    it("does not fall back when the primary's decimals() call was starved of gas", async function () {
+      const { adapter, testFeed, fallback } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await testFeed.setDecimalsMode(FeedMode.BurnGas);
+      const gasLimit = 1_000_000n;
+      await expect(adapter.refreshAndQuoteWei(WAD, { gasLimit }))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInsufficientGas")
+        .withArgs(
+          (gasLeft: bigint) => gasLeft < gasLimit / 64n,
+          (required: bigint) => required < gasLimit / 64n,
+        );
+    });
+  });
+
   describe("#creditsForWei", function () {
     it("gives 3000 stable units of credits for 1 ETH at $3000", async function () {
       const { adapter } = await loadFixture(deployAdapterFixture);

@@ -2,13 +2,15 @@
  * Oracle pitfalls against the real PriceAdapter: O7 (`roundId - 1` is not the previous round across aggregator
  * phases) and O8 (relying on the deprecated `answeredInRound`): it reads only `latestRoundData`, validates the
  * answer and its `updatedAt`, and ignores `answeredInRound`; O10 (buying at the live price and spending at a
- * lagging cached one): every purchase refreshes the cache.
+ * lagging cached one): every purchase refreshes the cache; O11 (a feed whose `decimals()` changes after
+ * configuration): every live read checks the feed's decimals against the configured ones.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setCode, time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, parseEther, toBeHex, zeroPadValue } from "ethers";
 
+import { CreditLedger__factory } from "../../typechain-types";
 import { creditsForGasCost, expectSolvent } from "../helpers/paymaster";
 import { answer, deployMockFeed, deployTestFeed, feedConfig, WAD } from "../helpers/priceFeeds";
 import { CREDIT, creditOp, defaultPaymasterConfig, deploySystem, newUser } from "../helpers/system";
@@ -33,7 +35,7 @@ function constantFeedCode(words: readonly bigint[]): string {
   return concat(parts);
 }
 
-describe("Security: oracle pitfalls (O7, O8, O10)", function () {
+describe("Security: oracle pitfalls (O7, O8, O10, O11)", function () {
   async function adapterFixture() {
     const [admin] = await ethers.getSigners();
     const primary = await deployMockFeed(8, answer("3000", 8));
@@ -120,6 +122,41 @@ describe("Security: oracle pitfalls (O7, O8, O10)", function () {
       expect(creditsForGasCost(value, charge.priceWad, 10_000n)).to.equal(bought);
       expect(await sys.ledger.balanceOfCredits(user.account.address)).to.equal(
         bought - charge.creditsCharged,
+      );
+    });
+  });
+
+  describe("O11: a feed whose decimals() changes after configuration", function () {
+    it("a primary feed repointed from 8 to 10 decimals inside its bounds stops purchases instead of minting 100× the credits", async function () {
+      const [admin, treasury, buyer] = await ethers.getSigners();
+      const feed = await deployTestFeed(8);
+      const now = await time.latest();
+      await (await feed.setRoundData(1, answer("3000", 8), now, now)).wait();
+      // Bounds [$100, $10,000,000] in 8 decimals: $3,000 in 10 decimals read as 8 ($300,000) lies inside them.
+      const adapter = await ethers.deployContract("PriceAdapter", [
+        admin.address,
+        feedConfig(feed, HEARTBEAT, MIN, answer("10000000", 8)),
+        "ETH / USD",
+      ]);
+      await (await adapter.refreshCachedPrice()).wait();
+      const ledger = await new CreditLedger__factory(admin).deploy(admin, adapter, treasury);
+      const value = parseEther("0.01");
+      await (await ledger.connect(buyer).buyCredits(buyer, { value })).wait();
+      expect(await ledger.balanceOfCredits(buyer)).to.equal(30n * CREDIT);
+
+      // The proxy now points at an aggregator with 10 decimals, still answering $3,000.
+      await (await feed.setDecimals(10)).wait();
+      const later = await time.latest();
+      await (await feed.setRoundData(2, answer("3000", 10), later, later)).wait();
+      const cached = await adapter.cachedPrice();
+      await expect(ledger.connect(buyer).buyCredits(buyer, { value }))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+        .withArgs(await feed.getAddress(), 8, 10);
+      expect(await ledger.balanceOfCredits(buyer)).to.equal(30n * CREDIT);
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+      await expect(adapter.refreshCachedPrice()).to.be.revertedWithCustomError(
+        adapter,
+        "PriceAdapterDecimalsChanged",
       );
     });
   });
