@@ -10,6 +10,7 @@ import {
   formatDuration,
   formatEth,
   formatTime,
+  formatUnitsTrimmed,
   parseAddress,
   parseCredits,
   parseDuration,
@@ -162,6 +163,8 @@ withAddressFlags(
 
 // -------------------------------------------------------------------------------------------- credits:buy
 
+const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+
 export interface BuyArgs extends DeploymentFlags {
   account?: string;
   eth?: string;
@@ -175,6 +178,8 @@ export interface BuyResult {
   buyer: string;
   paidWei: bigint;
   credits: bigint;
+  /** The price the purchase credited at, which it stored as the adapter's cached price (18 decimals). */
+  priceWad: bigint;
   balance: bigint;
   txHash: string;
   blockNumber: number;
@@ -194,19 +199,21 @@ export async function creditsBuy(
   const adapter = await adapterFrom(hre, await ledger.adapter());
 
   let wei: bigint;
-  let expected: bigint;
   if (args.credits !== undefined) {
     const wanted = parseCredits("credits", args.credits);
     wei = await explained(hre, "Pricing the purchase (PriceAdapter.weiForCredits)", () =>
       adapter.weiForCredits(wanted),
     );
-    expected = await adapter.creditsForWei(wei);
   } else {
     wei = parseEth("eth", args.eth as string);
-    expected = await explained(hre, "Pricing the purchase (PriceAdapter.creditsForWei)", () =>
-      adapter.creditsForWei(wei),
-    );
   }
+  // The quote is what the purchase itself does: refresh the adapter's cached price from the live feeds and credit
+  // at exactly that price (simulated here, so nothing is written yet).
+  const [expected, quotedPriceWad] = await explained(
+    hre,
+    "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls)",
+    () => adapter.refreshAndQuoteWei.staticCall(wei),
+  );
   if (await ledger.paused()) {
     throw taskError(
       `CreditLedger ${ledgerAddress} is paused: purchases are stopped until its admin unpauses it (unpause())`,
@@ -222,11 +229,22 @@ export async function creditsBuy(
   }
   await requireFunds(hre, signer, wei, "to pay", formatEth);
 
+  log(
+    `Quote: ${formatEth(wei)} ETH buys ${formatCredits(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
+      "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
+      "paymaster charges gas at).",
+  );
   const receipt = await sendTx(hre, log, `Buying credits for ${account}`, () =>
     ledger.buyCredits(account, { value: wei }),
   );
+  const adapterAddress = await adapter.getAddress();
   let credits = 0n;
+  let priceWad = 0n;
   for (const entry of receipt.logs) {
+    if (entry.address === adapterAddress) {
+      const parsed = adapter.interface.parseLog(entry);
+      if (parsed?.name === "CachedPriceRefreshed") priceWad = parsed.args.priceWad as bigint;
+    }
     if (entry.address !== ledgerAddress) continue;
     const parsed = ledger.interface.parseLog(entry);
     if (parsed?.name === "CreditsPurchased") credits = parsed.args.credits as bigint;
@@ -238,14 +256,15 @@ export async function creditsBuy(
       ? `the treasury ${await ledger.treasury()}`
       : `the EntryPoint deposit of paymaster ${paymaster}`;
   log(
-    `Bought ${formatCredits(credits)} credits for ${account}, paid ${formatEth(wei)} ETH (${wei} wei) to ` +
-      `${destination}. Balance now ${formatCredits(balance)} credits.`,
+    `Bought ${formatCredits(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
+      `ETH (${wei} wei) to ${destination}. Balance now ${formatCredits(balance)} credits.`,
   );
   return {
     account,
     buyer: signer.address,
     paidWei: wei,
     credits,
+    priceWad,
     balance,
     txHash: receipt.hash,
     blockNumber: receipt.blockNumber,
@@ -254,7 +273,10 @@ export async function creditsBuy(
 
 withFrom(
   withAddressFlags(
-    task("credits:buy", "Buys credits with the native token at the price adapter's live price")
+    task(
+      "credits:buy",
+      "Buys credits with the native token at the price adapter's live price (which the purchase caches)",
+    )
       .addOptionalParam("account", "Credit account to top up (default: the signer)")
       .addOptionalParam("eth", `ETH to pay: ${FORMS.eth}`)
       .addOptionalParam("credits", `Credits to buy (the ETH is computed, rounded up): ${FORMS.credits}`),

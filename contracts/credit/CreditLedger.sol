@@ -229,7 +229,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ICreditLedger
     function buyCredits(address account) external payable nonReentrant returns (uint256 credits) {
         _requireNotPaused();
-        credits = _adapter.creditsForWei(msg.value);
+        // Refreshes the adapter's cached price (what the paymaster charges at) and credits at that same price.
+        (credits, ) = _adapter.refreshAndQuoteWei(msg.value);
         _creditPurchase(account, credits);
         emit CreditsPurchased(account, msg.sender, address(0), msg.value, credits);
         IEntryPoint entryPoint = _depositEntryPoint;
@@ -253,7 +254,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 before = IERC20(token).balanceOf(to);
         IERC20(token).safeTransferFrom(msg.sender, to, amount);
         uint256 received = IERC20(token).balanceOf(to) - before;
-        credits = priceAdapter.creditsForStablecoin(token, received);
+        // Refreshes the adapter's cached native price too, so these credits are spent at the current price.
+        credits = priceAdapter.refreshAndQuoteStablecoin(token, received);
         _creditPurchase(account, credits);
         emit CreditsPurchased(account, msg.sender, token, received, credits);
     }

@@ -213,9 +213,12 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
 
     /**
      * @notice Buys credits for `account` (oneself, or e.g. a dApp's user) with `msg.value` wei at the adapter's
-     *         live price (`creditsForWei`, rounded down). Opens the account if needed.
-     * @dev The wei goes to `entryPoint.depositTo(paymaster)` in deposit mode, otherwise to the treasury. Fails
-     *      closed: the adapter's error bubbles when the price is stale or invalid. Reverts while paused.
+     *         live price, which the purchase first stores as the adapter's cached price
+     *         (`adapter.refreshAndQuoteWei`: `floor(wei * price / 1e30)`). Opens the account if needed.
+     * @dev The paymaster charges gas at the cached price, so credits bought are spent right after at the price they
+     *      were bought at. The wei goes to `entryPoint.depositTo(paymaster)` in deposit mode, otherwise to the
+     *      treasury. Fails closed: the adapter's error bubbles (nothing changes) when the price is stale or invalid.
+     *      Reverts while paused.
      */
     function buyCredits(address account) external payable returns (uint256 credits);
 
@@ -223,7 +226,9 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
      * @notice Buys credits for `account` with `amount` of the allowlisted stablecoin `token`, pulled from the
      *         caller to the treasury (SafeERC20; the caller approves this contract first).
      * @dev Credits are priced on the amount the treasury actually received (balance difference), so a
-     *      fee-on-transfer token cannot over-credit, at `adapter.creditsForStablecoin`. Reverts while paused.
+     *      fee-on-transfer token cannot over-credit, at `adapter.refreshAndQuoteStablecoin`, which also refreshes
+     *      the adapter's cached native price: the purchase needs a valid native price too, and fails closed with
+     *      the adapter's error (nothing changes) otherwise. Reverts while paused.
      */
     function buyCreditsWithToken(
         address account,

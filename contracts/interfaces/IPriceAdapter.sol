@@ -13,12 +13,19 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
  * - *Credits* have 6 decimals: 1_000_000 credits = one stable unit.
  *   Hence `credits = wei * priceWad / 1e30`.
  *
- * Two read paths:
+ * Three paths:
  * - the *live* path (`nativePrice`, `creditsForWei`, `weiForCredits`, `creditsForStablecoin`) reads
- *   the feeds now and fails closed with a custom error when any check fails; it is used for purchases;
+ *   the feeds now and fails closed with a custom error when any check fails; it quotes without writing;
  * - the *cached* path (`cachedPrice`) returns a stored price and the time it was stored, reading neither
  *   `TIMESTAMP` nor `NUMBER`, so an ERC-4337 paymaster can use it during validation (ERC-7562) and return
- *   `validUntil = updatedAt + maxAge`. Anyone may refresh it from the live path (`refreshCachedPrice`).
+ *   `validUntil = updatedAt + maxAge`. Anyone may refresh it from the live path (`refreshCachedPrice`);
+ * - the *purchase* path (`refreshAndQuoteWei`, `refreshAndQuoteStablecoin`) refreshes the cache from the live
+ *   path and quotes at that same price, so that credits bought are spent right after at the price they were
+ *   bought at: buying at the live price and spending at a lagging cached one is no arbitrage. A purchase whose
+ *   refresh fails reverts with the live path's error and changes nothing.
+ *
+ * Every live read of a price feed (primary, fallback, unit, stablecoin) also reads the feed's `decimals()` and
+ * fails closed with `PriceAdapterDecimalsChanged` when it differs from the value stored at configuration.
  *
  * The adapter is itself an `AggregatorV3Interface` giving the native token's price in the stable unit
  * with `decimals()` (18) decimals, so anything that consumes Chainlink feeds can consume it.
@@ -82,6 +89,12 @@ interface IPriceAdapter is AggregatorV3Interface {
     error PriceAdapterUnsupportedTokenDecimals(address token, uint8 decimals);
     /// @notice Dividing a USD price by the unit feed's USD price rounded down to zero.
     error PriceAdapterZeroPrice(uint256 usdPriceWad, uint256 unitPriceWad);
+    /// @notice The feed's `decimals()` is no longer the value read and stored when it was configured (e.g. its
+    ///         proxy was repointed to an aggregator with other decimals): its answers cannot be scaled safely.
+    /// @dev Checked on every live read of the primary, fallback, unit and stablecoin feeds. For the primary it is a
+    ///      feed failure like the others: a configured, valid fallback may serve, otherwise this error reverts.
+    ///      Configure the feed again (with bounds in its new decimals) to resume.
+    error PriceAdapterDecimalsChanged(address feed, uint8 configured, uint8 current);
 
     // ------------------------------------------------------------------ events
     /// @notice The primary native-token/USD feed and its validation settings were set.
@@ -137,10 +150,31 @@ interface IPriceAdapter is AggregatorV3Interface {
     /// @notice Whether `token` is an allowlisted stablecoin.
     function isStablecoin(address token) external view returns (bool);
 
+    // ------------------------------------------------------------------ purchase path
+    /// @notice Refreshes the cached price from the live path and quotes `weiAmount` at exactly that price: what a
+    ///         purchase with the native token calls. Anyone may call it (it writes only what `refreshCachedPrice`
+    ///         writes).
+    /// @dev `credits = floor(weiAmount * priceWad / 1e30)`, the formula of `creditsForWei`, where `priceWad` is the
+    ///      price just cached: afterwards `cachedPrice()` returns `(priceWad, block.timestamp)`. Emits what
+    ///      `refreshCachedPrice` emits; reverts with the live path's error, leaving the cache unchanged, when it fails.
+    /// @return credits Credits worth `weiAmount`, rounded DOWN.
+    /// @return priceWad The live price, now cached.
+    function refreshAndQuoteWei(uint256 weiAmount) external returns (uint256 credits, uint256 priceWad);
+
+    /// @notice Refreshes the cached (native-token) price from the live path, then quotes `amount` of the allowlisted
+    ///         stablecoin `token` as `creditsForStablecoin` does: what a stablecoin purchase calls. Anyone may call it.
+    /// @dev Credits bought with a stablecoin are spent at the cached native price too, so it is refreshed as for a
+    ///      native purchase: a stablecoin purchase needs a valid native price as well as a valid stablecoin price.
+    ///      Reverts with `PriceAdapterUnsupportedStablecoin` for an unlisted token before reading any feed, and with
+    ///      the failing feed's error (the cache then unchanged) when the native or the stablecoin price fails.
+    /// @return credits Credits for `amount`, valued at `min(feedPrice, 1)` of the peg, rounded DOWN.
+    function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256 credits);
+
     // ------------------------------------------------------------------ cached path
-    /// @notice Refreshes the cached price from the live path. Anyone may call it.
+    /// @notice Refreshes the cached price from the live path. Anyone may call it; purchases do (see the purchase path).
     /// @dev Reverts (and leaves the cache unchanged) when the live path fails. Stores `block.timestamp` as the
-    ///      cache time and records the primary's answer as the fallback's reference price.
+    ///      cache time and records the primary's answer as the fallback's reference price. The cached price is the
+    ///      live price at the refresh, whose feed answers were then up to their feeds' heartbeats old.
     function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt);
 
     /// @notice The cached price and the block timestamp at which it was stored.
@@ -151,7 +185,9 @@ interface IPriceAdapter is AggregatorV3Interface {
     // ------------------------------------------------------------------ configuration (admin)
     /// @notice Sets the primary native-token/USD feed. Admin only.
     /// @dev Validates the config (feed has code, `heartbeat > 0`, `0 < minAnswer < maxAnswer`, the feed's
-    ///      `decimals() <= 18`, read now and stored) and reverts with `PriceAdapterInvalidConfig` otherwise.
+    ///      `decimals() <= 18`, read now and stored) and reverts with `PriceAdapterInvalidConfig` otherwise. The
+    ///      stored decimals are checked against the feed's `decimals()` on every live read (and the same holds for
+    ///      the fallback, unit and stablecoin feeds).
     function setPrimaryFeed(FeedConfig calldata config) external;
 
     /// @notice Sets or removes the fallback native-token/USD feed. Admin only.

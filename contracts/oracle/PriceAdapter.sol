@@ -14,21 +14,24 @@ import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
  *
  * Rounding (every direction favours the protocol):
  * - the unit conversion `usdPrice * 1e18 / unitPrice` rounds DOWN, so a derived price is never above the truth;
- * - `creditsForWei` and `creditsForStablecoin` round DOWN (fewer credits);
+ * - `creditsForWei`, `refreshAndQuoteWei`, `creditsForStablecoin` and `refreshAndQuoteStablecoin` round DOWN
+ *   (fewer credits);
  * - `weiForCredits` rounds UP (more wei);
  * - a stablecoin's value in units rounds DOWN before the `min(value, 1)` cap.
  *
  * Feed reads are low-level static calls that copy at most five words, so a feed that reverts, has no code,
  * returns short or malformed data, or returns a huge payload yields `PriceAdapterFeedUnavailable` and never a
  * raw revert. A gas guard in the style of Liquity v2 keeps a caller from starving a feed call to force the
- * "unavailable" path: each call needs `MIN_GAS_FOR_FEED_CALL` gas left beforehand, and a failed call that
- * leaves at most 1/64 of the gas it started with is reported as `PriceAdapterInsufficientGas` (the 63/64 rule
- * means the callee ran out of the gas it was forwarded). A feed that burns all the gas it is given is thus
- * indistinguishable from a starved call and also reverts with `PriceAdapterInsufficientGas`: it fails closed,
- * without falling back.
+ * "unavailable" path: each call (`latestRoundData` and `decimals`) needs `MIN_GAS_FOR_FEED_CALL` gas left
+ * beforehand, and a failed call that leaves at most 1/64 of the gas it started with is reported as
+ * `PriceAdapterInsufficientGas` (the 63/64 rule means the callee ran out of the gas it was forwarded). A feed that
+ * burns all the gas it is given is thus indistinguishable from a starved call and also reverts with
+ * `PriceAdapterInsufficientGas`: it fails closed, without falling back.
  *
- * NOTE: the feeds' `decimals()` and the stablecoins' ERC-20 `decimals()` are read when configured and stored;
- * if a feed proxy is ever repointed to an aggregator with other decimals, configure it again.
+ * A feed's `decimals()` is read and stored when it is configured, and read again with every live answer of a price
+ * feed (primary, fallback, unit, stablecoin): a feed whose decimals changed since (a proxy repointed to an
+ * aggregator with other decimals) fails with `PriceAdapterDecimalsChanged` instead of being mis-scaled. The
+ * stablecoins' ERC-20 `decimals()` are read at configuration only.
  */
 contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev A feed configuration as stored: the first slot packs the feed, its heartbeat and its decimals.
@@ -114,7 +117,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function creditsForWei(uint256 weiAmount) external view returns (uint256 credits) {
-        return Math.mulDiv(weiAmount, _livePrice().priceWad, WEI_WAD_PER_CREDIT, Math.Rounding.Floor);
+        return _creditsForWei(weiAmount, _livePrice().priceWad);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -126,15 +129,9 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev The feed is TOKEN/USD. With a unit feed the peg is the unit, so the token's value in units is
     ///      `tokenUsd / unitUsd` (rounded down), then capped at one unit per token.
     function creditsForStablecoin(address token, uint256 amount) external view returns (uint256 credits) {
-        StoredFeed memory config = _stablecoins[token];
-        if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+        StoredFeed memory config = _listedStablecoin(token);
         _checkSequencer();
-        FeedAnswer memory tokenUsd = _readFeed(config);
-        (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
-        if (valueWad > WAD) valueWad = WAD;
-        // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
-        uint256 denominator = 10 ** (uint256(_stablecoinDecimals[token]) + 12);
-        return Math.mulDiv(amount, valueWad, denominator, Math.Rounding.Floor);
+        return _creditsForStablecoin(token, config, amount);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -142,19 +139,27 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         return address(_stablecoins[token].feed) != address(0);
     }
 
+    // ------------------------------------------------------------------ purchase path
+
+    /// @inheritdoc IPriceAdapter
+    function refreshAndQuoteWei(uint256 weiAmount) external returns (uint256 credits, uint256 priceWad) {
+        priceWad = _refreshCache();
+        credits = _creditsForWei(weiAmount, priceWad);
+    }
+
+    /// @inheritdoc IPriceAdapter
+    /// @dev The sequencer is checked once, by the refresh, before the stablecoin's feed is read.
+    function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256 credits) {
+        StoredFeed memory config = _listedStablecoin(token);
+        _refreshCache();
+        return _creditsForStablecoin(token, config, amount);
+    }
+
     // ------------------------------------------------------------------ cached path
 
     /// @inheritdoc IPriceAdapter
     function refreshCachedPrice() external returns (uint256 priceWad, uint256 updatedAt) {
-        LivePrice memory live = _livePrice();
-        uint48 now48 = SafeCast.toUint48(block.timestamp);
-        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
-        emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
-        if (!live.fromFallback) {
-            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
-            emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
-        }
-        return (live.priceWad, block.timestamp);
+        return (_refreshCache(), block.timestamp);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -338,6 +343,46 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     // ------------------------------------------------------------------ internals
 
+    /// @dev Stores the live price and `block.timestamp` as the cached price (and the primary's USD price as the
+    ///      fallback's reference when the primary was used), emits the events, and returns the price.
+    function _refreshCache() private returns (uint256 priceWad) {
+        LivePrice memory live = _livePrice();
+        uint48 now48 = SafeCast.toUint48(block.timestamp);
+        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
+        emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
+        if (!live.fromFallback) {
+            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
+            emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
+        }
+        return live.priceWad;
+    }
+
+    /// @dev The one credits formula of native-token purchases: `floor(weiAmount * priceWad / 1e30)`.
+    function _creditsForWei(uint256 weiAmount, uint256 priceWad) private pure returns (uint256) {
+        return Math.mulDiv(weiAmount, priceWad, WEI_WAD_PER_CREDIT, Math.Rounding.Floor);
+    }
+
+    /// @dev The feed configuration of an allowlisted stablecoin; reverts with `PriceAdapterUnsupportedStablecoin`.
+    function _listedStablecoin(address token) private view returns (StoredFeed memory config) {
+        config = _stablecoins[token];
+        if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
+    }
+
+    /// @dev Credits for `amount` of `token` priced by its feed `config`, without the sequencer check (the caller's).
+    ///      The feed is TOKEN/USD; the value in units is capped at one unit per token and every step rounds DOWN.
+    function _creditsForStablecoin(
+        address token,
+        StoredFeed memory config,
+        uint256 amount
+    ) private view returns (uint256) {
+        FeedAnswer memory tokenUsd = _readFeed(config);
+        (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
+        if (valueWad > WAD) valueWad = WAD;
+        // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
+        uint256 denominator = 10 ** (uint256(_stablecoinDecimals[token]) + 12);
+        return Math.mulDiv(amount, valueWad, denominator, Math.Rounding.Floor);
+    }
+
     /// @dev The live price: sequencer check, primary (or fallback), then the unit conversion.
     function _livePrice() private view returns (LivePrice memory live) {
         _checkSequencer();
@@ -405,15 +450,31 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         if (err.length != 0) _revertWith(err);
     }
 
-    /// @dev Reads and validates a feed. Returns the encoded custom error instead of reverting when a check
-    ///      fails (so the primary's failure can be reported after trying the fallback); `err` is empty on
-    ///      success. Insufficient gas reverts at once.
+    /// @dev Reads and validates a feed: its `latestRoundData`, then its `decimals()` against the configured value,
+    ///      then the answer. Returns the encoded custom error instead of reverting when a check fails (so the
+    ///      primary's failure can be reported after trying the fallback); `err` is empty on success. Insufficient
+    ///      gas reverts at once.
     function _tryReadFeed(
         StoredFeed memory config
     ) private view returns (FeedAnswer memory answer, bytes memory err) {
         address feed = address(config.feed);
         (bool ok, uint80 roundId, int256 raw, , uint256 updatedAt) = _latestRoundData(feed);
         if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
+        // The answer's scale: checked before the answer, which cannot be judged in the wrong decimals.
+        uint8 currentDecimals;
+        (ok, currentDecimals) = _readDecimals(feed, AggregatorV3Interface.decimals.selector);
+        if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
+        if (currentDecimals != config.decimals) {
+            return (
+                answer,
+                abi.encodeWithSelector(
+                    PriceAdapterDecimalsChanged.selector,
+                    feed,
+                    config.decimals,
+                    currentDecimals
+                )
+            );
+        }
         if (raw <= 0) return (answer, abi.encodeWithSelector(PriceAdapterInvalidAnswer.selector, feed, raw));
         if (updatedAt == 0 || updatedAt > block.timestamp) {
             return (answer, abi.encodeWithSelector(PriceAdapterInvalidTimestamp.selector, feed, updatedAt));
@@ -452,10 +513,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     function _latestRoundData(
         address feed
     ) private view returns (bool ok, uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        uint256 gasBefore = gasleft();
-        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
-            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
-        }
+        uint256 gasBefore = _gasBeforeFeedCall();
         bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
         bool success;
         uint256 size;
@@ -473,17 +531,18 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             updatedAt := mload(add(ptr, 0x60))
         }
         if (!success) {
-            uint256 gasAfter = gasleft();
-            if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
+            _checkGasAfterFailedCall(gasBefore);
             return (false, 0, 0, 0, 0);
         }
         if (size < 0xa0 || rawRoundId > type(uint80).max) return (false, 0, 0, 0, 0);
         return (true, uint80(rawRoundId), answer, startedAt, updatedAt);
     }
 
-    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a low-level static call; `ok` is false
-    ///      when the call reverts, returns less than one word, or a value above 255.
+    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a gas-guarded low-level static call (the guard
+    ///      of `_latestRoundData`); `ok` is false when the call reverts, returns less than one word, or a value
+    ///      above 255.
     function _readDecimals(address target, bytes4 selector) private view returns (bool ok, uint8 value) {
+        uint256 gasBefore = _gasBeforeFeedCall();
         bool success;
         uint256 size;
         uint256 word;
@@ -495,8 +554,27 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             size := returndatasize()
             word := mload(ptr)
         }
-        if (!success || size < 0x20 || word > type(uint8).max) return (false, 0);
+        if (!success) {
+            _checkGasAfterFailedCall(gasBefore);
+            return (false, 0);
+        }
+        if (size < 0x20 || word > type(uint8).max) return (false, 0);
         return (true, uint8(word));
+    }
+
+    /// @dev The gas left before a feed call; reverts with `PriceAdapterInsufficientGas` below `MIN_GAS_FOR_FEED_CALL`.
+    function _gasBeforeFeedCall() private view returns (uint256 gasBefore) {
+        gasBefore = gasleft();
+        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
+            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
+        }
+    }
+
+    /// @dev After a failed feed call: reverts with `PriceAdapterInsufficientGas` when at most 1/64 of `gasBefore` is
+    ///      left, i.e. the callee ran out of the gas it was forwarded (starved, or a feed burning all its gas).
+    function _checkGasAfterFailedCall(uint256 gasBefore) private view {
+        uint256 gasAfter = gasleft();
+        if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
     }
 
     /// @dev Validates a feed configuration and returns it with the feed's decimals, read now.

@@ -6,7 +6,8 @@ import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
 
 /**
  * @title MockPriceAdapter
- * @notice Test-only stand-in for the four `IPriceAdapter` functions the ledger uses, with a settable price and a
+ * @notice Test-only stand-in for the three `IPriceAdapter` functions the ledger uses (`refreshAndQuoteWei`,
+ *         `refreshAndQuoteStablecoin`, `isStablecoin`), with a settable price, a record of the last refresh, and a
  *         switch that makes every price read fail with `PriceAdapterStalePrice` (to prove purchases fail closed).
  */
 contract MockPriceAdapter {
@@ -20,6 +21,10 @@ contract MockPriceAdapter {
     uint256 public priceWad;
     /// @notice When true, every price read reverts with `PriceAdapterStalePrice`.
     bool public stale;
+    /// @notice The price stored by the last refresh (0 before the first), as `IPriceAdapter.cachedPrice`.
+    uint256 public cachedPriceWad;
+    /// @notice How many purchases refreshed the price.
+    uint256 public refreshes;
     mapping(address token => Stablecoin) private _stablecoins;
 
     constructor(uint256 initialPriceWad) {
@@ -42,23 +47,18 @@ contract MockPriceAdapter {
         delete _stablecoins[token];
     }
 
-    /// @notice As `IPriceAdapter.creditsForWei`: wei * price / 1e30, rounded down.
-    function creditsForWei(uint256 weiAmount) external view returns (uint256) {
-        _requireFresh();
-        return (weiAmount * priceWad) / 1e30;
+    /// @notice As `IPriceAdapter.refreshAndQuoteWei`: caches the price, then wei * price / 1e30, rounded down.
+    function refreshAndQuoteWei(uint256 weiAmount) external returns (uint256 credits, uint256 price) {
+        _refresh();
+        return ((weiAmount * priceWad) / 1e30, priceWad);
     }
 
-    /// @notice As `IPriceAdapter.weiForCredits`: rounded up.
-    function weiForCredits(uint256 credits) external view returns (uint256) {
-        _requireFresh();
-        return Math.ceilDiv(credits * 1e30, priceWad);
-    }
-
-    /// @notice As `IPriceAdapter.creditsForStablecoin`: valued at min(price, 1) of the peg, rounded down.
-    function creditsForStablecoin(address token, uint256 amount) external view returns (uint256) {
-        _requireFresh();
+    /// @notice As `IPriceAdapter.refreshAndQuoteStablecoin`: caches the price, then values the token at
+    ///         min(price, 1) of the peg, rounded down.
+    function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256) {
         Stablecoin memory coin = _stablecoins[token];
         if (!coin.listed) revert IPriceAdapter.PriceAdapterUnsupportedStablecoin(token);
+        _refresh();
         uint256 price = Math.min(coin.priceWad, 1e18);
         return Math.mulDiv(amount, price * 1e6, 1e18 * 10 ** coin.decimals);
     }
@@ -67,7 +67,9 @@ contract MockPriceAdapter {
         return _stablecoins[token].listed;
     }
 
-    function _requireFresh() private view {
+    function _refresh() private {
         if (stale) revert IPriceAdapter.PriceAdapterStalePrice(address(this), 1, 3600);
+        cachedPriceWad = priceWad;
+        refreshes += 1;
     }
 }

@@ -8,8 +8,10 @@ import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/tests/MockV3Aggreg
 /**
  * @title TestFeed
  * @notice Test-only Chainlink-style feed for what `MockV3Aggregator` cannot express: a feed that reverts,
- *         returns short or malformed data, or burns all the gas it is given. In `Normal` mode it answers the
- *         round set by `setRoundData`. The mode applies to both `decimals()` and `latestRoundData()`.
+ *         returns short or malformed data, or burns all the gas it is given, and a feed whose `decimals()` changes
+ *         (a proxy repointed to an aggregator with other decimals). In `Normal` mode it answers the round set by
+ *         `setRoundData`. `mode` applies to both `decimals()` and `latestRoundData()`; `decimalsMode` to
+ *         `decimals()` alone (when `mode` is `Normal`).
  */
 contract TestFeed {
     enum Mode {
@@ -23,7 +25,8 @@ contract TestFeed {
     error TestFeedReverted();
 
     Mode public mode;
-    uint8 private immutable _decimals;
+    Mode public decimalsMode;
+    uint8 private _decimals;
     uint80 private _roundId;
     int256 private _answer;
     uint256 private _startedAt;
@@ -37,22 +40,30 @@ contract TestFeed {
         mode = newMode;
     }
 
+    function setDecimalsMode(Mode newMode) external {
+        decimalsMode = newMode;
+    }
+
+    function setDecimals(uint8 newDecimals) external {
+        _decimals = newDecimals;
+    }
+
     function setRoundData(uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) external {
         (_roundId, _answer, _startedAt, _updatedAt) = (roundId, answer, startedAt, updatedAt);
     }
 
     function decimals() external view returns (uint8) {
-        _misbehave();
+        Mode current = mode;
+        _misbehave(current == Mode.Normal ? decimalsMode : current);
         return _decimals;
     }
 
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        _misbehave();
+        _misbehave(mode);
         return (_roundId, _answer, _startedAt, _updatedAt, _roundId);
     }
 
-    function _misbehave() private view {
-        Mode current = mode;
+    function _misbehave(Mode current) private pure {
         if (current == Mode.Revert) revert TestFeedReverted();
         if (current == Mode.ShortData) {
             assembly ("memory-safe") {

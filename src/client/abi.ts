@@ -1732,6 +1732,15 @@ export const priceAdapterAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "feed", type: "address" },
+      { internalType: "uint8", name: "configured", type: "uint8" },
+      { internalType: "uint8", name: "current", type: "uint8" },
+    ],
+    name: "PriceAdapterDecimalsChanged",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "fallbackPriceWad", type: "uint256" },
       { internalType: "uint256", name: "referencePriceWad", type: "uint256" },
       { internalType: "uint256", name: "maxDeviationBps", type: "uint256" },
@@ -2120,6 +2129,26 @@ export const priceAdapterAbi = [
       { internalType: "uint256", name: "recordedAt", type: "uint256" },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "token", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "refreshAndQuoteStablecoin",
+    outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
+    name: "refreshAndQuoteWei",
+    outputs: [
+      { internalType: "uint256", name: "credits", type: "uint256" },
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+    ],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

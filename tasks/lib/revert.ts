@@ -152,6 +152,11 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
       return "the feed's answer failed validation; check the feed and the adapter's bounds (docs/price-adapter.md)";
     case "PriceAdapterFeedUnavailable":
       return "the feed reverted or returned malformed data (shut down?); configure another feed";
+    case "PriceAdapterDecimalsChanged":
+      return (
+        "the feed's decimals() changed since it was configured (its proxy was repointed?): purchases and the price " +
+        "cache stay closed until the admin configures the feed again, with bounds in its new decimals"
+      );
     case "PriceAdapterSequencerDown":
     case "PriceAdapterSequencerGracePeriod":
       return "the L2 sequencer is down or just restarted: prices are refused until its grace period has passed";

@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { TestReentrantToken__factory } from "../../typechain-types";
+import { loadFixture, setCode, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  CreditLedger__factory,
+  MockV3Aggregator__factory,
+  TestERC20__factory,
+  TestReentrantToken__factory,
+} from "../../typechain-types";
+import { creditsForGasCost } from "../../src/client";
 import {
   CREDIT,
   DAY,
@@ -14,6 +20,7 @@ import {
   now,
   tokenIdOf,
 } from "../helpers/ledger";
+import { deployPriceAdapter } from "../helpers/system";
 
 describe("CreditLedger: purchases", function () {
   describe("#buyCredits", function () {
@@ -251,6 +258,129 @@ describe("CreditLedger: purchases", function () {
         await expect(
           ledger.connect(alice).buyCreditsWithToken(alice, token, CREDIT),
         ).to.be.revertedWithCustomError(ledger, "ReentrancyGuardReentrantCall");
+      });
+    }
+  });
+
+  describe("with the PriceAdapter: every purchase refreshes the cached price (O10)", function () {
+    const WAD = 10n ** 18n;
+    const HEARTBEAT = 3_600;
+    const LIVE = 3_300n * WAD; // the feed after a +10% move; the cache still says $3000
+
+    /**
+     * The real PriceAdapter over a Chainlink mock ETH/USD feed ($3,000, heartbeat 1 h, cache refreshed) and a
+     * USDC/USD feed ($1, heartbeat 1 day), a ledger over it, and a buyer holding USDC approved to the ledger.
+     */
+    async function realAdapterFixture() {
+      const [admin, treasury, alice] = await ethers.getSigners();
+      const { feed, adapter } = await deployPriceAdapter(admin, admin);
+      const ledger = await new CreditLedger__factory(admin).deploy(admin, adapter, treasury);
+      const usdc = await new TestERC20__factory(admin).deploy("USD Coin", "USDC", 6);
+      const usdcUsd = await new MockV3Aggregator__factory(admin).deploy(8, 10n ** 8n);
+      await adapter.setStablecoinFeed(usdc, {
+        feed: usdcUsd,
+        heartbeat: 86_400,
+        minAnswer: 5n * 10n ** 7n,
+        maxAnswer: 2n * 10n ** 8n,
+      });
+      await usdc.mint(alice, 1_000n * CREDIT);
+      await usdc.connect(alice).approve(ledger, ethers.MaxUint256);
+      return { ledger, adapter, feed, usdc, usdcUsd, alice, treasury };
+    }
+
+    /** Moves the ETH/USD feed by +10% without refreshing the cache. */
+    async function moveUp10(fx: Awaited<ReturnType<typeof realAdapterFixture>>): Promise<void> {
+      await fx.feed.updateAnswer(3_300n * 10n ** 8n);
+      expect((await fx.adapter.cachedPrice())[0]).to.equal(PRICE_WAD);
+      expect(await fx.adapter.nativePrice()).to.equal(LIVE);
+    }
+
+    it("#buyCredits after a +10% move refreshes the cache to the live price and credits wei × live / 1e30", async function () {
+      const fx = await loadFixture(realAdapterFixture);
+      const { ledger, adapter, alice } = fx;
+      await moveUp10(fx);
+      const value = 123_456_789_012_345n;
+      const credits = (value * LIVE) / 10n ** 30n;
+      const timestamp = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(timestamp);
+      await expect(ledger.connect(alice).buyCredits(alice, { value }))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(LIVE, timestamp, false)
+        .and.to.emit(ledger, "CreditsPurchased")
+        .withArgs(alice.address, alice.address, ethers.ZeroAddress, value, credits);
+      expect(await adapter.cachedPrice()).to.deep.equal([LIVE, BigInt(timestamp)]);
+      expect(await ledger.balanceOfCredits(alice)).to.equal(credits);
+    });
+
+    it("#buyCreditsWithToken after a +10% move refreshes the cache to the live ETH price", async function () {
+      const fx = await loadFixture(realAdapterFixture);
+      const { ledger, adapter, usdc, usdcUsd, alice } = fx;
+      await moveUp10(fx);
+      await usdcUsd.updateAnswer(99n * 10n ** 6n); // $0.99
+      const timestamp = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(timestamp);
+      await expect(ledger.connect(alice).buyCreditsWithToken(alice, usdc, 100n * CREDIT))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(LIVE, timestamp, false)
+        .and.to.emit(ledger, "CreditsPurchased")
+        .withArgs(alice.address, alice.address, await usdc.getAddress(), 100n * CREDIT, 99n * CREDIT);
+      expect(await adapter.cachedPrice()).to.deep.equal([LIVE, BigInt(timestamp)]);
+    });
+
+    it("leaves no buy-at-live/spend-at-cache spread right after a purchase, after moves up and down", async function () {
+      const { ledger, adapter, feed, usdc, alice } = await loadFixture(realAdapterFixture);
+      const value = ethers.parseEther("0.01");
+      for (const [usd, buy] of [
+        [3_300n, "eth"],
+        [2_700n, "eth"],
+        [3_600n, "token"],
+        [3_000n, "token"],
+      ] as const) {
+        await feed.updateAnswer(usd * 10n ** 8n);
+        const before = await ledger.balanceOfCredits(alice);
+        if (buy === "eth") await ledger.connect(alice).buyCredits(alice, { value });
+        else await ledger.connect(alice).buyCreditsWithToken(alice, usdc, CREDIT);
+        const [cached] = await adapter.cachedPrice();
+        expect(cached, `cache after a ${buy} purchase at $${usd}`).to.equal(await adapter.nativePrice());
+        expect(cached).to.equal(usd * WAD);
+        if (buy === "eth") {
+          // What `value` wei bought equals what `value` wei of gas costs at the paymaster's price (markup aside).
+          const bought = (await ledger.balanceOfCredits(alice)) - before;
+          expect(bought).to.equal(creditsForGasCost(value, cached, 10_000n));
+        }
+      }
+    });
+
+    for (const [failure, breakFeed, error] of [
+      ["a stale", async () => time.increase(HEARTBEAT + 1), "PriceAdapterStalePrice"],
+      [
+        "an unavailable (shut down)",
+        async (feed: string) => setCode(feed, "0x"),
+        "PriceAdapterFeedUnavailable",
+      ],
+    ] as const) {
+      it(`${failure} ETH feed makes both purchase kinds revert with the adapter's error, leaving balances and the cache unchanged`, async function () {
+        const { ledger, adapter, feed, usdc, alice, treasury } = await loadFixture(realAdapterFixture);
+        await ledger.connect(alice).buyCredits(alice, { value: ethers.parseEther("0.01") });
+        const feedAddress = await feed.getAddress();
+        const updatedAt = await feed.latestTimestamp();
+        const cached = await adapter.cachedPrice();
+        const credits = await ledger.balanceOfCredits(alice);
+        const tokens = await usdc.balanceOf(alice);
+        const treasuryEth = await ethers.provider.getBalance(treasury);
+        await breakFeed(feedAddress);
+        const args = error === "PriceAdapterStalePrice" ? [feedAddress, updatedAt, HEARTBEAT] : [feedAddress];
+        await expect(ledger.connect(alice).buyCredits(alice, { value: ethers.parseEther("0.01") }))
+          .to.be.revertedWithCustomError(adapter, error)
+          .withArgs(...args);
+        await expect(ledger.connect(alice).buyCreditsWithToken(alice, usdc, CREDIT))
+          .to.be.revertedWithCustomError(adapter, error)
+          .withArgs(...args);
+        expect(await adapter.cachedPrice()).to.deep.equal(cached);
+        expect(await ledger.balanceOfCredits(alice)).to.equal(credits);
+        expect(await ledger.totalIssued()).to.equal(credits);
+        expect(await usdc.balanceOf(alice)).to.equal(tokens);
+        expect(await ethers.provider.getBalance(treasury)).to.equal(treasuryEth);
       });
     }
   });

@@ -433,6 +433,10 @@ export class Runner {
         await expect(receipt)
           .to.emit(ledger, "CreditsPurchased")
           .withArgs(account, await sys.admin.getAddress(), ethers.ZeroAddress, action.wei, credits);
+        // The purchase refreshed the cache to the price it credited at (O10).
+        await expect(receipt)
+          .to.emit(this.adapter, "CachedPriceRefreshed")
+          .withArgs(m.cachePriceWad, t, false);
         return "ok";
       }
       case "grant": {

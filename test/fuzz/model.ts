@@ -260,7 +260,10 @@ export class CreditModel {
 
   // ---------------------------------------------------------------- ledger transactions
 
-  /** `buyCredits(account){value}` at `time`: pause, then the adapter's live price, then the minimum. */
+  /**
+   * `buyCredits(account){value}` at `time`: pause, then the adapter's live price, then the minimum. A purchase
+   * first refreshes the adapter's cache to the live price (`refreshAndQuoteWei`) and credits at that price.
+   */
   predictBuy(account: string, weiAmount: bigint, time: bigint): Prediction {
     if (this.ledgerPaused) return err("ledger", "CreditLedgerPaused");
     const priceError = this.livePriceError(time);
@@ -270,7 +273,8 @@ export class CreditModel {
   }
 
   applyBuy(account: string, weiAmount: bigint, time: bigint): bigint {
-    const credits = creditsForWei(weiAmount, this.livePriceWad());
+    this.applyRefresh(time);
+    const credits = creditsForWei(weiAmount, this.cachePriceWad);
     this.ledger.buy(getAddress(account), credits, time, this.minPurchase);
     this.deposits[this.ethDestination] += weiAmount;
     return credits;

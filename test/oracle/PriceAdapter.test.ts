@@ -523,6 +523,149 @@ describe("PriceAdapter", function () {
     });
   });
 
+  describe("decimals changed after configuration (O11)", function () {
+    /** An 8-decimal TestFeed answering `value` now, with bounds wide enough for the same price in 10 decimals. */
+    async function testFeedAnswering(value: string, testFeed?: TestFeed): Promise<TestFeed> {
+      const feed = testFeed ?? (await deployTestFeed(8));
+      const now = await time.latest();
+      await feed.setRoundData(1, answer(value, 8), now, now);
+      return feed;
+    }
+
+    /** Repoints `feed` to "an aggregator" with 10 decimals answering `value` now: inside 8-decimal bounds ×100. */
+    async function repointTo10Decimals(feed: TestFeed, value: string): Promise<void> {
+      await feed.setDecimals(10);
+      const now = await time.latest();
+      await feed.setRoundData(2, answer(value, 10), now, now);
+    }
+
+    /** The primary is an 8-decimal TestFeed at $3000 with bounds [$100, $10,000,000] (room for 100× mis-scaling). */
+    async function withTestPrimaryFixture() {
+      const fixture = await deployAdapterFixture();
+      const feed = await testFeedAnswering("3000", fixture.testFeed);
+      await fixture.adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, ETH_USD_MIN, answer("10000000", 8)));
+      await fixture.adapter.refreshCachedPrice();
+      return fixture;
+    }
+
+    it("reverts with DecimalsChanged when the primary's decimals() went from 8 to 10, leaving the cache unchanged", async function () {
+      const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+      const cached = await adapter.cachedPrice();
+      await repointTo10Decimals(testFeed, "3000"); // read with the stored 8 decimals: $300,000, inside the bounds
+      const feed = await testFeed.getAddress();
+      for (const read of [
+        () => adapter.nativePrice(),
+        () => adapter.creditsForWei(WAD),
+        () => adapter.latestRoundData(),
+        () => adapter.refreshCachedPrice(),
+        () => adapter.refreshAndQuoteWei(WAD),
+      ]) {
+        await expect(read())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+          .withArgs(feed, 8, 10);
+      }
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("prices again once the primary is configured with its new decimals", async function () {
+      const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+      await repointTo10Decimals(testFeed, "3000");
+      await adapter.setPrimaryFeed(feedConfig(testFeed, HEARTBEAT, answer("100", 10), answer("100000", 10)));
+      expect(await adapter.nativePrice()).to.equal(PRICE_3000);
+    });
+
+    it("treats the primary's changed decimals as a failure: a valid fallback serves", async function () {
+      const { adapter, testFeed, fallback } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await repointTo10Decimals(testFeed, "3000");
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(PRICE_3000, timestamp, true);
+    });
+
+    it("reverts with the primary's DecimalsChanged when the fallback fails too", async function () {
+      const { adapter, testFeed, fallback, fallbackUsd } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await fallbackUsd.updateAnswer(0);
+      await repointTo10Decimals(testFeed, "3000");
+      await expect(adapter.nativePrice())
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+        .withArgs(await testFeed.getAddress(), 8, 10);
+    });
+
+    it("does not use a fallback whose decimals() changed: the primary's error", async function () {
+      const { adapter, ethUsd } = await loadFixture(deployAdapterFixture);
+      const fallbackFeed = await testFeedAnswering("3000");
+      const config = feedConfig(fallbackFeed, FALLBACK_HEARTBEAT, ETH_USD_MIN, answer("10000000", 8));
+      await adapter.setFallbackFeed(config, MAX_DEVIATION_BPS);
+      await adapter.refreshCachedPrice(); // reference $3000
+      await ethUsd.updateAnswer(0);
+      expect(await adapter.nativePrice()).to.equal(PRICE_3000); // the fallback serves
+      // Now 10 decimals answering $30 (30e10): read with the stored 8 decimals, $3000, within the deviation.
+      await repointTo10Decimals(fallbackFeed, "30");
+      await expect(adapter.nativePrice())
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInvalidAnswer")
+        .withArgs(await ethUsd.getAddress(), 0);
+    });
+
+    it("reverts with the unit feed's DecimalsChanged", async function () {
+      const { adapter } = await loadFixture(deployAdapterFixture);
+      const eurUsd = await testFeedAnswering("1.08");
+      await adapter.setUnitFeed(feedConfig(eurUsd, DAY, answer("0.5", 8), answer("200", 8)));
+      expect(await adapter.nativePrice()).to.equal(2777_777777777777777777n);
+      await repointTo10Decimals(eurUsd, "1.08");
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+        .withArgs(await eurUsd.getAddress(), 8, 10);
+    });
+
+    it("reverts with the stablecoin feed's DecimalsChanged", async function () {
+      const { adapter, usdc } = await loadFixture(deployAdapterFixture);
+      const usdcUsd = await testFeedAnswering("1");
+      await adapter.setStablecoinFeed(usdc, feedConfig(usdcUsd, DAY, answer("0.5", 8), answer("200", 8)));
+      await adapter.refreshCachedPrice();
+      const cached = await adapter.cachedPrice();
+      await repointTo10Decimals(usdcUsd, "0.98");
+      for (const read of [
+        () => adapter.creditsForStablecoin(usdc, 1_000000n),
+        () => adapter.refreshAndQuoteStablecoin(usdc, 1_000000n),
+      ]) {
+        await expect(read())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterDecimalsChanged")
+          .withArgs(await usdcUsd.getAddress(), 8, 10);
+      }
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    for (const [name, mode] of [
+      ["reverts", FeedMode.Revert],
+      ["returns short data", FeedMode.ShortData],
+      ["returns a value above uint8", FeedMode.Malformed],
+    ] as const) {
+      it(`reverts with FeedUnavailable when decimals() ${name} while latestRoundData answers`, async function () {
+        const { adapter, testFeed } = await loadFixture(withTestPrimaryFixture);
+        await testFeed.setDecimalsMode(mode);
+        await expect(adapter.nativePrice())
+          .to.be.revertedWithCustomError(adapter, "PriceAdapterFeedUnavailable")
+          .withArgs(await testFeed.getAddress());
+      });
+    }
+
+    it("does not fall back when the primary's decimals() call was starved of gas", async function () {
+      const { adapter, testFeed, fallback } = await loadFixture(withTestPrimaryFixture);
+      await adapter.setFallbackFeed(fallback, MAX_DEVIATION_BPS);
+      await testFeed.setDecimalsMode(FeedMode.BurnGas);
+      const gasLimit = 1_000_000n;
+      await expect(adapter.refreshAndQuoteWei(WAD, { gasLimit }))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInsufficientGas")
+        .withArgs(
+          (gasLeft: bigint) => gasLeft < gasLimit / 64n,
+          (required: bigint) => required < gasLimit / 64n,
+        );
+    });
+  });
+
   describe("#creditsForWei", function () {
     it("gives 3000 stable units of credits for 1 ETH at $3000", async function () {
       const { adapter } = await loadFixture(deployAdapterFixture);
@@ -691,6 +834,124 @@ describe("PriceAdapter", function () {
         .to.be.revertedWithCustomError(adapter, "PriceAdapterStalePrice")
         .withArgs(await ethUsd.getAddress(), await ethUsd.latestTimestamp(), HEARTBEAT);
       expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+  });
+
+  describe("#refreshAndQuoteWei", function () {
+    it("refreshes the cache to the live price and quotes floor(wei × price / 1e30) at it, for anyone", async function () {
+      const { adapter, ethUsd, stranger } = await loadFixture(deployAdapterFixture);
+      await adapter.refreshCachedPrice();
+      await ethUsd.updateAnswer(answer("3300", 8)); // +10%: the cache still says $3000
+      const price = 3300n * WAD;
+      const wei = 123_456_789_012_345n;
+      const credits = (wei * price) / 10n ** 30n; // 407_407 (407,407.4037... rounded down)
+      expect(await adapter.connect(stranger).refreshAndQuoteWei.staticCall(wei)).to.deep.equal([
+        credits,
+        price,
+      ]);
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.connect(stranger).refreshAndQuoteWei(wei))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(price, timestamp, false)
+        .and.to.emit(adapter, "ReferencePriceRecorded")
+        .withArgs(price, timestamp);
+      expect(await adapter.cachedPrice()).to.deep.equal([price, BigInt(timestamp)]);
+    });
+
+    it("quotes exactly what creditsForWei quotes in the same block (one formula, rounded down)", async function () {
+      const { adapter, unit } = await loadFixture(deployAdapterFixture);
+      await adapter.setUnitFeed(unit); // EUR: a price with a rounded-down last digit
+      for (const wei of [1n, 359_999_999_999_999n, WAD, 7n * WAD + 3n]) {
+        const [credits, price] = await adapter.refreshAndQuoteWei.staticCall(wei);
+        expect(price).to.equal(await adapter.nativePrice());
+        expect(credits).to.equal(await adapter.creditsForWei(wei));
+      }
+      expect((await adapter.refreshAndQuoteWei.staticCall(WAD))[0]).to.equal(2777_777777n);
+    });
+
+    it("reverts with the live path's error, leaving the cache unchanged", async function () {
+      const { adapter, ethUsd } = await loadFixture(deployAdapterFixture);
+      await adapter.refreshCachedPrice();
+      const cached = await adapter.cachedPrice();
+      const reference = await adapter.referencePrice();
+      await ethUsd.updateAnswer(0);
+      await expect(adapter.refreshAndQuoteWei(WAD))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterInvalidAnswer")
+        .withArgs(await ethUsd.getAddress(), 0);
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+      expect(await adapter.referencePrice()).to.deep.equal(reference);
+    });
+  });
+
+  describe("#refreshAndQuoteStablecoin", function () {
+    async function withUsdcFixture() {
+      const fixture = await deployAdapterFixture();
+      await fixture.adapter.setStablecoinFeed(fixture.usdc, fixture.usdcConfig);
+      await fixture.adapter.refreshCachedPrice();
+      return fixture;
+    }
+
+    it("refreshes the cached native price to the live price, then quotes as creditsForStablecoin", async function () {
+      const { adapter, ethUsd, usdc, usdcUsd, stranger } = await loadFixture(withUsdcFixture);
+      await ethUsd.updateAnswer(answer("3300", 8));
+      await usdcUsd.updateAnswer(answer("0.98", 8));
+      expect(
+        await adapter.connect(stranger).refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n),
+      ).to.equal(await adapter.creditsForStablecoin(usdc, 100_000000n));
+      const timestamp = await nextBlockTimestamp();
+      await expect(adapter.connect(stranger).refreshAndQuoteStablecoin(usdc, 100_000000n))
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(3300n * WAD, timestamp, false);
+      expect(await adapter.cachedPrice()).to.deep.equal([3300n * WAD, BigInt(timestamp)]);
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n)).to.equal(98_000000n);
+    });
+
+    it("caps the value at the peg and values it in the unit, like creditsForStablecoin", async function () {
+      const { adapter, usdc, usdcUsd, unit } = await loadFixture(withUsdcFixture);
+      await usdcUsd.updateAnswer(answer("1.03", 8));
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 100_000000n)).to.equal(100_000000n);
+      await adapter.setUnitFeed(unit);
+      expect(await adapter.refreshAndQuoteStablecoin.staticCall(usdc, 1_000000n)).to.equal(
+        await adapter.creditsForStablecoin(usdc, 1_000000n),
+      );
+    });
+
+    it("reverts for an unlisted token without refreshing", async function () {
+      const { adapter, stranger } = await loadFixture(withUsdcFixture);
+      await expect(adapter.refreshAndQuoteStablecoin(stranger.address, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterUnsupportedStablecoin")
+        .withArgs(stranger.address);
+    });
+
+    it("reverts with the native feed's error when the native price fails, leaving the cache unchanged", async function () {
+      const { adapter, ethUsd, usdc } = await loadFixture(withUsdcFixture);
+      const cached = await adapter.cachedPrice();
+      await time.increase(HEARTBEAT + 1); // the USDC feed (1-day heartbeat) is still fresh
+      expect(await adapter.creditsForStablecoin(usdc, 1_000000n)).to.equal(1_000000n);
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterStalePrice")
+        .withArgs(await ethUsd.getAddress(), await ethUsd.latestTimestamp(), HEARTBEAT);
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("reverts with the stablecoin feed's error, leaving the cache unchanged", async function () {
+      const { adapter, usdc, usdcUsd } = await loadFixture(withUsdcFixture);
+      const cached = await adapter.cachedPrice();
+      await usdcUsd.updateAnswer(answer("0.4", 8));
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n))
+        .to.be.revertedWithCustomError(adapter, "PriceAdapterAnswerOutOfBounds")
+        .withArgs(await usdcUsd.getAddress(), answer("0.4", 8), answer("0.5", 8), answer("2", 8));
+      expect(await adapter.cachedPrice()).to.deep.equal(cached);
+    });
+
+    it("is gated by the sequencer like every live read", async function () {
+      const { adapter, sequencer, usdc } = await loadFixture(withUsdcFixture);
+      await adapter.setSequencerFeed(sequencer, GRACE_PERIOD);
+      await setRound(sequencer, 1, 1n, (await time.latest()) - DAY);
+      await expect(adapter.refreshAndQuoteStablecoin(usdc, 1_000000n)).to.be.revertedWithCustomError(
+        adapter,
+        "PriceAdapterSequencerDown",
+      );
     });
   });
 

@@ -22,6 +22,7 @@ describe("task credits:buy", function () {
   it("buys credits for --account with --eth, sends the ETH to the treasury and prints the result", async function () {
     const { sys, flags, dapp, treasury, user } = await loadFixture(fixture);
     const before = await ethers.provider.getBalance(treasury);
+    await (await sys.feed.updateAnswer(3_300n * 10n ** 8n)).wait(); // +10%: the cache still says 3000
     const { result, lines } = await runTask<BuyResult>("credits:buy", {
       ledger: flags.ledger,
       account: user,
@@ -32,8 +33,9 @@ describe("task credits:buy", function () {
       account: user,
       buyer: dapp,
       paidWei: ethers.parseEther("0.01"),
-      credits: 30n * CREDIT,
-      balance: 30n * CREDIT,
+      credits: 33n * CREDIT,
+      priceWad: 3_300n * 10n ** 18n,
+      balance: 33n * CREDIT,
       txHash: result.txHash,
       blockNumber: result.blockNumber,
     });
@@ -41,15 +43,19 @@ describe("task credits:buy", function () {
     expect(receipt?.blockNumber).to.equal(result.blockNumber);
     await expect(receipt?.hash)
       .to.emit(sys.ledger, "CreditsPurchased")
-      .withArgs(user, dapp, ethers.ZeroAddress, ethers.parseEther("0.01"), 30n * CREDIT);
+      .withArgs(user, dapp, ethers.ZeroAddress, ethers.parseEther("0.01"), 33n * CREDIT);
+    await expect(receipt?.hash).to.emit(sys.adapter, "CachedPriceRefreshed");
+    expect((await sys.adapter.cachedPrice())[0]).to.equal(3_300n * 10n ** 18n);
     expect(await ethers.provider.getBalance(treasury)).to.equal(before + ethers.parseEther("0.01"));
-    expect(await sys.ledger.balanceOfCredits(user)).to.equal(30n * CREDIT);
+    expect(await sys.ledger.balanceOfCredits(user)).to.equal(33n * CREDIT);
     expect(lines).to.deep.equal([
+      "Quote: 0.01 ETH buys 33 credits at 3300 per native token. The purchase refreshes the adapter's cached " +
+        "price to the live price it credits at (the price the paymaster charges gas at).",
       `Buying credits for ${user}: sending…`,
       `Buying credits for ${user}: sent ${result.txHash}, waiting to be mined…`,
       `Buying credits for ${user}: mined in block ${result.blockNumber} (gas used ${receipt?.gasUsed})`,
-      `Bought 30 credits for ${user}, paid 0.01 ETH (10000000000000000 wei) to the treasury ${treasury}. ` +
-        "Balance now 30 credits.",
+      `Bought 33 credits for ${user} at 3300 per native token, paid 0.01 ETH (10000000000000000 wei) to the ` +
+        `treasury ${treasury}. Balance now 33 credits.`,
     ]);
   });
 
@@ -77,8 +83,8 @@ describe("task credits:buy", function () {
       eth: "0.02",
     });
     expect(lines.at(-1)).to.equal(
-      `Bought 60 credits for ${user}, paid 0.02 ETH (20000000000000000 wei) to the EntryPoint deposit of paymaster ` +
-        `${flags.paymaster}. Balance now 60 credits.`,
+      `Bought 60 credits for ${user} at 3000 per native token, paid 0.02 ETH (20000000000000000 wei) to the ` +
+        `EntryPoint deposit of paymaster ${flags.paymaster}. Balance now 60 credits.`,
     );
     expect(await sys.paymaster.getDeposit()).to.equal(deposit + ethers.parseEther("0.02"));
   });
@@ -175,7 +181,8 @@ describe("task credits:buy", function () {
       await expectTaskError(
         "credits:buy",
         { ledger: flags.ledger, eth: "0.01" },
-        "Pricing the purchase (PriceAdapter.creditsForWei) reverted with PriceAdapterStalePrice(" +
+        "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls) reverted with " +
+          "PriceAdapterStalePrice(" +
           `feed=${await sys.feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
           "is older than its heartbeat: wait for the feed to update (or configure a fallback feed); purchases and " +
           "the price cache stay closed meanwhile",
