@@ -70,6 +70,7 @@ export interface ConfigArgs {
   maxFeePerGas?: string;
   maxPriorityFeePerGas?: string;
   maxPriceAge?: string;
+  postOpGasMargin?: string;
 }
 
 const SETTINGS: readonly ConfigSetting[] = [
@@ -103,6 +104,7 @@ const SETTINGS: readonly ConfigSetting[] = [
   { key: "maxCreditsPerOp", flag: "max-credits-per-op", bits: 40n, kind: "credits" },
   { key: "markupBps", flag: "markup-bps", bits: 16n, kind: "bps" },
   { key: "maxPriceAge", flag: "max-price-age", bits: 16n, kind: "seconds" },
+  { key: "postOpGasMargin", flag: "post-op-gas-margin", bits: 24n, kind: "gas" },
 ];
 
 export interface ProposeBudgetArgs extends DeploymentFlags, ConfigArgs {
@@ -162,7 +164,7 @@ function parseSetting(
       const min =
         setting.key === "maxPaymasterPostOpGasLimit"
           ? minPostOpGas
-          : setting.key === "maxPreVerificationGas"
+          : setting.key === "maxPreVerificationGas" || setting.key === "postOpGasMargin"
             ? 0n
             : 1n;
       return parseInteger(setting.flag, value, min, max);
@@ -182,6 +184,7 @@ const configStruct = (c: ICreditPaymaster.ConfigStructOutput): ICreditPaymaster.
   maxPriceAge: c.maxPriceAge,
   paused: c.paused,
   maxPriorityFeePerGas: c.maxPriorityFeePerGas,
+  postOpGasMargin: c.postOpGasMargin,
 });
 
 /** Issuance the executor has left after the batch's cap changes (mirrors CreditLedger's epoch accounting). */

@@ -43,6 +43,7 @@ export interface ConfigReport {
   maxPaymasterPostOpGasLimit: string;
   maxFeePerGas: string;
   maxPriorityFeePerGas: string;
+  postOpGasMargin: string;
   maxCreditsPerOp: string;
   markupBps: string;
   maxPriceAge: string;
@@ -168,6 +169,7 @@ export async function paymasterStatus(
       maxPaymasterPostOpGasLimit: cfg.maxPaymasterPostOpGasLimit.toString(),
       maxFeePerGas: cfg.maxFeePerGas.toString(),
       maxPriorityFeePerGas: cfg.maxPriorityFeePerGas.toString(),
+      postOpGasMargin: cfg.postOpGasMargin.toString(),
       maxCreditsPerOp: cfg.maxCreditsPerOp.toString(),
       markupBps: cfg.markupBps.toString(),
       maxPriceAge: cfg.maxPriceAge.toString(),
@@ -210,6 +212,7 @@ export async function paymasterStatus(
     ["maxPaymasterPostOpGasLimit", cfg.maxPaymasterPostOpGasLimit.toString()],
     ["maxFeePerGas", `${formatUnitsTrimmed(cfg.maxFeePerGas, 9)} gwei`],
     ["maxPriorityFeePerGas", `${formatUnitsTrimmed(cfg.maxPriorityFeePerGas, 9)} gwei`],
+    ["postOpGasMargin", cfg.postOpGasMargin.toString()],
     ["maxCreditsPerOp", `${formatCredits(cfg.maxCreditsPerOp)} credits`],
     ["markupBps", `${cfg.markupBps} (${formatUnitsTrimmed(cfg.markupBps, 4)}× the price)`],
     ["maxPriceAge", formatDuration(cfg.maxPriceAge)],

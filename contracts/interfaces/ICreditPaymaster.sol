@@ -79,6 +79,10 @@ interface ICreditPaymaster {
      * @param maxFeePerGas Cap on `maxFeePerGas` (wei).
      * @param maxPriorityFeePerGas Cap on `maxPriorityFeePerGas` (wei): bounds the ETH a beneficiary that bundles
      *        its own operations gets back from the deposit (the bundler keeps the priority fee).
+     * @param postOpGasMargin Gas added to the postOp gas floor and to the postOp overhead `postOp` charges for: 0 on
+     *        Ethereum's gas schedule, for which the constants are measured; more on a chain where storage, logs or
+     *        calls cost more, or for an instrumented build (coverage). It can only make operations dearer, never
+     *        cheaper than what the EntryPoint bills.
      * @param maxCreditsPerOp Cap on the credits held for one operation.
      * @param markupBps Price multiplier in basis points, from 10_000 (1×) to `MAX_MARKUP_BPS`.
      * @param maxPriceAge Seconds the cached price stays usable: `validUntil = cachedTime + maxPriceAge`.
@@ -96,6 +100,7 @@ interface ICreditPaymaster {
         uint16 maxPriceAge;
         bool paused;
         uint48 maxPriorityFeePerGas;
+        uint24 postOpGasMargin;
     }
 
     // ------------------------------------------------------------------ errors

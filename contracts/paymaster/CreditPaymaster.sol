@@ -125,51 +125,81 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ) internal override returns (bytes memory context, uint256 validationData) {
         Config memory cfg = _config;
         if (cfg.paused) revert CreditPaymasterPaused();
-        address sender = userOp.sender;
-        (uint256 mode, address payer, uint256 userMaxCredits) = _parsePaymasterData(
-            userOp.paymasterAndData,
-            sender
-        );
+        uint256 parsed = _parsePaymasterData(userOp.paymasterAndData, userOp.sender);
         // Context words 1 and 3 (layout in {_postOp}), starting with the gas fields postOp needs. The call data of
         // this call encodes the whole operation: its size bounds the EntryPoint's execution-frame memory.
-        (uint256 word1, uint256 word3) = _checkGasLimits(cfg, userOp, mode, _callDataWords(msg.data.length));
+        (uint256 word1, uint256 word3) = _checkGasLimits(
+            cfg,
+            userOp,
+            parsed >> 248,
+            _callDataWords(msg.data.length)
+        );
 
         (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
         // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
         if (priceWad > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad);
-        // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op. At least
-        // one credit unit is held, so that every settlement pairs with a real hold (the ledger refuses empty ones).
-        uint256 held = _ceilCredits(maxCost, priceWad * cfg.markupBps);
-        if (held == 0) held = 1;
-        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
-        if (userMaxCredits != 0 && held > userMaxCredits) {
-            revert CreditPaymasterUserLimitExceeded(held, userMaxCredits);
-        }
-        uint256 validUntil =
-            mode == uint256(Mode.SELF)
-                ? ledger.hold(payer, held, priceTime)
-                : ledger.holdSponsored(payer, sender, held, priceTime);
+        // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
+        (uint256 word0, uint256 validUntil) = _hold(
+            cfg,
+            parsed,
+            userOp.sender,
+            _ceilCredits(maxCost, priceWad * cfg.markupBps),
+            priceTime
+        );
         validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
 
-        // held <= maxCreditsPerOp, a uint40. The adapter keeps its cache time in 48 bits, set from block.timestamp
-        // (far below 2^47), so refreshAfter = priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
-        uint256 word0 =
-            (mode << 248) | (uint256(uint160(payer)) << 88) | (held << 24) | (uint256(cfg.markupBps) << 8);
-        word1 |= (uint256(uint160(sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
+        // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
+        // priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
+        word1 |= (uint256(uint160(userOp.sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
         word3 |= priceWad << 128;
         context = abi.encode(word0, word1, userOpHash, word3);
         validationData = _packValidationData(false, uint48(validUntil), 0);
     }
 
     /**
+     * @dev Checks the worst case `worst` against the caps and places the hold on the ledger (at least one credit
+     *      unit, so that every settlement pairs with a real hold: the ledger refuses empty ones). `parsed` is the
+     *      paymaster data as {_parsePaymasterData} returns it. Returns context word 0 (`mode << 248 | payer << 88 |
+     *      held << 24 | markupBps << 8`: held <= maxCreditsPerOp, a uint40) and until when the credits (and
+     *      allowance) relied on stay valid.
+     */
+    function _hold(
+        Config memory cfg,
+        uint256 parsed,
+        address sender,
+        uint256 worst,
+        uint256 asOf
+    ) private returns (uint256 word0, uint256 validUntil) {
+        uint256 mode = parsed >> 248;
+        address payer = address(uint160(parsed >> 88));
+        uint256 userMaxCredits = uint64(parsed >> 24);
+        uint256 held = worst == 0 ? 1 : worst;
+        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
+        if (userMaxCredits != 0 && held > userMaxCredits) {
+            revert CreditPaymasterUserLimitExceeded(held, userMaxCredits);
+        }
+        validUntil =
+            mode == uint256(Mode.SELF)
+                ? ledger.hold(payer, held, asOf)
+                : ledger.holdSponsored(payer, sender, held, asOf);
+        word0 =
+            (mode << 248) |
+            (uint256(uint160(payer)) << 88) |
+            (held << 24) |
+            (uint256(cfg.markupBps) << 8);
+    }
+
+    /**
      * @dev Parses and checks the paymaster data (layout in {ICreditPaymaster}) from one calldata word: the mode
      *      byte and the 28 bytes after it. Only bytes within `data.length` are used: the length is checked against
-     *      the mode's exact length before any field after the mode byte is read.
+     *      the mode's exact length before any field after the mode byte is read. Returns
+     *      `mode << 248 | payer << 88 | userMaxCredits << 24` (the layout of context word 0, with the user's limit in
+     *      the place of the hold), one stack slot instead of three.
      */
-    function _parsePaymasterData(
-        bytes calldata data,
-        address sender
-    ) private pure returns (uint256 mode, address payer, uint256 userMaxCredits) {
+    function _parsePaymasterData(bytes calldata data, address sender) private pure returns (uint256 parsed) {
+        uint256 mode;
+        address payer;
+        uint256 userMaxCredits;
         uint256 length = data.length;
         // The EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
         if (length == PAYMASTER_DATA_OFFSET) {
@@ -189,6 +219,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         } else {
             revert CreditPaymasterUnknownMode(mode);
         }
+        parsed = (mode << 248) | (uint256(uint160(payer)) << 88) | (userMaxCredits << 24);
     }
 
     /**
@@ -199,8 +230,10 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
      *      0: mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (8);
      *      1: sender (160) ‖ callGasLimit (24) ‖ paymasterPostOpGasLimit (24) ‖ refreshAfter (48);
      *      2: userOpHash;
-     *      3: priceWad (128) ‖ preOpGasBound (40) ‖ keepGas (24) ‖ postOpCallMemoryGas (24) ‖ 0 (40),
-     *      where keepGas is the gas postOp must still have after a price refresh: its own need plus the reserve.
+     *      3: priceWad (128) ‖ preOpGasBound (40) ‖ keepGas (24) ‖ extraOverhead (24) ‖ 0 (40),
+     *      where keepGas is the gas postOp must still have after a price refresh (the postOp floor: its own need,
+     *      the configured margin and the reserve) and extraOverhead is what postOp adds to the overhead constant: the
+     *      memory term of a large operation and the configured `postOpGasMargin`.
      */
     function _postOp(
         PostOpMode,
@@ -341,42 +374,59 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 mode,
         uint256 callDataWords
     ) private view returns (uint256 word1, uint256 word3) {
-        bytes calldata data = userOp.paymasterAndData;
-        // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
-        // since the EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
-        uint256 limits = _calldataWord(data, PAYMASTER_VALIDATION_GAS_OFFSET);
-        uint256 paymasterVerificationGasLimit = limits >> 128;
-        uint256 postOpGasLimit = uint128(limits);
-        uint256 accountGasLimits = uint256(userOp.accountGasLimits);
-        uint256 verificationGasLimit = accountGasLimits >> 128;
-        uint256 callGasLimit = uint128(accountGasLimits);
-        uint256 preVerificationGas = userOp.preVerificationGas;
-        uint256 gasFees = uint256(userOp.gasFees);
-        _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
-        _checkCap(GasField.VERIFICATION_GAS_LIMIT, verificationGasLimit, cfg.maxVerificationGasLimit);
-        _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
-        _checkCap(
-            GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
-            paymasterVerificationGasLimit,
-            cfg.maxPaymasterVerificationGasLimit
-        );
-        _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
-        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(gasFees), cfg.maxFeePerGas);
-        _checkCap(GasField.MAX_PRIORITY_FEE_PER_GAS, gasFees >> 128, cfg.maxPriorityFeePerGas);
-        uint256 keepGas = _postOpGasFloor(mode, callDataWords);
+        (uint256 callGasLimit, uint256 postOpGasLimit, uint256 preOpGasBound) = _checkCaps(cfg, userOp);
+        uint256 keepGas = _postOpGasFloor(mode, callDataWords, cfg.postOpGasMargin);
         if (postOpGasLimit < keepGas) revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, keepGas);
         word1 = (callGasLimit << 72) | (postOpGasLimit << 48); // both capped by uint24 fields
-        // Safe: each term is capped above (uint24/uint32 caps), so the sum is below 2^34 (fits its 40 bits);
-        // keepGas <= postOpGasLimit < 2^24; the memory term is far below 2^24 for any call data a block can hold.
-        unchecked {
-            word3 =
-                ((verificationGasLimit +
-                    paymasterVerificationGasLimit +
-                    preVerificationGas +
-                    PRE_OP_SLACK_GAS) << 88) |
-                (keepGas << 64) |
-                (EntryPointGas.postOpCallMemoryGas(callDataWords) << 40);
+        // preOpGasBound < 2^34 fits its 40 bits; keepGas <= postOpGasLimit < 2^24; the memory term is far below
+        // 2^24 for any call data a block can hold.
+        word3 =
+            (preOpGasBound << 88) |
+            (keepGas << 64) |
+            ((EntryPointGas.postOpCallMemoryGas(callDataWords) + cfg.postOpGasMargin) << 40);
+    }
+
+    /// @dev Checks every gas field and both fees against their caps; returns the call and postOp gas limits and the
+    ///      v0.7 upper bound of the validation gas (`verificationGasLimit + paymasterVerificationGasLimit +
+    ///      preVerificationGas` + slack).
+    function _checkCaps(
+        Config memory cfg,
+        PackedUserOperation calldata userOp
+    ) private pure returns (uint256 callGasLimit, uint256 postOpGasLimit, uint256 preOpGasBound) {
+        // In GasField order, so that the first field over its cap is the one reported.
+        {
+            uint256 accountGasLimits = uint256(userOp.accountGasLimits);
+            callGasLimit = uint128(accountGasLimits);
+            preOpGasBound = accountGasLimits >> 128; // verificationGasLimit
+            _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
+            _checkCap(GasField.VERIFICATION_GAS_LIMIT, preOpGasBound, cfg.maxVerificationGasLimit);
+            uint256 preVerificationGas = userOp.preVerificationGas;
+            _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
+            // Safe: both terms are capped (uint24/uint32 caps).
+            unchecked {
+                preOpGasBound += preVerificationGas + PRE_OP_SLACK_GAS;
+            }
         }
+        {
+            // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
+            // since the EntryPoint guarantees paymasterAndData.length >= PAYMASTER_DATA_OFFSET (52).
+            uint256 limits = _calldataWord(userOp.paymasterAndData, PAYMASTER_VALIDATION_GAS_OFFSET);
+            uint256 paymasterVerificationGasLimit = limits >> 128;
+            postOpGasLimit = uint128(limits);
+            _checkCap(
+                GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
+                paymasterVerificationGasLimit,
+                cfg.maxPaymasterVerificationGasLimit
+            );
+            _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
+            // Safe: every term is capped (uint24/uint32 caps), so the bound is below 2^34.
+            unchecked {
+                preOpGasBound += paymasterVerificationGasLimit;
+            }
+        }
+        uint256 gasFees = uint256(userOp.gasFees);
+        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(gasFees), cfg.maxFeePerGas);
+        _checkCap(GasField.MAX_PRIORITY_FEE_PER_GAS, gasFees >> 128, cfg.maxPriorityFeePerGas);
     }
 
     /// @dev Words of call data of `length` bytes, rounded up.
@@ -445,7 +495,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         // The cap must leave room for the floor of the smallest SPONSORED operation.
         if (
             newConfig.maxPaymasterPostOpGasLimit <
-            POST_OP_GAS_SPONSORED + EntryPointGas.unmeteredReserve(_isV07, 0)
+            _postOpGasFloor(uint256(Mode.SPONSORED), 0, newConfig.postOpGasMargin)
         ) {
             revert CreditPaymasterInvalidConfig("maxPaymasterPostOpGasLimit");
         }
@@ -482,14 +532,15 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     /// @inheritdoc ICreditPaymaster
     function minPostOpGasLimit(PackedUserOperation calldata userOp) external view returns (uint256) {
-        (uint256 mode, , ) = _parsePaymasterData(userOp.paymasterAndData, userOp.sender);
+        uint256 mode = _parsePaymasterData(userOp.paymasterAndData, userOp.sender) >> 248;
         // This call's data is `validatePaymasterUserOp`'s without its two trailing words (userOpHash, maxCost).
-        return _postOpGasFloor(mode, _callDataWords(msg.data.length + 64));
+        return _postOpGasFloor(mode, _callDataWords(msg.data.length + 64), _config.postOpGasMargin);
     }
 
     /// @inheritdoc ICreditPaymaster
     function postOpGasFloor(Mode mode, uint256 validationCallDataLength) external view returns (uint256) {
-        return _postOpGasFloor(uint256(mode), _callDataWords(validationCallDataLength));
+        return
+            _postOpGasFloor(uint256(mode), _callDataWords(validationCallDataLength), _config.postOpGasMargin);
     }
 
     /// @inheritdoc ICreditPaymaster
@@ -500,12 +551,16 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     /**
      * @dev The smallest `paymasterPostOpGasLimit` of an operation of `mode` whose `validatePaymasterUserOp` call data
      *      has `callDataWords` words: the most postOp uses in that mode plus the EntryPoint's unmetered execution
-     *      gas, which must stay unused (see {EntryPointGas}). Virtual only so that a test-only subclass can lower it
-     *      and show the attack it prevents.
+     *      gas, which must stay unused (see {EntryPointGas}), plus the configured `postOpGasMargin`. Virtual only so
+     *      that a test-only subclass can lower it and show the attack it prevents.
      */
-    function _postOpGasFloor(uint256 mode, uint256 callDataWords) internal view virtual returns (uint256) {
+    function _postOpGasFloor(
+        uint256 mode,
+        uint256 callDataWords,
+        uint256 margin
+    ) internal view virtual returns (uint256) {
         uint256 need = mode == uint256(Mode.SELF) ? POST_OP_GAS_SELF : POST_OP_GAS_SPONSORED;
-        return need + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
+        return need + margin + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
     }
 
     /// @inheritdoc ICreditPaymaster

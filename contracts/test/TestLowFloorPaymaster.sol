@@ -29,7 +29,11 @@ contract TestLowFloorPaymaster is CreditPaymaster {
         _floor = floor;
     }
 
-    function _postOpGasFloor(uint256 mode, uint256 callDataWords) internal view override returns (uint256) {
-        return _floor == 0 ? super._postOpGasFloor(mode, callDataWords) : _floor;
+    function _postOpGasFloor(
+        uint256 mode,
+        uint256 callDataWords,
+        uint256 margin
+    ) internal view override returns (uint256) {
+        return _floor == 0 ? super._postOpGasFloor(mode, callDataWords, margin) : _floor;
     }
 }

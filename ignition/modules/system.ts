@@ -48,6 +48,7 @@ export interface PaymasterConfigParameter {
   maxPriceAge: number;
   paused: boolean;
   maxPriorityFeePerGas: number;
+  postOpGasMargin: number;
 }
 
 /** Defaults of the system parameters (the parameter files set them explicitly per network). */
@@ -66,6 +67,7 @@ export const SYSTEM_DEFAULTS = {
     maxPriceAge: 3_600,
     paused: false,
     maxPriorityFeePerGas: 2_000_000_000,
+    postOpGasMargin: 0,
   } satisfies PaymasterConfigParameter,
   unstakeDelaySec: 86_400,
   paymasterStakeWei: parseEther("1"),

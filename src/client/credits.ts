@@ -46,6 +46,8 @@ export interface PaymasterConfig {
   maxPriceAge: bigint;
   paused: boolean;
   maxPriorityFeePerGas: bigint;
+  /** Gas added to the postOp floor and to the overhead postOp charges (0 on Ethereum's gas schedule). */
+  postOpGasMargin: bigint;
 }
 
 /** The price adapter's cached price, judged against the latest block's timestamp and the paymaster's max age. */
@@ -318,6 +320,7 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       maxPriceAge: toBig(c.maxPriceAge),
       paused: c.paused,
       maxPriorityFeePerGas: toBig(c.maxPriorityFeePerGas),
+      postOpGasMargin: toBig(c.postOpGasMargin),
     };
   }
 
@@ -514,11 +517,16 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       }
       if (data !== undefined) {
         // The paymaster's floor uses the signed operation's size; the client's counts a generous signature.
-        const minimum = minPostOpGasLimit(addrs.entryPointVersion, data.mode, {
-          ...op,
-          paymasterData: op.paymasterData ?? options.paymasterData,
-          signature: op.signature ?? "0x",
-        });
+        const minimum = minPostOpGasLimit(
+          addrs.entryPointVersion,
+          data.mode,
+          {
+            ...op,
+            paymasterData: op.paymasterData ?? options.paymasterData,
+            signature: op.signature ?? "0x",
+          },
+          config.postOpGasMargin,
+        );
         if (gas.paymasterPostOpGasLimit < minimum) {
           reasons.push({ kind: "postOpGasTooLow", value: gas.paymasterPostOpGasLimit, minimum });
         }

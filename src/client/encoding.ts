@@ -63,14 +63,18 @@ export function unmeteredReserve(version: EntryPointVersion, callDataWords: bigi
 
 /**
  * `CreditPaymaster.postOpGasFloor`: the smallest `paymasterPostOpGasLimit` the paymaster accepts for an operation of
- * `mode` whose `validatePaymasterUserOp` call data is `validationCallDataLength` bytes long.
+ * `mode` whose `validatePaymasterUserOp` call data is `validationCallDataLength` bytes long, under the paymaster's
+ * configured `postOpGasMargin` (`PaymasterConfig.postOpGasMargin`, 0 on Ethereum's gas schedule).
  */
 export function postOpGasFloor(
   version: EntryPointVersion,
   mode: PaymasterModeName,
   validationCallDataLength: bigint,
+  postOpGasMargin = 0n,
 ): bigint {
-  return POST_OP_GAS[mode] + unmeteredReserve(version, (validationCallDataLength + 31n) / 32n);
+  return (
+    POST_OP_GAS[mode] + postOpGasMargin + unmeteredReserve(version, (validationCallDataLength + 31n) / 32n)
+  );
 }
 
 /** Byte lengths of the dynamic fields of a packed user operation. */
@@ -124,6 +128,7 @@ export function minPostOpGasLimit(
   version: EntryPointVersion,
   mode: PaymasterModeName,
   op: FloorOperation,
+  postOpGasMargin = 0n,
 ): bigint {
   const bytes = (hex: Hex | undefined) => (hex === undefined ? 0 : size(hex));
   const initCode = op.factory === undefined ? 0 : 20 + bytes(op.factoryData);
@@ -134,7 +139,7 @@ export function minPostOpGasLimit(
     paymasterAndData: PAYMASTER_DATA_OFFSET + bytes(op.paymasterData),
     signature,
   });
-  return postOpGasFloor(version, mode, length);
+  return postOpGasFloor(version, mode, length, postOpGasMargin);
 }
 
 /**

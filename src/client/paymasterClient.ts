@@ -128,7 +128,12 @@ export function createCreditPaymasterClient(
     if (chainId !== ownChainId)
       throw new Error(`the paymaster client is on chain ${ownChainId}, not ${chainId}`);
     const version: EntryPointVersion = addresses.entryPointVersion;
-    const floor = minPostOpGasLimit(version, parameters.mode, { ...op, paymasterData });
+    const floor = minPostOpGasLimit(
+      version,
+      parameters.mode,
+      { ...op, paymasterData },
+      config.postOpGasMargin,
+    );
     const limits = paymasterGasLimits(config, floor, parameters.gasLimits);
     return { paymaster: addresses.paymaster, paymasterData, ...limits };
   }

@@ -179,11 +179,14 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
     const paymasterData: Hex = encodePaymasterData(request.mode);
     // The postOp limit is the paymaster's floor for this operation (what postOp needs plus the EntryPoint's
     // unmetered gas, which grows with the operation's size), so that a bundler never has to estimate it.
-    const floor = minPostOpGasLimit(target.addresses.entryPointVersion, request.mode.mode, {
-      ...request.userOp,
-      paymasterData,
-    });
-    const limits = paymasterGasLimits(await target.credits.paymasterConfig(), floor, config.gasLimits);
+    const pmConfig = await target.credits.paymasterConfig();
+    const floor = minPostOpGasLimit(
+      target.addresses.entryPointVersion,
+      request.mode.mode,
+      { ...request.userOp, paymasterData },
+      pmConfig.postOpGasMargin,
+    );
+    const limits = paymasterGasLimits(pmConfig, floor, config.gasLimits);
     return { paymaster: target.addresses.paymaster, paymasterData, ...limits };
   }
 

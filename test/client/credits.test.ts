@@ -133,6 +133,7 @@ describe("CreditsClient", function () {
         maxPriceAge: 3_600n,
         paused: false,
         maxPriorityFeePerGas: BigInt(d.maxPriorityFeePerGas),
+        postOpGasMargin: 0n,
       });
     });
 

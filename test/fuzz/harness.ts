@@ -213,6 +213,7 @@ export async function deployFuzzWorld(): Promise<World> {
       markupBps: cfg.markupBps,
       maxPriceAge: cfg.maxPriceAge,
       maxPriorityFeePerGas: cfg.maxPriorityFeePerGas,
+      postOpGasMargin: cfg.postOpGasMargin,
     },
     issuer: await issuer.getAddress(),
     issuerCap: toBudget(await ledger.issuerCap(issuer)),

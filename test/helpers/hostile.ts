@@ -152,6 +152,10 @@ export async function withSmallestVerificationLimits(
     const e = await staticHandleOpsError(entryPoint, rebuild(v, pvgl0), bundler);
     return e === null || !/AA2[0-9]/.test(e);
   });
+  const rejection = await staticHandleOpsError(entryPoint, rebuild(vgl, pvgl0), bundler);
+  if (rejection !== null && /AA3[0-9]/.test(rejection)) {
+    throw new Error(`the paymaster rejects the operation whatever its verification limit: ${rejection}`);
+  }
   const pvgl = await smallest(1_000n, pvgl0, async (v) => {
     const e = await staticHandleOpsError(entryPoint, rebuild(vgl, v), bundler);
     return e === null || !/AA3[0-9]/.test(e);

@@ -26,7 +26,7 @@ import type {
 } from "./entrypoint";
 import { buildUserOp, encodeExecute, packPaymasterAndData, signUserOp } from "./userop";
 import type { PackedUserOperation, UserOpParams } from "./userop";
-import { selfPaymasterData, sponsoredPaymasterData } from "./paymaster";
+import { selfPaymasterData, sponsoredPaymasterData, underCoverage } from "./paymaster";
 
 /** Credits have 6 decimals. */
 export const CREDIT = 1_000_000n;
@@ -44,6 +44,9 @@ export const MAX_PRIORITY_FEE_PER_GAS = 1_000_000_000n;
 export const PM_VERIFICATION_GAS = 150_000n;
 export const PM_POST_OP_GAS = 80_000n;
 
+/** `postOpGasMargin` of the test configuration under `hardhat coverage` (instrumented postOp and settlement). */
+export const COVERAGE_POST_OP_GAS_MARGIN = 40_000n;
+
 /** The default governance configuration of the paymaster in tests. */
 export function defaultPaymasterConfig(): PaymasterConfig {
   return {
@@ -58,6 +61,9 @@ export function defaultPaymasterConfig(): PaymasterConfig {
     maxPriceAge: 3_600n,
     paused: false,
     maxPriorityFeePerGas: 2_000_000_000n,
+    // Instrumented bytecode (hardhat coverage) makes postOp and settlement cost more than the measured constants
+    // allow for: the margin keeps every solvency assertion true there too.
+    postOpGasMargin: underCoverage() ? COVERAGE_POST_OP_GAS_MARGIN : 0n,
   };
 }
 

@@ -287,6 +287,63 @@ describe("Security: the EntryPoint's low-prefund path, priority fees and refresh
           }
         }
 
+        it("postOpGasMargin raises the floor and the gas postOp charges for by exactly the margin", async function () {
+          const fx = await load();
+          const { sys } = fx;
+          const margin = 10_000n;
+          const probe = await attack(fx, sys.paymaster, "SPONSORED", "purchased", WORST_SHAPE);
+          const floor = await sys.paymaster.minPostOpGasLimit(probe);
+          // One operation with room for the margin, sent without it and (from the same state) with it.
+          const op = await attack(
+            fx,
+            sys.paymaster,
+            "SPONSORED",
+            "purchased",
+            WORST_SHAPE,
+            async () => floor + margin,
+          );
+          const snapshot = await ethers.provider.send("evm_snapshot", []);
+          const without = await send(fx, sys.paymaster, op);
+          const [plain] = expectSolvent(sys.paymaster, without.result, [op], MARKUP);
+          await ethers.provider.send("evm_revert", [snapshot]);
+          const current = await sys.paymaster.config();
+          await (
+            await sys.paymaster.setConfig({
+              ...current.toObject(),
+              postOpGasMargin: current.postOpGasMargin + margin,
+            })
+          ).wait();
+          expect(await sys.paymaster.minPostOpGasLimit(op)).to.equal(floor + margin);
+          const withMargin = await send(fx, sys.paymaster, op);
+          const [charged] = expectSolvent(sys.paymaster, withMargin.result, [op], MARKUP);
+          expect(withMargin.result.userOperationEvents[0].actualGasCost).to.equal(
+            without.result.userOperationEvents[0].actualGasCost,
+            "the margin changes what is charged, not what is billed",
+          );
+          expect(charged.gasCostWei - plain.gasCostWei).to.equal(margin * FEE);
+          // Below the raised floor the operation is refused.
+          const pmd = op.paymasterAndData;
+          const short = {
+            ...op,
+            nonce: op.nonce + 1n,
+            paymasterAndData: ethers.concat([
+              ethers.dataSlice(pmd, 0, 36),
+              ethers.solidityPacked(["uint128"], [floor]),
+              ethers.dataSlice(pmd, 52),
+            ]),
+          };
+          await expect(sys.entryPoint.connect(sys.bundler).handleOps([short], fx.beneficiary))
+            .to.be.revertedWithCustomError(sys.entryPoint, "FailedOpWithRevert")
+            .withArgs(
+              0n,
+              "AA33 reverted",
+              sys.paymaster.interface.encodeErrorResult("CreditPaymasterPostOpGasTooLow", [
+                floor,
+                floor + margin,
+              ]),
+            );
+        });
+
         it("stays solvent when the bundler starves postOp through the 63/64 rule (the smallest gas the bundle accepts)", async function () {
           const fx = await load();
           for (const mode of ["SELF", "SPONSORED"] as const) {

@@ -130,7 +130,8 @@ describe("task governance:propose-budget", function () {
         {
           target: flags.paymaster,
           contract: "CreditPaymaster",
-          function: "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool,uint48))",
+          function:
+            "setConfig((uint24,uint32,uint24,uint24,uint24,uint48,uint40,uint16,uint16,bool,uint48,uint24))",
           args: {
             maxCallGasLimit: "2000000",
             maxPreVerificationGas: "1000000",
@@ -142,6 +143,7 @@ describe("task governance:propose-budget", function () {
             maxCreditsPerOp: "50000000",
             markupBps: "11000",
             maxPriceAge: "3600",
+            postOpGasMargin: "0",
           },
           summary: summaries[3],
         },
@@ -243,7 +245,7 @@ describe("task governance:propose-budget", function () {
           "Nothing to propose: pass --grant, --grants-file, --issuer-cap, or a paymaster setting (--max-call-gas-limit, " +
           "--max-pre-verification-gas, --max-verification-gas-limit, --max-paymaster-verification-gas-limit, " +
           "--max-paymaster-post-op-gas-limit, --max-fee-per-gas, --max-priority-fee-per-gas, --max-credits-per-op, " +
-          "--markup-bps, --max-price-age)",
+          "--markup-bps, --max-price-age, --post-op-gas-margin)",
       ],
       [
         "a --grant entry without an expiry",
