@@ -89,8 +89,6 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     error CreditLedgerNoAccount(address holder);
     /// @notice A required address is zero.
     error CreditLedgerZeroAddress();
-    /// @notice A required amount is zero.
-    error CreditLedgerZeroAmount();
     /// @notice An epoch length is zero.
     error CreditLedgerZeroEpochLength();
     /// @notice `expiresAt` is not in `(now, type(uint32).max]`.

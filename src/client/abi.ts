@@ -596,6 +596,14 @@ export const creditLedgerAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "address", name: "spender", type: "address" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "CreditLedgerNoHold",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "from", type: "address" }],
     name: "CreditLedgerNoRecovery",
     type: "error",

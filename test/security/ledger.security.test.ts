@@ -1,11 +1,25 @@
 /**
  * Soulbound-ledger pitfall S3 (ERC-7858): burning a credit-account token and minting the same id again must not
  * renew an expired grant. The ledger's only burn is recovery's; a later purchase re-mints the old holder's id.
+ *
+ * Issue 11 (external review), F7: anyone could settle nothing and emit `CreditsSpent` for any account.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { CREDIT, DAY, breakdown, deployLedgerFixture, now, tokenIdOf } from "../helpers/ledger";
+import {
+  CREDIT,
+  DAY,
+  breakdown,
+  buyWithUsdc,
+  deployLedgerFixture,
+  holdSponsoredStep,
+  holdStep,
+  now,
+  settleSponsoredStep,
+  settleStep,
+  tokenIdOf,
+} from "../helpers/ledger";
 
 /** alice: 10 credits granted until t + 1 day, 20 until t + 10 days, recovery to bob initiated at t. */
 async function recoveryWithGrantsFixture() {
@@ -54,5 +68,48 @@ describe("Security: soulbound ledger (S3)", function () {
     await time.increaseTo(t + 10n * DAY);
     expect(await ledger.balanceOfCredits(bob)).to.equal(0n);
     expect((await breakdown(ledger, bob)).expiredUnswept).to.equal(20n * CREDIT);
+  });
+});
+
+/** carol (a sponsor) holds credits and gave bob an allowance; alice holds credits of her own. */
+async function settlementFixture() {
+  const f = await deployLedgerFixture();
+  await buyWithUsdc(f, f.alice, f.alice, 50n * CREDIT);
+  await buyWithUsdc(f, f.carol, f.carol, 50n * CREDIT);
+  await (
+    await f.ledger.connect(f.carol).setAllowance(f.bob, 10n * CREDIT, Number(DAY), (await now()) + DAY)
+  ).wait();
+  return f;
+}
+
+describe("Security: settlement needs the caller's own hold (F7)", function () {
+  it("an outsider cannot settle nothing to forge CreditsSpent for any account, self-pay or sponsored", async function () {
+    const { ledger, outsider, alice, carol, bob } = await loadFixture(settlementFixture);
+    await expect(ledger.connect(outsider).settle(alice, 0n, 0n))
+      .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
+      .withArgs(outsider.address);
+    await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n))
+      .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
+      .withArgs(outsider.address);
+  });
+
+  it("a registered spender cannot settle without a hold, nor place an empty hold to settle", async function () {
+    const { ledger, spender, alice, carol, bob } = await loadFixture(settlementFixture);
+    const s = await spender.getAddress();
+    await expect(spender.run([await settleStep(alice, 0n, 0n)]))
+      .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+      .withArgs(s, alice.address);
+    await expect(spender.run([await settleSponsoredStep(carol, bob, 0n, 0n)]))
+      .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+      .withArgs(s, carol.address);
+    await expect(
+      spender.run([await holdStep(alice, 0n, await now()), await settleStep(alice, 0n, 0n)]),
+    ).to.be.revertedWithCustomError(ledger, "CreditLedgerZeroAmount");
+    await expect(
+      spender.run([
+        await holdSponsoredStep(carol, bob, 0n, await now()),
+        await settleSponsoredStep(carol, bob, 0n, 0n),
+      ]),
+    ).to.be.revertedWithCustomError(ledger, "CreditLedgerZeroAmount");
   });
 });
