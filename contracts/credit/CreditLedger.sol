@@ -40,7 +40,7 @@ import {CreditLedgerMetadata} from "./CreditLedgerMetadata.sol";
  * used), 1 SLOAD + 1 TLOAD per other spender, 1 TLOAD and 2 TSTOREs (the hold and the spender's "active" flag);
  * `settle` = 1 SLOAD of the caller's spender info (authorisation; written back with its burned counter when the
  * charge is not zero), 1 TLOAD/TSTORE, word 0 (and word 1 if used) read and written once, 1 `CreditsSpent` event.
- * `holdSponsored` adds 1 SLOAD of the allowance.
+ * `holdSponsored` adds 1 SLOAD of the allowance and 1 of the beneficiary's recovery mark.
  *
  * Holds live in transient storage at slots whose outer keccak preimage starts with the spender (ERC-7562
  * STO-032, "associated with" the staked paymaster):
@@ -137,6 +137,9 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     mapping(address sponsor => mapping(address beneficiary => EpochBudget)) private _allowances;
     mapping(address issuer => EpochBudget) private _issuerCaps;
     mapping(address from => PendingRecovery) private _recoveries;
+    /// @dev The address each recovered account's credits moved to. The slot is keccak(account ‖ p): associated with
+    ///      the account, i.e. the beneficiary (UserOperation sender) that `holdSponsored` checks in validation.
+    mapping(address account => address to) private _recoveredTo;
     /// @dev Low 128 bits: total issued; high 128 bits: total revoked.
     uint256 private _issuedRevoked;
     /// @dev Low 128 bits: credits burned by spenders since removed (registered spenders count theirs in their
@@ -345,6 +348,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint64 expiresAt
     ) external {
         if (beneficiary == address(0)) revert CreditLedgerZeroAddress();
+        _requireNotRecovered(beneficiary);
         if (perEpoch == 0) revert CreditLedgerZeroAmount();
         if (epochLength == 0) revert CreditLedgerZeroEpochLength();
         _checkExpiry(expiresAt);
@@ -374,7 +378,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ICreditLedger
     function remainingAllowance(address sponsor, address beneficiary) external view returns (uint256) {
         EpochBudget memory b = _allowances[sponsor][beneficiary];
-        if (b.limit == 0 || block.timestamp >= b.expiresAt) return 0;
+        if (b.limit == 0 || block.timestamp >= b.expiresAt || _recoveredTo[beneficiary] != address(0))
+            return 0;
         (uint256 used, ) = _usage(b, block.timestamp);
         return _saturatingSub(b.limit, used + _allHolds(_allowanceKey(sponsor, beneficiary)));
     }
@@ -397,6 +402,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 asOf
     ) external returns (uint48 validUntil) {
         address next = _authorizeHold(amount);
+        _requireNotRecovered(beneficiary);
         EpochBudget memory b = _allowances[sponsor][beneficiary];
         if (b.limit == 0) revert CreditLedgerNoAllowance(sponsor, beneficiary);
         if (asOf >= b.expiresAt) revert CreditLedgerAllowanceExpired(sponsor, beneficiary, b.expiresAt);
@@ -538,6 +544,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         if (to == address(0) || to == from) revert CreditLedgerInvalidRecoveryTarget(from, to);
         if (_ownerOf(_tokenIdOf(from)) == address(0)) revert CreditLedgerNoAccount(from);
         _requireEmpty(to);
+        _requireNotRecovered(to);
         uint64 readyAt = SafeCast.toUint64(block.timestamp + _recoveryDelay);
         _recoveries[from] = PendingRecovery({to: to, readyAt: readyAt});
         emit RecoveryInitiated(from, to, readyAt, msg.sender);
@@ -559,7 +566,10 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 held = _allHolds(_creditKey(from));
         if (held != 0) revert CreditLedgerRecoveryBlockedByHolds(from, held);
         _requireEmpty(pending.to);
+        _requireNotRecovered(pending.to);
         delete _recoveries[from];
+        // Ends every allowance given to `from` (see {ICreditLedger-executeRecovery}).
+        _recoveredTo[from] = pending.to;
 
         Credits memory c = _load(from);
         _addExpired(_sweep(from, c));
@@ -587,6 +597,11 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function pendingRecovery(address from) external view returns (address to, uint64 readyAt) {
         PendingRecovery memory pending = _recoveries[from];
         return (pending.to, pending.readyAt);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function recoveredTo(address account) external view returns (address) {
+        return _recoveredTo[account];
     }
 
     // ------------------------------------------------------------------ configuration
@@ -716,6 +731,12 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
             word := sload(info.slot)
         }
         if (uint8(word) == 0) revert CreditLedgerUnauthorizedSpender(msg.sender); // `authorized`: bits 0-7
+    }
+
+    /// @dev Reverts when `account` was recovered: allowances given to it ended (see {ICreditLedger-executeRecovery}).
+    function _requireNotRecovered(address account) private view {
+        address to = _recoveredTo[account];
+        if (to != address(0)) revert CreditLedgerAccountRecovered(account, to);
     }
 
     /**

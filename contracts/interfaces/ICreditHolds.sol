@@ -35,6 +35,9 @@ interface ICreditHolds {
         uint256 remaining,
         uint256 required
     );
+    /// @notice `beneficiary` was recovered to `to`: every allowance given to it ended, and none can be given to it
+    ///         again. Sponsors give `to` a new allowance instead.
+    error CreditLedgerAccountRecovered(address beneficiary, address to);
     /// @notice `spender` settles no hold on `account`: `held` is zero, or `spender` holds nothing on `account` in
     ///         this transaction. Every settlement releases a hold its caller placed.
     error CreditLedgerNoHold(address spender, address account);
@@ -75,8 +78,11 @@ interface ICreditHolds {
 
     /**
      * @notice Holds `amount` (> 0) of `sponsor`'s credits for `beneficiary`, within the allowance `sponsor` gave it
-     *         for the epoch that contains `asOf`.
+     *         for the epoch that contains `asOf`. Reverts with `CreditLedgerAccountRecovered` once `beneficiary`
+     *         was recovered to another address: a recovery ends every allowance given to the old address.
      * @return validUntil As for `hold`, and no later than the allowance's expiry.
+     * @dev ERC-7562: the recovery mark read here is `_recoveredTo[beneficiary]`, a slot associated with the
+     *      beneficiary (the UserOperation sender), like the allowance itself.
      */
     function holdSponsored(
         address sponsor,
@@ -101,7 +107,8 @@ interface ICreditHolds {
 
     /**
      * @notice As `settle`, for a hold placed with `holdSponsored`; also records `charge` as spent from the
-     *         beneficiary's allowance in the current epoch.
+     *         beneficiary's allowance in the current epoch. Settles a hold placed before a recovery of the
+     *         beneficiary in the same transaction (the recovery ends only later holds).
      */
     function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external;
 

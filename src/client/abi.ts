@@ -471,6 +471,14 @@ export const creditLedgerAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "beneficiary", type: "address" },
+      { internalType: "address", name: "to", type: "address" },
+    ],
+    name: "CreditLedgerAccountRecovered",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "sponsor", type: "address" },
       { internalType: "address", name: "beneficiary", type: "address" },
       { internalType: "uint256", name: "remaining", type: "uint256" },
@@ -1346,6 +1354,13 @@ export const creditLedgerAbi = [
       { internalType: "address", name: "to", type: "address" },
       { internalType: "uint64", name: "readyAt", type: "uint64" },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "recoveredTo",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

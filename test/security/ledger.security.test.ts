@@ -2,11 +2,16 @@
  * Soulbound-ledger pitfall S3 (ERC-7858): burning a credit-account token and minting the same id again must not
  * renew an expired grant. The ledger's only burn is recovery's; a later purchase re-mints the old holder's id.
  *
- * Issue 11 (external review), F7: anyone could settle nothing and emit `CreditsSpent` for any account.
+ * Issue 11 (external review): F7, anyone could settle nothing and emit `CreditsSpent` for any account; F8, an
+ * account's old address kept spending the allowances sponsors gave it after its recovery.
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { parseEther } from "ethers";
 
+import { ENTRY_POINT_VERSIONS } from "../helpers/entrypoint";
+import type { EntryPointVersion } from "../helpers/entrypoint";
 import {
   CREDIT,
   DAY,
@@ -20,6 +25,8 @@ import {
   settleStep,
   tokenIdOf,
 } from "../helpers/ledger";
+import { buyCredits, creditOp, deploySystem, newUser } from "../helpers/system";
+import { encodeExecute, handleOps } from "../helpers/userop";
 
 /** alice: 10 credits granted until t + 1 day, 20 until t + 10 days, recovery to bob initiated at t. */
 async function recoveryWithGrantsFixture() {
@@ -112,4 +119,64 @@ describe("Security: settlement needs the caller's own hold (F7)", function () {
       ]),
     ).to.be.revertedWithCustomError(ledger, "CreditLedgerZeroAmount");
   });
+});
+
+const NEVER = 2n ** 32n - 1n;
+
+/**
+ * On each EntryPoint: the dApp sponsors carol's SimpleAccount, whose first sponsored operation opened its credit
+ * account; the recovery delay is 0 (the admin's setting), so a recovery executes at once.
+ */
+async function recoveredSenderFixture(version: EntryPointVersion) {
+  const sys = await deploySystem(version);
+  const carol = await newUser(sys, 3n);
+  const dapp = await sys.dapp.getAddress();
+  const beneficiary = await sys.bundler.getAddress();
+  await buyCredits(sys, sys.dapp, dapp, parseEther("0.1"));
+  await (
+    await sys.ledger.connect(sys.dapp).setAllowance(carol.account.address, 100n * CREDIT, 86_400, NEVER)
+  ).wait();
+  const openAccount = encodeExecute(
+    await sys.ledger.getAddress(),
+    0n,
+    sys.ledger.interface.encodeFunctionData("openAccount"),
+  );
+  const first = await creditOp(sys, carol, { sponsor: dapp, callData: openAccount });
+  await handleOps(sys.entryPoint, [first], beneficiary, sys.bundler);
+  await (await sys.ledger.connect(sys.admin).setRecoveryDelay(0)).wait();
+  return { sys, carol, dapp, beneficiary, newKey: ethers.Wallet.createRandom().address };
+}
+
+const recoveredSenderV07 = () => recoveredSenderFixture("0.7");
+const recoveredSenderV08 = () => recoveredSenderFixture("0.8");
+
+describe("Security: recovery ends the old address's allowances (F8)", function () {
+  for (const version of ENTRY_POINT_VERSIONS) {
+    describe(`on EntryPoint v${version}`, function () {
+      const load = () => loadFixture(version === "0.7" ? recoveredSenderV07 : recoveredSenderV08);
+
+      it("rejects a sponsored operation of the recovered address in validation; the sponsor pays nothing", async function () {
+        const { sys, carol, dapp, beneficiary, newKey } = await load();
+        const sender = carol.account.address;
+        expect(await sys.ledger.balanceOf(sender)).to.equal(1n);
+        await (await sys.ledger.connect(sys.admin).initiateRecovery(sender, newKey)).wait();
+        await (await sys.ledger.executeRecovery(sender)).wait();
+
+        const sponsorBefore = await sys.ledger.balanceOfCredits(dapp);
+        const op = await creditOp(sys, carol, { sponsor: dapp });
+        await expect(sys.entryPoint.connect(sys.bundler).handleOps([op], beneficiary))
+          .to.be.revertedWithCustomError(sys.entryPoint, "FailedOpWithRevert")
+          .withArgs(
+            0,
+            "AA33 reverted",
+            sys.ledger.interface.encodeErrorResult("CreditLedgerAccountRecovered", [sender, newKey]),
+          );
+        expect(await sys.ledger.balanceOfCredits(dapp)).to.equal(sponsorBefore);
+        expect(await sys.ledger.remainingAllowance(dapp, sender)).to.equal(0n);
+        await expect(sys.ledger.connect(sys.dapp).setAllowance(sender, CREDIT, 86_400, NEVER))
+          .to.be.revertedWithCustomError(sys.ledger, "CreditLedgerAccountRecovered")
+          .withArgs(sender, newKey);
+      });
+    });
+  }
 });
