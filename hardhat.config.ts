@@ -81,7 +81,7 @@ const config: HardhatUserConfig = {
         },
       },
       // ERC-721 + AccessControl + the credit logic: with runs = 1e6 the optimizer's inlining takes the ledger's
-      // runtime code past the EIP-170 limit (24,576 bytes); runs = 20,000 keeps it at ~23.4 KB.
+      // runtime code past the EIP-170 limit (24,576 bytes); runs = 20,000 keeps it at ~23.9 KB.
       "contracts/credit/CreditLedger.sol": {
         version: SOLC_VERSION,
         settings: {

@@ -156,6 +156,12 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: ["credit-sponsored"],
   },
   {
+    what: "sender's recovery mark: cold read (a recovery ends the allowances given to the old address)",
+    perOp: EVM_GAS.coldSload,
+    perBundle: 0,
+    modes: ["credit-sponsored"],
+  },
+  {
     what: "sponsor's credit word: cold read + first write",
     perOp: 0,
     perBundle: EVM_GAS.coldSload + EVM_GAS.sstoreReset,

@@ -38,8 +38,9 @@ import {CreditLedgerMetadata} from "./CreditLedgerMetadata.sol";
  * and at most 4 spenders, whatever the account's history: `hold` = 1 SLOAD of the caller's spender info
  * (authorisation, pause bit and the next spender of the ring), 1 SLOAD of word 0 (+1 of word 1 when bucket 1 is
  * used), 1 SLOAD + 1 TLOAD per other spender, 1 TLOAD and 2 TSTOREs (the hold and the spender's "active" flag);
- * `settle` = 1 TLOAD/TSTORE, word 0 (and word 1 if used) read and written once, 1 SSTORE of the packed
- * burned/expired totals, 1 `CreditsSpent` event (+1 `CreditsExpired` per swept bucket, at most 4).
+ * `settle` = 1 SLOAD of the caller's spender info (authorisation; written back with its burned counter when the
+ * charge is not zero), 1 TLOAD/TSTORE, word 0 (and word 1 if used) read and written once, 1 `CreditsSpent` event.
+ * `holdSponsored` adds 1 SLOAD of the allowance and 1 of the beneficiary's recovery mark.
  *
  * Holds live in transient storage at slots whose outer keccak preimage starts with the spender (ERC-7562
  * STO-032, "associated with" the staked paymaster):
@@ -75,6 +76,9 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     uint256 private constant BUCKET_BITS = 96;
     uint256 private constant BUCKET_MASK = (1 << 96) - 1;
     uint256 private constant UINT32_MAX = type(uint32).max;
+    /// @dev `SpenderInfo.burned` occupies bits 176-255 of its slot (after authorized, paused and next).
+    uint256 private constant BURNED_SHIFT = 176;
+    uint256 private constant BURNED_CLEAR_MASK = (1 << 176) - 1;
 
     // ------------------------------------------------------------------ types
 
@@ -84,6 +88,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
      *      `paused` mirrors the global pause flag so that `hold` learns it from the same slot. `burned` counts the
      *      credits this spender burned: settlement adds to a slot that `hold` already warmed and that is never zero
      *      (so never a 20,000-gas zero-to-nonzero write), which keeps the cost of `postOp` low and constant.
+     *      Settlement reads this slot once to check `authorized` and writes it back with the new `burned` (see
+     *      `_authorizeSettle` and `_spend`): keep `authorized` first and `burned` last (bits 176-255, BURNED_SHIFT).
      */
     struct SpenderInfo {
         bool authorized;
@@ -131,6 +137,9 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     mapping(address sponsor => mapping(address beneficiary => EpochBudget)) private _allowances;
     mapping(address issuer => EpochBudget) private _issuerCaps;
     mapping(address from => PendingRecovery) private _recoveries;
+    /// @dev The address each recovered account's credits moved to. The slot is keccak(account ‖ p): associated with
+    ///      the account, i.e. the beneficiary (UserOperation sender) that `holdSponsored` checks in validation.
+    mapping(address account => address to) private _recoveredTo;
     /// @dev Low 128 bits: total issued; high 128 bits: total revoked.
     uint256 private _issuedRevoked;
     /// @dev Low 128 bits: credits burned by spenders since removed (registered spenders count theirs in their
@@ -341,6 +350,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint64 expiresAt
     ) external {
         if (beneficiary == address(0)) revert CreditLedgerZeroAddress();
+        _requireNotRecovered(beneficiary);
         if (perEpoch == 0) revert CreditLedgerZeroAmount();
         if (epochLength == 0) revert CreditLedgerZeroEpochLength();
         _checkExpiry(expiresAt);
@@ -370,7 +380,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     /// @inheritdoc ICreditLedger
     function remainingAllowance(address sponsor, address beneficiary) external view returns (uint256) {
         EpochBudget memory b = _allowances[sponsor][beneficiary];
-        if (b.limit == 0 || block.timestamp >= b.expiresAt) return 0;
+        if (b.limit == 0 || block.timestamp >= b.expiresAt || _recoveredTo[beneficiary] != address(0))
+            return 0;
         (uint256 used, ) = _usage(b, block.timestamp);
         return _saturatingSub(b.limit, used + _allHolds(_allowanceKey(sponsor, beneficiary)));
     }
@@ -379,7 +390,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc ICreditHolds
     function hold(address account, uint256 amount, uint256 asOf) external returns (uint48 validUntil) {
-        address next = _authorizeHold();
+        address next = _authorizeHold(amount);
         bytes32 key = _creditKey(account);
         (uint256 othersHeld, ) = _otherHolds(next, key, bytes32(0));
         validUntil = _holdCredits(account, key, othersHeld, amount, asOf);
@@ -392,7 +403,8 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 amount,
         uint256 asOf
     ) external returns (uint48 validUntil) {
-        address next = _authorizeHold();
+        address next = _authorizeHold(amount);
+        _requireNotRecovered(beneficiary);
         EpochBudget memory b = _allowances[sponsor][beneficiary];
         if (b.limit == 0) revert CreditLedgerNoAllowance(sponsor, beneficiary);
         if (asOf >= b.expiresAt) revert CreditLedgerAllowanceExpired(sponsor, beneficiary, b.expiresAt);
@@ -407,12 +419,14 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc ICreditHolds
     function settle(address account, uint256 held, uint256 charge) external {
+        (SpenderInfo storage info, uint256 infoWord) = _authorizeSettle();
         _release(_holdSlot(msg.sender, _creditKey(account)), account, held, charge);
-        _spend(account, account, charge);
+        _spend(info, infoWord, account, account, charge);
     }
 
     /// @inheritdoc ICreditHolds
     function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external {
+        (SpenderInfo storage info, uint256 infoWord) = _authorizeSettle();
         _release(_holdSlot(msg.sender, _allowanceKey(sponsor, beneficiary)), sponsor, held, charge);
         _release(_holdSlot(msg.sender, _creditKey(sponsor)), sponsor, held, held);
         if (charge != 0) {
@@ -423,7 +437,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
             s.used = uint64(_min(used + charge, UINT64_MAX)); // saturates: settlement never reverts here
             s.usedEpoch = uint32(epoch); // epoch < 2^32 while timestamps fit in uint32 (anchor does)
         }
-        _spend(sponsor, beneficiary, charge);
+        _spend(info, infoWord, sponsor, beneficiary, charge);
     }
 
     /// @inheritdoc ICreditHolds
@@ -532,6 +546,7 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         if (to == address(0) || to == from) revert CreditLedgerInvalidRecoveryTarget(from, to);
         if (_ownerOf(_tokenIdOf(from)) == address(0)) revert CreditLedgerNoAccount(from);
         _requireEmpty(to);
+        _requireNotRecovered(to);
         uint64 readyAt = SafeCast.toUint64(block.timestamp + _recoveryDelay);
         _recoveries[from] = PendingRecovery({to: to, readyAt: readyAt});
         emit RecoveryInitiated(from, to, readyAt, msg.sender);
@@ -553,7 +568,10 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         uint256 held = _allHolds(_creditKey(from));
         if (held != 0) revert CreditLedgerRecoveryBlockedByHolds(from, held);
         _requireEmpty(pending.to);
+        _requireNotRecovered(pending.to);
         delete _recoveries[from];
+        // Ends every allowance given to `from` (see {ICreditLedger-executeRecovery}).
+        _recoveredTo[from] = pending.to;
 
         Credits memory c = _load(from);
         _addExpired(_sweep(from, c));
@@ -581,6 +599,11 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
     function pendingRecovery(address from) external view returns (address to, uint64 readyAt) {
         PendingRecovery memory pending = _recoveries[from];
         return (pending.to, pending.readyAt);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function recoveredTo(address account) external view returns (address) {
+        return _recoveredTo[account];
     }
 
     // ------------------------------------------------------------------ configuration
@@ -689,12 +712,33 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ internal: holds
 
-    /// @dev Reads the caller's spender info (one SLOAD) and returns the next spender of the ring.
-    function _authorizeHold() private view returns (address next) {
+    /// @dev Reads the caller's spender info (one SLOAD), rejects a zero hold and returns the next spender of the ring.
+    function _authorizeHold(uint256 amount) private view returns (address next) {
         SpenderInfo memory info = _spenderInfo[msg.sender];
         if (!info.authorized) revert CreditLedgerUnauthorizedSpender(msg.sender);
         if (info.paused) revert CreditLedgerPaused();
+        if (amount == 0) revert CreditLedgerZeroAmount();
         return info.next;
+    }
+
+    /**
+     * @dev The caller's spender info, after checking that the caller is a registered spender. Settlement writes the
+     *      burned counter in this slot, so the check costs no extra storage access (the slot is warm since `hold`).
+     *      The pause flag is not checked: settlement works while paused.
+     */
+    function _authorizeSettle() private view returns (SpenderInfo storage info, uint256 word) {
+        info = _spenderInfo[msg.sender];
+        assembly ("memory-safe") {
+            // the packed slot, read once: `_spend` writes it back with the new burned counter
+            word := sload(info.slot)
+        }
+        if (uint8(word) == 0) revert CreditLedgerUnauthorizedSpender(msg.sender); // `authorized`: bits 0-7
+    }
+
+    /// @dev Reverts when `account` was recovered: allowances given to it ended (see {ICreditLedger-executeRecovery}).
+    function _requireNotRecovered(address account) private view {
+        address to = _recoveredTo[account];
+        if (to != address(0)) revert CreditLedgerAccountRecovered(account, to);
     }
 
     /**
@@ -768,10 +812,13 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
         _tstore(ownSlot, own + amount);
     }
 
-    /// @dev Decrements the caller's hold at `slot` by `held`, checking it and `charge <= held`.
+    /// @dev Decrements the caller's hold at `slot` by `held`, checking `0 < held <= hold` and `charge <= held`.
     function _release(bytes32 slot, address account, uint256 held, uint256 charge) private {
         uint256 current = _tload(slot);
-        if (current < held) revert CreditLedgerHoldTooSmall(account, current, held);
+        if (held == 0 || current < held) {
+            if (held == 0 || current == 0) revert CreditLedgerNoHold(msg.sender, account);
+            revert CreditLedgerHoldTooSmall(account, current, held);
+        }
         if (charge > held) revert CreditLedgerChargeExceedsHold(charge, held);
         unchecked {
             _tstore(slot, current - held); // current >= held, checked above
@@ -783,8 +830,15 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
      *      Expired buckets are skipped, not swept: settlement runs in `postOp`, where its gas must be small and
      *      constant (sweeping writes the expired total and emits events). They stay accounted as expired-unswept
      *      until the next write of the account or `sweepExpired`. Emits `CreditsSpent` (also for a zero charge).
+     *      `info` is the caller's spender info (checked by `_authorizeSettle`), whose burned counter grows.
      */
-    function _spend(address account, address beneficiary, uint256 charge) private {
+    function _spend(
+        SpenderInfo storage info,
+        uint256 infoWord,
+        address account,
+        address beneficiary,
+        uint256 charge
+    ) private {
         uint256 fromGrants;
         if (charge != 0) {
             Credits memory c = _load(account);
@@ -816,7 +870,11 @@ contract CreditLedger is ICreditLedger, ERC721, AccessControl, ReentrancyGuardTr
             c.purchased -= rest;
             _store(account, c);
             // Checked: a spender's burned total cannot reach 2^80 credits (1.2e18 stable units) in practice.
-            _spenderInfo[msg.sender].burned += uint80(charge);
+            uint256 burned = SafeCast.toUint80((infoWord >> BURNED_SHIFT) + charge);
+            assembly ("memory-safe") {
+                // write back the slot read by _authorizeSettle with the new `burned` field: no second SLOAD
+                sstore(info.slot, or(and(infoWord, BURNED_CLEAR_MASK), shl(BURNED_SHIFT, burned)))
+            }
         }
         emit CreditsSpent(account, beneficiary, msg.sender, charge, fromGrants);
     }

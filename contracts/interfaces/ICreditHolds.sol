@@ -20,6 +20,8 @@ pragma solidity ^0.8.28;
 interface ICreditHolds {
     /// @notice The caller is not an authorised spender.
     error CreditLedgerUnauthorizedSpender(address caller);
+    /// @notice A required amount is zero.
+    error CreditLedgerZeroAmount();
     /// @notice `account` has `available` spendable, unheld credits, fewer than `required`.
     error CreditLedgerInsufficientCredits(address account, uint256 available, uint256 required);
     /// @notice `sponsor` has set no allowance for `beneficiary`.
@@ -33,7 +35,13 @@ interface ICreditHolds {
         uint256 remaining,
         uint256 required
     );
-    /// @notice A settlement names more held credits than the spender holds on the account.
+    /// @notice `beneficiary` was recovered to `to`: every allowance given to it ended, and none can be given to it
+    ///         again. Sponsors give `to` a new allowance instead.
+    error CreditLedgerAccountRecovered(address beneficiary, address to);
+    /// @notice `spender` settles no hold on `account`: `held` is zero, or `spender` holds nothing on `account` in
+    ///         this transaction. Every settlement releases a hold its caller placed.
+    error CreditLedgerNoHold(address spender, address account);
+    /// @notice A settlement names more held credits than the spender holds on the account (and it holds some).
     error CreditLedgerHoldTooSmall(address account, uint256 held, uint256 requested);
     /// @notice A settlement charges more than it holds.
     error CreditLedgerChargeExceedsHold(uint256 charge, uint256 held);
@@ -55,7 +63,8 @@ interface ICreditHolds {
     );
 
     /**
-     * @notice Holds `amount` of `account`'s own credits until settled in the same transaction.
+     * @notice Holds `amount` (> 0, else `CreditLedgerZeroAmount`) of `account`'s own credits until settled in the
+     *         same transaction.
      * @param asOf A lower bound of the current time (e.g. the cached price's timestamp); grants that expired
      *        at or before it are not counted.
      * @return validUntil The time until which the credits relied on remain unexpired (`type(uint48).max` when
@@ -68,9 +77,12 @@ interface ICreditHolds {
     function hold(address account, uint256 amount, uint256 asOf) external returns (uint48 validUntil);
 
     /**
-     * @notice Holds `amount` of `sponsor`'s credits for `beneficiary`, within the allowance `sponsor` gave it for
-     *         the epoch that contains `asOf`.
+     * @notice Holds `amount` (> 0) of `sponsor`'s credits for `beneficiary`, within the allowance `sponsor` gave it
+     *         for the epoch that contains `asOf`. Reverts with `CreditLedgerAccountRecovered` once `beneficiary`
+     *         was recovered to another address: a recovery ends every allowance given to the old address.
      * @return validUntil As for `hold`, and no later than the allowance's expiry.
+     * @dev ERC-7562: the recovery mark read here is `_recoveredTo[beneficiary]`, a slot associated with the
+     *      beneficiary (the UserOperation sender), like the allowance itself.
      */
     function holdSponsored(
         address sponsor,
@@ -82,17 +94,21 @@ interface ICreditHolds {
     /**
      * @notice Releases `held` credits held on `account` by the caller and burns `charge <= held` of them,
      *         soonest-expiring grants first, purchased credits last. Works while paused.
-     * @dev Never fails for a hold the caller placed in this transaction with `charge <= held`, provided the
-     *      hold's `validUntil` was honoured (`block.timestamp <= validUntil`, as EntryPoint enforces); otherwise the
-     *      credits it relied on may have expired and it reverts with `CreditLedgerInsufficientCredits`. Revocation
-     *      and recovery never take held credits. Reads no access-control or pause state: the caller's own
-     *      transient hold is the authority.
+     * @dev Only a registered spender settles (`CreditLedgerUnauthorizedSpender`), and only a hold it placed in this
+     *      transaction: `held` must be non-zero and at most the caller's hold (`CreditLedgerNoHold`,
+     *      `CreditLedgerHoldTooSmall`), so every `CreditsSpent` event pairs with a real hold. The registry check
+     *      reuses the read of the caller's spender slot that adds `charge` to its burned counter; the pause flag is
+     *      not checked. Never fails for a hold the caller placed in this transaction with `charge <= held`, provided
+     *      the hold's `validUntil` was honoured (`block.timestamp <= validUntil`, as EntryPoint enforces); otherwise
+     *      the credits it relied on may have expired and it reverts with `CreditLedgerInsufficientCredits`.
+     *      Revocation and recovery never take held credits.
      */
     function settle(address account, uint256 held, uint256 charge) external;
 
     /**
      * @notice As `settle`, for a hold placed with `holdSponsored`; also records `charge` as spent from the
-     *         beneficiary's allowance in the current epoch.
+     *         beneficiary's allowance in the current epoch. Settles a hold placed before a recovery of the
+     *         beneficiary in the same transaction (the recovery ends only later holds).
      */
     function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external;
 

@@ -89,8 +89,6 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     error CreditLedgerNoAccount(address holder);
     /// @notice A required address is zero.
     error CreditLedgerZeroAddress();
-    /// @notice A required amount is zero.
-    error CreditLedgerZeroAmount();
     /// @notice An epoch length is zero.
     error CreditLedgerZeroEpochLength();
     /// @notice `expiresAt` is not in `(now, type(uint32).max]`.
@@ -276,7 +274,8 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
 
     /**
      * @notice The caller (sponsor) lets `beneficiary` spend up to `perEpoch` of the sponsor's credits per
-     *         `epochLength` seconds until `expiresAt` (exclusive, at most `type(uint32).max`).
+     *         `epochLength` seconds until `expiresAt` (exclusive, at most `type(uint32).max`). Reverts with
+     *         `CreditLedgerAccountRecovered` for a beneficiary that was recovered to another address.
      * @dev Starts a new epoch now and carries what `beneficiary` already spent in the current epoch (also after a
      *      revocation), so changing an allowance never resets spending.
      */
@@ -294,7 +293,7 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     function allowance(address sponsor, address beneficiary) external view returns (EpochBudget memory);
 
     /// @notice What `beneficiary` may still spend of `sponsor`'s allowance in the current epoch, after this
-    ///         transaction's holds (0 when none, revoked or expired).
+    ///         transaction's holds (0 when none, revoked, expired, or ended by a recovery of `beneficiary`).
     function remainingAllowance(address sponsor, address beneficiary) external view returns (uint256);
 
     // ------------------------------------------------------------------ spenders and pause
@@ -323,8 +322,9 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
     // ------------------------------------------------------------------ recovery
 
     /**
-     * @notice Starts moving all credits of `from` to `to` (whose credit state must be empty), executable after
-     *         the recovery delay. `RECOVERY_ROLE` or `DEFAULT_ADMIN_ROLE`. Replaces a pending recovery of `from`.
+     * @notice Starts moving all credits of `from` to `to` (whose credit state must be empty, and which was never
+     *         recovered itself), executable after the recovery delay. `RECOVERY_ROLE` or `DEFAULT_ADMIN_ROLE`.
+     *         Replaces a pending recovery of `from`.
      */
     function initiateRecovery(address from, address to) external;
 
@@ -335,6 +335,14 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
      * @notice Executes the pending recovery of `from` once its delay has passed. Anyone may call it.
      * @dev Reverts while `from` has credits held in this transaction, or if `to` received credits meanwhile.
      *      Burns `from`'s token and mints `to`'s (emitting `Locked`) unless `to` already has one.
+     *
+     *      IMPORTANT: recovery also ENDS every allowance sponsors gave `from` as a beneficiary (allowances are
+     *      keyed by beneficiary, and the old key may be in the wrong hands): `from` is marked recovered to `to`
+     *      (`recoveredTo(from)`), after which `holdSponsored(·, from, …)` and `setAllowance(from, …)` revert with
+     *      `CreditLedgerAccountRecovered(from, to)` and `remainingAllowance(·, from)` is 0. Sponsors give `to` a new
+     *      allowance. Allowances are not moved to `to`: a sponsor decides whom it pays for. A recovered address is
+     *      never a beneficiary again, nor a recovery target. Allowances `from` gave as a sponsor stay as they are
+     *      (its credits, which back them, moved to `to`).
      */
     function executeRecovery(address from) external;
 
@@ -346,6 +354,10 @@ interface ICreditLedger is ICreditHolds, IERC5192 {
 
     /// @notice The pending recovery of `from` (`to == address(0)`: none).
     function pendingRecovery(address from) external view returns (address to, uint64 readyAt);
+
+    /// @notice The address `account` was recovered to (`address(0)`: never recovered). A recovered account is no
+    ///         longer a beneficiary of any allowance (see `executeRecovery`).
+    function recoveredTo(address account) external view returns (address);
 
     // ------------------------------------------------------------------ configuration
 

@@ -38,7 +38,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ///         {EntryPointGas.postOpCallMemoryGas}). The ledger's settlement is built to cost a small, nearly
     ///         constant amount (no zero-to-nonzero write, no sweep); the worst case is measured by the solvency
     ///         tests (first operation of a bundle, a charge spanning grant buckets with an expired one skipped: ~19,100
-    ///         gas SELF, ~23,650 SPONSORED) and this leaves ~3,400 (SELF) and ~3,850 (SPONSORED) gas spare.
+    ///         gas SELF, ~23,800 SPONSORED) and this leaves ~3,300 (SELF) and ~3,700 (SPONSORED) gas spare.
     uint256 public constant POST_OP_OVERHEAD_GAS_SELF = 22_500;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance
     ///         hold and records the allowance spending).

@@ -77,7 +77,11 @@ async function rpcAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `hardhat node` in `root` on a free port and waits until it answers JSON-RPC. */
+/**
+ * Starts `hardhat node` in `root` on a free port and waits until it answers JSON-RPC. The node must also have
+ * printed that it listens on that URL: another process that took the port meanwhile would answer the requests too,
+ * and share its accounts' nonces with the caller.
+ */
 export async function startHardhatNode(root: string, timeoutMs = 90_000): Promise<HardhatNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -102,7 +106,8 @@ export async function startHardhatNode(root: string, timeoutMs = 90_000): Promis
     stop: () => stopProcess(child),
   };
   const deadline = Date.now() + timeoutMs;
-  while (!(await rpcAnswers(url))) {
+  const listening = () => output.includes(`JSON-RPC server at ${url}/`);
+  while (!listening() || !(await rpcAnswers(url))) {
     if (!isRunning(child)) throw new Error(`hardhat node exited early (code ${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) {
       await node.stop();

@@ -539,6 +539,14 @@ export const creditLedgerAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "beneficiary", type: "address" },
+      { internalType: "address", name: "to", type: "address" },
+    ],
+    name: "CreditLedgerAccountRecovered",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "sponsor", type: "address" },
       { internalType: "address", name: "beneficiary", type: "address" },
       { internalType: "uint256", name: "remaining", type: "uint256" },
@@ -661,6 +669,14 @@ export const creditLedgerAbi = [
       { internalType: "address", name: "beneficiary", type: "address" },
     ],
     name: "CreditLedgerNoAllowance",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "spender", type: "address" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "CreditLedgerNoHold",
     type: "error",
   },
   {
@@ -1406,6 +1422,13 @@ export const creditLedgerAbi = [
       { internalType: "address", name: "to", type: "address" },
       { internalType: "uint64", name: "readyAt", type: "uint64" },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "recoveredTo",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

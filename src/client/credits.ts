@@ -8,6 +8,7 @@ import {
   decodeErrorResult,
   getAddress,
   isHex,
+  zeroAddress,
   zeroHash,
 } from "viem";
 import type { Address, Chain, Client, Hex, Transport } from "viem";
@@ -476,18 +477,31 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     const payer = data === undefined ? undefined : data.mode === "SELF" ? sender : data.sponsor;
     const ledger = { address: addrs.ledger, abi: creditLedgerAbi } as const;
 
-    const [config, raw, now, ledgerPaused, isSpender, depositWei, spendable, allowanceInfo, remainingNow] =
-      await Promise.all([
-        paymasterConfig(),
-        rawCachedPrice(addrs.priceAdapter),
-        latestTimestamp(),
-        readContract(client, { ...ledger, functionName: "paused" }),
-        readContract(client, { ...ledger, functionName: "isSpender", args: [paymaster] }),
-        deposit(),
-        payer === undefined ? undefined : spendableCredits(payer),
-        data?.mode === "SPONSORED" ? allowance(data.sponsor, sender) : undefined,
-        data?.mode === "SPONSORED" ? remainingAllowance(data.sponsor, sender) : undefined,
-      ]);
+    const [
+      config,
+      raw,
+      now,
+      ledgerPaused,
+      isSpender,
+      depositWei,
+      spendable,
+      allowanceInfo,
+      remainingNow,
+      recoveredTo,
+    ] = await Promise.all([
+      paymasterConfig(),
+      rawCachedPrice(addrs.priceAdapter),
+      latestTimestamp(),
+      readContract(client, { ...ledger, functionName: "paused" }),
+      readContract(client, { ...ledger, functionName: "isSpender", args: [paymaster] }),
+      deposit(),
+      payer === undefined ? undefined : spendableCredits(payer),
+      data?.mode === "SPONSORED" ? allowance(data.sponsor, sender) : undefined,
+      data?.mode === "SPONSORED" ? remainingAllowance(data.sponsor, sender) : undefined,
+      data?.mode === "SPONSORED"
+        ? readContract(client, { ...ledger, functionName: "recoveredTo", args: [sender] })
+        : undefined,
+    ]);
 
     const reasons: RejectionReason[] = [];
     if (config.paused) reasons.push({ kind: "paymasterPaused", paymaster });
@@ -568,7 +582,10 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       // The ledger judges the allowance at the cached price's time (`asOf`), counting what was spent in that epoch
       // or later: stricter than the view (as of now) when the price was cached in an earlier epoch.
       const remaining = raw === undefined ? remainingNow : remainingAsOf(allowanceInfo, raw[1]);
-      if (allowanceInfo.limit === 0n) {
+      if (recoveredTo !== undefined && recoveredTo !== zeroAddress) {
+        // A recovery of the sender ended every allowance given to it (checked before the allowance itself).
+        reasons.push({ kind: "accountRecovered", account: sender, recoveredTo: getAddress(recoveredTo) });
+      } else if (allowanceInfo.limit === 0n) {
         reasons.push({ kind: "noAllowance", sponsor: data.sponsor, beneficiary: sender });
       } else if (now >= allowanceInfo.expiresAt) {
         reasons.push({

@@ -52,6 +52,11 @@ export type RejectionReason =
   | { kind: "noAllowance"; sponsor: Address; beneficiary: Address }
   /** `CreditLedgerAllowanceExpired`. */
   | { kind: "allowanceExpired"; sponsor: Address; beneficiary: Address; expiresAt: bigint }
+  /**
+   * `CreditLedgerAccountRecovered`: the sender's credit account was recovered to `recoveredTo`, which ended every
+   * allowance given to the sender; a sponsor gives `recoveredTo` a new allowance instead.
+   */
+  | { kind: "accountRecovered"; account: Address; recoveredTo: Address }
   /** `CreditLedgerAllowanceExceeded`: what is left of the allowance this epoch does not cover the worst case. */
   | { kind: "allowanceExceeded"; sponsor: Address; beneficiary: Address; needed: bigint; remaining: bigint }
   /** The paymaster's EntryPoint deposit does not cover the operation's prefund (AA31). */
@@ -90,7 +95,7 @@ export const RpcErrorCode = {
   CREDIT_LIMIT_EXCEEDED: -32013,
   /** The payer's spendable credits do not cover the worst case. */
   INSUFFICIENT_CREDITS: -32014,
-  /** SPONSORED: the sponsor gave the sender no allowance, or it expired. */
+  /** SPONSORED: the sponsor gave the sender no allowance, it expired, or a recovery of the sender ended it. */
   NO_ALLOWANCE: -32015,
   /** SPONSORED: the allowance left this epoch does not cover the worst case. */
   ALLOWANCE_EXCEEDED: -32016,
@@ -120,6 +125,7 @@ const CODE_OF: Readonly<Record<RejectionKind, number>> = {
   insufficientCredits: RpcErrorCode.INSUFFICIENT_CREDITS,
   noAllowance: RpcErrorCode.NO_ALLOWANCE,
   allowanceExpired: RpcErrorCode.NO_ALLOWANCE,
+  accountRecovered: RpcErrorCode.NO_ALLOWANCE,
   allowanceExceeded: RpcErrorCode.ALLOWANCE_EXCEEDED,
   validationReverted: RpcErrorCode.VALIDATION_REVERTED,
 };
@@ -172,6 +178,11 @@ export function rejectionMessage(reason: RejectionReason): string {
       return `sponsor ${reason.sponsor} gave ${reason.beneficiary} no allowance`;
     case "allowanceExpired":
       return `the allowance of ${reason.beneficiary} from sponsor ${reason.sponsor} expired at ${reason.expiresAt}`;
+    case "accountRecovered":
+      return (
+        `the credit account of ${reason.account} was recovered to ${reason.recoveredTo}, which ended every ` +
+        `allowance given to ${reason.account}: a sponsor must give ${reason.recoveredTo} a new allowance`
+      );
     case "allowanceExceeded":
       return `the allowance of ${reason.beneficiary} from sponsor ${reason.sponsor} has ${formatCredits(reason.remaining)} left this epoch, needs ${formatCredits(reason.needed)} (worst case)`;
     case "insufficientDeposit":
@@ -276,6 +287,8 @@ export function reasonFromContractError(
         beneficiary: asAddress(args[1]),
         expiresAt: asBigint(args[2]),
       };
+    case "CreditLedgerAccountRecovered":
+      return { kind: "accountRecovered", account: asAddress(args[0]), recoveredTo: asAddress(args[1]) };
     case "CreditLedgerAllowanceExceeded":
       return {
         kind: "allowanceExceeded",

@@ -236,8 +236,9 @@ describe("bench/lib/report", function () {
       });
       expect(self50?.required).to.equal(7_234 + 230);
       expect(self50?.room).to.equal(5_000 - (3_000 + 7_464));
-      // sponsored: the allowance slot instead of the sender's word, plus the sponsor's word once per bundle.
-      expect(sponsored10?.required).to.equal(7_234 + 1_650);
+      // sponsored: the allowance slot instead of the sender's word and the sender's recovery mark (2,100), plus the
+      // sponsor's word once per bundle.
+      expect(sponsored10?.required).to.equal(7_234 + 2_100 + 1_650);
       expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.65));
     });
 

@@ -1,6 +1,6 @@
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { parseEther } from "ethers";
+import { Wallet, parseEther } from "ethers";
 import { getAddress } from "viem";
 import { toPackedUserOperation } from "viem/account-abstraction";
 import type { Hex } from "viem";
@@ -20,7 +20,15 @@ import {
 } from "../../src/client";
 import type { CreditUserOperation, CreditsClient, RejectionReason } from "../../src/client";
 import { CreditPaymaster__factory, PriceAdapter__factory } from "../../typechain-types";
-import { CREDIT, ETH_USD, PRICE_WAD, creditOp, defaultPaymasterConfig, newUser } from "../helpers/system";
+import {
+  CREDIT,
+  ETH_USD,
+  PRICE_WAD,
+  buyCredits,
+  creditOp,
+  defaultPaymasterConfig,
+  newUser,
+} from "../helpers/system";
 import { DUMMY_SIGNATURE, handleOps } from "../helpers/userop";
 import type { User } from "../helpers/system";
 import {
@@ -343,6 +351,24 @@ describe("CreditsClient", function () {
       ]);
     });
 
+    it("reports a sender whose credit account was recovered: the recovery ended its allowances", async function () {
+      const { fx, credits } = await setup();
+      const sponsored = getAddress(fx.sponsored.account.address);
+      const recoveredTo = getAddress(Wallet.createRandom().address);
+      // The sponsored user's credit account exists (a purchase opened it) and is recovered to a new address.
+      await buyCredits(fx.sys, fx.sys.outsider, sponsored, 10n ** 15n);
+      await (await fx.sys.ledger.setRecoveryDelay(0)).wait();
+      await (await fx.sys.ledger.initiateRecovery(sponsored, recoveredTo)).wait();
+      await (await fx.sys.ledger.executeRecovery(sponsored)).wait();
+      // Reported instead of the allowance it ended (remainingAllowance is now 0), in the stub stage too.
+      const reasons: RejectionReason[] = [{ kind: "accountRecovered", account: sponsored, recoveredTo }];
+      await expectRejected(credits, sponsoredOp(fx, fx.sponsored), reasons);
+      expect(await credits.explainRejection(sponsoredOp(fx, fx.sponsored), { stage: "stub" })).to.deep.equal(
+        reasons,
+      );
+      expect(new CreditPaymasterRejectedError(reasons).code).to.equal(RpcErrorCode.NO_ALLOWANCE);
+    });
+
     it("judges the allowance at the cached price's time, as the ledger does, not at the latest block", async function () {
       const { fx, credits } = await setup();
       // A 10-minute epoch: spend in it, then move to the next epoch without refreshing the price.
@@ -541,7 +567,7 @@ describe("rejection reasons", function () {
       ledger: getAddress("0x0000000000000000000000000000000000000002"),
     };
 
-    it("maps an expired allowance and keeps unknown errors and gas fields as validationReverted", function () {
+    it("maps an expired allowance and a recovered sender, and keeps unknown errors and gas fields as validationReverted", function () {
       const sponsor = getAddress("0x0000000000000000000000000000000000000003");
       expect(
         reasonFromContractError("CreditLedgerAllowanceExpired", [sponsor, sponsor, 5n], context),
@@ -550,6 +576,12 @@ describe("rejection reasons", function () {
         sponsor,
         beneficiary: sponsor,
         expiresAt: 5n,
+      });
+      const to = getAddress("0x0000000000000000000000000000000000000004");
+      expect(reasonFromContractError("CreditLedgerAccountRecovered", [sponsor, to], context)).to.deep.equal({
+        kind: "accountRecovered",
+        account: sponsor,
+        recoveredTo: to,
       });
       expect(reasonFromContractError("CreditPaymasterGasLimitTooHigh", [9, 1n, 0n], context)).to.deep.equal({
         kind: "validationReverted",
@@ -610,6 +642,7 @@ describe("rejection reasons", function () {
         { kind: "insufficientCredits", account: a, needed: 2n, available: 1n },
         { kind: "noAllowance", sponsor: a, beneficiary: a },
         { kind: "allowanceExpired", sponsor: a, beneficiary: a, expiresAt: 9n },
+        { kind: "accountRecovered", account: a, recoveredTo: a },
         { kind: "allowanceExceeded", sponsor: a, beneficiary: a, needed: 2n, remaining: 1n },
         { kind: "insufficientDeposit", paymaster: a, deposit: 1n, needed: 2n },
         { kind: "validationReverted", error: "X", args: ["1"] },
@@ -633,6 +666,7 @@ describe("rejection reasons", function () {
         `${a} has 0.000001 credits spendable, needs 0.000002 credits (worst case)`,
         `sponsor ${a} gave ${a} no allowance`,
         `the allowance of ${a} from sponsor ${a} expired at 9`,
+        `the credit account of ${a} was recovered to ${a}, which ended every allowance given to ${a}: a sponsor must give ${a} a new allowance`,
         `the allowance of ${a} from sponsor ${a} has 0.000001 credits left this epoch, needs 0.000002 credits (worst case)`,
         "the paymaster's EntryPoint deposit (1 wei) does not cover the prefund (2 wei)",
         "the paymaster's validation reverted with X(1)",

@@ -72,7 +72,7 @@ describe("CreditLedger: ERC-7562 validation rules for holds", function () {
     ]);
   });
 
-  it("holdSponsored reads the allowance associated with the beneficiary and writes only the spender's slots", async function () {
+  it("holdSponsored reads the recovery mark and the allowance associated with the beneficiary and writes only the spender's slots", async function () {
     const { ledger, spender, carol, bob } = await loadFixture(erc7562Fixture);
     const receipt = await runSteps(spender, [await holdSponsoredStep(carol, bob, 15n * CREDIT, await now())]);
     const frame = framesOf(await traceTransaction(receipt.hash), await ledger.getAddress());
@@ -90,6 +90,7 @@ describe("CreditLedger: ERC-7562 validation rules for holds", function () {
     const owners = accesses.map((a) => `${a.op}:${associatedAddress(a.slot, preimages)}`);
     expect(owners).to.deep.equal([
       `SLOAD:${s}`, // _spenderInfo[spender]
+      `SLOAD:${bob.address}`, // _recoveredTo[beneficiary]: keccak(beneficiary ‖ p), the sender
       `SLOAD:${bob.address}`, // _allowances[sponsor][beneficiary]: keccak(beneficiary ‖ ...), the sender
       `TLOAD:${s}`, // the spender's own allowance hold
       `TSTORE:${s}`,

@@ -60,6 +60,14 @@ describe("CreditLedger: holds and settlement", function () {
       );
     });
 
+    it("reverts for a zero amount, so that every settlement pairs with a real hold", async function () {
+      const { ledger, spender, alice } = await loadFixture(holdsFixture);
+      await expect(spender.run([await holdStep(alice, 0n, await now())])).to.be.revertedWithCustomError(
+        ledger,
+        "CreditLedgerZeroAmount",
+      );
+    });
+
     it("holds purchased credits for the transaction only and returns type(uint48).max when they cover it", async function () {
       const { ledger, spender, alice } = await loadFixture(holdsFixture);
       const receipt = await runSteps(spender, [
@@ -83,8 +91,8 @@ describe("CreditLedger: holds and settlement", function () {
         await holdStep(alice, 40n * CREDIT, asOf), // need 40: both buckets can go -> purchased alone covers
         await holdStep(alice, 20n * CREDIT, asOf), // need 60: E1 can go (90 left), E2 cannot (50 < 60)
         await holdStep(alice, 40n * CREDIT, asOf), // need 100: E1 cannot go (90 < 100)
-        await holdStep(alice, 0n, asOf), // a zero hold relies on what the earlier holds rely on
-        await holdStep(alice, 20n * CREDIT, asOf), // need 120: everything
+        await holdStep(alice, 1n, asOf), // a small hold relies on what the earlier holds rely on
+        await holdStep(alice, 20n * CREDIT - 1n, asOf), // need 120: everything
       ]);
       const v = heldValidUntils(spender, receipt);
       expect([v.get(0), v.get(1), v.get(2), v.get(3), v.get(4)]).to.deep.equal([
@@ -204,6 +212,13 @@ describe("CreditLedger: holds and settlement", function () {
       ).to.be.revertedWithCustomError(ledger, "CreditLedgerPaused");
     });
 
+    it("reverts for a zero amount", async function () {
+      const { ledger, spender, carol, bob } = await loadFixture(holdsFixture);
+      await expect(
+        spender.run([await holdSponsoredStep(carol, bob, 0n, await now())]),
+      ).to.be.revertedWithCustomError(ledger, "CreditLedgerZeroAmount");
+    });
+
     it("reverts when the sponsor set no allowance for the beneficiary", async function () {
       const { ledger, spender, carol, dave } = await loadFixture(holdsFixture);
       await expect(spender.run([await holdSponsoredStep(carol, dave, 1n, await now())]))
@@ -319,11 +334,37 @@ describe("CreditLedger: holds and settlement", function () {
   });
 
   describe("#settle", function () {
-    it("reverts when the caller holds less than `held` on the account", async function () {
+    it("reverts when the caller is not a registered spender, and emits no CreditsSpent", async function () {
+      const { ledger, spender, outsider, alice } = await loadFixture(holdsFixture);
+      await expect(ledger.connect(outsider).settle(alice, 0n, 0n))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
+        .withArgs(outsider.address);
+      // A removed spender is an outsider too.
+      await ledger.removeSpender(spender);
+      await expect(spender.run([await settleStep(alice, 0n, 0n)]))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
+        .withArgs(await spender.getAddress());
+    });
+
+    it("reverts when `held` is zero, with or without a hold of the caller on the account", async function () {
+      const { ledger, spender, alice } = await loadFixture(holdsFixture);
+      await expect(spender.run([await settleStep(alice, 0n, 0n)]))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), alice.address);
+      await expect(spender.run([await holdStep(alice, 10n, await now()), await settleStep(alice, 0n, 0n)]))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), alice.address);
+    });
+
+    it("reverts when the caller holds nothing on the account", async function () {
       const { ledger, spender, alice } = await loadFixture(holdsFixture);
       await expect(spender.run([await settleStep(alice, 10n, 0n)]))
-        .to.be.revertedWithCustomError(ledger, "CreditLedgerHoldTooSmall")
-        .withArgs(alice.address, 0n, 10n);
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), alice.address);
+    });
+
+    it("reverts when the caller holds less than `held` on the account", async function () {
+      const { ledger, spender, alice } = await loadFixture(holdsFixture);
       await expect(spender.run([await holdStep(alice, 10n, await now()), await settleStep(alice, 11n, 0n)]))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerHoldTooSmall")
         .withArgs(alice.address, 10n, 11n);
@@ -345,8 +386,8 @@ describe("CreditLedger: holds and settlement", function () {
           await nestedRunStep(spender2, [await settleStep(alice, 10n, 10n)]),
         ]),
       )
-        .to.be.revertedWithCustomError(ledger, "CreditLedgerHoldTooSmall")
-        .withArgs(alice.address, 0n, 10n);
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender2.getAddress(), alice.address);
     });
 
     it("burns soonest-expiring grants first, purchased credits last, and releases the whole hold", async function () {
@@ -459,6 +500,31 @@ describe("CreditLedger: holds and settlement", function () {
   });
 
   describe("#settleSponsored", function () {
+    it("reverts when the caller is not a registered spender, and emits no CreditsSpent", async function () {
+      const { ledger, outsider, carol, bob } = await loadFixture(holdsFixture);
+      await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
+        .withArgs(outsider.address);
+    });
+
+    it("reverts when `held` is zero or the caller holds nothing for the sponsor and beneficiary", async function () {
+      const { ledger, spender, carol, bob } = await loadFixture(holdsFixture);
+      await expect(spender.run([await settleSponsoredStep(carol, bob, 0n, 0n)]))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), carol.address);
+      await expect(
+        spender.run([
+          await holdSponsoredStep(carol, bob, 10n, await now()),
+          await settleSponsoredStep(carol, bob, 0n, 0n),
+        ]),
+      )
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), carol.address);
+      await expect(spender.run([await settleSponsoredStep(carol, bob, 10n, 0n)]))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), carol.address);
+    });
+
     it("burns the sponsor's credits and records the charge as spent in the current epoch", async function () {
       const { ledger, spender, carol, bob } = await loadFixture(holdsFixture);
       await expect(
@@ -514,8 +580,8 @@ describe("CreditLedger: holds and settlement", function () {
           await settleSponsoredStep(carol, bob, 10n, 10n),
         ]),
       )
-        .to.be.revertedWithCustomError(ledger, "CreditLedgerHoldTooSmall")
-        .withArgs(carol.address, 0n, 10n);
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), carol.address);
     });
 
     it("reverts when the charge exceeds `held`", async function () {

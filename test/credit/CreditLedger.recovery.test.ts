@@ -10,9 +10,11 @@ import {
   buyWithUsdc,
   callStep,
   deployLedgerFixture,
+  holdSponsoredStep,
   holdStep,
   now,
   runSteps,
+  settleSponsoredStep,
   settleStep,
   tokenIdOf,
 } from "../helpers/ledger";
@@ -68,6 +70,21 @@ describe("CreditLedger: recovery", function () {
       await expect(ledger.connect(recoverer).initiateRecovery(dave, bob))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerNoAccount")
         .withArgs(dave.address);
+    });
+
+    it("reverts when the target was itself recovered (a recovered address is retired)", async function () {
+      const { ledger, recoverer, alice, bob, carol } = await loadFixture(recoveryFixture);
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      await time.increase(3n * DAY);
+      await ledger.executeRecovery(alice);
+      await expect(ledger.connect(recoverer).initiateRecovery(bob, alice))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerAccountRecovered")
+        .withArgs(alice.address, bob.address);
+      // bob may still be recovered to a fresh address.
+      await expect(ledger.connect(recoverer).initiateRecovery(bob, carol)).to.emit(
+        ledger,
+        "RecoveryInitiated",
+      );
     });
 
     it("reverts when the target has credits", async function () {
@@ -198,6 +215,90 @@ describe("CreditLedger: recovery", function () {
       await expect(f.ledger.executeRecovery(f.alice))
         .to.be.revertedWithCustomError(f.ledger, "CreditLedgerRecoveryTargetNotEmpty")
         .withArgs(f.bob.address);
+    });
+
+    it("ends every allowance given to the old address: holdSponsored reverts with CreditLedgerAccountRecovered", async function () {
+      const f = await loadFixture(recoveryFixture);
+      const { ledger, spender, recoverer, alice, bob, carol, dave } = f;
+      // Two sponsors gave alice an allowance; carol's was used once before the recovery.
+      await buyWithUsdc(f, carol, carol, 100n * CREDIT);
+      await buyWithUsdc(f, dave, dave, 100n * CREDIT);
+      const expiry = (await now()) + 30n * DAY;
+      await ledger.connect(carol).setAllowance(alice, 10n * CREDIT, Number(DAY), expiry);
+      await ledger.connect(dave).setAllowance(alice, 10n * CREDIT, Number(DAY), expiry);
+      await runSteps(spender, [await holdSponsoredStep(carol, alice, CREDIT, await now())]);
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      await time.increase(3n * DAY);
+      await ledger.executeRecovery(alice);
+
+      for (const sponsor of [carol, dave]) {
+        await expect(spender.run([await holdSponsoredStep(sponsor, alice, CREDIT, await now())]))
+          .to.be.revertedWithCustomError(ledger, "CreditLedgerAccountRecovered")
+          .withArgs(alice.address, bob.address);
+        expect(await ledger.remainingAllowance(sponsor, alice)).to.equal(0n);
+      }
+      // The sponsor's credits are untouched; a new allowance for the new address works at once.
+      expect(await ledger.balanceOfCredits(carol)).to.equal(100n * CREDIT);
+      await ledger.connect(carol).setAllowance(bob, 10n * CREDIT, Number(DAY), expiry);
+      await runSteps(spender, [await holdSponsoredStep(carol, bob, CREDIT, await now())]);
+      expect(await ledger.remainingAllowance(carol, bob)).to.equal(10n * CREDIT);
+    });
+
+    it("lets no sponsor give the old address a new allowance: setAllowance reverts with CreditLedgerAccountRecovered", async function () {
+      const { ledger, recoverer, alice, bob, carol } = await loadFixture(recoveryFixture);
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      await time.increase(3n * DAY);
+      await ledger.executeRecovery(alice);
+      await expect(ledger.connect(carol).setAllowance(alice, 10n * CREDIT, Number(DAY), (await now()) + DAY))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerAccountRecovered")
+        .withArgs(alice.address, bob.address);
+      // Revoking what is left stays possible (a no-op for spending).
+      await ledger.connect(carol).setAllowance(bob, 10n * CREDIT, Number(DAY), (await now()) + DAY);
+      await expect(ledger.connect(carol).revokeAllowance(bob)).to.emit(ledger, "AllowanceRevoked");
+    });
+
+    it("records where the account went (recoveredTo), and nothing before the execution", async function () {
+      const { ledger, recoverer, alice, bob } = await loadFixture(recoveryFixture);
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      expect(await ledger.recoveredTo(alice)).to.equal(ethers.ZeroAddress);
+      await time.increase(3n * DAY);
+      await ledger.executeRecovery(alice);
+      expect(await ledger.recoveredTo(alice)).to.equal(bob.address);
+      expect(await ledger.recoveredTo(bob)).to.equal(ethers.ZeroAddress);
+    });
+
+    it("reverts when the target was recovered itself during the delay", async function () {
+      const { ledger, recoverer, alice, bob, carol } = await loadFixture(recoveryFixture);
+      await ledger.connect(bob).openAccount();
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      await ledger.connect(recoverer).initiateRecovery(bob, carol);
+      await time.increase(3n * DAY);
+      await ledger.executeRecovery(bob);
+      await expect(ledger.executeRecovery(alice))
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerAccountRecovered")
+        .withArgs(bob.address, carol.address);
+    });
+
+    it("still settles a sponsored hold placed before the recovery in the same transaction", async function () {
+      const f = await loadFixture(recoveryFixture);
+      const { ledger, spender, recoverer, alice, bob, carol } = f;
+      await buyWithUsdc(f, carol, carol, 100n * CREDIT);
+      await ledger.connect(carol).setAllowance(alice, 10n * CREDIT, Number(DAY), (await now()) + 30n * DAY);
+      await ledger.connect(recoverer).initiateRecovery(alice, bob);
+      await time.increase(3n * DAY);
+      const execute = ledger.interface.encodeFunctionData("executeRecovery", [alice.address]);
+      // As in a bundle: validation holds, the user's call executes the recovery, postOp settles.
+      await expect(
+        spender.run([
+          await holdSponsoredStep(carol, alice, 2n * CREDIT, await now()),
+          await callStep(ledger, execute),
+          await settleSponsoredStep(carol, alice, 2n * CREDIT, CREDIT),
+        ]),
+      )
+        .to.emit(ledger, "CreditsSpent")
+        .withArgs(carol.address, alice.address, await spender.getAddress(), CREDIT, 0n);
+      expect(await ledger.recoveredTo(alice)).to.equal(bob.address);
+      expect((await ledger.allowance(carol, alice)).used).to.equal(CREDIT);
     });
 
     it("cannot take credits held in the same transaction", async function () {

@@ -27,6 +27,12 @@ function hardhatAccount(index: number, provider: JsonRpcProvider): HDNodeWallet 
 
 const NEVER = 2n ** 32n - 1n;
 const CREDIT = 1_000_000n;
+/**
+ * The test's own signers: accounts that neither the deployment (#0) nor the demo (#0–#3, run against the same node)
+ * sign with, so no other process ever uses their nonces.
+ */
+const SPONSOR_ACCOUNT = 8;
+const BUNDLER_ACCOUNT = 9;
 
 /** A connection the node dropped mid-request (keep-alive race on a loaded machine), not a deployment error. */
 const TRANSPORT_ERROR = /SocketError: other side closed|ECONNRESET/;
@@ -65,7 +71,14 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
     });
     const file = path.join(deploymentsDir, deploymentId, "deployed_addresses.json");
     addresses = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
-    provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+    // cacheTimeout -1: ethers otherwise answers identical requests made within 250 ms from one shared result, the
+    // signer's `eth_getTransactionCount(address, "pending")` included, so a second transaction sent soon after the
+    // first one's receipt would be signed with the first one's nonce ("nonce has already been used").
+    provider = new JsonRpcProvider(node.url, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+    });
   });
 
   after(async function () {
@@ -103,8 +116,8 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
     });
 
     it("runs a sponsored UserOperation through EntryPoint.handleOps and burns the sponsor's credits", async function () {
-      const sponsor = hardhatAccount(2, provider);
-      const bundler = hardhatAccount(3, provider);
+      const sponsor = hardhatAccount(SPONSOR_ACCOUNT, provider);
+      const bundler = hardhatAccount(BUNDLER_ACCOUNT, provider);
       const ledger = CreditLedger__factory.connect(addressBySuffix(addresses, "CreditLedger"), sponsor);
       const paymaster = CreditPaymaster__factory.connect(
         addressBySuffix(addresses, "CreditPaymasterV08"),
@@ -112,7 +125,12 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       );
       const paymasterAddress = await paymaster.getAddress();
       const entryPoint = entryPointAt("0.8", bundler);
+      const factory = await deploySimpleAccountFactory("0.8", await entryPoint.getAddress(), bundler);
+      const owner = Wallet.createRandom().connect(provider);
+      const account = await counterfactualAccount(factory, owner.address);
 
+      // The sponsor's two transactions follow each other at once (each waits for its receipt, then the next one
+      // reads the pending nonce afresh): this fails every time if a stale nonce is reused.
       // Buying credits with ETH funds the v0.8 paymaster's deposit (ledger.setEthDestination).
       const depositBeforePurchase = await entryPoint.balanceOf(paymasterAddress);
       await (await ledger.buyCredits(sponsor.address, { value: parseEther("0.01") })).wait();
@@ -120,10 +138,6 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       expect(await entryPoint.balanceOf(paymasterAddress)).to.equal(
         depositBeforePurchase + parseEther("0.01"),
       );
-
-      const factory = await deploySimpleAccountFactory("0.8", await entryPoint.getAddress(), bundler);
-      const owner = Wallet.createRandom().connect(provider);
-      const account = await counterfactualAccount(factory, owner.address);
       await (await ledger.setAllowance(account.address, 10n * CREDIT, 86_400, NEVER)).wait();
 
       const baseFee = (await provider.getBlock("latest"))?.baseFeePerGas ?? 0n;

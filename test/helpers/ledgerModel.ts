@@ -253,6 +253,7 @@ export function replayHolds(
   const allowance = new Map<string, bigint>();
   const validUntils: bigint[] = [];
   for (const p of plans) {
+    if (p.amount === 0n) fail("CreditLedgerZeroAmount");
     let validCap = UINT48_MAX;
     if (p.beneficiary !== undefined) {
       const b = m.budget(p.account, p.beneficiary);
