@@ -675,15 +675,32 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(c2.creditsCharged).to.be.gt(c1.creditsCharged);
     });
 
-    // The ledger refuses empty holds (issue 11, F7: every settlement pairs with a real hold). This paymaster holds
-    // the worst case, 0 credits for an operation with zero gas fees, so the ledger rejects it in validation.
-    it("an operation with zero gas fees is rejected in validation: the ledger holds no empty amount", async function () {
-      const { sys, alice } = await load();
+    // The ledger refuses empty holds (every settlement pairs with a real hold): an operation with zero gas fees,
+    // whose worst case is 0 credits, holds one credit unit and is charged nothing.
+    it("an operation with zero gas fees holds one credit unit, burns nothing, and settles with an event", async function () {
+      const { sys, alice, beneficiary } = await load();
       const before = await sys.ledger.balanceOfCredits(alice.account.address);
       const op = await creditOp(sys, alice, { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
       expect(requiredPrefund(op)).to.equal(0n);
-      await expectPaymasterRejects(sys, [op], 0, innerError(sys, "ledger", "CreditLedgerZeroAmount", []));
+      const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+      expect(result.userOperationEvents[0].success).to.equal(true);
+      expect(result.userOperationEvents[0].actualGasCost).to.equal(0n);
+      const [c] = expectSolvent(sys.paymaster, result, [op], MARKUP);
+      expect([c.creditsCharged, c.gasCostWei]).to.deep.equal([0n, 0n]);
       expect(await sys.ledger.balanceOfCredits(alice.account.address)).to.equal(before);
+      expect(await sys.ledger.heldCredits(alice.account.address)).to.equal(0n);
+    });
+
+    it("an operation with zero gas fees needs one spendable credit unit (the hold's minimum)", async function () {
+      const { sys } = await load();
+      const broke = await newUser(sys, 77n);
+      const op = await creditOp(sys, broke, { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+      await expectPaymasterRejects(
+        sys,
+        [op],
+        0,
+        innerError(sys, "ledger", "CreditLedgerInsufficientCredits", [broke.account.address, 0n, 1n]),
+      );
     });
 
     it("a user call that reverts is still paid for with credits", async function () {
