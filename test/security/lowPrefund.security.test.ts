@@ -309,7 +309,7 @@ describe("Security: the EntryPoint's low-prefund path, priority fees and refresh
           const current = await sys.paymaster.config();
           await (
             await sys.paymaster.setConfig({
-              ...current.toObject(),
+              ...defaultPaymasterConfig(),
               postOpGasMargin: current.postOpGasMargin + margin,
             })
           ).wait();
