@@ -30,11 +30,12 @@ import {
 } from "../helpers/hostile";
 import type { HostileShape } from "../helpers/hostile";
 import {
-  GasField,
   creditsForGasCost,
   expectSolvent,
+  GasField,
   selfPaymasterData,
   sponsoredPaymasterData,
+  underCoverage,
 } from "../helpers/paymaster";
 import { CREDIT, ETH_USD, buyCredits, defaultPaymasterConfig, deploySystem } from "../helpers/system";
 import type { System } from "../helpers/system";
@@ -316,11 +317,16 @@ describe("Security: the EntryPoint's low-prefund path, priority fees and refresh
           expect(await sys.paymaster.minPostOpGasLimit(op)).to.equal(floor + margin);
           const withMargin = await send(fx, sys.paymaster, op);
           const [charged] = expectSolvent(sys.paymaster, withMargin.result, [op], MARKUP);
-          expect(withMargin.result.userOperationEvents[0].actualGasCost).to.equal(
-            without.result.userOperationEvents[0].actualGasCost,
-            "the margin changes what is charged, not what is billed",
+          // The margin changes what is charged, not what is billed (instrumented code under coverage bills a few
+          // gas more for reading the larger margin).
+          const billedMore =
+            withMargin.result.userOperationEvents[0].actualGasCost -
+            without.result.userOperationEvents[0].actualGasCost;
+          if (!underCoverage()) expect(billedMore, "billed gas unchanged").to.equal(0n);
+          expect(charged.gasCostWei - plain.gasCostWei - billedMore).to.be.closeTo(
+            margin * FEE,
+            underCoverage() ? 200n * FEE : 0n,
           );
-          expect(charged.gasCostWei - plain.gasCostWei).to.equal(margin * FEE);
           // Below the raised floor the operation is refused.
           const pmd = op.paymasterAndData;
           const short = {
