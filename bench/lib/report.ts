@@ -287,6 +287,28 @@ export const OPTIMISATIONS: readonly Optimisation[] = [
   },
 ];
 
+/**
+ * What the fixes of issue 11 (the deposit could be drained through the EntryPoint's low-prefund path) cost per
+ * operation, measured by this bench against 1667b75 (same operation, same bundle sizes).
+ */
+export const SECURITY_FIXES: readonly { change: string; cost: string }[] = [
+  {
+    change:
+      "F7/F8: settlement checks the spender's registration on the slot it writes anyway; a sponsored hold reads the beneficiary's recovery mark (one cold SLOAD)",
+    cost: "+115 gas self-pay, +2,421 sponsored, at every bundle size (v0.7 and v0.8)",
+  },
+  {
+    change:
+      "F1/F3/F6: the postOp gas floor computed per operation from its call-data size (`EntryPointGas`), the priority-fee cap and the postOp gas margin in a second configuration slot, holds of at least one unit, the refresh back-off",
+    cost: "+3.2k gas at a bundle of 1 (the second slot's cold read is 2,100), +1.3–1.4k per operation at 10 and 50 (the paymaster's validation frame 9,036 → 10,275 gas, postOp 12,854 → 12,963); this bench's postOp limit (80,000) is above every floor, so the penalties are unchanged",
+  },
+  {
+    change:
+      "F1, for wallets that use the floor as their postOp limit (the client and the ERC-7677 service do): EntryPoint v0.8 bills no penalty on the ~35,500 unused postOp gas (under 40,000); v0.7 bills 10% of it",
+    cost: "v0.8: 0; v0.7: ~3,700 gas per operation, 770 (self-pay) / 1,270 (sponsored) more than at the old fixed minimum of 45,000, which was unsound",
+  },
+];
+
 /** One figure, old against new. */
 export interface CellComparison {
   version: string;
@@ -497,6 +519,12 @@ export function renderMarkdown(report: GasReport, setup: BenchSetup, floor?: Gas
   );
   if (floor !== undefined) parts.push(...renderLowerBound(loose, floor));
   parts.push("## Optimisations", "", ...OPTIMISATIONS.map((o) => `- ${o.change}: **${o.saved}**.`), "");
+  parts.push(
+    "## What the security fixes cost (issue 11)",
+    "",
+    ...SECURITY_FIXES.map((f) => `- ${f.change}: **${f.cost}**.`),
+    "",
+  );
   return parts.join("\n");
 }
 
