@@ -24,9 +24,10 @@ const LEDGER_LEGACY_OPTIMIZER_RUNS = 200;
 /**
  * `hardhat coverage` instruments the sources and compiles them with a minimal optimizer; through the IR pipeline
  * that unoptimised code costs far more gas than the legacy pipeline's, enough to starve `postOp` at its minimum
- * gas limit. Coverage is a property of the sources, so it compiles everything with the legacy pipeline.
+ * gas limit. Coverage is a property of the sources, so it compiles everything with the legacy pipeline
+ * (`LEGACY_PIPELINE=1 npx hardhat compile` checks that this compiles, e.g. without "stack too deep").
  */
-const COVERAGE = process.argv.includes("coverage");
+const COVERAGE = process.argv.includes("coverage") || process.env.LEGACY_PIPELINE === "1";
 const HOT_PATH_VIA_IR = !COVERAGE;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {

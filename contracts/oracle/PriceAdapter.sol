@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+import {StampedPrice, StampedPrices} from "./StampedPrice.sol";
 
 /**
  * @title PriceAdapter
@@ -43,12 +44,6 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         int256 maxAnswer;
     }
 
-    /// @dev A price and the time it was recorded, packed into one slot.
-    struct StampedPrice {
-        uint208 priceWad;
-        uint48 timestamp;
-    }
-
     /// @dev A feed's answer after validation, normalised to 18 decimals.
     struct FeedAnswer {
         uint256 priceWad;
@@ -76,12 +71,8 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev Largest supported feed or token decimals.
     uint8 private constant MAX_DECIMALS = 18;
 
-    /// @dev Bits of the cached price in `_cache`; the cache time takes the 48 bits above them.
-    uint256 private constant CACHE_PRICE_BITS = 208;
-
-    /// @dev The cached price: `priceWad | timestamp << 208`. Packed by hand (not a struct) so that reading it
-    ///      is exactly one SLOAD whatever the optimizer settings; `cachedPrice()` reads nothing else.
-    uint256 private _cache;
+    /// @dev The cached price and the block time it was stored at; `cachedPrice()` reads nothing else.
+    StampedPrice private _cache;
     /// @dev The primary's last good USD price, the fallback's deviation reference.
     StampedPrice private _reference;
 
@@ -164,10 +155,10 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function cachedPrice() external view returns (uint256 priceWad, uint256 updatedAt) {
-        uint256 cache = _cache;
-        updatedAt = cache >> CACHE_PRICE_BITS;
+        StampedPrice cache = _cache;
+        updatedAt = cache.timestamp();
         if (updatedAt == 0) revert PriceAdapterNoCachedPrice();
-        priceWad = uint208(cache);
+        priceWad = cache.priceWad();
     }
 
     // ------------------------------------------------------------------ AggregatorV3Interface facade
@@ -328,8 +319,8 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function referencePrice() external view returns (uint256 priceWad, uint256 recordedAt) {
-        StampedPrice memory ref = _reference;
-        return (ref.priceWad, ref.timestamp);
+        StampedPrice ref = _reference;
+        return (ref.priceWad(), ref.timestamp());
     }
 
     /// @inheritdoc AccessControl
@@ -347,11 +338,10 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     ///      fallback's reference when the primary was used), emits the events, and returns the price.
     function _refreshCache() private returns (uint256 priceWad) {
         LivePrice memory live = _livePrice();
-        uint48 now48 = SafeCast.toUint48(block.timestamp);
-        _cache = uint256(SafeCast.toUint208(live.priceWad)) | (uint256(now48) << CACHE_PRICE_BITS);
+        _cache = StampedPrices.stamp(live.priceWad, block.timestamp);
         emit CachedPriceRefreshed(live.priceWad, block.timestamp, live.fromFallback);
         if (!live.fromFallback) {
-            _reference = StampedPrice(SafeCast.toUint208(live.usdPriceWad), now48);
+            _reference = StampedPrices.stamp(live.usdPriceWad, block.timestamp);
             emit ReferencePriceRecorded(live.usdPriceWad, block.timestamp);
         }
         return live.priceWad;
@@ -405,13 +395,13 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         bytes memory fallbackError;
         (answer, fallbackError) = _tryReadFeed(fallback_);
         if (fallbackError.length != 0) _revertWith(primaryError);
-        StampedPrice memory ref = _reference;
-        if (ref.timestamp == 0) revert PriceAdapterNoReferencePrice();
+        StampedPrice ref = _reference;
+        if (ref.timestamp() == 0) revert PriceAdapterNoReferencePrice();
+        uint256 refPrice = ref.priceWad();
         uint256 maxDeviationBps = _maxDeviationBps;
-        uint256 delta =
-            answer.priceWad > ref.priceWad ? answer.priceWad - ref.priceWad : ref.priceWad - answer.priceWad;
-        if (delta > Math.mulDiv(ref.priceWad, maxDeviationBps, BPS, Math.Rounding.Floor)) {
-            revert PriceAdapterFallbackDeviation(answer.priceWad, ref.priceWad, maxDeviationBps);
+        uint256 delta = answer.priceWad > refPrice ? answer.priceWad - refPrice : refPrice - answer.priceWad;
+        if (delta > Math.mulDiv(refPrice, maxDeviationBps, BPS, Math.Rounding.Floor)) {
+            revert PriceAdapterFallbackDeviation(answer.priceWad, refPrice, maxDeviationBps);
         }
     }
 

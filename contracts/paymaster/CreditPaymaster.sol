@@ -12,6 +12,7 @@ import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
 import {EntryPointGas} from "./EntryPointGas.sol";
+import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
 
 /**
  * @title CreditPaymaster
@@ -117,7 +118,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     // ------------------------------------------------------------------ ERC-4337
 
     /// @dev Validation: parse the paymaster data, check the caps and the postOp gas floor, hold the worst case in
-    ///      credits.
+    ///      credits. The context is a {PostOpContext}.
     function _validatePaymasterUserOp(
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
@@ -125,115 +126,102 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     ) internal override returns (bytes memory context, uint256 validationData) {
         Config memory cfg = _config;
         if (cfg.paused) revert CreditPaymasterPaused();
-        uint256 parsed = _parsePaymasterData(userOp.paymasterAndData, userOp.sender);
-        // Context words 1 and 3 (layout in {_postOp}), starting with the gas fields postOp needs. The call data of
-        // this call encodes the whole operation: its size bounds the EntryPoint's execution-frame memory.
-        (uint256 word1, uint256 word3) = _checkGasLimits(
+        HoldTerms terms = _parsePaymasterData(userOp.paymasterAndData, userOp.sender);
+        // The call data of this call encodes the whole operation: its size bounds the EntryPoint's execution-frame
+        // memory, hence its unmetered gas.
+        (OpGas gas, PriceTerms price) = _checkGasLimits(
             cfg,
             userOp,
-            parsed >> 248,
+            terms.mode(),
             _callDataWords(msg.data.length)
         );
 
-        (uint256 priceWad, uint256 priceTime) = priceAdapter.cachedPrice();
+        (uint256 priceWad_, uint256 priceTime) = priceAdapter.cachedPrice();
         // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
-        if (priceWad > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad);
+        if (priceWad_ > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
-        (uint256 word0, uint256 validUntil) = _hold(
+        uint256 validUntil;
+        (terms, validUntil) = _hold(
             cfg,
-            parsed,
+            terms,
             userOp.sender,
-            _ceilCredits(maxCost, priceWad * cfg.markupBps),
+            _ceilCredits(maxCost, priceWad_ * cfg.markupBps),
             priceTime
         );
         validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
 
         // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
-        // priceTime + maxPriceAge / 2 < 2^48; priceWad < 2^128 (checked above).
-        word1 |= (uint256(uint160(userOp.sender)) << 96) | (priceTime + cfg.maxPriceAge / 2);
-        word3 |= priceWad << 128;
-        context = abi.encode(word0, word1, userOpHash, word3);
+        // priceTime + maxPriceAge / 2 < 2^48; the price fits in 128 bits (checked above).
+        context = PostOpContext.encode(
+            terms,
+            gas.withSender(userOp.sender, priceTime + cfg.maxPriceAge / 2),
+            userOpHash,
+            price.withPrice(priceWad_)
+        );
         validationData = _packValidationData(false, uint48(validUntil), 0);
     }
 
     /**
      * @dev Checks the worst case `worst` against the caps and places the hold on the ledger (at least one credit
      *      unit, so that every settlement pairs with a real hold: the ledger refuses empty ones). `parsed` is the
-     *      paymaster data as {_parsePaymasterData} returns it. Returns context word 0 (`mode << 248 | payer << 88 |
-     *      held << 24 | markupBps << 8`: held <= maxCreditsPerOp, a uint40) and until when the credits (and
-     *      allowance) relied on stay valid.
+     *      paymaster data as {_parsePaymasterData} returns it (the user's own limit in the `held` field). Returns
+     *      the hold terms (held <= maxCreditsPerOp, a uint40) and until when the credits (and allowance) relied on
+     *      stay valid.
      */
     function _hold(
         Config memory cfg,
-        uint256 parsed,
-        address sender,
+        HoldTerms parsed,
+        address sender_,
         uint256 worst,
         uint256 asOf
-    ) private returns (uint256 word0, uint256 validUntil) {
-        uint256 mode = parsed >> 248;
-        address payer = address(uint160(parsed >> 88));
-        uint256 userMaxCredits = uint64(parsed >> 24);
-        uint256 held = worst == 0 ? 1 : worst;
-        if (held > cfg.maxCreditsPerOp) revert CreditPaymasterCreditsPerOpTooHigh(held, cfg.maxCreditsPerOp);
-        if (userMaxCredits != 0 && held > userMaxCredits) {
-            revert CreditPaymasterUserLimitExceeded(held, userMaxCredits);
+    ) private returns (HoldTerms terms, uint256 validUntil) {
+        uint256 userMaxCredits = parsed.held();
+        uint256 held_ = worst == 0 ? 1 : worst;
+        if (held_ > cfg.maxCreditsPerOp)
+            revert CreditPaymasterCreditsPerOpTooHigh(held_, cfg.maxCreditsPerOp);
+        if (userMaxCredits != 0 && held_ > userMaxCredits) {
+            revert CreditPaymasterUserLimitExceeded(held_, userMaxCredits);
         }
         validUntil =
-            mode == uint256(Mode.SELF)
-                ? ledger.hold(payer, held, asOf)
-                : ledger.holdSponsored(payer, sender, held, asOf);
-        word0 =
-            (mode << 248) |
-            (uint256(uint160(payer)) << 88) |
-            (held << 24) |
-            (uint256(cfg.markupBps) << 8);
+            parsed.mode() == uint256(Mode.SELF)
+                ? ledger.hold(parsed.payer(), held_, asOf)
+                : ledger.holdSponsored(parsed.payer(), sender_, held_, asOf);
+        terms = parsed.withHeld(held_, cfg.markupBps);
     }
 
     /**
      * @dev Parses and checks the paymaster data (layout in {ICreditPaymaster}) from one calldata word: the mode
      *      byte and the 28 bytes after it. Only bytes within `data.length` are used: the length is checked against
-     *      the mode's exact length before any field after the mode byte is read. Returns
-     *      `mode << 248 | payer << 88 | userMaxCredits << 24` (the layout of context word 0, with the user's limit in
-     *      the place of the hold), one stack slot instead of three.
+     *      the mode's exact length before any field after the mode byte is read. Returns the hold terms with the
+     *      user's own limit in the place of the hold (one stack slot instead of three).
      */
-    function _parsePaymasterData(bytes calldata data, address sender) private pure returns (uint256 parsed) {
-        uint256 mode;
-        address payer;
-        uint256 userMaxCredits;
+    function _parsePaymasterData(bytes calldata data, address sender_) private pure returns (HoldTerms) {
         uint256 length = data.length;
         // The EntryPoint guarantees data.length >= PAYMASTER_DATA_OFFSET (52) when a paymaster is set.
         if (length == PAYMASTER_DATA_OFFSET) {
             revert CreditPaymasterInvalidDataLength(0, 0, SELF_DATA_LENGTH - PAYMASTER_DATA_OFFSET);
         }
         uint256 word = _calldataWord(data, PAYMASTER_DATA_OFFSET);
-        mode = word >> 248;
-        if (mode == uint256(Mode.SELF)) {
-            _checkLength(mode, length, SELF_DATA_LENGTH);
-            payer = sender;
-            userMaxCredits = uint64(word >> 184); // bytes 53..60
-        } else if (mode == uint256(Mode.SPONSORED)) {
-            _checkLength(mode, length, SPONSORED_DATA_LENGTH);
-            payer = address(uint160(word >> 88)); // bytes 53..72
-            if (payer == address(0)) revert CreditPaymasterZeroSponsor();
-            userMaxCredits = uint64(word >> 24); // bytes 73..80
-        } else {
-            revert CreditPaymasterUnknownMode(mode);
+        uint256 mode_ = word >> 248;
+        if (mode_ == uint256(Mode.SELF)) {
+            _checkLength(mode_, length, SELF_DATA_LENGTH);
+            return PostOpContext.holdTerms(mode_, sender_, uint64(word >> 184)); // maxCredits: bytes 53..60
         }
-        parsed = (mode << 248) | (uint256(uint160(payer)) << 88) | (userMaxCredits << 24);
+        if (mode_ == uint256(Mode.SPONSORED)) {
+            _checkLength(mode_, length, SPONSORED_DATA_LENGTH);
+            address sponsor = address(uint160(word >> 88)); // bytes 53..72
+            if (sponsor == address(0)) revert CreditPaymasterZeroSponsor();
+            return PostOpContext.holdTerms(mode_, sponsor, uint64(word >> 24)); // maxCredits: bytes 73..80
+        }
+        revert CreditPaymasterUnknownMode(mode_);
     }
 
     /**
      * @dev postOp: price the operation, settle the hold (burn the charge, release the rest), emit the charge.
      *      Never reverts for a context produced by validation when given its gas limit, and never uses the part of
-     *      that limit reserved for the EntryPoint's unmetered gas (see {EntryPointGas}). The context is four words
-     *      (see {_validatePaymasterUserOp}):
-     *      0: mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (8);
-     *      1: sender (160) ‖ callGasLimit (24) ‖ paymasterPostOpGasLimit (24) ‖ refreshAfter (48);
-     *      2: userOpHash;
-     *      3: priceWad (128) ‖ preOpGasBound (40) ‖ keepGas (24) ‖ extraOverhead (24) ‖ 0 (40),
-     *      where keepGas is the gas postOp must still have after a price refresh (the postOp floor: its own need,
-     *      the configured margin and the reserve) and extraOverhead is what postOp adds to the overhead constant: the
-     *      memory term of a large operation and the configured `postOpGasMargin`.
+     *      that limit reserved for the EntryPoint's unmetered gas (see {EntryPointGas}): `keepGas` is the postOp floor
+     *      (its own need, the configured margin and the reserve) and `extraOverhead` what it adds to the overhead
+     *      constant (the memory term of a large operation and the configured `postOpGasMargin`).
      */
     function _postOp(
         PostOpMode,
@@ -241,50 +229,52 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 actualGasCost,
         uint256 actualUserOpFeePerGas
     ) internal override {
-        (uint256 w0, uint256 w1, bytes32 userOpHash, uint256 w3) = abi.decode(
-            context,
-            (uint256, uint256, bytes32, uint256)
-        );
-        uint256 postOpGasLimit = uint24(w1 >> 48);
-        bool selfPay = w0 >> 248 == uint256(Mode.SELF);
-        _maybeRefreshPrice(uint48(w1), uint24(w3 >> 64));
+        (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
+        uint256 postOpLimit = gas.postOpGasLimit();
+        bool selfPay = terms.mode() == uint256(Mode.SELF);
+        _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
         uint256 gasLeft = gasleft();
         uint256 gasCostWei;
         // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
         unchecked {
             // Gas the EntryPoint bills for postOp: what it used so far, plus the rest and the EntryPoint's code
-            // around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the memory term of a large
-            // operation. gasLeft <= postOpGasLimit (the call's gas).
+            // around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
+            // gasLeft <= postOpLimit (the call's gas).
             uint256 postOpGas =
-                postOpGasLimit -
+                postOpLimit -
                     gasLeft +
                     (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
-                    uint24(w3 >> 40);
+                    price.extraOverhead();
             uint256 penaltyGas = _unusedGasPenaltyBound(
-                uint24(w1 >> 72),
-                uint40(w3 >> 88),
+                gas.callGasLimit(),
+                price.preOpGasBound(),
                 actualUserOpFeePerGas == 0 ? 0 : actualGasCost / actualUserOpFeePerGas,
-                postOpGasLimit,
+                postOpLimit,
                 gasLeft
             );
             gasCostWei = actualGasCost + (postOpGas + penaltyGas) * actualUserOpFeePerGas;
         }
 
-        uint256 held = uint64(w0 >> 24);
-        uint256 priceWad = w3 >> 128;
-        uint256 charge = _ceilCredits(gasCostWei, priceWad * uint16(w0 >> 8));
-        // The EntryPoint never takes more than the prefund, whose value the hold covers.
-        if (charge > held) charge = held;
+        uint256 held_ = terms.held();
+        uint256 charge = _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps());
+        // The EntryPoint never takes more than the prefund, whose value the hold covers; the bound of the unseen gas
+        // can exceed what is left of the prefund, and settling more than the hold would make postOp revert.
+        if (charge > held_) charge = held_;
 
-        address payer = address(uint160(w0 >> 88));
-        address sender = address(uint160(w1 >> 96));
         if (selfPay) {
-            ledger.settle(payer, held, charge);
+            ledger.settle(terms.payer(), held_, charge);
         } else {
-            ledger.settleSponsored(payer, sender, held, charge);
+            ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge);
         }
-        emit UserOperationCharged(userOpHash, sender, payer, charge, gasCostWei, priceWad);
+        emit UserOperationCharged(
+            userOpHash,
+            gas.sender(),
+            terms.payer(),
+            charge,
+            gasCostWei,
+            price.priceWad()
+        );
     }
 
     /// @dev Upper bound of the unused-gas penalty the EntryPoint will add after postOp, in gas.
@@ -362,28 +352,26 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     /**
      * @dev Checks every gas field against its cap and `paymasterPostOpGasLimit` against the postOp gas floor of
-     *      `mode` for an operation whose `validatePaymasterUserOp` call data has `callDataWords` words; returns
-     *      what postOp needs in its context positions: `callGasLimit << 72 | paymasterPostOpGasLimit << 48`
-     *      (word 1) and `preOpGasBound << 88 | keepGas << 64 | postOpCallMemoryGas << 40` (word 3), where
-     *      preOpGasBound is the v0.7 upper bound of the validation gas (`verificationGasLimit +
-     *      paymasterVerificationGasLimit + preVerificationGas` + slack).
+     *      `mode_` for an operation whose `validatePaymasterUserOp` call data has `callDataWords` words; returns
+     *      the context's gas terms without sender, refresh time and price.
      */
     function _checkGasLimits(
         Config memory cfg,
         PackedUserOperation calldata userOp,
-        uint256 mode,
+        uint256 mode_,
         uint256 callDataWords
-    ) private view returns (uint256 word1, uint256 word3) {
-        (uint256 callGasLimit, uint256 postOpGasLimit, uint256 preOpGasBound) = _checkCaps(cfg, userOp);
-        uint256 keepGas = _postOpGasFloor(mode, callDataWords, cfg.postOpGasMargin);
-        if (postOpGasLimit < keepGas) revert CreditPaymasterPostOpGasTooLow(postOpGasLimit, keepGas);
-        word1 = (callGasLimit << 72) | (postOpGasLimit << 48); // both capped by uint24 fields
-        // preOpGasBound < 2^34 fits its 40 bits; keepGas <= postOpGasLimit < 2^24; the memory term is far below
-        // 2^24 for any call data a block can hold.
-        word3 =
-            (preOpGasBound << 88) |
-            (keepGas << 64) |
-            ((EntryPointGas.postOpCallMemoryGas(callDataWords) + cfg.postOpGasMargin) << 40);
+    ) private view returns (OpGas gas, PriceTerms price) {
+        (uint256 callGas, uint256 postOpGas, uint256 preOpGas) = _checkCaps(cfg, userOp);
+        uint256 keep = _postOpGasFloor(mode_, callDataWords, cfg.postOpGasMargin);
+        if (postOpGas < keep) revert CreditPaymasterPostOpGasTooLow(postOpGas, keep);
+        // Both gas limits are capped by uint24 fields; preOpGas < 2^34 fits its 40 bits; keep <= postOpGas < 2^24;
+        // the memory term is far below 2^24 for any call data a block can hold.
+        gas = PostOpContext.opGas(callGas, postOpGas);
+        price = PostOpContext.priceTerms(
+            preOpGas,
+            keep,
+            EntryPointGas.postOpCallMemoryGas(callDataWords) + cfg.postOpGasMargin
+        );
     }
 
     /// @dev Checks every gas field and both fees against their caps; returns the call and postOp gas limits and the
@@ -532,9 +520,9 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
 
     /// @inheritdoc ICreditPaymaster
     function minPostOpGasLimit(PackedUserOperation calldata userOp) external view returns (uint256) {
-        uint256 mode = _parsePaymasterData(userOp.paymasterAndData, userOp.sender) >> 248;
+        uint256 mode_ = _parsePaymasterData(userOp.paymasterAndData, userOp.sender).mode();
         // This call's data is `validatePaymasterUserOp`'s without its two trailing words (userOpHash, maxCost).
-        return _postOpGasFloor(mode, _callDataWords(msg.data.length + 64), _config.postOpGasMargin);
+        return _postOpGasFloor(mode_, _callDataWords(msg.data.length + 64), _config.postOpGasMargin);
     }
 
     /// @inheritdoc ICreditPaymaster
