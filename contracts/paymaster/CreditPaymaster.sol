@@ -238,9 +238,8 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 gasCostWei;
         // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
         unchecked {
-            // Gas the EntryPoint bills for postOp: what it used so far, plus the rest and the EntryPoint's code
-            // around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
-            // gasLeft <= postOpLimit (the call's gas).
+            // Gas billed for postOp: what it used so far (gasLeft <= postOpLimit), plus the rest and the EntryPoint's
+            // code around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
             uint256 postOpGas =
                 postOpLimit -
                     gasLeft +
