@@ -14,7 +14,7 @@ import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
 import {IERC5192} from "../interfaces/IERC5192.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
-import {Bucket, CreditWords} from "../libraries/CreditWords.sol";
+import {Bucket, CreditWords, GrantsTaken} from "../libraries/CreditWords.sol";
 import {EpochBudgets} from "../libraries/EpochBudgets.sol";
 import {HoldSlots} from "../libraries/HoldSlots.sol";
 import {CreditAccounts} from "./CreditAccounts.sol";
@@ -266,14 +266,27 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
     }
 
     /// @inheritdoc ICreditHolds
-    function settle(address account, uint256 held, uint256 charge) external {
+    function settle(
+        address account,
+        uint256 held,
+        uint256 charge,
+        bytes32 ref,
+        uint256 spenderData
+    ) external {
         (SpenderInfo storage info, uint256 infoWord) = _authorizeSettle();
         _release(HoldSlots.slot(msg.sender, HoldSlots.creditKey(account)), account, held, charge);
-        _spend(info, infoWord, account, account, charge);
+        _spend(info, infoWord, account, account, charge, ref, spenderData);
     }
 
     /// @inheritdoc ICreditHolds
-    function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external {
+    function settleSponsored(
+        address sponsor,
+        address beneficiary,
+        uint256 held,
+        uint256 charge,
+        bytes32 ref,
+        uint256 spenderData
+    ) external {
         (SpenderInfo storage info, uint256 infoWord) = _authorizeSettle();
         _release(
             HoldSlots.slot(msg.sender, HoldSlots.allowanceKey(sponsor, beneficiary)),
@@ -285,7 +298,7 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
         // A sponsored hold implies the allowance was configured, so epochLength > 0 (revocation keeps it); recording
         // saturates, so settlement never reverts here.
         if (charge != 0) _allowances[sponsor][beneficiary].record(charge);
-        _spend(info, infoWord, sponsor, beneficiary, charge);
+        _spend(info, infoWord, sponsor, beneficiary, charge, ref, spenderData);
     }
 
     /// @inheritdoc ICreditHolds
@@ -386,7 +399,7 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
      * @dev Burns `charge` credits of `account`: the soonest-expiring live grants first, purchased credits last
      *      ({CreditWords-takeFromGrants}: expired buckets are skipped, not swept, and stay accounted as
      *      expired-unswept until the next write of the account or `sweepExpired`). Emits `CreditsSpent` (also for a
-     *      zero charge). `info` is the caller's spender info (checked by `_authorizeSettle`), whose burned counter
+     *      zero charge) with what came from grants, the spender's reference and data. `info` is the caller's spender info (checked by `_authorizeSettle`), whose burned counter
      *      grows.
      */
     function _spend(
@@ -394,23 +407,33 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
         uint256 infoWord,
         address account,
         address beneficiary,
-        uint256 charge
+        uint256 charge,
+        bytes32 ref,
+        uint256 spenderData
     ) private {
-        uint256 fromGrants;
+        GrantsTaken taken;
         if (charge != 0) {
             uint256[2] storage words = _creditWords[account];
             CreditWords.Credits memory c = CreditWords.load(words);
-            fromGrants = c.takeFromGrants(charge, block.timestamp);
-            uint256 rest = charge - fromGrants;
+            taken = c.takeFromGrants(charge, block.timestamp);
+            uint256 rest = charge - taken.fromGrants();
             if (rest > c.purchased) {
                 // Unreachable when the hold was placed by this ledger and its validUntil was honoured.
-                revert CreditLedgerInsufficientCredits(account, c.purchased + fromGrants, charge);
+                revert CreditLedgerInsufficientCredits(account, c.purchased + taken.fromGrants(), charge);
             }
             c.purchased -= rest;
             CreditWords.store(words, c);
             _addBurned(info, infoWord, charge);
         }
-        emit CreditsSpent(account, beneficiary, msg.sender, charge, fromGrants);
+        emit CreditsSpent(
+            account,
+            beneficiary,
+            msg.sender,
+            charge,
+            GrantsTaken.unwrap(taken),
+            ref,
+            spenderData
+        );
     }
 
     /// @dev Opens `account` if needed, sweeps it and adds `credits` purchased credits.

@@ -48,18 +48,28 @@ interface ICreditHolds {
     /// @notice The ledger is paused (new holds, purchases and grants are stopped; settlement still works).
     error CreditLedgerPaused();
 
-    /// @notice Credits were burned by `spender` settling a hold on `account`.
-    /// @param account Whose credits were burned (the sponsor in sponsored mode).
-    /// @param beneficiary The account the credits were spent for (== account in self-pay mode).
-    /// @param spender The spender (paymaster) that settled.
-    /// @param amount Credits burned.
-    /// @param fromGrants Part of `amount` taken from granted (expiring) credits; the rest from purchased ones.
+    /**
+     * @notice Credits were burned by `spender` settling a hold on `account`: everything an indexer needs, so that no
+     *         reader re-derives the ledger's spending rule.
+     * @param account Whose credits were burned (the sponsor in sponsored mode).
+     * @param beneficiary The account the credits were spent for (== account in self-pay mode).
+     * @param spender The spender (paymaster) that settled.
+     * @param amount Credits burned.
+     * @param grantsTaken What came from grant buckets: `fromGrants (64) | fromLast (64) << 64 | firstExpiry (32) <<
+     *        128 | lastExpiry (32) << 160` (`CreditWords.GrantsTaken`): `fromGrants` of `amount` came from grants,
+     *        the rest from purchased credits; every bucket expiring in `[firstExpiry, lastExpiry)` was emptied and
+     *        `fromLast` came out of the bucket expiring at `lastExpiry`. Zero when no grant was used.
+     * @param ref The spender's reference for what was paid (the CreditPaymaster passes the `userOpHash`).
+     * @param spenderData The spender's own data (the CreditPaymaster passes `priceWad << 128 | gasCostWei`).
+     */
     event CreditsSpent(
         address indexed account,
         address indexed beneficiary,
         address indexed spender,
         uint256 amount,
-        uint256 fromGrants
+        uint256 grantsTaken,
+        bytes32 ref,
+        uint256 spenderData
     );
 
     /**
@@ -101,16 +111,24 @@ interface ICreditHolds {
      *      not checked. Never fails for a hold the caller placed in this transaction with `charge <= held`, provided
      *      the hold's `validUntil` was honoured (`block.timestamp <= validUntil`, as EntryPoint enforces); otherwise
      *      the credits it relied on may have expired and it reverts with `CreditLedgerInsufficientCredits`.
-     *      Revocation and recovery never take held credits.
+     *      Revocation and recovery never take held credits. `ref` and `spenderData` are only logged in
+     *      `CreditsSpent`.
      */
-    function settle(address account, uint256 held, uint256 charge) external;
+    function settle(address account, uint256 held, uint256 charge, bytes32 ref, uint256 spenderData) external;
 
     /**
      * @notice As `settle`, for a hold placed with `holdSponsored`; also records `charge` as spent from the
      *         beneficiary's allowance in the current epoch. Settles a hold placed before a recovery of the
      *         beneficiary in the same transaction (the recovery ends only later holds).
      */
-    function settleSponsored(address sponsor, address beneficiary, uint256 held, uint256 charge) external;
+    function settleSponsored(
+        address sponsor,
+        address beneficiary,
+        uint256 held,
+        uint256 charge,
+        bytes32 ref,
+        uint256 spenderData
+    ) external;
 
     /// @notice Credits of `account` held by all spenders in this transaction.
     function heldCredits(address account) external view returns (uint256);

@@ -8,6 +8,17 @@ type Bucket is uint256;
 
 using {amount, expiry, isEmpty} for Bucket global;
 
+/**
+ * @notice What a settlement took from grant buckets, in one word:
+ *         `fromGrants (64) | fromLast (64) << 64 | firstExpiry (32) << 128 | lastExpiry (32) << 160`.
+ *         Every bucket whose expiry is in `[firstExpiry, lastExpiry)` was emptied, and `fromLast` came out of the
+ *         bucket expiring at `lastExpiry` (which it emptied when that was all it held): an indexer that knows the
+ *         buckets applies it without re-deriving which buckets were live. Zero when no grant was used.
+ */
+type GrantsTaken is uint256;
+
+using {fromGrants, fromLast, firstExpiry, lastExpiry} for GrantsTaken global;
+
 /// @notice Credits left in the bucket (6 decimals).
 function amount(Bucket b) pure returns (uint256) {
     return uint64(Bucket.unwrap(b));
@@ -21,6 +32,26 @@ function expiry(Bucket b) pure returns (uint256) {
 /// @notice Whether the bucket holds nothing (compaction keeps empty buckets at the end, all zeros).
 function isEmpty(Bucket b) pure returns (bool) {
     return uint64(Bucket.unwrap(b)) == 0;
+}
+
+/// @notice Credits taken from grants in total.
+function fromGrants(GrantsTaken t) pure returns (uint256) {
+    return uint64(GrantsTaken.unwrap(t));
+}
+
+/// @notice Credits taken from the last bucket touched.
+function fromLast(GrantsTaken t) pure returns (uint256) {
+    return uint64(GrantsTaken.unwrap(t) >> 64);
+}
+
+/// @notice Expiry of the first (soonest-expiring) bucket touched.
+function firstExpiry(GrantsTaken t) pure returns (uint256) {
+    return uint32(GrantsTaken.unwrap(t) >> 128);
+}
+
+/// @notice Expiry of the last bucket touched.
+function lastExpiry(GrantsTaken t) pure returns (uint256) {
+    return uint32(GrantsTaken.unwrap(t) >> 160);
 }
 
 /**
@@ -222,18 +253,22 @@ library CreditWords {
 
     /**
      * @notice Takes `charge` from the buckets live at `time`, soonest expiry first, keeping expired buckets (a prefix)
-     *         and what is left of live ones; returns the part taken from grants. Expired buckets are skipped, not
-     *         swept: settlement must be cheap and constant (sweeping writes the expired total and emits events).
+     *         and what is left of live ones; returns what was taken (see {GrantsTaken}; the rest of `charge` is for
+     *         the purchased credits). Expired buckets are skipped, not swept: settlement must be cheap and constant
+     *         (sweeping writes the expired total and emits events).
      */
     function takeFromGrants(
         Credits memory c,
         uint256 charge,
         uint256 time
-    ) internal pure returns (uint256 fromGrants) {
-        if (c.lo == 0) return 0;
+    ) internal pure returns (GrantsTaken taken) {
+        if (c.lo == 0) return GrantsTaken.wrap(0);
         Bucket[4] memory b = unpack(c);
         uint256 rest = charge;
         uint256 kept;
+        uint256 first;
+        uint256 last;
+        uint256 lastTake;
         for (uint256 i; i < MAX_BUCKETS; ++i) {
             Bucket bk = b[i];
             uint256 left = bk.amount();
@@ -241,6 +276,8 @@ library CreditWords {
             if (rest != 0 && bk.expiry() > time) {
                 uint256 take = left < rest ? left : rest;
                 rest -= take;
+                if (first == 0) first = bk.expiry();
+                (last, lastTake) = (bk.expiry(), take);
                 if (take == left) continue; // emptied: dropped
                 bk = Bucket.wrap(Bucket.unwrap(bk) - take); // lowers the amount field only: take < left
             }
@@ -248,6 +285,7 @@ library CreditWords {
         }
         for (uint256 i = kept; i < MAX_BUCKETS; ++i) b[i] = Bucket.wrap(0);
         pack(c, b);
-        fromGrants = charge - rest;
+        // every part < 2^64 (amounts) or < 2^32 (expiries)
+        taken = GrantsTaken.wrap((charge - rest) | (lastTake << 64) | (first << 128) | (last << 160));
     }
 }

@@ -261,10 +261,13 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         // can exceed what is left of the prefund, and settling more than the hold would make postOp revert.
         if (charge > held_) charge = held_;
 
+        // The ledger's CreditsSpent carries the userOpHash and the price and wei charged for (the price < 2^128 was
+        // checked in validation; gasCostWei < 2^128: the EntryPoint's uint120 limits).
+        uint256 spenderData = (price.priceWad() << 128) | gasCostWei;
         if (selfPay) {
-            ledger.settle(terms.payer(), held_, charge);
+            ledger.settle(terms.payer(), held_, charge, userOpHash, spenderData);
         } else {
-            ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge);
+            ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge, userOpHash, spenderData);
         }
         emit UserOperationCharged(
             userOpHash,

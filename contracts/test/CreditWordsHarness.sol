@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Bucket, CreditWords} from "../libraries/CreditWords.sol";
+import {Bucket, CreditWords, GrantsTaken} from "../libraries/CreditWords.sol";
 
 /**
  * @title CreditWordsHarness
@@ -66,9 +66,10 @@ contract CreditWordsHarness {
         _store(c);
     }
 
-    function takeFromGrants(uint256 charge, uint256 time) external returns (uint256 fromGrants) {
+    /// @notice Takes `charge` from the grants live at `time`; returns the packed `GrantsTaken` word.
+    function takeFromGrants(uint256 charge, uint256 time) external returns (uint256 taken) {
         CreditWords.Credits memory c = CreditWords.load(_words);
-        fromGrants = c.takeFromGrants(charge, time);
+        taken = GrantsTaken.unwrap(c.takeFromGrants(charge, time));
         _store(c);
     }
 

@@ -52,18 +52,29 @@ contract TestSpender {
             } else if (s.kind == Kind.HoldSponsored) {
                 emit Held(i, ledger.holdSponsored(s.a, s.b, s.amount, s.extra));
             } else if (s.kind == Kind.Settle) {
-                ledger.settle(s.a, s.amount, s.extra);
+                ledger.settle(s.a, s.amount, s.extra, stepRef(i), stepData(i));
             } else if (s.kind == Kind.SettleSponsored) {
-                ledger.settleSponsored(s.a, s.b, s.amount, s.extra);
+                ledger.settleSponsored(s.a, s.b, s.amount, s.extra, stepRef(i), stepData(i));
             } else {
                 emit Called(i, Address.functionCall(s.a, s.data));
             }
         }
     }
 
-    /// @notice One hold and its settlement, as a paymaster does in validation and postOp (for gas benchmarks).
+    /// @notice One hold and its settlement, as a paymaster does in validation and postOp (for gas benchmarks; the
+    ///         reference and data are word-sized like the paymaster's).
     function holdAndSettle(address account, uint256 amount, uint256 asOf, uint256 charge) external {
         ledger.hold(account, amount, asOf);
-        ledger.settle(account, amount, charge);
+        ledger.settle(account, amount, charge, keccak256(abi.encode(account, asOf)), type(uint256).max);
+    }
+
+    /// @notice The `ref` this spender passes when settling step `i`: `bytes32(i + 1)`.
+    function stepRef(uint256 i) public pure returns (bytes32) {
+        return bytes32(i + 1);
+    }
+
+    /// @notice The `spenderData` this spender passes when settling step `i`: `1000 + i`.
+    function stepData(uint256 i) public pure returns (uint256) {
+        return 1000 + i;
     }
 }

@@ -316,3 +316,55 @@ export function effectiveGasPrice(
   const price = baseFee + maxPriorityFeePerGas;
   return price < maxFeePerGas ? price : maxFeePerGas;
 }
+
+/** `CreditsSpent.grantsTaken` decoded (`CreditWords.GrantsTaken`): what a settlement took from grant buckets. */
+export interface GrantsTaken {
+  /** Credits taken from grants in total (the rest of the charge came from purchased credits). */
+  fromGrants: bigint;
+  /** Credits taken from the last bucket touched (the one expiring at `lastExpiry`). */
+  fromLast: bigint;
+  /** Expiry of the first bucket touched; every bucket expiring in `[firstExpiry, lastExpiry)` was emptied. */
+  firstExpiry: bigint;
+  /** Expiry of the last bucket touched. */
+  lastExpiry: bigint;
+}
+
+/** Decodes `CreditsSpent.grantsTaken`: `fromGrants (64) | fromLast (64) << 64 | firstExpiry (32) << 128 | lastExpiry (32) << 160`. */
+export function decodeGrantsTaken(word: bigint): GrantsTaken {
+  const mask64 = (1n << 64n) - 1n;
+  const mask32 = (1n << 32n) - 1n;
+  return {
+    fromGrants: word & mask64,
+    fromLast: (word >> 64n) & mask64,
+    firstExpiry: (word >> 128n) & mask32,
+    lastExpiry: (word >> 160n) & mask32,
+  };
+}
+
+/** Decodes the CreditPaymaster's `CreditsSpent.spenderData`: `priceWad << 128 | gasCostWei`. */
+export function decodePaymasterSpendData(word: bigint): { priceWad: bigint; gasCostWei: bigint } {
+  return { priceWad: word >> 128n, gasCostWei: word & ((1n << 128n) - 1n) };
+}
+
+/**
+ * Applies a `CreditsSpent.grantsTaken` to an account's grant buckets (sorted by expiry): empties every bucket expiring
+ * in `[firstExpiry, lastExpiry)`, takes `fromLast` from the one expiring at `lastExpiry`. Returns the new buckets.
+ */
+export function applyGrantsTaken<B extends { amount: bigint; expiry: bigint }>(
+  buckets: readonly B[],
+  taken: GrantsTaken,
+): B[] {
+  if (taken.fromGrants === 0n) return [...buckets];
+  const out: B[] = [];
+  for (const b of buckets) {
+    if (b.expiry >= taken.firstExpiry && b.expiry < taken.lastExpiry) continue;
+    if (b.expiry === taken.lastExpiry) {
+      if (b.amount < taken.fromLast)
+        throw new RangeError(`bucket ${b.expiry} holds less than ${taken.fromLast}`);
+      if (b.amount > taken.fromLast) out.push({ ...b, amount: b.amount - taken.fromLast });
+      continue;
+    }
+    out.push(b);
+  }
+  return out;
+}

@@ -1,17 +1,18 @@
 import { expect } from "chai";
+import { ZeroHash } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { TestSpender__factory } from "../../typechain-types";
 import {
-  CREDIT,
-  DAY,
-  GUARDIAN_ROLE,
-  UINT48_MAX,
   atNextBlock,
   breakdown,
   buyWithUsdc,
   callResultUint,
   callStep,
+  CREDIT,
+  DAY,
   deployLedgerFixture,
+  grantsTakenWord,
+  GUARDIAN_ROLE,
   heldValidUntils,
   holdSponsoredStep,
   holdStep,
@@ -20,6 +21,9 @@ import {
   runSteps,
   settleSponsoredStep,
   settleStep,
+  stepData,
+  stepRef,
+  UINT48_MAX,
 } from "../helpers/ledger";
 
 /**
@@ -336,7 +340,7 @@ describe("CreditLedger: holds and settlement", function () {
   describe("#settle", function () {
     it("reverts when the caller is not a registered spender, and emits no CreditsSpent", async function () {
       const { ledger, spender, outsider, alice } = await loadFixture(holdsFixture);
-      await expect(ledger.connect(outsider).settle(alice, 0n, 0n))
+      await expect(ledger.connect(outsider).settle(alice, 0n, 0n, ZeroHash, 0n))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
         .withArgs(outsider.address);
       // A removed spender is an outsider too.
@@ -391,7 +395,7 @@ describe("CreditLedger: holds and settlement", function () {
     });
 
     it("burns soonest-expiring grants first, purchased credits last, and releases the whole hold", async function () {
-      const { ledger, spender, alice } = await loadFixture(holdsFixture);
+      const { ledger, spender, alice, E1, E2 } = await loadFixture(holdsFixture);
       const steps = [
         await holdStep(alice, 100n * CREDIT, await now()),
         await settleStep(alice, 100n * CREDIT, 45n * CREDIT),
@@ -402,9 +406,25 @@ describe("CreditLedger: holds and settlement", function () {
       const tx = spender.run(steps);
       await expect(tx)
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 45n * CREDIT, 45n * CREDIT)
+        .withArgs(
+          alice.address,
+          alice.address,
+          await spender.getAddress(),
+          45n * CREDIT,
+          grantsTakenWord(45n * CREDIT, 15n * CREDIT, E1, E2), // E1 emptied, 15 from E2
+          stepRef(1),
+          stepData(1),
+        )
         .and.to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 40n * CREDIT, 25n * CREDIT);
+        .withArgs(
+          alice.address,
+          alice.address,
+          await spender.getAddress(),
+          40n * CREDIT,
+          grantsTakenWord(25n * CREDIT, 25n * CREDIT, E2, E2), // what was left of E2, then 15 purchased
+          stepRef(4),
+          stepData(4),
+        );
       const receipt = await (await tx).wait();
       expect(callResultUint(spender, receipt!, 2)).to.equal(0n);
       expect(await breakdown(ledger, alice)).to.deep.equal({
@@ -437,13 +457,13 @@ describe("CreditLedger: holds and settlement", function () {
       const { ledger, spender, alice } = await loadFixture(holdsFixture);
       await expect(spender.run([await holdStep(alice, 10n, await now()), await settleStep(alice, 10n, 0n)]))
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 0n, 0n);
+        .withArgs(alice.address, alice.address, await spender.getAddress(), 0n, 0n, stepRef(1), stepData(1));
       expect(await ledger.balanceOfCredits(alice)).to.equal(120n * CREDIT);
       expect(await ledger.totalBurned()).to.equal(0n);
     });
 
     it("keeps working while paused (only new holds stop)", async function () {
-      const { ledger, spender, alice } = await loadFixture(holdsFixture);
+      const { ledger, spender, alice, E1 } = await loadFixture(holdsFixture);
       await ledger.grantRole(GUARDIAN_ROLE, spender);
       await expect(
         spender.run([
@@ -453,7 +473,15 @@ describe("CreditLedger: holds and settlement", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 10n * CREDIT, 10n * CREDIT);
+        .withArgs(
+          alice.address,
+          alice.address,
+          await spender.getAddress(),
+          10n * CREDIT,
+          grantsTakenWord(10n * CREDIT, 10n * CREDIT, E1, E1),
+          stepRef(2),
+          stepData(2),
+        );
       expect(await ledger.paused()).to.equal(true);
     });
 
@@ -469,7 +497,15 @@ describe("CreditLedger: holds and settlement", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(alice.address, alice.address, await spender.getAddress(), 10n * CREDIT, 10n * CREDIT)
+        .withArgs(
+          alice.address,
+          alice.address,
+          await spender.getAddress(),
+          10n * CREDIT,
+          grantsTakenWord(10n * CREDIT, 10n * CREDIT, E2, E2), // the expired E1 bucket is skipped
+          stepRef(1),
+          stepData(1),
+        )
         .and.not.to.emit(ledger, "CreditsExpired");
       expect(await breakdown(ledger, alice)).to.deep.equal({
         purchased: 50n * CREDIT,
@@ -502,7 +538,7 @@ describe("CreditLedger: holds and settlement", function () {
   describe("#settleSponsored", function () {
     it("reverts when the caller is not a registered spender, and emits no CreditsSpent", async function () {
       const { ledger, outsider, carol, bob } = await loadFixture(holdsFixture);
-      await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n))
+      await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n, ZeroHash, 0n))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
         .withArgs(outsider.address);
     });
@@ -536,7 +572,15 @@ describe("CreditLedger: holds and settlement", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(carol.address, bob.address, await spender.getAddress(), 45n * CREDIT, 0n);
+        .withArgs(
+          carol.address,
+          bob.address,
+          await spender.getAddress(),
+          45n * CREDIT,
+          0n,
+          stepRef(1),
+          stepData(1),
+        );
       const a = await ledger.allowance(carol, bob);
       expect([a.used, a.usedEpoch]).to.deep.equal([50n * CREDIT, 0n]);
       expect(await ledger.remainingAllowance(carol, bob)).to.equal(50n * CREDIT);
@@ -605,7 +649,7 @@ describe("CreditLedger: holds and settlement", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(carol.address, bob.address, await spender.getAddress(), 0n, 0n);
+        .withArgs(carol.address, bob.address, await spender.getAddress(), 0n, 0n, stepRef(1), stepData(1));
       expect((await ledger.allowance(carol, bob)).used).to.equal(0n);
     });
 
@@ -637,7 +681,15 @@ describe("CreditLedger: holds and settlement", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(await spender.getAddress(), bob.address, await spender.getAddress(), 80n * CREDIT, 0n);
+        .withArgs(
+          await spender.getAddress(),
+          bob.address,
+          await spender.getAddress(),
+          80n * CREDIT,
+          0n,
+          stepRef(3),
+          stepData(3),
+        );
       const a = await ledger.allowance(spender, bob);
       expect([a.limit, a.used]).to.deep.equal([0n, 80n * CREDIT]);
       expect(await ledger.remainingAllowance(spender, bob)).to.equal(0n);

@@ -2,20 +2,22 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
-  CREDIT,
-  DAY,
-  RECOVERY_ROLE,
   atNextBlock,
   breakdown,
   buyWithUsdc,
   callStep,
+  CREDIT,
+  DAY,
   deployLedgerFixture,
   holdSponsoredStep,
   holdStep,
   now,
+  RECOVERY_ROLE,
   runSteps,
   settleSponsoredStep,
   settleStep,
+  stepData,
+  stepRef,
   tokenIdOf,
 } from "../helpers/ledger";
 
@@ -296,7 +298,15 @@ describe("CreditLedger: recovery", function () {
         ]),
       )
         .to.emit(ledger, "CreditsSpent")
-        .withArgs(carol.address, alice.address, await spender.getAddress(), CREDIT, 0n);
+        .withArgs(
+          carol.address,
+          alice.address,
+          await spender.getAddress(),
+          CREDIT,
+          0n,
+          stepRef(2),
+          stepData(2),
+        );
       expect(await ledger.recoveredTo(alice)).to.equal(bob.address);
       expect((await ledger.allowance(carol, alice)).used).to.equal(CREDIT);
     });

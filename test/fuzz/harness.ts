@@ -32,7 +32,7 @@ import { encodeExecute, handleOps } from "../helpers/userop";
 import type { HandleOpsResult, PackedUserOperation } from "../helpers/userop";
 import { USERS_PER_VERSION } from "./actions";
 import type { Action, OpSpec } from "./actions";
-import { creditsForGasCost } from "../../src/client";
+import { creditsForGasCost, decodeGrantsTaken } from "../../src/client";
 import { CREDIT, CreditModel, UINT32_MAX, VERSIONS } from "./model";
 import type { ExpectedError, ModelOp, PlacedHold, Prediction, ValidationFailure, Version } from "./model";
 
@@ -394,7 +394,7 @@ export class Runner {
     const block = await receipt!.getBlock();
     expect(BigInt(block.timestamp)).to.equal(t);
     this.m.now = t;
-    this.indexer.apply(this.ledger, receipt!.logs, t);
+    this.indexer.apply(this.ledger, receipt!.logs);
     return receipt;
   }
 
@@ -791,7 +791,7 @@ export class Runner {
       this.stats.bundlesSent += 1;
       expect(BigInt((await result.receipt.getBlock()).timestamp)).to.equal(t);
       m.now = t;
-      this.indexer.apply(sys.ledger, result.receipt.logs, t);
+      this.indexer.apply(sys.ledger, result.receipt.logs);
       await this.settleBundle(version, list, holds, result, t);
       // Invariant 2: the deposit paid exactly what the EntryPoint charged, operation by operation.
       const taken = result.userOperationEvents.reduce((s, e) => s + e.actualGasCost, 0n);
@@ -836,7 +836,7 @@ export class Runner {
             beneficiary: parsed.args.beneficiary as string,
             spender: parsed.args.spender as string,
             amount: parsed.args.amount as bigint,
-            fromGrants: parsed.args.fromGrants as bigint,
+            fromGrants: decodeGrantsTaken(parsed.args.grantsTaken as bigint).fromGrants,
           });
         }
       }

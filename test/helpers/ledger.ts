@@ -301,3 +301,23 @@ export function callResultUint(
   if (result === undefined) throw new Error(`no Called event for step ${step}`);
   return ethers.AbiCoder.defaultAbiCoder().decode(["uint256"], result)[0] as bigint;
 }
+
+/** `CreditsSpent.grantsTaken` of a settlement (see `decodeGrantsTaken` in src/client). */
+export function grantsTakenWord(
+  fromGrants: bigint,
+  fromLast: bigint,
+  firstExpiry: bigint,
+  lastExpiry: bigint,
+): bigint {
+  return fromGrants | (fromLast << 64n) | (firstExpiry << 128n) | (lastExpiry << 160n);
+}
+
+/** The `ref` TestSpender passes when it settles step `i` (`TestSpender.stepRef`). */
+export function stepRef(i: number): string {
+  return ethers.zeroPadValue(ethers.toBeHex(i + 1), 32);
+}
+
+/** The `spenderData` TestSpender passes when it settles step `i` (`TestSpender.stepData`). */
+export function stepData(i: number): bigint {
+  return 1000n + BigInt(i);
+}

@@ -4,6 +4,7 @@
  */
 import type { Log } from "ethers";
 import type { CreditLedger } from "../../typechain-types";
+import { applyGrantsTaken, decodeGrantsTaken } from "../../src/client";
 import { UINT48_MAX, UINT64_MAX } from "./ledger";
 
 export interface ModelBucket {
@@ -282,9 +283,9 @@ export function replayHolds(
 }
 
 /**
- * Rebuilds purchased credits and grant buckets of every account from the ledger's events and their block
- * timestamps only (settlement skips buckets expired at the block's time, so `CreditsSpent.fromGrants` is taken
- * from the live buckets, soonest first).
+ * Rebuilds purchased credits and grant buckets of every account from the ledger's events alone: `CreditsSpent`
+ * says which buckets a settlement emptied and what it took from the last one (`grantsTaken`), so no block time
+ * and no spending rule is needed.
  */
 export class EventIndexer {
   accounts = new Map<string, ModelAccount>();
@@ -298,7 +299,7 @@ export class EventIndexer {
     return acc;
   }
 
-  apply(ledger: CreditLedger, logs: readonly Log[], blockTimestamp: bigint): void {
+  apply(ledger: CreditLedger, logs: readonly Log[]): void {
     const target = ledger.target.toString().toLowerCase();
     for (const log of logs) {
       if (log.address.toLowerCase() !== target) continue;
@@ -331,20 +332,9 @@ export class EventIndexer {
         }
         case "CreditsSpent": {
           const acc = this.account(e.args.account as string);
-          let fromGrants = e.args.fromGrants as bigint;
-          const kept: ModelBucket[] = [];
-          for (const b of acc.buckets) {
-            if (fromGrants > 0n && b.expiry > blockTimestamp) {
-              const take = b.amount < fromGrants ? b.amount : fromGrants;
-              fromGrants -= take;
-              if (take === b.amount) continue;
-              kept.push({ amount: b.amount - take, expiry: b.expiry });
-            } else {
-              kept.push(b);
-            }
-          }
-          acc.buckets = kept;
-          acc.purchased -= (e.args.amount as bigint) - (e.args.fromGrants as bigint);
+          const taken = decodeGrantsTaken(e.args.grantsTaken as bigint);
+          acc.buckets = applyGrantsTaken(acc.buckets, taken);
+          acc.purchased -= (e.args.amount as bigint) - taken.fromGrants;
           break;
         }
         case "RecoveryExecuted": {

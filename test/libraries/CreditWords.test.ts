@@ -10,6 +10,7 @@ import fc from "fast-check";
 
 import { CreditWordsHarness__factory } from "../../typechain-types";
 import type { CreditWordsHarness } from "../../typechain-types";
+import { applyGrantsTaken, decodeGrantsTaken } from "../../src/client";
 
 const ACCOUNT = ethers.getAddress("0x00000000000000000000000000000000000000a1");
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -146,14 +147,26 @@ describe("CreditWords", function () {
         { amount: 3n, expiry: 300n },
       ]);
       await h.setWords(w0, w1);
-      const fromGrants = await h.takeFromGrants.staticCall(4n, 150n);
-      expect(fromGrants).to.equal(4n);
+      // 2 from the bucket expiring at 200 (emptied), 2 of 3 from the one at 300; the expired bucket at 100 is left alone
+      expect(decodeGrantsTaken(await h.takeFromGrants.staticCall(4n, 150n))).to.deep.equal({
+        fromGrants: 4n,
+        fromLast: 2n,
+        firstExpiry: 200n,
+        lastExpiry: 300n,
+      });
       await (await h.takeFromGrants(4n, 150n)).wait();
       expect(await bucketsOf(h)).to.deep.equal([
         { amount: 1n, expiry: 100n },
         { amount: 1n, expiry: 300n },
       ]);
-      expect(await h.takeFromGrants.staticCall(10n, 150n)).to.equal(1n); // the rest is the purchased credits' part
+      // the rest is the purchased credits' part
+      expect(decodeGrantsTaken(await h.takeFromGrants.staticCall(10n, 150n))).to.deep.equal({
+        fromGrants: 1n,
+        fromLast: 1n,
+        firstExpiry: 300n,
+        lastExpiry: 300n,
+      });
+      expect(await h.takeFromGrants.staticCall(10n, 300n)).to.equal(0n, "nothing live: an all-zero word");
     });
 
     it("counts live grants at a time and bounds validity by the first bucket that cannot be dropped", async function () {
@@ -221,6 +234,7 @@ describe("CreditWords", function () {
               model = model.filter((b) => b.expiry > time);
             } else {
               const time = o.time * 100n;
+              const before = model.map((b) => ({ ...b }));
               let rest = o.charge;
               for (const b of model) {
                 if (rest === 0n || b.expiry <= time) continue;
@@ -228,9 +242,12 @@ describe("CreditWords", function () {
                 b.amount -= take;
                 rest -= take;
               }
-              expect(await h.takeFromGrants.staticCall(o.charge, time)).to.equal(o.charge - rest);
+              const taken = decodeGrantsTaken(await h.takeFromGrants.staticCall(o.charge, time));
+              expect(taken.fromGrants).to.equal(o.charge - rest);
               await (await h.takeFromGrants(o.charge, time)).wait();
               model = model.filter((b) => b.amount > 0n);
+              // an indexer replaying the event's word from the buckets it knew reaches the same buckets
+              expect(applyGrantsTaken(before, taken).filter((b) => b.amount > 0n)).to.deep.equal(model);
             }
             expect(await bucketsOf(h)).to.deep.equal(model);
             const [w0, w1] = await h.words();

@@ -27,6 +27,7 @@ import {
 import type { System, User } from "../helpers/system";
 import { encodeExecute, handleOps, packPaymasterAndData, requiredPrefund } from "../helpers/userop";
 import type { PackedUserOperation } from "../helpers/userop";
+import { decodePaymasterSpendData } from "../../src/client";
 
 const MARKUP = 10_500n;
 const DAY = 86_400n;
@@ -193,6 +194,14 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(spent?.args.beneficiary).to.equal(alice.account.address);
       expect(spent?.args.spender).to.equal(await sys.paymaster.getAddress());
       expect(spent?.args.amount).to.equal(charged?.args.creditsCharged);
+      // what an indexer needs, on the ledger's event alone: the operation and its price and gas cost
+      expect(spent?.args.ref).to.equal(charged?.args.userOpHash);
+      expect(spent?.args.ref).to.equal(await sys.entryPoint.getUserOpHash(op));
+      expect(decodePaymasterSpendData(spent?.args.spenderData as bigint)).to.deep.equal({
+        priceWad: charged?.args.priceWad,
+        gasCostWei: charged?.args.gasCostWei,
+      });
+      expect(spent?.args.grantsTaken).to.equal(0n, "purchased credits only: nothing from grants");
     });
 
     it("runs a second operation of an existing account", async function () {

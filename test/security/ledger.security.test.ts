@@ -92,10 +92,10 @@ async function settlementFixture() {
 describe("Security: settlement needs the caller's own hold (F7)", function () {
   it("an outsider cannot settle nothing to forge CreditsSpent for any account, self-pay or sponsored", async function () {
     const { ledger, outsider, alice, carol, bob } = await loadFixture(settlementFixture);
-    await expect(ledger.connect(outsider).settle(alice, 0n, 0n))
+    await expect(ledger.connect(outsider).settle(alice, 0n, 0n, ethers.ZeroHash, 0n))
       .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
       .withArgs(outsider.address);
-    await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n))
+    await expect(ledger.connect(outsider).settleSponsored(carol, bob, 0n, 0n, ethers.ZeroHash, 0n))
       .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
       .withArgs(outsider.address);
   });
