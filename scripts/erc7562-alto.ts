@@ -51,6 +51,12 @@ const ROOT = path.resolve(__dirname, "..");
 /** anvil's default key #1 (hardhat node's too): alto's utility wallet, which deploys its simulation contracts. */
 const ALTO_UTILITY_KEY: Hex = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
+/**
+ * viem's HTTP options towards anvil: a JavaScript-traced simulation can take seconds on a loaded 2-core machine, past
+ * viem's default 10 s timeout.
+ */
+const RPC_OPTIONS = { timeout: 120_000 } as const;
+
 /** `type(uint32).max`: an allowance that never expires. */
 const NEVER = 2n ** 32n - 1n;
 const CREDIT = 1_000_000n;
@@ -390,7 +396,7 @@ async function walletOperation(
   const fees = await env.publicClient.estimateFeesPerGas();
   const bundlerClient = createBundlerClient({
     client: env.publicClient,
-    transport: http(env.anvil.url),
+    transport: http(env.anvil.url, RPC_OPTIONS),
     paymaster,
   });
   const prepared = await prepareUserOperation(bundlerClient, {
@@ -650,13 +656,17 @@ async function main(json: boolean): Promise<number> {
   const t1 = performance.now();
   const [system, alto] = await Promise.all([deploySystemForE2E(anvil.url), loadAlto()]);
   const chain: Chain = { ...hardhat, rpcUrls: { default: { http: [anvil.url] } } };
-  const publicClient = createPublicClient({ chain, transport: http(anvil.url), pollingInterval: 100 });
+  const publicClient = createPublicClient({
+    chain,
+    transport: http(anvil.url, RPC_OPTIONS),
+    pollingInterval: 100,
+  });
   const simulations = await deployAltoSimulations(alto, publicClient, anvil.url, ALTO_UTILITY_KEY);
   const env: Env = {
     anvil,
     chain,
     publicClient,
-    wallet: createWalletClient({ chain, transport: http(anvil.url) }),
+    wallet: createWalletClient({ chain, transport: http(anvil.url, RPC_OPTIONS) }),
     provider: new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, cacheTimeout: -1 }),
     system,
     alto,
