@@ -40,7 +40,7 @@ describe("Security: postOp never settles more than the hold (charge-to-hold clam
     await (await sys.ledger.connect(sys.admin).addSpender(paymaster)).wait();
     const alice = await newUser(sys);
     await buyCredits(sys, sys.dapp, alice.account.address, parseEther("1"));
-    await buyCredits(sys, sys.dapp, sys.dapp.address, parseEther("1"));
+    await buyCredits(sys, sys.dapp, await sys.dapp.getAddress(), parseEther("1"));
     await (
       await sys.ledger
         .connect(sys.dapp)
@@ -53,10 +53,14 @@ describe("Security: postOp never settles more than the hold (charge-to-hold clam
     describe(`${mode}`, function () {
       async function run(costOverPrefund: (prefund: bigint) => bigint) {
         const { sys, shim, paymaster, alice } = await loadFixture(shimFixture);
-        const op = await creditOp(sys, alice, mode === "SELF" ? {} : { sponsor: sys.dapp.address });
+        const op = await creditOp(
+          sys,
+          alice,
+          mode === "SELF" ? {} : { sponsor: await sys.dapp.getAddress() },
+        );
         const prefund = requiredPrefund(op);
         const fee = unpackUserOpGas(op).maxFeePerGas;
-        const payer = mode === "SELF" ? alice.account.address : sys.dapp.address;
+        const payer = mode === "SELF" ? alice.account.address : await sys.dapp.getAddress();
         const before = await sys.ledger.balanceOfCredits(payer);
         const hash = ethers.id(`op-${mode}`);
         const tx = shim.validateAndPostOp(paymaster, op, hash, prefund, costOverPrefund(prefund), fee);
