@@ -32,7 +32,7 @@ import type {
   PriceAdapter,
   TimelockController,
 } from "../../typechain-types";
-import { deployEntryPoints } from "../../test/helpers/entrypoint";
+import { deployEntryPoints } from "../../src/aa/entrypoint";
 import { LOCAL_NETWORKS, deployerKeyMessage, liveNetwork } from "./networks";
 import {
   SYSTEM_MODULE_IDS,

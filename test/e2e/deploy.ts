@@ -14,7 +14,7 @@ import type { Address } from "viem";
 import { ENTRY_POINT_ADDRESSES, deploySimpleAccountFactory } from "../helpers/entrypoint";
 import type { EntryPointVersion } from "../helpers/entrypoint";
 
-/** Hardhat node's default accounts used by the run (alto takes #1 and #2, see bundler.e2e.ts). */
+/** Hardhat node's default accounts used by the run (alto takes #1 and #2, see run.ts). */
 export const ACCOUNT_INDEX = {
   admin: 0,
   altoUtility: 1,

@@ -6,6 +6,8 @@
  */
 import fc from "fast-check";
 
+import { GAS_FIELDS } from "../../src/client";
+import type { GasFieldName } from "../../src/client";
 import { MAX_REVERT_REASON } from "../helpers/hostile";
 import type { HostileShape } from "../helpers/hostile";
 import type { Version } from "./model";
@@ -140,7 +142,7 @@ export interface RecoveryPick {
   index: number;
 }
 
-/** Default gas of a well-formed operation (as `creditOp` in test/helpers/system.ts). */
+/** Default gas of a well-formed operation (as `creditOp` in src/aa/system.ts). */
 export const STANDARD_GAS = {
   verificationGasLimit: 500_000n,
   callGasLimit: 200_000n,
@@ -152,14 +154,10 @@ export const STANDARD_GAS = {
 
 /** The governance caps of `defaultPaymasterConfig()`, in GasField order. */
 const CAPS = [2_000_000n, 1_000_000n, 1_000_000n, 300_000n, 500_000n, 500n * GWEI] as const;
-const GAS_KEYS = [
-  "callGasLimit",
-  "verificationGasLimit",
-  "preVerificationGas",
-  "paymasterVerificationGasLimit",
-  "paymasterPostOpGasLimit",
-  "maxFeePerGas",
-] as const;
+/** The capped fields a {@link GasSpec} sets: the client's `GAS_FIELDS` (GasField order) but the priority fee. */
+const GAS_KEYS = GAS_FIELDS.filter(
+  (field): field is Exclude<GasFieldName, "maxPriorityFeePerGas"> => field !== "maxPriorityFeePerGas",
+);
 
 const standardGas: fc.Arbitrary<GasSpec> = fc.constant({ profile: "standard", ...STANDARD_GAS });
 

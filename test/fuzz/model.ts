@@ -9,7 +9,8 @@
  * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
  * either a model bug or a contract bug, and the fuzzer reports both the same way.
  */
-import { creditsForGasCost, postOpGasFloor, requiredPrefund } from "../../src/client";
+import { GAS_FIELDS, creditsForGasCost, postOpGasFloor, requiredPrefund } from "../../src/client";
+import type { GasFieldName } from "../../src/client";
 import type { PaymasterConfig as ClientPaymasterConfig } from "../../src/client/credits";
 import { getAddress } from "ethers";
 
@@ -109,16 +110,19 @@ export interface PlacedHold {
   postOpFloor: bigint;
 }
 
-/** The gas fields in `CreditPaymaster.GasField` order, with the cap that bounds each. */
-const GAS_CAPS = [
-  ["callGasLimit", "maxCallGasLimit"],
-  ["verificationGasLimit", "maxVerificationGasLimit"],
-  ["preVerificationGas", "maxPreVerificationGas"],
-  ["paymasterVerificationGasLimit", "maxPaymasterVerificationGasLimit"],
-  ["paymasterPostOpGasLimit", "maxPaymasterPostOpGasLimit"],
-  ["maxFeePerGas", "maxFeePerGas"],
-  ["maxPriorityFeePerGas", "maxPriorityFeePerGas"],
-] as const satisfies readonly (readonly [keyof OpGas, keyof PaymasterConfig])[];
+/** The governance cap that bounds each gas field. */
+const GAS_CAP_OF = {
+  callGasLimit: "maxCallGasLimit",
+  verificationGasLimit: "maxVerificationGasLimit",
+  preVerificationGas: "maxPreVerificationGas",
+  paymasterVerificationGasLimit: "maxPaymasterVerificationGasLimit",
+  paymasterPostOpGasLimit: "maxPaymasterPostOpGasLimit",
+  maxFeePerGas: "maxFeePerGas",
+  maxPriorityFeePerGas: "maxPriorityFeePerGas",
+} as const satisfies Record<GasFieldName, keyof PaymasterConfig>;
+
+/** The gas fields in `CreditPaymaster.GasField` order (the client's `GAS_FIELDS`), with the cap that bounds each. */
+const GAS_CAPS = GAS_FIELDS.map((field) => [field, GAS_CAP_OF[field]] as const);
 
 function satSub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
