@@ -32,10 +32,10 @@ import type { CreditModeOptions } from "../src/client";
 import { KNOWN_DIFFERENCES, judgeCase } from "../src/erc7562/alto";
 import type { CaseExpectation, CaseJudgement, Verdict } from "../src/erc7562/alto";
 import type { Violation } from "../src/erc7562";
-import { deploySystemForE2E } from "../test/e2e/deploy";
-import type { E2ESystem } from "../test/e2e/deploy";
-import { checkErc7562 } from "../test/helpers/erc7562";
-import type { EntryPointVersion } from "../test/helpers/entrypoint";
+import { deploySystemForE2E } from "./lib/deploy-node";
+import type { E2ESystem } from "./lib/deploy-node";
+import { checkErc7562 } from "../src/erc7562/check";
+import type { EntryPointVersion } from "../src/aa/entrypoint";
 import { altoValidate, deployAltoSimulations, loadAlto } from "./lib/alto-tracer";
 import type {
   AltoModules,
