@@ -8,4 +8,5 @@ pragma solidity 0.8.28;
 import {EntryPoint} from "@account-abstraction/contracts/core/EntryPoint.sol";
 import {SimpleAccount} from "@account-abstraction/contracts/accounts/SimpleAccount.sol";
 import {SimpleAccountFactory} from "@account-abstraction/contracts/accounts/SimpleAccountFactory.sol";
+import {Simple7702Account} from "@account-abstraction/contracts/accounts/Simple7702Account.sol";
 /* solhint-enable no-unused-import */

@@ -12,7 +12,14 @@ import {
   toBeHex,
   zeroPadValue,
 } from "ethers";
-import type { ContractTransactionReceipt, Log, Signer, TypedDataDomain, TypedDataField } from "ethers";
+import type {
+  Authorization,
+  ContractTransactionReceipt,
+  Log,
+  Signer,
+  TypedDataDomain,
+  TypedDataField,
+} from "ethers";
 
 import { requiredPrefund as clientRequiredPrefund } from "../client";
 import { SimpleAccount__factory } from "../../typechain-types";
@@ -234,41 +241,81 @@ function userOpTypedValue(op: PackedUserOperation): Record<string, unknown> {
   };
 }
 
-const EIP7702_INITCODE_MARKER = "0x7702000000000000000000000000000000000000";
+/** EntryPoint v0.8's `initCode` marker of an EIP-7702 sender (`Eip7702Support.INITCODE_EIP7702_MARKER`, 20 bytes). */
+export const EIP7702_INITCODE_MARKER = "0x7702000000000000000000000000000000000000";
+
+/** Whether `initCode` marks an EIP-7702 sender (starts with {@link EIP7702_INITCODE_MARKER}). */
+export function isEip7702InitCode(initCode: string): boolean {
+  return dataLength(initCode) >= 20 && dataSlice(initCode, 0, 20) === EIP7702_INITCODE_MARKER;
+}
+
+/** The delegate of an EIP-7702 account from its code (`0xef0100 ‖ delegate`); undefined when it is not delegated. */
+export function eip7702Delegate(code: string): string | undefined {
+  if (dataLength(code) !== 23 || dataSlice(code, 0, 3) !== "0xef0100") return undefined;
+  return getAddress(dataSlice(code, 3));
+}
+
+/** Options of {@link signUserOp}. */
+export interface SignUserOpOptions {
+  /**
+   * The delegate of an EIP-7702 sender whose `initCode` carries the marker: needed when the operation itself
+   * carries the authorization (the sender has no code yet); read from the sender's code otherwise.
+   */
+  eip7702Delegate?: string;
+}
 
 /**
- * Signs `op` for a SimpleAccount owned by `owner` and returns a copy carrying the signature.
+ * Signs `op` for a SimpleAccount owned by `owner` (or a Simple7702Account, `owner` being the EOA itself) and returns
+ * a copy carrying the signature.
  * - v0.7 SimpleAccount recovers `toEthSignedMessageHash(userOpHash)`: an EIP-191 `signMessage` of the hash.
- * - v0.8 SimpleAccount recovers `userOpHash` itself, which v0.8 defines as the EIP-712 hash of the op under
- *   domain ("ERC4337", "1", chainId, entryPoint): an `eth_signTypedData_v4` signature. The helper checks that
- *   the locally computed EIP-712 hash equals the EntryPoint's `getUserOpHash` before signing.
- * @throws for EIP-7702 initCode (its hash replaces initCode by the delegate: out of scope here).
+ * - v0.8 accounts recover `userOpHash` itself, which v0.8 defines as the EIP-712 hash of the op under domain
+ *   ("ERC4337", "1", chainId, entryPoint): an `eth_signTypedData_v4` signature. For an EIP-7702 sender (the
+ *   `0x7702` initCode marker) the EntryPoint hashes `delegate ‖ initCode[20:]` in place of `initCode`, so an
+ *   approval of one delegate never serves another. The helper checks its hash against the EntryPoint's
+ *   `getUserOpHash` whenever the EntryPoint can compute it (always, except before the sender is delegated).
+ * @throws for the EIP-7702 marker on EntryPoint v0.7 (which has no EIP-7702 support), or without a delegate.
  */
 export async function signUserOp(
   op: PackedUserOperation,
   owner: Signer,
   entryPoint: EntryPointCommon,
   version: EntryPointVersion,
+  options: SignUserOpOptions = {},
 ): Promise<PackedUserOperation> {
-  if (dataLength(op.initCode) >= 20 && dataSlice(op.initCode, 0, 20) === EIP7702_INITCODE_MARKER) {
-    throw new Error("signUserOp: EIP-7702 initCode is not supported");
-  }
   const unsigned = { ...op, signature: "0x" };
-  const userOpHash = await entryPoint.getUserOpHash(unsigned);
+  const eip7702 = isEip7702InitCode(op.initCode);
+  if (eip7702 && version === "0.7") throw new Error("signUserOp: EntryPoint v0.7 has no EIP-7702 support");
   if (version === "0.7") {
+    const userOpHash = await entryPoint.getUserOpHash(unsigned);
     return { ...op, signature: await owner.signMessage(getBytes(userOpHash)) };
   }
-  const network = await entryPoint.runner?.provider?.getNetwork();
-  if (network === undefined) {
+  const provider = entryPoint.runner?.provider;
+  const network = await provider?.getNetwork();
+  if (provider === undefined || provider === null || network === undefined) {
     throw new Error("signUserOp: the EntryPoint handle must be connected to a provider");
   }
   const domain = entryPointV08Domain(await entryPoint.getAddress(), network.chainId);
   const value = userOpTypedValue(unsigned);
-  const typedHash = TypedDataEncoder.hash(domain, PACKED_USER_OP_TYPES, value);
-  if (typedHash !== userOpHash) {
-    throw new Error(
-      `signUserOp: EIP-712 hash ${typedHash} differs from EntryPoint.getUserOpHash ${userOpHash}`,
-    );
+  let delegated = true;
+  if (eip7702) {
+    const current = eip7702Delegate(await provider.getCode(op.sender));
+    const delegate = options.eip7702Delegate ?? current;
+    // The EntryPoint hashes the delegate the sender has now: comparable unless the operation's own authorization
+    // delegates it (first) or re-delegates it (to another implementation).
+    delegated = current !== undefined && delegate !== undefined && getAddress(delegate) === current;
+    if (delegate === undefined) {
+      throw new Error(`signUserOp: ${op.sender} is not delegated; pass the delegate its authorization names`);
+    }
+    value.initCode = concat([getAddress(delegate), dataSlice(op.initCode, 20)]);
+  }
+  if (delegated) {
+    const userOpHash = await entryPoint.getUserOpHash(unsigned);
+    const typedHash = TypedDataEncoder.hash(domain, PACKED_USER_OP_TYPES, value);
+    if (typedHash !== userOpHash) {
+      throw new Error(
+        `signUserOp: EIP-712 hash ${typedHash} differs from EntryPoint.getUserOpHash ${userOpHash}`,
+      );
+    }
   }
   return { ...op, signature: await owner.signTypedData(domain, PACKED_USER_OP_TYPES, value) };
 }
@@ -405,6 +452,8 @@ export function parseEntryPointLogs(
 export interface HandleOpsOptions {
   /** Gas limit of the bundle transaction; estimated by the node when omitted. */
   gasLimit?: bigint;
+  /** EIP-7702 authorizations the bundle carries (a type-4 transaction), e.g. the one of a sender's first operation. */
+  authorizationList?: Authorization[];
 }
 
 /**
@@ -421,10 +470,13 @@ export async function handleOps(
   options: HandleOpsOptions = {},
 ): Promise<HandleOpsResult> {
   const connected = entryPoint.connect(bundler);
-  const tx =
-    options.gasLimit === undefined
-      ? await connected.handleOps([...ops], beneficiary)
-      : await connected.handleOps([...ops], beneficiary, { gasLimit: options.gasLimit });
+  const overrides = {
+    ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
+    ...(options.authorizationList === undefined
+      ? {}
+      : { type: 4, authorizationList: options.authorizationList }),
+  };
+  const tx = await connected.handleOps([...ops], beneficiary, overrides);
   const receipt = await tx.wait();
   if (receipt === null) {
     throw new Error(`handleOps: no receipt for ${tx.hash}`);
