@@ -2,10 +2,22 @@
  * Configuration of the paymaster service from command-line flags and environment variables (flags win).
  * See `npm run paymaster-service -- --help` and docs/client.md.
  */
-import { readFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { getAddress, isAddress } from "viem";
 import type { Address } from "viem";
+
+import {
+  DEPLOYED_ADDRESSES_FILE,
+  deploymentKeySuffix,
+  deploymentsRoot,
+  displayPath,
+  findAddress,
+  findDeploymentDir,
+  listDeployments,
+  readDeployedAddresses,
+  requireAddressBySuffix,
+} from "../deployment";
 
 /** Settings of the service process. */
 export interface ServiceSettings {
@@ -32,7 +44,7 @@ export const SERVICE_OPTIONS = {
   },
   deployment: {
     env: "PAYMASTER_SERVICE_DEPLOYMENT",
-    help: "an Ignition deployed_addresses.json: paymasters and ledger from its #CreditPaymasterV07, #CreditPaymasterV08 and #CreditLedger keys",
+    help: "an Ignition deployment (directory, its deployed_addresses.json, or an id under ./ignition/deployments): paymasters and ledger from its #CreditPaymasterV07, #CreditPaymasterV08 and #CreditLedger keys",
   },
   port: { env: "PAYMASTER_SERVICE_PORT", help: "TCP port (default 3000; 0 = any free port)" },
   host: { env: "PAYMASTER_SERVICE_HOST", help: "interface to listen on (default 127.0.0.1)" },
@@ -77,16 +89,36 @@ function integer(name: string, value: string, min: number, max: number): number 
   return Number(value);
 }
 
-/** The addresses of an Ignition `deployed_addresses.json` whose keys end with `suffix`. */
-function fromDeployment(file: string): { paymasters: Address[]; ledger?: Address } {
-  const entries = Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
-  const find = (suffix: string) => entries.find(([key]) => key.endsWith(suffix))?.[1];
-  const paymasters = ["#CreditPaymasterV07", "#CreditPaymasterV08"]
-    .map(find)
-    .filter((a): a is string => a !== undefined)
-    .map((a) => addressOf("deployment", a));
-  const ledger = find("#CreditLedger");
-  return ledger === undefined ? { paymasters } : { paymasters, ledger: addressOf("deployment", ledger) };
+/**
+ * The paymasters and ledger of an Ignition deployment, by their key suffixes: `given` is a deployment directory,
+ * its `deployed_addresses.json`, or a deployment id under `./ignition/deployments`.
+ */
+function fromDeployment(given: string): { paymasters: Address[]; ledger?: Address } {
+  const ignition = path.resolve("ignition");
+  const dir = findDeploymentDir(ignition, given);
+  const addresses = dir === undefined ? undefined : readDeployedAddresses(dir);
+  if (dir === undefined || addresses === undefined) {
+    const ids = listDeployments(ignition).map(
+      (d) => `${d.id}${d.chainId === undefined ? "" : ` (chain ${d.chainId})`}`,
+    );
+    throw new Error(
+      `--deployment: ${given} is neither an Ignition deployment directory (containing ${DEPLOYED_ADDRESSES_FILE}), ` +
+        `its ${DEPLOYED_ADDRESSES_FILE}, nor a deployment id under ${displayPath(deploymentsRoot(ignition))}` +
+        (ids.length === 0 ? "" : `; deployments there: ${ids.join(", ")}`),
+    );
+  }
+  const where = displayPath(path.join(dir, DEPLOYED_ADDRESSES_FILE));
+  const find = (suffix: string): Address | undefined => {
+    const found = findAddress(addresses, suffix);
+    if (found.status === "found") return found.address;
+    if (found.status === "missing") return undefined;
+    return requireAddressBySuffix(addresses, suffix, `--deployment: ${where}`);
+  };
+  const paymasters = (["0.7", "0.8"] as const)
+    .map((version) => find(deploymentKeySuffix("paymaster", version)))
+    .filter((a): a is Address => a !== undefined);
+  const ledger = find(deploymentKeySuffix("ledger"));
+  return ledger === undefined ? { paymasters } : { paymasters, ledger };
 }
 
 /**
