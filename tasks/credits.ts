@@ -1,32 +1,20 @@
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits } from "viem";
 
+import { formatCreditAmount, formatDuration, formatEth, formatTime, toJson } from "../src/client/format";
 import {
   FORMS,
   UINT32_MAX,
   UINT64_MAX,
-  formatCredits,
-  formatDuration,
-  formatEth,
-  formatTime,
-  formatUnitsTrimmed,
   parseAddress,
   parseCredits,
   parseDuration,
   parseEth,
   parseExpiry,
 } from "./lib/args";
-import {
-  chainId,
-  chainTime,
-  print,
-  printTable,
-  requireFunds,
-  resolveSigner,
-  sendTx,
-  toJson,
-} from "./lib/chain";
+import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, ledgerAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -125,19 +113,19 @@ export async function creditsBalance(
   }
 
   if (args.json) {
-    log(toJson(report));
+    log(toJson(report, 2));
     return report;
   }
   const rows: [string, string][] = [
-    ["balance", `${formatCredits(balance)} credits (unexpired, held included)`],
-    ["spendable", `${formatCredits(spendable)} credits`],
-    ["purchased", `${formatCredits(breakdown.purchased)} credits (never expire)`],
+    ["balance", `${formatCreditAmount(balance)} credits (unexpired, held included)`],
+    ["spendable", `${formatCreditAmount(spendable)} credits`],
+    ["purchased", `${formatCreditAmount(breakdown.purchased)} credits (never expire)`],
   ];
   for (const g of breakdown.grants) {
-    rows.push(["granted", `${formatCredits(g.amount)} credits until ${formatTime(g.expiresAt)}`]);
+    rows.push(["granted", `${formatCreditAmount(g.amount)} credits until ${formatTime(g.expiresAt)}`]);
   }
-  if (breakdown.held > 0n) rows.push(["held", `${formatCredits(breakdown.held)} credits`]);
-  rows.push(["expired, unswept", `${formatCredits(breakdown.expiredUnswept)} credits`]);
+  if (breakdown.held > 0n) rows.push(["held", `${formatCreditAmount(breakdown.held)} credits`]);
+  rows.push(["expired, unswept", `${formatCreditAmount(breakdown.expiredUnswept)} credits`]);
   if (!report.hasAccount) rows.push(["credit account", "none yet (opened by the first purchase or grant)"]);
   if (report.allowance !== undefined) {
     const a = report.allowance;
@@ -145,8 +133,8 @@ export async function creditsBalance(
       `allowance to ${a.beneficiary}`,
       a.perEpoch === "0"
         ? "none"
-        : `${formatCredits(BigInt(a.perEpoch))} credits per ${formatDuration(BigInt(a.epochLength))} until ` +
-          `${a.expiresAtIso}; ${formatCredits(BigInt(a.remainingThisEpoch))} left this epoch`,
+        : `${formatCreditAmount(BigInt(a.perEpoch))} credits per ${formatDuration(BigInt(a.epochLength))} until ` +
+          `${a.expiresAtIso}; ${formatCreditAmount(BigInt(a.remainingThisEpoch))} left this epoch`,
     ]);
   }
   printTable(log, `Credits of ${account} on CreditLedger ${ledgerAddress} (chain ${report.chainId})`, rows);
@@ -163,7 +151,7 @@ withAddressFlags(
 
 // -------------------------------------------------------------------------------------------- credits:buy
 
-const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+const formatPrice = (priceWad: bigint): string => `${formatUnits(priceWad, 18)} per native token`;
 
 export interface BuyArgs extends DeploymentFlags {
   account?: string;
@@ -223,14 +211,14 @@ export async function creditsBuy(
   const minimum = minPurchase > 1n ? minPurchase : 1n;
   if (expected < minimum) {
     throw taskError(
-      `${formatEth(wei)} ETH buys ${formatCredits(expected)} credits, below the ledger's minimum purchase of ` +
-        `${formatCredits(minimum)} credits`,
+      `${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits, below the ledger's minimum purchase of ` +
+        `${formatCreditAmount(minimum)} credits`,
     );
   }
   await requireFunds(hre, signer, wei, "to pay", formatEth);
 
   log(
-    `Quote: ${formatEth(wei)} ETH buys ${formatCredits(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
+    `Quote: ${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
       "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
       "paymaster charges gas at).",
   );
@@ -256,8 +244,8 @@ export async function creditsBuy(
       ? `the treasury ${await ledger.treasury()}`
       : `the EntryPoint deposit of paymaster ${paymaster}`;
   log(
-    `Bought ${formatCredits(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
-      `ETH (${wei} wei) to ${destination}. Balance now ${formatCredits(balance)} credits.`,
+    `Bought ${formatCreditAmount(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
+      `ETH (${wei} wei) to ${destination}. Balance now ${formatCreditAmount(balance)} credits.`,
   );
   return {
     account,
@@ -339,9 +327,9 @@ export async function creditsGrant(
   }
   if (amount > remaining) {
     throw taskError(
-      `Issuer ${signer.address} may grant ${formatCredits(remaining)} more credits this epoch (cap ` +
-        `${formatCredits(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
-        `${formatCredits(amount)} requested: wait for the next epoch or have the admin raise the cap`,
+      `Issuer ${signer.address} may grant ${formatCreditAmount(remaining)} more credits this epoch (cap ` +
+        `${formatCreditAmount(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
+        `${formatCreditAmount(amount)} requested: wait for the next epoch or have the admin raise the cap`,
     );
   }
   const now = await chainTime(hre);
@@ -353,7 +341,7 @@ export async function creditsGrant(
     );
   }
 
-  const receipt = await sendTx(hre, log, `Granting ${formatCredits(amount)} credits to ${account}`, () =>
+  const receipt = await sendTx(hre, log, `Granting ${formatCreditAmount(amount)} credits to ${account}`, () =>
     ledger.grant(account, amount, expiresAt),
   );
   const [remainingAfter, balance] = await Promise.all([
@@ -361,8 +349,8 @@ export async function creditsGrant(
     ledger.balanceOfCredits(account),
   ]);
   log(
-    `Granted ${formatCredits(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
-      `${formatCredits(balance)} credits; issuer ${signer.address} may grant ${formatCredits(remainingAfter)} ` +
+    `Granted ${formatCreditAmount(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
+      `${formatCreditAmount(balance)} credits; issuer ${signer.address} may grant ${formatCreditAmount(remainingAfter)} ` +
       `more this epoch.`,
   );
   return {
@@ -459,9 +447,9 @@ export async function creditsAllow(
     if (parsed?.name === "AllowanceSet") carriedSpent = parsed.args.carriedSpent as bigint;
   }
   log(
-    `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCredits(perEpoch)} credits per ` +
+    `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCreditAmount(perEpoch)} credits per ` +
       `${formatDuration(epochLength)} until ${formatTime(expiresAt)}` +
-      `${carriedSpent > 0n ? ` (${formatCredits(carriedSpent)} already spent this epoch)` : ""}.`,
+      `${carriedSpent > 0n ? ` (${formatCreditAmount(carriedSpent)} already spent this epoch)` : ""}.`,
   );
   const sponsorBalance = await ledger.spendableCredits(sponsor);
   if (sponsorBalance === 0n) {

@@ -1,7 +1,9 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits } from "viem";
 
-import { FORMS, formatDuration, formatTime, formatUnitsTrimmed, parseDuration } from "./lib/args";
+import { formatDuration, formatTime } from "../src/client/format";
+import { FORMS, parseDuration } from "./lib/args";
 import { chainTime, print, resolveSigner, sendTx } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterAt, readCachedPrice } from "./lib/contracts";
@@ -26,7 +28,7 @@ export interface RefreshResult {
   blockNumber?: number;
 }
 
-const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+const formatPrice = (priceWad: bigint): string => `${formatUnits(priceWad, 18)} per native token`;
 
 export async function priceRefresh(
   hre: HardhatRuntimeEnvironment,

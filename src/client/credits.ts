@@ -28,6 +28,7 @@ import {
   worstCaseCredits,
 } from "./encoding";
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
+import { priceValidity } from "./format";
 import { reasonFromContractError } from "./rejections";
 import type { RejectionReason } from "./rejections";
 
@@ -77,8 +78,8 @@ export interface CreditBreakdown {
   expiredUnswept: bigint;
 }
 
-/** `ICreditLedger.EpochBudget` of an allowance (`limit == 0`: none). */
-export interface Allowance {
+/** `ICreditLedger.EpochBudget`: an allowance (`limit == 0`: none) or an issuer's cap. */
+export interface EpochBudget {
   limit: bigint;
   used: bigint;
   epochLength: bigint;
@@ -86,6 +87,9 @@ export interface Allowance {
   usedEpoch: bigint;
   expiresAt: bigint;
 }
+
+/** An allowance of a sponsor to a beneficiary. */
+export type Allowance = EpochBudget;
 
 /** The contracts behind one paymaster. */
 export interface PaymasterAddresses {
@@ -341,16 +345,8 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
 
   function priceInfo(raw: readonly [bigint, bigint], maxPriceAge: bigint, now: bigint, margin = 0n) {
     const [priceWad, updatedAt] = raw;
-    const validUntil = updatedAt + maxPriceAge;
-    return {
-      priceWad,
-      updatedAt,
-      age: now > updatedAt ? now - updatedAt : 0n,
-      maxPriceAge,
-      validUntil,
-      now,
-      stale: now + margin > validUntil,
-    };
+    const { age, validUntil, stale } = priceValidity(updatedAt, maxPriceAge, now, margin);
+    return { priceWad, updatedAt, age, maxPriceAge, validUntil, now, stale };
   }
 
   async function latestTimestamp(): Promise<bigint> {

@@ -44,6 +44,23 @@ export type {
   PaymasterModeName,
   PrefundGas,
 } from "./encoding";
+export {
+  CREDIT_DECIMALS,
+  NATIVE_DECIMALS,
+  NEVER,
+  ROLE_NAMES,
+  formatCreditAmount,
+  formatCredits,
+  formatDuration,
+  formatEth,
+  formatTime,
+  priceValidity,
+  roleId,
+  toJson,
+} from "./format";
+export type { PriceValidity } from "./format";
+export { CreditEventIndexer } from "./indexer";
+export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, remainingAsOf } from "./credits";
 export type {
   Allowance,
@@ -52,6 +69,7 @@ export type {
   CreditBreakdown,
   CreditEstimate,
   CreditUserOperation,
+  EpochBudget,
   CreditsClient,
   CreditsClientParameters,
   ExplainOptions,
@@ -63,7 +81,6 @@ export {
   CreditPaymasterRejectedError,
   RpcErrorCode,
   explainReason,
-  formatCredits,
   reasonFromContractError,
   rejectionCode,
   rejectionMessage,

@@ -38,10 +38,7 @@ export function invalidParams(message: string): RpcError {
   return new RpcError(RpcErrorCode.INVALID_PARAMS, `invalid params: ${message}`);
 }
 
-/** JSON.stringify that writes bigints as decimal strings. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-}
+export { toJson } from "../client/format";
 
 /** A successful response. */
 export function resultResponse(id: RpcId, result: unknown): RpcResponse {

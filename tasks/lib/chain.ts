@@ -113,8 +113,3 @@ export function printTable(log: Log, title: string, rows: readonly (readonly [st
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) log(`  ${label.padEnd(width)}  ${value}`);
 }
-
-/** JSON with bigints as decimal strings. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
-}

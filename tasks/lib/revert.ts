@@ -1,9 +1,9 @@
-import { AbiCoder, Interface, ZeroHash, dataLength, id, isHexString } from "ethers";
+import { AbiCoder, Interface, dataLength, isHexString } from "ethers";
 import type { ErrorDescription } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { HardhatPluginError } from "hardhat/plugins";
 
-import { formatCredits, formatTime } from "./args";
+import { ROLE_NAMES, formatCreditAmount, formatTime } from "../../src/client/format";
 import { taskError } from "./errors";
 
 /** The contracts whose custom errors the tasks decode (their ABIs include inherited OpenZeppelin errors). */
@@ -15,17 +15,6 @@ const ERROR_SOURCES = [
   "TimelockController",
   "IEntryPoint",
 ] as const;
-
-/** Names of the roles of the system, by role id. */
-export const ROLE_NAMES: Readonly<Record<string, string>> = {
-  [ZeroHash]: "DEFAULT_ADMIN_ROLE",
-  [id("ISSUER_ROLE")]: "ISSUER_ROLE",
-  [id("GUARDIAN_ROLE")]: "GUARDIAN_ROLE",
-  [id("RECOVERY_ROLE")]: "RECOVERY_ROLE",
-  [id("PROPOSER_ROLE")]: "PROPOSER_ROLE",
-  [id("EXECUTOR_ROLE")]: "EXECUTOR_ROLE",
-  [id("CANCELLER_ROLE")]: "CANCELLER_ROLE",
-};
 
 const ERROR_STRING_SELECTOR = "0x08c379a0";
 const PANIC_SELECTOR = "0x4e487b71";
@@ -63,8 +52,8 @@ export function findRevertData(err: unknown, depth = 0): string | undefined {
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === "string" && value.length === 66 && ROLE_NAMES[value] !== undefined) {
-    return `${value} (${ROLE_NAMES[value]})`;
+  if (typeof value === "string" && value.length === 66 && ROLE_NAMES[value as `0x${string}`] !== undefined) {
+    return `${value} (${ROLE_NAMES[value as `0x${string}`]})`;
   }
   if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
   return String(value);
@@ -113,7 +102,7 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
   const raw = decoded.raw;
   switch (decoded.name) {
     case "AccessControlUnauthorizedAccount": {
-      const role = ROLE_NAMES[String(raw[1])] ?? String(raw[1]);
+      const role = ROLE_NAMES[String(raw[1]) as `0x${string}`] ?? String(raw[1]);
       return (
         `${String(raw[0])} does not hold ${role}; its admin (the DAO timelock in production) must grant it, ` +
         `or run the task --from an account that holds it (for the timelock: through governance:propose-budget)`
@@ -130,17 +119,17 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
       return "a guardian or the owner paused the paymaster; the owner must unpause it (setPaused(false))";
     case "CreditLedgerIssuerCapExceeded":
       return (
-        `the issuer may grant ${formatCredits(bigintAt(raw, 1))} more credits this epoch: wait for the next ` +
+        `the issuer may grant ${formatCreditAmount(bigintAt(raw, 1))} more credits this epoch: wait for the next ` +
         `epoch, or raise its cap (governance:propose-budget --issuer-cap <issuer>:<cap>:<epoch>)`
       );
     case "CreditLedgerInvalidExpiry":
       return `expiries must lie after the chain time and at most at ${formatTime(2n ** 32n - 1n)}`;
     case "CreditLedgerPurchaseTooSmall":
-      return `buy at least ${formatCredits(bigintAt(raw, 1))} credits`;
+      return `buy at least ${formatCreditAmount(bigintAt(raw, 1))} credits`;
     case "CreditLedgerTooManyGrantBuckets":
       return "grant with the expiry of one of the account's live grants (see credits:balance)";
     case "CreditLedgerInsufficientCredits":
-      return `the account has ${formatCredits(bigintAt(raw, 1))} spendable credits`;
+      return `the account has ${formatCreditAmount(bigintAt(raw, 1))} spendable credits`;
     case "PriceAdapterStalePrice":
       return (
         "the feed's latest answer is older than its heartbeat: wait for the feed to update (or configure a " +

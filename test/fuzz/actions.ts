@@ -6,6 +6,9 @@
  */
 import fc from "fast-check";
 
+import { GAS_FIELDS } from "../../src/client";
+import type { GasFieldName } from "../../src/client";
+
 import type { Version } from "./model";
 
 /** Users (SimpleAccounts) per EntryPoint version; they pay for themselves or are sponsored. */
@@ -92,14 +95,8 @@ export const STANDARD_GAS = {
 
 /** The governance caps of `defaultPaymasterConfig()`, in GasField order. */
 const CAPS = [2_000_000n, 1_000_000n, 1_000_000n, 300_000n, 500_000n, 500n * GWEI] as const;
-const GAS_KEYS = [
-  "callGasLimit",
-  "verificationGasLimit",
-  "preVerificationGas",
-  "paymasterVerificationGasLimit",
-  "paymasterPostOpGasLimit",
-  "maxFeePerGas",
-] as const;
+/** The capped gas fields the profiles set, in `GasField` order (maxPriorityFeePerGas follows maxFeePerGas). */
+const GAS_KEYS = GAS_FIELDS.slice(0, CAPS.length) as readonly Exclude<GasFieldName, "maxPriorityFeePerGas">[];
 
 const standardGas: fc.Arbitrary<GasSpec> = fc.constant({ profile: "standard", ...STANDARD_GAS });
 

@@ -9,7 +9,8 @@
  * IPriceAdapter) and the EntryPoint's validation order, not from the contracts' code paths: a disagreement is
  * either a model bug or a contract bug, and the fuzzer reports both the same way.
  */
-import { creditsForGasCost, postOpGasFloor, requiredPrefund } from "../../src/client";
+import { GAS_FIELDS, creditsForGasCost, postOpGasFloor, requiredPrefund } from "../../src/client";
+import type { GasFieldName } from "../../src/client";
 import type { PaymasterConfig as ClientPaymasterConfig } from "../../src/client/credits";
 import { getAddress } from "ethers";
 
@@ -100,16 +101,16 @@ export interface PlacedHold {
   postOpFloor: bigint;
 }
 
-/** The gas fields in `CreditPaymaster.GasField` order, with the cap that bounds each. */
-const GAS_CAPS = [
-  ["callGasLimit", "maxCallGasLimit"],
-  ["verificationGasLimit", "maxVerificationGasLimit"],
-  ["preVerificationGas", "maxPreVerificationGas"],
-  ["paymasterVerificationGasLimit", "maxPaymasterVerificationGasLimit"],
-  ["paymasterPostOpGasLimit", "maxPaymasterPostOpGasLimit"],
-  ["maxFeePerGas", "maxFeePerGas"],
-  ["maxPriorityFeePerGas", "maxPriorityFeePerGas"],
-] as const satisfies readonly (readonly [keyof OpGas, keyof PaymasterConfig])[];
+/** The cap of each gas field (the order of the fields is the client's GAS_FIELDS = `CreditPaymaster.GasField`). */
+const GAS_CAP: Readonly<Record<GasFieldName & keyof OpGas, keyof PaymasterConfig>> = {
+  callGasLimit: "maxCallGasLimit",
+  verificationGasLimit: "maxVerificationGasLimit",
+  preVerificationGas: "maxPreVerificationGas",
+  paymasterVerificationGasLimit: "maxPaymasterVerificationGasLimit",
+  paymasterPostOpGasLimit: "maxPaymasterPostOpGasLimit",
+  maxFeePerGas: "maxFeePerGas",
+  maxPriorityFeePerGas: "maxPriorityFeePerGas",
+};
 
 function satSub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
@@ -390,7 +391,8 @@ export class CreditModel {
     if (this.pmPaused[version]) return aa33(err("paymaster", "CreditPaymasterPaused"));
     const parsed = parsePaymasterData(op.sender, op.paymasterData);
     if ("error" in parsed) return aa33(parsed.error);
-    for (const [field, [gasKey, capKey]] of GAS_CAPS.entries()) {
+    for (const [field, gasKey] of GAS_FIELDS.entries()) {
+      const capKey = GAS_CAP[gasKey];
       if (op.gas[gasKey] > cfg[capKey]) {
         return aa33(err("paymaster", "CreditPaymasterGasLimitTooHigh", field, op.gas[gasKey], cfg[capKey]));
       }

@@ -1,16 +1,8 @@
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 
-import {
-  formatCredits,
-  formatDuration,
-  formatEth,
-  formatTime,
-  parseCredits,
-  parseDuration,
-  parseExpiry,
-  parseGasPrice,
-} from "../../tasks/lib/args";
+import { formatCreditAmount, formatDuration, formatEth, formatTime } from "../../src/client/format";
+import { parseCredits, parseDuration, parseExpiry, parseGasPrice } from "../../tasks/lib/args";
 import { hashProposal, safeBatchChecksum } from "../../tasks/lib/budget";
 import {
   decodeRevert,
@@ -47,9 +39,9 @@ describe("Task helpers", function () {
     });
 
     it("formats amounts without trailing zeros, times in ISO and durations in units", function () {
-      expect(formatCredits(12_500_000n)).to.equal("12.5");
-      expect(formatCredits(100_000_000n)).to.equal("100");
-      expect(formatCredits(-1n)).to.equal("-0.000001");
+      expect(formatCreditAmount(12_500_000n)).to.equal("12.5");
+      expect(formatCreditAmount(100_000_000n)).to.equal("100");
+      expect(formatCreditAmount(-1n)).to.equal("-0.000001");
       expect(formatEth(ethers.parseEther("0.05"))).to.equal("0.05");
       expect(formatTime(0n)).to.equal("1970-01-01T00:00:00Z");
       expect(formatTime(2n ** 32n - 1n)).to.equal("never");
