@@ -1,8 +1,18 @@
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatUnits } from "viem";
+import { formatUnits, parseEventLogs } from "viem";
+import type { Address } from "viem";
 
+import {
+  buyWithEth,
+  grant,
+  ledgerEvents,
+  priceAdapterAbi,
+  purchasedCredits,
+  revokeAllowance,
+  setAllowance,
+} from "../src/client";
 import { formatCreditAmount, formatDuration, formatEth, formatTime, toJson } from "../src/client/format";
 import {
   FORMS,
@@ -14,7 +24,16 @@ import {
   parseEth,
   parseExpiry,
 } from "./lib/args";
-import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx } from "./lib/chain";
+import {
+  chainId,
+  chainTime,
+  print,
+  printTable,
+  requireFunds,
+  resolveSigner,
+  sendClientTx,
+  viemClients,
+} from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, ledgerAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -222,21 +241,19 @@ export async function creditsBuy(
       "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
       "paymaster charges gas at).",
   );
-  const receipt = await sendTx(hre, log, `Buying credits for ${account}`, () =>
-    ledger.buyCredits(account, { value: wei }),
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const ledgerHex = ledgerAddress as Address;
+  const receipt = await sendClientTx(hre, log, `Buying credits for ${account}`, publicClient, () =>
+    buyWithEth(wallet, { ledger: ledgerHex, account: account as Address, value: wei }),
   );
-  const adapterAddress = await adapter.getAddress();
-  let credits = 0n;
-  let priceWad = 0n;
-  for (const entry of receipt.logs) {
-    if (entry.address === adapterAddress) {
-      const parsed = adapter.interface.parseLog(entry);
-      if (parsed?.name === "CachedPriceRefreshed") priceWad = parsed.args.priceWad as bigint;
-    }
-    if (entry.address !== ledgerAddress) continue;
-    const parsed = ledger.interface.parseLog(entry);
-    if (parsed?.name === "CreditsPurchased") credits = parsed.args.credits as bigint;
-  }
+  const credits = purchasedCredits(receipt, ledgerHex);
+  const adapterAddress = (await adapter.getAddress()).toLowerCase();
+  const refreshed = parseEventLogs({
+    abi: priceAdapterAbi,
+    eventName: "CachedPriceRefreshed",
+    logs: receipt.logs.filter((entry) => entry.address.toLowerCase() === adapterAddress),
+  });
+  const priceWad = refreshed.length === 0 ? 0n : refreshed[refreshed.length - 1].args.priceWad;
   const balance = await ledger.balanceOfCredits(account);
   const [entryPoint, paymaster] = await ledger.ethDestination();
   const destination =
@@ -254,8 +271,8 @@ export async function creditsBuy(
     credits,
     priceWad,
     balance,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 
@@ -341,8 +358,13 @@ export async function creditsGrant(
     );
   }
 
-  const receipt = await sendTx(hre, log, `Granting ${formatCreditAmount(amount)} credits to ${account}`, () =>
-    ledger.grant(account, amount, expiresAt),
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Granting ${formatCreditAmount(amount)} credits to ${account}`,
+    publicClient,
+    () => grant(wallet, { ledger: ledgerAddress as Address, account: account as Address, amount, expiresAt }),
   );
   const [remainingAfter, balance] = await Promise.all([
     ledger.remainingIssuance(signer.address),
@@ -360,8 +382,8 @@ export async function creditsGrant(
     expiresAt,
     remainingIssuance: remainingAfter,
     balance,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 
@@ -406,8 +428,10 @@ export async function creditsAllow(
 ): Promise<AllowResult> {
   const beneficiary = parseAddress("beneficiary", args.beneficiary);
   const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger } = await ledgerAt(hre, args, signer);
+  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
   const sponsor = signer.address;
+  const { publicClient, wallet } = viemClients(hre, sponsor);
+  const ledgerHex = ledgerAddress as Address;
 
   if (args.revoke) {
     if (args.perEpoch !== undefined) throw taskError("--revoke takes no --per-epoch");
@@ -415,8 +439,12 @@ export async function creditsAllow(
     if (current.limit === 0n) {
       throw taskError(`${beneficiary} has no allowance from sponsor ${sponsor} to revoke`);
     }
-    const receipt = await sendTx(hre, log, `Revoking the allowance of ${beneficiary}`, () =>
-      ledger.revokeAllowance(beneficiary),
+    const receipt = await sendClientTx(
+      hre,
+      log,
+      `Revoking the allowance of ${beneficiary}`,
+      publicClient,
+      () => revokeAllowance(wallet, { ledger: ledgerHex, beneficiary: beneficiary as Address }),
     );
     log(`Sponsor ${sponsor} revoked the allowance of ${beneficiary}.`);
     return {
@@ -426,8 +454,8 @@ export async function creditsAllow(
       epochLength: current.epochLength,
       expiresAt: current.expiresAt,
       carriedSpent: 0n,
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
+      txHash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
     };
   }
 
@@ -438,13 +466,18 @@ export async function creditsAllow(
   const epochLength = parseDuration("epoch", args.epoch, UINT32_MAX);
   const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
 
-  const receipt = await sendTx(hre, log, `Setting the allowance of ${beneficiary}`, () =>
-    ledger.setAllowance(beneficiary, perEpoch, epochLength, expiresAt),
+  const receipt = await sendClientTx(hre, log, `Setting the allowance of ${beneficiary}`, publicClient, () =>
+    setAllowance(wallet, {
+      ledger: ledgerHex,
+      beneficiary: beneficiary as Address,
+      perEpoch,
+      epochLength,
+      expiresAt,
+    }),
   );
   let carriedSpent = 0n;
-  for (const entry of receipt.logs) {
-    const parsed = entry.address === (await ledger.getAddress()) ? ledger.interface.parseLog(entry) : null;
-    if (parsed?.name === "AllowanceSet") carriedSpent = parsed.args.carriedSpent as bigint;
+  for (const event of ledgerEvents(receipt, ledgerHex)) {
+    if (event.eventName === "AllowanceSet") carriedSpent = event.args.carriedSpent;
   }
   log(
     `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCreditAmount(perEpoch)} credits per ` +
@@ -465,8 +498,8 @@ export async function creditsAllow(
     epochLength,
     expiresAt,
     carriedSpent,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 

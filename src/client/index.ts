@@ -60,6 +60,16 @@ export {
 } from "./format";
 export type { PriceValidity } from "./format";
 export { CreditEventIndexer } from "./indexer";
+export {
+  buyWithEth,
+  buyWithToken,
+  grant,
+  ledgerEvents,
+  purchasedCredits,
+  revokeAllowance,
+  setAllowance,
+} from "./writes";
+export type { CreditWallet } from "./writes";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, remainingAsOf } from "./credits";
 export type {

@@ -2,6 +2,11 @@ import { isAddress, getAddress } from "ethers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { createPublicClient, createWalletClient, custom } from "viem";
+import type { Address, Hash, PublicClient, TransactionReceipt } from "viem";
+import { waitForTransactionReceipt } from "viem/actions";
+
+import type { CreditWallet } from "../../src/client";
 
 import { argumentError, taskError } from "./errors";
 import { explained } from "./revert";
@@ -112,4 +117,38 @@ export function printTable(log: Log, title: string, rows: readonly (readonly [st
   log(title);
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) log(`  ${label.padEnd(width)}  ${value}`);
+}
+
+/** viem clients over the network's provider; the wallet's account is `account` (the node or Hardhat signs). */
+export function viemClients(
+  hre: HardhatRuntimeEnvironment,
+  account: string,
+): { publicClient: PublicClient; wallet: CreditWallet } {
+  const transport = custom(hre.network.provider);
+  return {
+    publicClient: createPublicClient({ transport }),
+    wallet: createWalletClient({ account: getAddress(account) as Address, transport }),
+  };
+}
+
+/**
+ * {@link sendTx} for the client's write path (src/client/writes.ts): `send` returns the transaction hash, the
+ * receipt is viem's.
+ */
+export async function sendClientTx(
+  hre: HardhatRuntimeEnvironment,
+  log: Log,
+  label: string,
+  publicClient: PublicClient,
+  send: () => Promise<Hash>,
+): Promise<TransactionReceipt> {
+  log(`${label}: sending…`);
+  const hash = await explained(hre, label, send);
+  log(`${label}: sent ${hash}, waiting to be mined…`);
+  const receipt = await explained(hre, label, () =>
+    waitForTransactionReceipt(publicClient, { hash, pollingInterval: 50 }),
+  );
+  if (receipt.status !== "success") throw taskError(`${label}: transaction ${hash} reverted`);
+  log(`${label}: mined in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`);
+  return receipt;
 }
