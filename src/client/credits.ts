@@ -217,7 +217,7 @@ function toBig(value: number | bigint): bigint {
 }
 
 /** A decoded revert: the custom error's name and arguments, or the raw data when no ABI item matches. */
-interface Revert {
+export interface ContractRevert {
   errorName?: string;
   args: readonly unknown[];
   raw?: Hex;
@@ -228,7 +228,7 @@ interface Revert {
  * cause chain (some providers, e.g. Hardhat's in-process one, answer without an error code, so viem does not
  * decode it), decoded with the paymaster's, the ledger's and the adapter's errors.
  */
-function revertOf(error: unknown): Revert | undefined {
+export function revertOf(error: unknown): ContractRevert | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const decoded = error.walk((e) => e instanceof ContractFunctionRevertedError);
   if (decoded instanceof ContractFunctionRevertedError && decoded.data !== undefined) {

@@ -71,11 +71,12 @@ export {
 } from "./writes";
 export type { CreditWallet } from "./writes";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
-export { createCreditsClient, remainingAsOf } from "./credits";
+export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
 export type {
   Allowance,
   AnyClient,
   CachedPriceInfo,
+  ContractRevert,
   CreditBreakdown,
   CreditEstimate,
   CreditUserOperation,
