@@ -1,11 +1,13 @@
 /**
- * Configuration of the paymaster service from command-line flags and environment variables (flags win).
+ * Configuration of the paymaster service from command-line flags and environment variables (flags win), each
+ * value validated with zod; the deployment it may name is read by src/deployment.ts.
  * See `npm run paymaster-service -- --help` and docs/client.md.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { getAddress, isAddress } from "viem";
 import type { Address } from "viem";
+import { z } from "zod";
 
 import {
   DEPLOYED_ADDRESSES_FILE,
@@ -77,16 +79,41 @@ export function usage(): string {
   ].join("\n");
 }
 
+/** The value of flag `name` parsed by `schema`; a failure reads `--<name>: <the schema's message>`. */
+function valueOf<T>(name: string, schema: z.ZodType<T, z.ZodTypeDef, string>, value: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`--${name}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+const addressSchema = z
+  .string()
+  .refine(
+    (value) => isAddress(value, { strict: false }),
+    (value) => ({ message: `not an address: ${value}` }),
+  )
+  .transform((value) => getAddress(value));
+
+function integerSchema(min: number, max: number) {
+  return z
+    .string()
+    .refine(
+      (value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max,
+      (value) => ({ message: `expected an integer in [${min}, ${max}], got ${value}` }),
+    )
+    .transform(Number);
+}
+
+const booleanSchema = z.enum(["true", "false"], {
+  errorMap: (_issue, ctx) => ({ message: `expected true or false, got ${String(ctx.data)}` }),
+});
+
 function addressOf(name: string, value: string): Address {
-  if (!isAddress(value, { strict: false })) throw new Error(`--${name}: not an address: ${value}`);
-  return getAddress(value);
+  return valueOf(name, addressSchema, value);
 }
 
 function integer(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new Error(`--${name}: expected an integer in [${min}, ${max}], got ${value}`);
-  }
-  return Number(value);
+  return valueOf(name, integerSchema(min, max), value);
 }
 
 /**
@@ -163,9 +190,7 @@ export function parseServiceSettings(
   }
   const ledgerFlag = get("ledger");
   const ledger = ledgerFlag === undefined ? deployment.ledger : addressOf("ledger", ledgerFlag);
-  const simulate = get("simulate") ?? "true";
-  if (simulate !== "true" && simulate !== "false")
-    throw new Error(`--simulate: expected true or false, got ${simulate}`);
+  const simulate = valueOf("simulate", booleanSchema, get("simulate") ?? "true");
   const sponsorName = get("sponsor-name");
   return {
     rpcUrl: required("rpc-url"),
