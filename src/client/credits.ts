@@ -2,15 +2,7 @@
  * Reads of the credit paymaster system (balances, allowances, cached price, configuration), credit estimates and
  * `explainRejection`: why the paymaster would reject an operation, before anyone signs it.
  */
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
-  getAddress,
-  isHex,
-  zeroAddress,
-  zeroHash,
-} from "viem";
+import { BaseError, ContractFunctionRevertedError, getAddress, zeroAddress, zeroHash } from "viem";
 import type { Address, Chain, Client, Hex, Transport } from "viem";
 import { getBlock, getChainId, readContract, simulateContract } from "viem/actions";
 import { toPackedUserOperation } from "viem/account-abstraction";
@@ -30,6 +22,7 @@ import {
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
 import { priceValidity } from "./format";
 import { reasonFromContractError } from "./rejections";
+import { decodeRevertData, findRevertData } from "./revert";
 import type { RejectionReason } from "./rejections";
 
 /** Any viem client with a transport (a public client, a wallet client, a smart-account client's client...). */
@@ -234,21 +227,10 @@ export function revertOf(error: unknown): ContractRevert | undefined {
   if (decoded instanceof ContractFunctionRevertedError && decoded.data !== undefined) {
     return { errorName: decoded.data.errorName, args: decoded.data.args ?? [] };
   }
-  let raw: Hex | undefined;
-  error.walk((e) => {
-    const data =
-      typeof e === "object" && e !== null && "data" in e ? (e as { data: unknown }).data : undefined;
-    const candidate = typeof data === "object" && data !== null && "data" in data ? data.data : data;
-    if (typeof candidate === "string" && isHex(candidate) && candidate.length >= 10) raw = candidate;
-    return raw !== undefined;
-  });
+  const raw = findRevertData(error);
   if (raw === undefined) return undefined;
-  try {
-    const result = decodeErrorResult({ abi: VALIDATION_ABI, data: raw });
-    return { errorName: result.errorName, args: result.args ?? [] };
-  } catch {
-    return { args: [], raw };
-  }
+  const fromData = decodeRevertData(raw, VALIDATION_ABI);
+  return fromData === undefined ? { args: [], raw } : { errorName: fromData.name, args: fromData.raw };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
+import { encodeErrorResult } from "viem";
 
 import { formatCreditAmount, formatDuration, formatEth, formatTime } from "../../src/client/format";
 import { parseCredits, parseDuration, parseExpiry, parseGasPrice } from "../../tasks/lib/args";
@@ -7,7 +8,7 @@ import { hashProposal, safeBatchChecksum } from "../../tasks/lib/budget";
 import {
   decodeRevert,
   describeRevert,
-  errorInterfaces,
+  errorAbi,
   explainFailure,
   findRevertData,
 } from "../../tasks/lib/revert";
@@ -52,13 +53,13 @@ describe("Task helpers", function () {
 
   describe("revert decoding", function () {
     it("decodes custom errors with role names, Error(string) and Panic(uint256)", async function () {
-      const interfaces = await errorInterfaces(hre);
-      const ledger = interfaces[0];
+      const interfaces = await errorAbi(hre);
       const account = ethers.Wallet.createRandom().address;
-      const data = ledger.encodeErrorResult("AccessControlUnauthorizedAccount", [
-        account,
-        ethers.id("ISSUER_ROLE"),
-      ]);
+      const data = encodeErrorResult({
+        abi: interfaces,
+        errorName: "AccessControlUnauthorizedAccount",
+        args: [account as `0x${string}`, ethers.id("ISSUER_ROLE") as `0x${string}`],
+      });
       const decoded = decodeRevert(data, interfaces);
       expect(decoded === undefined ? "" : describeRevert(decoded)).to.equal(
         `AccessControlUnauthorizedAccount(account=${account}, neededRole=${ethers.id("ISSUER_ROLE")} (ISSUER_ROLE))`,
