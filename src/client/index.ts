@@ -66,6 +66,8 @@ export {
   grant,
   ledgerEvents,
   purchasedCredits,
+  refreshPrice,
+  refreshedPrice,
   revokeAllowance,
   setAllowance,
 } from "./writes";

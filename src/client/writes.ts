@@ -1,6 +1,6 @@
 /**
  * The write path of a credit, on a viem wallet client: buy (native token or an allowlisted stablecoin), grant
- * (an issuer), allow and revoke (a sponsor). Each call is simulated first, so a revert surfaces as viem's
+ * (an issuer), allow and revoke (a sponsor), and refresh the cached price (anyone). Each call is simulated first, so a revert surfaces as viem's
  * `ContractFunctionExecutionError` naming the ledger's custom error before anything is sent; each returns the
  * transaction hash (wait with `waitForTransactionReceipt`, read the result with {@link purchasedCredits} or the
  * events).
@@ -9,7 +9,7 @@ import { erc20Abi, parseEventLogs } from "viem";
 import type { Account, Address, Chain, Hash, TransactionReceipt, Transport, WalletClient } from "viem";
 import { readContract, simulateContract, writeContract } from "viem/actions";
 
-import { creditLedgerAbi } from "./abi";
+import { creditLedgerAbi, priceAdapterAbi } from "./abi";
 
 /** A wallet client with an account (a local account, or an address the node signs for). */
 export type CreditWallet = WalletClient<Transport, Chain | undefined, Account>;
@@ -114,6 +114,30 @@ export async function revokeAllowance(
     account: wallet.account,
   });
   return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}
+
+/** `PriceAdapter.refreshCachedPrice()` (anyone may): caches the feeds' live price. */
+export async function refreshPrice(wallet: CreditWallet, args: { adapter: Address }): Promise<Hash> {
+  const { request } = await simulateContract(wallet, {
+    address: args.adapter,
+    abi: priceAdapterAbi,
+    functionName: "refreshCachedPrice",
+    account: wallet.account,
+  });
+  return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}
+
+/** The `CachedPriceRefreshed` event of the adapter at `adapter` in a receipt (the last one), if any. */
+export function refreshedPrice(
+  receipt: Pick<TransactionReceipt, "logs">,
+  adapter: Address,
+): { priceWad: bigint; updatedAt: bigint; fromFallback: boolean } | undefined {
+  const events = parseEventLogs({
+    abi: priceAdapterAbi,
+    eventName: "CachedPriceRefreshed",
+    logs: receipt.logs.filter((log) => log.address.toLowerCase() === adapter.toLowerCase()),
+  });
+  return events.length === 0 ? undefined : events[events.length - 1].args;
 }
 
 /** The ledger's events in a receipt (logs of other contracts skipped), decoded. */
