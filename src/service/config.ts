@@ -15,6 +15,7 @@ import {
   deploymentsRoot,
   displayPath,
   findAddress,
+  deploymentChainId,
   findDeploymentDir,
   listDeployments,
   readDeployedAddresses,
@@ -27,6 +28,8 @@ export interface ServiceSettings {
   chainId: number;
   paymasters: Address[];
   ledger?: Address;
+  /** The Ignition deployment directory the addresses came from (`--deployment`), as logged at startup. */
+  deployment?: string;
   port: number;
   host: string;
   validityMargin: bigint;
@@ -120,7 +123,12 @@ function integer(name: string, value: string, min: number, max: number): number 
  * The paymasters and ledger of an Ignition deployment, by their key suffixes: `given` is a deployment directory,
  * its `deployed_addresses.json`, or a deployment id under `./ignition/deployments`.
  */
-function fromDeployment(given: string): { paymasters: Address[]; ledger?: Address } {
+function fromDeployment(given: string): {
+  paymasters: Address[];
+  ledger?: Address;
+  dir: string;
+  chainId: number | undefined;
+} {
   const ignition = path.resolve("ignition");
   const dir = findDeploymentDir(ignition, given);
   const addresses = dir === undefined ? undefined : readDeployedAddresses(dir);
@@ -145,7 +153,8 @@ function fromDeployment(given: string): { paymasters: Address[]; ledger?: Addres
     .map((version) => find(deploymentKeySuffix("paymaster", version)))
     .filter((a): a is Address => a !== undefined);
   const ledger = find(deploymentKeySuffix("ledger"));
-  return ledger === undefined ? { paymasters } : { paymasters, ledger };
+  const origin = { dir: displayPath(dir), chainId: deploymentChainId(dir) };
+  return ledger === undefined ? { paymasters, ...origin } : { paymasters, ledger, ...origin };
 }
 
 /**
@@ -178,9 +187,9 @@ export function parseServiceSettings(
     return value;
   };
 
-  const deploymentFile = get("deployment");
-  const deployment = deploymentFile === undefined ? { paymasters: [] } : fromDeployment(deploymentFile);
-  const paymasters = [...deployment.paymasters];
+  const deploymentFlag = get("deployment");
+  const deployment = deploymentFlag === undefined ? undefined : fromDeployment(deploymentFlag);
+  const paymasters = [...(deployment?.paymasters ?? [])];
   for (const name of ["paymaster-v07", "paymaster-v08"] as const) {
     const value = get(name);
     if (value !== undefined) paymasters.push(addressOf(name, value));
@@ -189,12 +198,20 @@ export function parseServiceSettings(
     throw new Error("no paymaster: give --paymaster-v07 and/or --paymaster-v08, or --deployment");
   }
   const ledgerFlag = get("ledger");
-  const ledger = ledgerFlag === undefined ? deployment.ledger : addressOf("ledger", ledgerFlag);
+  const ledger = ledgerFlag === undefined ? deployment?.ledger : addressOf("ledger", ledgerFlag);
   const simulate = valueOf("simulate", booleanSchema, get("simulate") ?? "true");
   const sponsorName = get("sponsor-name");
+  const rpcUrl = required("rpc-url");
+  const chainId = integer("chain-id", required("chain-id"), 1, Number.MAX_SAFE_INTEGER);
+  if (deployment?.chainId !== undefined && deployment.chainId !== chainId) {
+    throw new Error(
+      `--deployment: ${deployment.dir} is a deployment of chain ${deployment.chainId}, not of --chain-id ${chainId}`,
+    );
+  }
   return {
-    rpcUrl: required("rpc-url"),
-    chainId: integer("chain-id", required("chain-id"), 1, Number.MAX_SAFE_INTEGER),
+    rpcUrl,
+    chainId,
+    ...(deployment === undefined ? {} : { deployment: deployment.dir }),
     paymasters: [...new Set(paymasters)],
     ...(ledger === undefined ? {} : { ledger }),
     port: integer("port", get("port") ?? "3000", 0, 65_535),

@@ -82,7 +82,10 @@ describe("paymaster service configuration", function () {
       const cwd = process.cwd();
       try {
         const byDir = parseServiceSettings([...REQUIRED, "--deployment", dir], {});
-        expect(byDir).to.deep.include({ paymasters: [PM8], ledger: LEDGER });
+        expect(byDir).to.deep.include({ paymasters: [PM8], ledger: LEDGER, deployment: dir });
+        expect(() =>
+          parseServiceSettings(["--rpc-url", "x", "--chain-id", "10", "--deployment", dir], {}),
+        ).to.throw(Error, `--deployment: ${dir} is a deployment of chain 31337, not of --chain-id 10`);
         process.chdir(root);
         const byId = parseServiceSettings([...REQUIRED, "--deployment", "demo"], {});
         expect(byId).to.deep.include({ paymasters: [PM8], ledger: LEDGER });
