@@ -19,10 +19,8 @@ import { ethers, network, config } from "hardhat";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import type { EntryPointVersion } from "../test/helpers/entrypoint";
-import { deploySystem } from "../test/helpers/system";
-import type { User } from "../test/helpers/system";
-import type { PackedUserOperation } from "../test/helpers/userop";
+import { deploySystem } from "../src/aa";
+import type { EntryPointVersion, PackedUserOperation, User } from "../src/aa";
 import { installDeterministicClock } from "./lib/clock";
 import { BUNDLE_SIZES, REPORT_VARIANTS, renderJson, renderMarkdown } from "./lib/report";
 import type { BenchSetup, BundleSize, GasReport, GasRow, ReportVersion, VariantName } from "./lib/report";

@@ -18,16 +18,19 @@ import { Wallet, formatEther, formatUnits } from "ethers";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { counterfactualAccount, deploySimpleAccountFactory, entryPointAt } from "../test/helpers/entrypoint";
-import { runProposal } from "../test/helpers/governance";
-import { chargedEvents, sponsoredPaymasterData } from "../test/helpers/paymaster";
 import {
   buildUserOp,
+  chargedEvents,
+  counterfactualAccount,
+  deploySimpleAccountFactory,
   encodeExecute,
+  entryPointAt,
   handleOps,
   packPaymasterAndData,
+  runProposal,
   signUserOp,
-} from "../test/helpers/userop";
+  sponsoredPaymasterData,
+} from "../src/aa";
 import { deploySystem } from "./lib/deploy-system";
 import { LOCAL_NETWORKS } from "./lib/networks";
 

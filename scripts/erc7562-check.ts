@@ -3,11 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { analyzeValidation, traceValidation } from "../src/erc7562";
 import type { Violation } from "../src/erc7562";
-import { ENTRY_POINT_VERSIONS } from "../test/helpers/entrypoint";
-import type { EntryPointVersion } from "../test/helpers/entrypoint";
-import { CREDIT, buyCredits, creditOp, deploySystem, newUser } from "../test/helpers/system";
-import type { System, User } from "../test/helpers/system";
-import type { PackedUserOperation } from "../test/helpers/userop";
+import { CREDIT, ENTRY_POINT_VERSIONS, buyCredits, creditOp, deploySystem, newUser } from "../src/aa";
+import type { EntryPointVersion, PackedUserOperation, System, User } from "../src/aa";
 
 /** The paymaster modes, as named in the report. */
 export const MODES = ["self", "sponsored"] as const;

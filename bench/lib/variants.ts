@@ -29,30 +29,34 @@ import {
   TestAcceptAllPaymaster__factory,
   TestERC20__factory,
 } from "../../typechain-types";
-import { counterfactualAccount, simpleAccountAbi } from "../../test/helpers/entrypoint";
-import type { EntryPointCommon } from "../../test/helpers/entrypoint";
-import { chargedEvents } from "../../test/helpers/paymaster";
 import {
   CREDIT,
+  DEFAULT_USER_OP_GAS,
   ETH_USD,
   MAX_FEE_PER_GAS,
   MAX_PRIORITY_FEE_PER_GAS,
   PM_POST_OP_GAS,
   PM_VERIFICATION_GAS,
-  buyCredits,
-  creditOp,
-  incrementCall,
-} from "../../test/helpers/system";
-import type { System, User } from "../../test/helpers/system";
-import {
-  DEFAULT_USER_OP_GAS,
   buildUserOp,
+  buyCredits,
+  chargedEvents,
+  counterfactualAccount,
+  creditOp,
   encodeExecute,
   handleOps,
+  incrementCall,
   packPaymasterAndData,
   signUserOp,
-} from "../../test/helpers/userop";
-import type { HandleOpsResult, PackedUserOperation, UserOpParams } from "../../test/helpers/userop";
+  simpleAccountAbi,
+} from "../../src/aa";
+import type {
+  EntryPointCommon,
+  HandleOpsResult,
+  PackedUserOperation,
+  System,
+  User,
+  UserOpParams,
+} from "../../src/aa";
 import type { MeasuredVariantName } from "./report";
 
 // ------------------------------------------------------------------ parameters

@@ -18,15 +18,15 @@ import {Bucket, CreditWords, GrantsTaken} from "../libraries/CreditWords.sol";
 import {EpochBudgets} from "../libraries/EpochBudgets.sol";
 import {HoldSlots} from "../libraries/HoldSlots.sol";
 import {CreditAccounts} from "./CreditAccounts.sol";
-import {CreditRecovery} from "./CreditRecovery.sol";
 import {LedgerSettings} from "./LedgerSettings.sol";
+import {SponsorAllowances} from "./SponsorAllowances.sol";
 
 /**
  * @title CreditLedger
  * @notice Prepaid, soulbound compute credits (see {ICreditLedger} and {ICreditHolds}): purchases, expiring grants
  *         under issuance caps, sponsors' per-epoch allowances, transaction-scoped holds and their settlement.
  *         One concept per module: accounts ({CreditAccounts}), parameters ({LedgerSettings}), spenders and pause
- *         ({SpenderRegistry}), recovery ({CreditRecovery}); the packed credit words ({CreditWords}), per-epoch budgets ({EpochBudgets}) and the
+ *         ({SpenderRegistry}), recovery ({CreditRecovery}), sponsors' allowances ({SponsorAllowances}); the packed credit words ({CreditWords}), per-epoch budgets ({EpochBudgets}) and the
  *         transient hold slots ({HoldSlots}) are libraries.
  *
  * Bounded cost: every operation on an account touches at most its two credit words and loops over at most 4
@@ -37,7 +37,7 @@ import {LedgerSettings} from "./LedgerSettings.sol";
  * charge is not zero), 1 TLOAD/TSTORE, word 0 (and word 1 if used) read and written once, 1 `CreditsSpent` event.
  * `holdSponsored` adds 1 SLOAD of the allowance and 1 of the beneficiary's recovery mark.
  */
-contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, ReentrancyGuardTransient {
+contract CreditLedger is CreditAccounts, LedgerSettings, SponsorAllowances, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using CreditWords for CreditWords.Credits;
     using EpochBudgets for EpochBudget;
@@ -48,9 +48,6 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
     uint256 public constant MAX_GRANT_BUCKETS = CreditWords.MAX_BUCKETS;
 
     mapping(address account => uint256[2] words) private _creditWords;
-    /// @dev `[sponsor][beneficiary]`: the slot is keccak(beneficiary ‖ keccak(sponsor ‖ p)), associated with the
-    ///      beneficiary, i.e. the UserOperation sender in sponsored mode (and a staked paymaster may read any slot).
-    mapping(address sponsor => mapping(address beneficiary => EpochBudget)) private _allowances;
     mapping(address issuer => EpochBudget) private _issuerCaps;
     /// @dev Low 128 bits: total issued; high 128 bits: total revoked.
     uint256 private _issuedRevoked;
@@ -183,50 +180,6 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
     /// @inheritdoc ICreditLedger
     function remainingIssuance(address issuer) external view returns (uint256) {
         return EpochBudgets.remaining(_issuerCaps[issuer], block.timestamp, 0);
-    }
-
-    // ------------------------------------------------------------------ sponsorship
-
-    /// @inheritdoc ICreditLedger
-    function setAllowance(
-        address beneficiary,
-        uint64 perEpoch,
-        uint32 epochLength,
-        uint64 expiresAt
-    ) external {
-        if (beneficiary == address(0)) revert CreditLedgerZeroAddress();
-        _requireNotRecovered(beneficiary);
-        if (perEpoch == 0) revert CreditLedgerZeroAmount();
-        if (epochLength == 0) revert CreditLedgerZeroEpochLength();
-        _checkExpiry(expiresAt);
-        uint64 carried = _allowances[msg.sender][beneficiary].reconfigure(
-            perEpoch,
-            epochLength,
-            uint32(expiresAt) // checked above: expiresAt <= type(uint32).max
-        );
-        emit AllowanceSet(msg.sender, beneficiary, perEpoch, epochLength, expiresAt, carried);
-    }
-
-    /// @inheritdoc ICreditLedger
-    function revokeAllowance(address beneficiary) external {
-        EpochBudget storage b = _allowances[msg.sender][beneficiary];
-        if (b.limit == 0) revert CreditLedgerNoAllowance(msg.sender, beneficiary);
-        // Keep `used`, `usedEpoch`, `anchor` and `epochLength`: a later `setAllowance` carries the spending.
-        b.limit = 0;
-        emit AllowanceRevoked(msg.sender, beneficiary);
-    }
-
-    /// @inheritdoc ICreditLedger
-    function allowance(address sponsor, address beneficiary) external view returns (EpochBudget memory) {
-        return _allowances[sponsor][beneficiary];
-    }
-
-    /// @inheritdoc ICreditLedger
-    function remainingAllowance(address sponsor, address beneficiary) external view returns (uint256) {
-        EpochBudget memory b = _allowances[sponsor][beneficiary];
-        if (b.limit == 0 || block.timestamp >= b.expiresAt || recoveredTo(beneficiary) != address(0))
-            return 0;
-        return b.remaining(block.timestamp, _allHolds(HoldSlots.allowanceKey(sponsor, beneficiary)));
     }
 
     // ------------------------------------------------------------------ holds and settlement
@@ -488,13 +441,6 @@ contract CreditLedger is CreditAccounts, LedgerSettings, CreditRecovery, Reentra
 
     function _addExpired(uint256 expired) private {
         if (expired != 0) _totalExpired += expired;
-    }
-
-    /// @dev Reverts unless `expiresAt` is in `(now, type(uint32).max]`.
-    function _checkExpiry(uint64 expiresAt) private view {
-        if (expiresAt <= block.timestamp || expiresAt > type(uint32).max) {
-            revert CreditLedgerInvalidExpiry(expiresAt, block.timestamp);
-        }
     }
 
     // ------------------------------------------------------------------ module hooks

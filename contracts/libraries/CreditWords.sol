@@ -266,8 +266,8 @@ library CreditWords {
         Bucket[4] memory b = unpack(c);
         uint256 rest = charge;
         uint256 kept;
-        uint256 first;
-        uint256 last;
+        uint256 takenFirst;
+        uint256 takenLast;
         uint256 lastTake;
         for (uint256 i; i < MAX_BUCKETS; ++i) {
             Bucket bk = b[i];
@@ -276,8 +276,8 @@ library CreditWords {
             if (rest != 0 && bk.expiry() > time) {
                 uint256 take = left < rest ? left : rest;
                 rest -= take;
-                if (first == 0) first = bk.expiry();
-                (last, lastTake) = (bk.expiry(), take);
+                if (takenFirst == 0) takenFirst = bk.expiry();
+                (takenLast, lastTake) = (bk.expiry(), take);
                 if (take == left) continue; // emptied: dropped
                 bk = Bucket.wrap(Bucket.unwrap(bk) - take); // lowers the amount field only: take < left
             }
@@ -286,6 +286,8 @@ library CreditWords {
         for (uint256 i = kept; i < MAX_BUCKETS; ++i) b[i] = Bucket.wrap(0);
         pack(c, b);
         // every part < 2^64 (amounts) or < 2^32 (expiries)
-        taken = GrantsTaken.wrap((charge - rest) | (lastTake << 64) | (first << 128) | (last << 160));
+        taken = GrantsTaken.wrap(
+            (charge - rest) | (lastTake << 64) | (takenFirst << 128) | (takenLast << 160)
+        );
     }
 }

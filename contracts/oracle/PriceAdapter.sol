@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+import {ChainlinkFeeds} from "./ChainlinkFeeds.sol";
 import {StampedPrice, StampedPrices} from "./StampedPrice.sol";
 
 /**
@@ -23,7 +24,7 @@ import {StampedPrice, StampedPrices} from "./StampedPrice.sol";
  * Feed reads are low-level static calls that copy at most five words, so a feed that reverts, has no code,
  * returns short or malformed data, or returns a huge payload yields `PriceAdapterFeedUnavailable` and never a
  * raw revert. A gas guard in the style of Liquity v2 keeps a caller from starving a feed call to force the
- * "unavailable" path: each call (`latestRoundData` and `decimals`) needs `MIN_GAS_FOR_FEED_CALL` gas left
+ * "unavailable" path: each call (`latestRoundData` and `decimals`) needs `ChainlinkFeeds.MIN_GAS_FOR_FEED_CALL` gas left
  * beforehand, and a failed call that leaves at most 1/64 of the gas it started with is reported as
  * `PriceAdapterInsufficientGas` (the 63/64 rule means the callee ran out of the gas it was forwarded). A feed that
  * burns all the gas it is given is thus indistinguishable from a starved call and also reverts with
@@ -35,22 +36,6 @@ import {StampedPrice, StampedPrices} from "./StampedPrice.sol";
  * stablecoins' ERC-20 `decimals()` are read at configuration only.
  */
 contract PriceAdapter is IPriceAdapter, AccessControl {
-    /// @dev A feed configuration as stored: the first slot packs the feed, its heartbeat and its decimals.
-    struct StoredFeed {
-        AggregatorV3Interface feed;
-        uint32 heartbeat;
-        uint8 decimals;
-        int256 minAnswer;
-        int256 maxAnswer;
-    }
-
-    /// @dev A feed's answer after validation, normalised to 18 decimals.
-    struct FeedAnswer {
-        uint256 priceWad;
-        uint80 roundId;
-        uint256 updatedAt;
-    }
-
     /// @dev The live price with what the `AggregatorV3Interface` facade and the cache need to report.
     struct LivePrice {
         uint256 priceWad;
@@ -60,31 +45,27 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         bool fromFallback;
     }
 
-    /// @dev Gas that must be left before each feed call (a Chainlink proxy read costs well under 30,000).
-    uint256 private constant MIN_GAS_FOR_FEED_CALL = 50_000;
     /// @dev 1e18: one stable unit or one whole native token in WAD.
     uint256 private constant WAD = 1e18;
     /// @dev `wei * priceWad / 1e30` gives credits: 1e18 (wei per token) * 1e18 (WAD) / 1e6 (credit decimals).
     uint256 private constant WEI_WAD_PER_CREDIT = 1e30;
     /// @dev Basis points in 100%.
     uint256 private constant BPS = 10_000;
-    /// @dev Largest supported feed or token decimals.
-    uint8 private constant MAX_DECIMALS = 18;
 
     /// @dev The cached price and the block time it was stored at; `cachedPrice()` reads nothing else.
     StampedPrice private _cache;
     /// @dev The primary's last good USD price, the fallback's deviation reference.
     StampedPrice private _reference;
 
-    StoredFeed private _primary;
-    StoredFeed private _fallback;
-    StoredFeed private _unit;
+    ChainlinkFeeds.StoredFeed private _primary;
+    ChainlinkFeeds.StoredFeed private _fallback;
+    ChainlinkFeeds.StoredFeed private _unit;
     // The next three pack into one slot, read on every live quote when a sequencer feed is set.
     AggregatorV3Interface private _sequencer;
     uint32 private _gracePeriod;
     uint16 private _maxDeviationBps;
 
-    mapping(address token => StoredFeed config) private _stablecoins;
+    mapping(address token => ChainlinkFeeds.StoredFeed config) private _stablecoins;
     mapping(address token => uint8 decimals) private _stablecoinDecimals;
 
     string private _description;
@@ -120,7 +101,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev The feed is TOKEN/USD. With a unit feed the peg is the unit, so the token's value in units is
     ///      `tokenUsd / unitUsd` (rounded down), then capped at one unit per token.
     function creditsForStablecoin(address token, uint256 amount) external view returns (uint256 credits) {
-        StoredFeed memory config = _listedStablecoin(token);
+        ChainlinkFeeds.StoredFeed memory config = _listedStablecoin(token);
         _checkSequencer();
         return _creditsForStablecoin(token, config, amount);
     }
@@ -141,7 +122,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @inheritdoc IPriceAdapter
     /// @dev The sequencer is checked once, by the refresh, before the stablecoin's feed is read.
     function refreshAndQuoteStablecoin(address token, uint256 amount) external returns (uint256 credits) {
-        StoredFeed memory config = _listedStablecoin(token);
+        ChainlinkFeeds.StoredFeed memory config = _listedStablecoin(token);
         _refreshCache();
         return _creditsForStablecoin(token, config, amount);
     }
@@ -219,7 +200,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         if (maxDeviationBps == 0 || maxDeviationBps > BPS) {
             revert PriceAdapterInvalidConfig("maxDeviationBps");
         }
-        _fallback = _validatedFeed(config);
+        _fallback = ChainlinkFeeds.validatedFeed(config);
         _maxDeviationBps = maxDeviationBps;
         emit FallbackFeedSet(
             address(config.feed),
@@ -253,7 +234,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
             emit UnitFeedSet(address(0), 0, 0, 0);
             return;
         }
-        _unit = _validatedFeed(config);
+        _unit = ChainlinkFeeds.validatedFeed(config);
         emit UnitFeedSet(address(config.feed), config.heartbeat, config.minAnswer, config.maxAnswer);
     }
 
@@ -263,10 +244,11 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         FeedConfig calldata config
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token.code.length == 0) revert PriceAdapterInvalidConfig("token");
-        (bool ok, uint8 tokenDecimals) = _readDecimals(token, IERC20Metadata.decimals.selector);
+        (bool ok, uint8 tokenDecimals) = ChainlinkFeeds.readDecimals(token, IERC20Metadata.decimals.selector);
         if (!ok) revert PriceAdapterInvalidConfig("token");
-        if (tokenDecimals > MAX_DECIMALS) revert PriceAdapterUnsupportedTokenDecimals(token, tokenDecimals);
-        _stablecoins[token] = _validatedFeed(config);
+        if (tokenDecimals > ChainlinkFeeds.MAX_DECIMALS)
+            revert PriceAdapterUnsupportedTokenDecimals(token, tokenDecimals);
+        _stablecoins[token] = ChainlinkFeeds.validatedFeed(config);
         _stablecoinDecimals[token] = tokenDecimals;
         emit StablecoinFeedSet(
             token,
@@ -294,12 +276,12 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function primaryFeed() external view returns (FeedConfig memory) {
-        return _toConfig(_primary);
+        return ChainlinkFeeds.toConfig(_primary);
     }
 
     /// @inheritdoc IPriceAdapter
     function fallbackFeed() external view returns (FeedConfig memory config, uint16 maxDeviationBps) {
-        return (_toConfig(_fallback), _maxDeviationBps);
+        return (ChainlinkFeeds.toConfig(_fallback), _maxDeviationBps);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -309,12 +291,12 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @inheritdoc IPriceAdapter
     function unitFeed() external view returns (FeedConfig memory) {
-        return _toConfig(_unit);
+        return ChainlinkFeeds.toConfig(_unit);
     }
 
     /// @inheritdoc IPriceAdapter
     function stablecoinFeed(address token) external view returns (FeedConfig memory) {
-        return _toConfig(_stablecoins[token]);
+        return ChainlinkFeeds.toConfig(_stablecoins[token]);
     }
 
     /// @inheritdoc IPriceAdapter
@@ -353,7 +335,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     }
 
     /// @dev The feed configuration of an allowlisted stablecoin; reverts with `PriceAdapterUnsupportedStablecoin`.
-    function _listedStablecoin(address token) private view returns (StoredFeed memory config) {
+    function _listedStablecoin(address token) private view returns (ChainlinkFeeds.StoredFeed memory config) {
         config = _stablecoins[token];
         if (address(config.feed) == address(0)) revert PriceAdapterUnsupportedStablecoin(token);
     }
@@ -362,10 +344,10 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     ///      The feed is TOKEN/USD; the value in units is capped at one unit per token and every step rounds DOWN.
     function _creditsForStablecoin(
         address token,
-        StoredFeed memory config,
+        ChainlinkFeeds.StoredFeed memory config,
         uint256 amount
     ) private view returns (uint256) {
-        FeedAnswer memory tokenUsd = _readFeed(config);
+        ChainlinkFeeds.FeedAnswer memory tokenUsd = ChainlinkFeeds.readFeed(config);
         (uint256 valueWad, ) = _toUnit(tokenUsd.priceWad, tokenUsd.updatedAt);
         if (valueWad > WAD) valueWad = WAD;
         // amount / 10**d tokens * valueWad / 1e18 units * 1e6 credits per unit.
@@ -376,8 +358,10 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     /// @dev The live price: sequencer check, primary (or fallback), then the unit conversion.
     function _livePrice() private view returns (LivePrice memory live) {
         _checkSequencer();
-        StoredFeed memory primary = _primary;
-        (FeedAnswer memory answer, bytes memory primaryError) = _tryReadFeed(primary);
+        ChainlinkFeeds.StoredFeed memory primary = _primary;
+        (ChainlinkFeeds.FeedAnswer memory answer, bytes memory primaryError) = ChainlinkFeeds.tryReadFeed(
+            primary
+        );
         if (primaryError.length != 0) {
             answer = _fallbackAnswer(primaryError);
             live.fromFallback = true;
@@ -389,12 +373,14 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
 
     /// @dev The fallback's answer when it is configured, valid, and within `maxDeviationBps` of the reference.
     ///      Reverts with `primaryError` when the fallback is not configured or fails its own checks.
-    function _fallbackAnswer(bytes memory primaryError) private view returns (FeedAnswer memory answer) {
-        StoredFeed memory fallback_ = _fallback;
-        if (address(fallback_.feed) == address(0)) _revertWith(primaryError);
+    function _fallbackAnswer(
+        bytes memory primaryError
+    ) private view returns (ChainlinkFeeds.FeedAnswer memory answer) {
+        ChainlinkFeeds.StoredFeed memory fallback_ = _fallback;
+        if (address(fallback_.feed) == address(0)) ChainlinkFeeds.revertWith(primaryError);
         bytes memory fallbackError;
-        (answer, fallbackError) = _tryReadFeed(fallback_);
-        if (fallbackError.length != 0) _revertWith(primaryError);
+        (answer, fallbackError) = ChainlinkFeeds.tryReadFeed(fallback_);
+        if (fallbackError.length != 0) ChainlinkFeeds.revertWith(primaryError);
         StampedPrice ref = _reference;
         if (ref.timestamp() == 0) revert PriceAdapterNoReferencePrice();
         uint256 refPrice = ref.priceWad();
@@ -412,7 +398,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         uint256 updatedAt
     ) private view returns (uint256 priceWad, uint256 oldestUpdatedAt) {
         if (address(_unit.feed) == address(0)) return (usdPriceWad, updatedAt);
-        FeedAnswer memory unitUsd = _readFeed(_unit);
+        ChainlinkFeeds.FeedAnswer memory unitUsd = ChainlinkFeeds.readFeed(_unit);
         priceWad = Math.mulDiv(usdPriceWad, WAD, unitUsd.priceWad, Math.Rounding.Floor);
         if (priceWad == 0) revert PriceAdapterZeroPrice(usdPriceWad, unitUsd.priceWad);
         oldestUpdatedAt = Math.min(updatedAt, unitUsd.updatedAt);
@@ -423,7 +409,7 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
     function _checkSequencer() private view {
         AggregatorV3Interface sequencer = _sequencer;
         if (address(sequencer) == address(0)) return;
-        (bool ok, , int256 answer, uint256 startedAt, ) = _latestRoundData(address(sequencer));
+        (bool ok, , int256 answer, uint256 startedAt, ) = ChainlinkFeeds.latestRoundData(address(sequencer));
         if (!ok) revert PriceAdapterFeedUnavailable(address(sequencer));
         if (answer != 0) revert PriceAdapterSequencerDown();
         if (startedAt == 0) revert PriceAdapterSequencerInvalidRound();
@@ -433,176 +419,13 @@ contract PriceAdapter is IPriceAdapter, AccessControl {
         }
     }
 
-    /// @dev `_tryReadFeed` that reverts with the feed's error.
-    function _readFeed(StoredFeed memory config) private view returns (FeedAnswer memory answer) {
-        bytes memory err;
-        (answer, err) = _tryReadFeed(config);
-        if (err.length != 0) _revertWith(err);
-    }
-
-    /// @dev Reads and validates a feed: its `latestRoundData`, then its `decimals()` against the configured value,
-    ///      then the answer. Returns the encoded custom error instead of reverting when a check fails (so the
-    ///      primary's failure can be reported after trying the fallback); `err` is empty on success. Insufficient
-    ///      gas reverts at once.
-    function _tryReadFeed(
-        StoredFeed memory config
-    ) private view returns (FeedAnswer memory answer, bytes memory err) {
-        address feed = address(config.feed);
-        (bool ok, uint80 roundId, int256 raw, , uint256 updatedAt) = _latestRoundData(feed);
-        if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
-        // The answer's scale: checked before the answer, which cannot be judged in the wrong decimals.
-        uint8 currentDecimals;
-        (ok, currentDecimals) = _readDecimals(feed, AggregatorV3Interface.decimals.selector);
-        if (!ok) return (answer, abi.encodeWithSelector(PriceAdapterFeedUnavailable.selector, feed));
-        if (currentDecimals != config.decimals) {
-            return (
-                answer,
-                abi.encodeWithSelector(
-                    PriceAdapterDecimalsChanged.selector,
-                    feed,
-                    config.decimals,
-                    currentDecimals
-                )
-            );
-        }
-        if (raw <= 0) return (answer, abi.encodeWithSelector(PriceAdapterInvalidAnswer.selector, feed, raw));
-        if (updatedAt == 0 || updatedAt > block.timestamp) {
-            return (answer, abi.encodeWithSelector(PriceAdapterInvalidTimestamp.selector, feed, updatedAt));
-        }
-        // No underflow: updatedAt <= block.timestamp was checked just above.
-        unchecked {
-            if (block.timestamp - updatedAt > config.heartbeat) {
-                return (
-                    answer,
-                    abi.encodeWithSelector(PriceAdapterStalePrice.selector, feed, updatedAt, config.heartbeat)
-                );
-            }
-        }
-        if (raw < config.minAnswer || raw > config.maxAnswer) {
-            return (
-                answer,
-                abi.encodeWithSelector(
-                    PriceAdapterAnswerOutOfBounds.selector,
-                    feed,
-                    raw,
-                    config.minAnswer,
-                    config.maxAnswer
-                )
-            );
-        }
-        // 0 < raw <= maxAnswer, and maxAnswer * 10**(18 - decimals) fits in uint208 (checked when configured).
-        answer.priceWad = uint256(raw) * 10 ** (MAX_DECIMALS - config.decimals);
-        answer.roundId = roundId;
-        answer.updatedAt = updatedAt;
-    }
-
-    /// @dev `latestRoundData()` of `feed` through a gas-guarded low-level static call. `ok` is false when the
-    ///      call reverts or returns fewer than five words or a round id above uint80; `answeredInRound` is
-    ///      ignored. Reverts with `PriceAdapterInsufficientGas` when too little gas is left before the call, or
-    ///      when a failed call left at most 1/64 of the gas held before it.
-    function _latestRoundData(
-        address feed
-    ) private view returns (bool ok, uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        uint256 gasBefore = _gasBeforeFeedCall();
-        bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
-        bool success;
-        uint256 size;
-        uint256 rawRoundId;
-        assembly ("memory-safe") {
-            // Static call copying at most five words into scratch memory past the free pointer: a return bomb
-            // costs no memory and malformed returndata cannot make abi.decode revert.
-            let ptr := mload(0x40)
-            mstore(ptr, selector)
-            success := staticcall(gas(), feed, ptr, 0x04, ptr, 0xa0)
-            size := returndatasize()
-            rawRoundId := mload(ptr)
-            answer := mload(add(ptr, 0x20))
-            startedAt := mload(add(ptr, 0x40))
-            updatedAt := mload(add(ptr, 0x60))
-        }
-        if (!success) {
-            _checkGasAfterFailedCall(gasBefore);
-            return (false, 0, 0, 0, 0);
-        }
-        if (size < 0xa0 || rawRoundId > type(uint80).max) return (false, 0, 0, 0, 0);
-        return (true, uint80(rawRoundId), answer, startedAt, updatedAt);
-    }
-
-    /// @dev Reads a `decimals()`-like `uint8` getter of `target` with a gas-guarded low-level static call (the guard
-    ///      of `_latestRoundData`); `ok` is false when the call reverts, returns less than one word, or a value
-    ///      above 255.
-    function _readDecimals(address target, bytes4 selector) private view returns (bool ok, uint8 value) {
-        uint256 gasBefore = _gasBeforeFeedCall();
-        bool success;
-        uint256 size;
-        uint256 word;
-        assembly ("memory-safe") {
-            // Static call copying one word into scratch memory past the free pointer (see _latestRoundData).
-            let ptr := mload(0x40)
-            mstore(ptr, selector)
-            success := staticcall(gas(), target, ptr, 0x04, ptr, 0x20)
-            size := returndatasize()
-            word := mload(ptr)
-        }
-        if (!success) {
-            _checkGasAfterFailedCall(gasBefore);
-            return (false, 0);
-        }
-        if (size < 0x20 || word > type(uint8).max) return (false, 0);
-        return (true, uint8(word));
-    }
-
-    /// @dev The gas left before a feed call; reverts with `PriceAdapterInsufficientGas` below `MIN_GAS_FOR_FEED_CALL`.
-    function _gasBeforeFeedCall() private view returns (uint256 gasBefore) {
-        gasBefore = gasleft();
-        if (gasBefore < MIN_GAS_FOR_FEED_CALL) {
-            revert PriceAdapterInsufficientGas(gasBefore, MIN_GAS_FOR_FEED_CALL);
-        }
-    }
-
-    /// @dev After a failed feed call: reverts with `PriceAdapterInsufficientGas` when at most 1/64 of `gasBefore` is
-    ///      left, i.e. the callee ran out of the gas it was forwarded (starved, or a feed burning all its gas).
-    function _checkGasAfterFailedCall(uint256 gasBefore) private view {
-        uint256 gasAfter = gasleft();
-        if (gasAfter <= gasBefore / 64) revert PriceAdapterInsufficientGas(gasAfter, gasBefore / 64);
-    }
-
-    /// @dev Validates a feed configuration and returns it with the feed's decimals, read now.
-    function _validatedFeed(FeedConfig memory config) private view returns (StoredFeed memory stored) {
-        address feed = address(config.feed);
-        if (feed.code.length == 0) revert PriceAdapterInvalidConfig("feed");
-        if (config.heartbeat == 0) revert PriceAdapterInvalidConfig("heartbeat");
-        if (config.minAnswer <= 0) revert PriceAdapterInvalidConfig("minAnswer");
-        if (config.maxAnswer <= config.minAnswer) revert PriceAdapterInvalidConfig("maxAnswer");
-        (bool ok, uint8 feedDecimals) = _readDecimals(feed, AggregatorV3Interface.decimals.selector);
-        if (!ok) revert PriceAdapterFeedUnavailable(feed);
-        if (feedDecimals > MAX_DECIMALS) revert PriceAdapterUnsupportedDecimals(feed, feedDecimals);
-        // Every accepted answer, normalised to 18 decimals, must fit in uint208 (the cache's price field).
-        if (uint256(config.maxAnswer) > type(uint208).max / 10 ** (MAX_DECIMALS - feedDecimals)) {
-            revert PriceAdapterInvalidConfig("maxAnswer");
-        }
-        return StoredFeed(config.feed, config.heartbeat, feedDecimals, config.minAnswer, config.maxAnswer);
-    }
-
     function _setPrimaryFeed(FeedConfig memory config) private {
-        _primary = _validatedFeed(config);
+        _primary = ChainlinkFeeds.validatedFeed(config);
         emit PrimaryFeedSet(address(config.feed), config.heartbeat, config.minAnswer, config.maxAnswer);
     }
 
     function _setDescription(string memory newDescription) private {
         _description = newDescription;
         emit DescriptionSet(newDescription);
-    }
-
-    function _toConfig(StoredFeed memory stored) private pure returns (FeedConfig memory) {
-        return FeedConfig(stored.feed, stored.heartbeat, stored.minAnswer, stored.maxAnswer);
-    }
-
-    /// @dev Reverts with already-encoded revert data (a custom error built by `_tryReadFeed`).
-    function _revertWith(bytes memory err) private pure {
-        assembly ("memory-safe") {
-            // Re-raise the encoded custom error verbatim; Solidity has no statement to revert with raw bytes.
-            revert(add(err, 0x20), mload(err))
-        }
     }
 }

@@ -12,6 +12,7 @@ import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
 import {EntryPointGas} from "./EntryPointGas.sol";
+import {PaymasterSettings} from "./PaymasterSettings.sol";
 import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
 
 /**
@@ -23,9 +24,7 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The ledger and the price adapter are immutable: switching either means deploying a new paymaster.
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
-contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
-    /// @notice Largest markup: 2× the price.
-    uint16 public constant MAX_MARKUP_BPS = 20_000;
+contract CreditPaymaster is PaymasterSettings {
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run; see
     ///         docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it makes the postOp gas floor.
@@ -58,13 +57,9 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     /// @dev ERC-165 id of EntryPoint v0.7's `IEntryPoint` (handleOps, handleAggregatedOps, getUserOpHash,
     ///      getSenderAddress, delegateAndRevert); v0.8 adds `senderCreator()`.
     bytes4 private constant ENTRY_POINT_V07_INTERFACE_ID = 0x915074d8;
-    /// @dev EntryPoint v0.8 charges no unused-gas penalty below this many unused gas.
-    uint256 private constant V08_PENALTY_GAS_THRESHOLD = 40_000;
-    uint256 private constant UNUSED_GAS_PENALTY_PERCENT = 10;
     /// @dev Scale of `credits = wei × priceWad × markupBps / CREDIT_SCALE`: 1e18 (wei per token) × 1e18 (WAD) /
     ///      1e6 (credit decimals) × 1e4 (basis points).
     uint256 private constant CREDIT_SCALE = 1e34;
-    uint256 private constant BPS = 10_000;
 
     uint256 private constant SELF_DATA_LENGTH = 61;
     uint256 private constant SPONSORED_DATA_LENGTH = 81;
@@ -76,8 +71,6 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
     /// @dev True when serving EntryPoint v0.7 (different unused-gas penalty rules).
     bool private immutable _isV07;
 
-    Config private _config;
-    mapping(address account => bool allowed) private _guardians;
     /// @dev Timestamp before which `postOp` does not try to refresh the cached price again (after a failure).
     uint48 private _refreshRetryAfter;
 
@@ -230,30 +223,10 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 actualUserOpFeePerGas
     ) internal override {
         (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
-        uint256 postOpLimit = gas.postOpGasLimit();
         bool selfPay = terms.mode() == uint256(Mode.SELF);
         _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
-        uint256 gasLeft = gasleft();
-        uint256 gasCostWei;
-        // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
-        unchecked {
-            // Gas billed for postOp: what it used so far (gasLeft <= postOpLimit), plus the rest and the EntryPoint's
-            // code around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
-            uint256 postOpGas =
-                postOpLimit -
-                    gasLeft +
-                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
-                    price.extraOverhead();
-            uint256 penaltyGas = _unusedGasPenaltyBound(
-                gas.callGasLimit(),
-                price.preOpGasBound(),
-                actualUserOpFeePerGas == 0 ? 0 : actualGasCost / actualUserOpFeePerGas,
-                postOpLimit,
-                gasLeft
-            );
-            gasCostWei = actualGasCost + (postOpGas + penaltyGas) * actualUserOpFeePerGas;
-        }
+        uint256 gasCostWei = _billedGasCost(gas, price, selfPay, actualGasCost, actualUserOpFeePerGas);
 
         uint256 held_ = terms.held();
         uint256 charge = _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps());
@@ -279,28 +252,37 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         );
     }
 
-    /// @dev Upper bound of the unused-gas penalty the EntryPoint will add after postOp, in gas.
-    ///      v0.8: 10% of the postOp's unused gas when more than 40,000 are unused (the call's penalty is already in
-    ///      `actualGasCost`); unused <= gasLeft since postOp has used at least `postOpGasLimit - gasLeft`.
-    ///      v0.7: 10% of unused `callGasLimit + postOpGasLimit`, where the execution gas used is at least the gas
-    ///      so far minus an upper bound of the validation gas (`preOpGasBound`) plus what postOp used so far.
-    function _unusedGasPenaltyBound(
-        uint256 callGasLimit,
-        uint256 preOpGasBound,
-        uint256 gasSoFar,
-        uint256 postOpGasLimit,
-        uint256 gasLeft
+    /**
+     * @dev The operation's cost in wei as postOp bounds it: the EntryPoint's `actualGasCost` so far, plus postOp's gas
+     *      (used so far, the rest and the EntryPoint's code around it) and the unused-gas penalty still to come.
+     */
+    function _billedGasCost(
+        OpGas gas,
+        PriceTerms price,
+        bool selfPay,
+        uint256 actualGasCost,
+        uint256 actualUserOpFeePerGas
     ) private view returns (uint256) {
-        // Safe: all values are far below 2^128; subtractions are guarded.
+        uint256 postOpLimit = gas.postOpGasLimit();
+        uint256 gasLeft = gasleft();
+        // Safe: every operand is bounded by the EntryPoint's uint120 limits and the caps checked in validation.
         unchecked {
-            if (!_isV07) {
-                return gasLeft > V08_PENALTY_GAS_THRESHOLD ? (gasLeft * UNUSED_GAS_PENALTY_PERCENT) / 100 : 0;
-            }
-            uint256 executionGasUsed =
-                (gasSoFar > preOpGasBound ? gasSoFar - preOpGasBound : 0) + (postOpGasLimit - gasLeft);
-            uint256 executionGasLimit = callGasLimit + postOpGasLimit;
-            if (executionGasLimit <= executionGasUsed) return 0;
-            return Math.ceilDiv((executionGasLimit - executionGasUsed) * UNUSED_GAS_PENALTY_PERCENT, 100);
+            // Gas billed for postOp: what it used so far (gasLeft <= postOpLimit), plus the rest and the EntryPoint's
+            // code around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
+            uint256 postOpGas =
+                postOpLimit -
+                    gasLeft +
+                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
+                    price.extraOverhead();
+            uint256 penaltyGas = EntryPointGas.unusedGasPenaltyBound(
+                _isV07,
+                gas.callGasLimit(),
+                price.preOpGasBound(),
+                actualUserOpFeePerGas == 0 ? 0 : actualGasCost / actualUserOpFeePerGas,
+                postOpLimit,
+                gasLeft
+            );
+            return actualGasCost + (postOpGas + penaltyGas) * actualUserOpFeePerGas;
         }
     }
 
@@ -454,66 +436,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         }
     }
 
-    // ------------------------------------------------------------------ admin
-
-    /// @inheritdoc ICreditPaymaster
-    function setConfig(Config calldata newConfig) external onlyOwner {
-        _setConfig(newConfig, _config.paused);
-    }
-
-    /// @inheritdoc ICreditPaymaster
-    function setGuardian(address guardian, bool allowed) external onlyOwner {
-        if (guardian == address(0)) revert CreditPaymasterZeroAddress();
-        _guardians[guardian] = allowed;
-        emit GuardianSet(guardian, allowed);
-    }
-
-    /// @inheritdoc ICreditPaymaster
-    function setPaused(bool paused) external {
-        bool isOwner = msg.sender == owner();
-        if (!isOwner && !(paused && _guardians[msg.sender]))
-            revert CreditPaymasterUnauthorizedGuardian(msg.sender);
-        _config.paused = paused;
-        emit PausedSet(paused, msg.sender);
-    }
-
-    function _setConfig(Config memory newConfig, bool paused) private {
-        if (newConfig.markupBps < BPS || newConfig.markupBps > MAX_MARKUP_BPS) {
-            revert CreditPaymasterInvalidConfig("markupBps");
-        }
-        if (newConfig.maxPriceAge == 0) revert CreditPaymasterInvalidConfig("maxPriceAge");
-        // The cap must leave room for the floor of the smallest SPONSORED operation.
-        if (
-            newConfig.maxPaymasterPostOpGasLimit <
-            _postOpGasFloor(uint256(Mode.SPONSORED), 0, newConfig.postOpGasMargin)
-        ) {
-            revert CreditPaymasterInvalidConfig("maxPaymasterPostOpGasLimit");
-        }
-        if (
-            newConfig.maxCallGasLimit == 0 ||
-            newConfig.maxVerificationGasLimit == 0 ||
-            newConfig.maxPaymasterVerificationGasLimit == 0 ||
-            newConfig.maxFeePerGas == 0 ||
-            newConfig.maxCreditsPerOp == 0
-        ) {
-            revert CreditPaymasterInvalidConfig("zero cap");
-        }
-        newConfig.paused = paused;
-        _config = newConfig;
-        emit ConfigUpdated(newConfig);
-    }
-
     // ------------------------------------------------------------------ views
-
-    /// @inheritdoc ICreditPaymaster
-    function config() external view returns (Config memory) {
-        return _config;
-    }
-
-    /// @inheritdoc ICreditPaymaster
-    function isGuardian(address account) external view returns (bool) {
-        return _guardians[account];
-    }
 
     /// @inheritdoc ICreditPaymaster
     function entryPointVersion() external view returns (uint256) {
@@ -548,7 +471,7 @@ contract CreditPaymaster is BasePaymaster, ICreditPaymaster {
         uint256 mode,
         uint256 callDataWords,
         uint256 margin
-    ) internal view virtual returns (uint256) {
+    ) internal view virtual override returns (uint256) {
         uint256 need = mode == uint256(Mode.SELF) ? POST_OP_GAS_SELF : POST_OP_GAS_SPONSORED;
         return need + margin + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
     }

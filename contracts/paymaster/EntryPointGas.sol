@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 /**
  * @title EntryPointGas
  * @notice Upper bounds of the gas the canonical EntryPoint v0.7 and v0.8 bill for a user operation outside every
@@ -74,5 +76,36 @@ library EntryPointGas {
      */
     function postOpCallMemoryGas(uint256 callDataWords) internal pure returns (uint256) {
         return ((callDataWords + FRAME_FIXED_WORDS) * POST_OP_CALL_WORDS + 255) / 256;
+    }
+
+    /// @dev EntryPoint v0.8 charges no unused-gas penalty below this many unused gas.
+    uint256 internal constant V08_PENALTY_GAS_THRESHOLD = 40_000;
+    /// @dev Both versions charge this percentage of the unused gas they penalise.
+    uint256 internal constant UNUSED_GAS_PENALTY_PERCENT = 10;
+
+    /// @dev Upper bound of the unused-gas penalty the EntryPoint will add after postOp, in gas.
+    ///      v0.8: 10% of the postOp's unused gas when more than 40,000 are unused (the call's penalty is already in
+    ///      `actualGasCost`); unused <= gasLeft since postOp has used at least `postOpGasLimit - gasLeft`.
+    ///      v0.7: 10% of unused `callGasLimit + postOpGasLimit`, where the execution gas used is at least the gas
+    ///      so far minus an upper bound of the validation gas (`preOpGasBound`) plus what postOp used so far.
+    function unusedGasPenaltyBound(
+        bool isV07,
+        uint256 callGasLimit,
+        uint256 preOpGasBound,
+        uint256 gasSoFar,
+        uint256 postOpGasLimit,
+        uint256 gasLeft
+    ) internal pure returns (uint256) {
+        // Safe: all values are far below 2^128; subtractions are guarded.
+        unchecked {
+            if (!isV07) {
+                return gasLeft > V08_PENALTY_GAS_THRESHOLD ? (gasLeft * UNUSED_GAS_PENALTY_PERCENT) / 100 : 0;
+            }
+            uint256 executionGasUsed =
+                (gasSoFar > preOpGasBound ? gasSoFar - preOpGasBound : 0) + (postOpGasLimit - gasLeft);
+            uint256 executionGasLimit = callGasLimit + postOpGasLimit;
+            if (executionGasLimit <= executionGasUsed) return 0;
+            return Math.ceilDiv((executionGasLimit - executionGasUsed) * UNUSED_GAS_PENALTY_PERCENT, 100);
+        }
     }
 }

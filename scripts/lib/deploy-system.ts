@@ -32,8 +32,8 @@ import type {
   PriceAdapter,
   TimelockController,
 } from "../../typechain-types";
+import { deployEntryPoints } from "../../src/aa/entrypoint";
 import { readDeployedAddresses, requireAddressBySuffix } from "../../src/deployment";
-import { deployEntryPoints } from "../../test/helpers/entrypoint";
 import { LOCAL_NETWORKS, deployerKeyMessage, liveNetwork } from "./networks";
 import {
   SYSTEM_MODULE_IDS,

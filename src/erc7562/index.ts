@@ -34,3 +34,5 @@ export type {
   StructLog,
   Violation,
 } from "./types";
+export { checkErc7562 } from "./check";
+export type { CheckErc7562Options, Erc7562Check } from "./check";

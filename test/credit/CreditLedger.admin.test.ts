@@ -91,6 +91,44 @@ describe("CreditLedger: administration", function () {
       await runSteps(spender, [await holdStep(alice, 10n * CREDIT, await now())]);
     });
 
+    it("keeps what a removed spender burned in totalBurned, so the conservation equation still holds", async function () {
+      const f = await loadFixture(deployLedgerFixture);
+      const { ledger, spender, spender2, alice } = f;
+      await ledger.addSpender(spender2);
+      await buyWithUsdc(f, alice, alice, 100n * CREDIT);
+      await runSteps(spender, [
+        await holdStep(alice, 40n * CREDIT, await now()),
+        await settleStep(alice, 40n * CREDIT, 30n * CREDIT),
+      ]);
+      await runSteps(spender2, [
+        await holdStep(alice, 20n * CREDIT, await now()),
+        await settleStep(alice, 20n * CREDIT, 20n * CREDIT),
+      ]);
+      const conserved = async () => {
+        const [issued, burned, expired, revoked, balance] = await Promise.all([
+          ledger.totalIssued(),
+          ledger.totalBurned(),
+          ledger.totalExpired(),
+          ledger.totalRevoked(),
+          ledger.balanceOfCredits(alice),
+        ]);
+        expect(issued).to.equal(balance + burned + expired + revoked, "conservation");
+        return burned;
+      };
+      expect(await conserved()).to.equal(50n * CREDIT);
+      await ledger.removeSpender(spender);
+      expect(await conserved()).to.equal(50n * CREDIT, "the removed spender's 30 credits stay burned");
+      await ledger.removeSpender(spender2);
+      expect(await conserved()).to.equal(50n * CREDIT, "and so do the last spender's 20");
+      // A spender added again starts from nothing: nothing is counted twice.
+      await ledger.addSpender(spender);
+      await runSteps(spender, [
+        await holdStep(alice, 5n * CREDIT, await now()),
+        await settleStep(alice, 5n * CREDIT, 5n * CREDIT),
+      ]);
+      expect(await conserved()).to.equal(55n * CREDIT);
+    });
+
     it("removes a spender that is not the head of the ring", async function () {
       const { ledger, spender, spender2 } = await loadFixture(deployLedgerFixture);
       await ledger.addSpender(spender2);

@@ -111,7 +111,9 @@ describe("CreditLedger: grants", function () {
       await expect(ledger.connect(issuer).grant(alice, 1n, UINT32_MAX + 1n))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerInvalidExpiry")
         .withArgs(UINT32_MAX + 1n, t + 1n);
-      await expect(ledger.connect(issuer).grant(alice, 1n, UINT32_MAX)).to.emit(ledger, "CreditsGranted");
+      await expect(ledger.connect(issuer).grant(alice, 1n, UINT32_MAX))
+        .to.emit(ledger, "CreditsGranted")
+        .withArgs(alice.address, issuer.address, 1n, UINT32_MAX);
     });
 
     it("reverts for a caller without ISSUER_ROLE", async function () {

@@ -46,7 +46,11 @@ describe("CreditLedger: recovery", function () {
     it("is also open to the admin, and a new initiation replaces the pending one", async function () {
       const { ledger, admin, recoverer, alice, bob, carol } = await loadFixture(recoveryFixture);
       await ledger.connect(recoverer).initiateRecovery(alice, bob);
-      await expect(ledger.connect(admin).initiateRecovery(alice, carol)).to.emit(ledger, "RecoveryInitiated");
+      const at = (await now()) + 5n;
+      await atNextBlock(at);
+      await expect(ledger.connect(admin).initiateRecovery(alice, carol))
+        .to.emit(ledger, "RecoveryInitiated")
+        .withArgs(alice.address, carol.address, at + 3n * DAY, admin.address);
       expect((await ledger.pendingRecovery(alice))[0]).to.equal(carol.address);
     });
 
@@ -256,7 +260,10 @@ describe("CreditLedger: recovery", function () {
         .withArgs(alice.address, bob.address);
       // Revoking what is left stays possible (a no-op for spending).
       await ledger.connect(carol).setAllowance(bob, 10n * CREDIT, Number(DAY), (await now()) + DAY);
-      await expect(ledger.connect(carol).revokeAllowance(bob)).to.emit(ledger, "AllowanceRevoked");
+      await expect(ledger.connect(carol).revokeAllowance(bob))
+        .to.emit(ledger, "AllowanceRevoked")
+        .withArgs(carol.address, bob.address);
+      expect(await ledger.remainingAllowance(carol, bob)).to.equal(0n);
     });
 
     it("records where the account went (recoveredTo), and nothing before the execution", async function () {

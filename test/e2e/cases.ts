@@ -1,5 +1,5 @@
 /**
- * The end-to-end cases run by scripts/e2e.ts against a hardhat node, the alto bundler and the paymaster service
+ * The end-to-end cases run by test/e2e/run.ts against a hardhat node, the alto bundler and the paymaster service
  * (started as processes by the runner). Each case is a plain async function: this file registers no mocha test,
  * since `hardhat test` loads every file under test/.
  *

@@ -1,5 +1,5 @@
 // Hardhat configuration of the end-to-end run's `hardhat node` only (no Solidity, no TypeScript: it starts fast).
-// The contracts are compiled by the project's hardhat.config.ts and deployed over JSON-RPC by test/e2e/deploy.ts.
+// The contracts are compiled by the project's hardhat.config.ts and deployed over JSON-RPC by scripts/lib/deploy-node.ts.
 /** @type import('hardhat/config').HardhatUserConfig */
 module.exports = {
   networks: {

@@ -8,16 +8,29 @@ import fc from "fast-check";
 
 import { GAS_FIELDS } from "../../src/client";
 import type { GasFieldName } from "../../src/client";
-
+import { MAX_REVERT_REASON } from "../helpers/hostile";
+import type { HostileShape } from "../helpers/hostile";
 import type { Version } from "./model";
 
 /** Users (SimpleAccounts) per EntryPoint version; they pay for themselves or are sponsored. */
 export const USERS_PER_VERSION = 5;
+/** `TestHostileAccount`s per EntryPoint version: the first pays for itself, the second is sponsored. */
+export const HOSTILE_PER_VERSION = 2;
 /** Sponsors (EOAs): a rich dApp, a mid-sized one with expiring allowances, and a poor one. */
 export const SPONSORS = 3;
-/** Credit-holding accounts that purchases, grants, revocations and sweeps target: users of both versions, then
- *  sponsors. */
-export const HOLDERS = 2 * USERS_PER_VERSION + SPONSORS;
+/** EOAs without credits until a recovery moves credits to them (purchases and grants never target them). */
+export const SPARES = 3;
+/** Beneficiaries of allowances: users of v0.7, users of v0.8, hostile accounts of v0.7, of v0.8. */
+export const BENEFICIARIES = 2 * (USERS_PER_VERSION + HOSTILE_PER_VERSION);
+/** Credit-holding accounts that revocations, sweeps, TestSpender spends and recoveries target (purchases and grants
+ *  all but the spares): the beneficiaries (in their order), then sponsors, then spares. */
+export const HOLDERS = BENEFICIARIES + SPONSORS + SPARES;
+/**
+ * Candidate spenders of the ledger: a `TestSpender` (index 0, which also spends: hold and settle in one
+ * transaction), two EOAs that never spend (1, 2), then the v0.7 and v0.8 paymasters (3, 4). With both paymasters
+ * registered, adding all three extras meets the registry's limit of four.
+ */
+export const SPENDER_CANDIDATES = 5;
 
 const GWEI = 1_000_000_000n;
 
@@ -60,6 +73,33 @@ export interface OpSpec {
   badSignature: boolean;
 }
 
+/**
+ * A hostile operation (issue 11, F1), sent alone in its bundle like an attacker would: a `TestHostileAccount`'s call
+ * burns all of `callGasLimit` and reverts with `shape.reasonLength` bytes; the harness lowers both verification
+ * limits to the smallest the EntryPoint accepts and sets `paymasterPostOpGasLimit` to the paymaster's floor for
+ * the operation plus `postOpExtra`; both fees are the priority-fee cap plus `feeExcess`.
+ */
+export interface HostileSpec {
+  version: Version;
+  /** `account`: index among the version's hostile accounts (0 is meant to pay for itself, 1 to be sponsored);
+   *  `sponsor`: sponsor index (SPONSORED mode), or null (SELF mode). */
+  party: { account: number; sponsor: number | null };
+  shape: HostileShape;
+  callGasLimit: bigint;
+  /** Gas above the paymaster's postOp floor for the operation (0 = exactly at the floor). */
+  postOpExtra: bigint;
+  /** Wei per gas above the priority-fee cap (0 = at the cap: the gas price is then `maxFeePerGas`). */
+  feeExcess: bigint;
+  /**
+   * Seconds into the window where a price refresh is due (the cache older than `maxPriceAge / 2`, not yet stale) to
+   * move the clock to before the operation, when the cache is younger than that; 0 = no wait.
+   */
+  refreshDueAt: bigint;
+}
+
+/** How much a `spend` by the TestSpender holds, relative to the holder's credits. */
+export type SpendAmount = "all" | "half" | "one" | "over" | "zero";
+
 export type Action =
   | { kind: "buy"; holder: number; wei: bigint }
   | { kind: "grant"; holder: number; amount: bigint; expiryOffset: bigint }
@@ -68,22 +108,41 @@ export type Action =
   | {
       kind: "setAllowance";
       sponsor: number;
-      user: number;
+      /** Index among the beneficiaries (users and hostile accounts of both versions). */
+      beneficiary: number;
       perEpoch: bigint;
       epochLength: bigint;
       /** Seconds from now; 0 = never (`type(uint32).max`); negative = an invalid expiry. */
       expiryOffset: bigint;
     }
-  | { kind: "revokeAllowance"; sponsor: number; user: number }
+  | { kind: "revokeAllowance"; sponsor: number; beneficiary: number }
   | { kind: "time"; seconds: bigint }
   | { kind: "price"; answer: bigint; refresh: boolean }
   | { kind: "refresh" }
   | { kind: "pauseLedger"; paused: boolean }
   | { kind: "pausePaymaster"; version: Version; paused: boolean }
   | { kind: "deposit"; version: Version; wei: bigint }
-  | { kind: "bundle"; version: Version; ops: OpSpec[] };
+  | { kind: "bundle"; version: Version; ops: OpSpec[] }
+  | ({ kind: "hostile" } & HostileSpec)
+  | { kind: "addSpender"; spender: number }
+  | { kind: "removeSpender"; spender: number }
+  /** The TestSpender holds `amount` of the holder's credits and settles `charge` of them in one transaction. */
+  | { kind: "spend"; holder: number; amount: SpendAmount; charge: "all" | "half" | "zero" }
+  /** `initiateRecovery(from, to)` by the recovery role, the admin, or an outsider; `to` = -1: the zero address. */
+  | { kind: "initiateRecovery"; from: number; to: number; by: "recoverer" | "admin" | "outsider" }
+  /** The account itself cancels its pending recovery; `from`: the n-th pending recovery (if any), or holder n. */
+  | { kind: "cancelRecovery"; from: RecoveryPick }
+  /** Anyone executes the pending recovery of `from` (picked as for `cancelRecovery`). */
+  | { kind: "executeRecovery"; from: RecoveryPick };
 
-/** Default gas of a well-formed operation (as `creditOp` in test/helpers/system.ts). */
+/** Which account a recovery action names: the `index`-th with a pending recovery (modulo their number; holder
+ *  `index` when none is pending), or holder `index` (`pending: false`). */
+export interface RecoveryPick {
+  pending: boolean;
+  index: number;
+}
+
+/** Default gas of a well-formed operation (as `creditOp` in src/aa/system.ts). */
 export const STANDARD_GAS = {
   verificationGasLimit: 500_000n,
   callGasLimit: 200_000n,
@@ -95,8 +154,10 @@ export const STANDARD_GAS = {
 
 /** The governance caps of `defaultPaymasterConfig()`, in GasField order. */
 const CAPS = [2_000_000n, 1_000_000n, 1_000_000n, 300_000n, 500_000n, 500n * GWEI] as const;
-/** The capped gas fields the profiles set, in `GasField` order (maxPriorityFeePerGas follows maxFeePerGas). */
-const GAS_KEYS = GAS_FIELDS.slice(0, CAPS.length) as readonly Exclude<GasFieldName, "maxPriorityFeePerGas">[];
+/** The capped fields a {@link GasSpec} sets: the client's `GAS_FIELDS` (GasField order) but the priority fee. */
+const GAS_KEYS = GAS_FIELDS.filter(
+  (field): field is Exclude<GasFieldName, "maxPriorityFeePerGas"> => field !== "maxPriorityFeePerGas",
+);
 
 const standardGas: fc.Arbitrary<GasSpec> = fc.constant({ profile: "standard", ...STANDARD_GAS });
 
@@ -189,7 +250,104 @@ export const opArb: fc.Arbitrary<OpSpec> = fc.record({
 });
 
 const holderArb = fc.integer({ min: 0, max: HOLDERS - 1 });
+/** Purchases and grants go to every holder but the spares, which receive credits only through recoveries. */
+const creditTargetArb = fc.integer({ min: 0, max: HOLDERS - SPARES - 1 });
+const beneficiaryArb = fc.integer({ min: 0, max: BENEFICIARIES - 1 });
 const versionArb = fc.constantFrom<Version>("0.7", "0.8");
+
+/** Revert reasons: mostly the worst (2,048 bytes, the most the EntryPoint logs), sometimes shorter or none. */
+const reasonLengthArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.constant(MAX_REVERT_REASON), weight: 6 },
+  { arbitrary: fc.integer({ min: 1, max: MAX_REVERT_REASON - 1 }), weight: 2 },
+  { arbitrary: fc.constant(0), weight: 1 },
+);
+
+/** Call-data padding: mostly small, sometimes a few KB, occasionally 16–64 KB (each of those takes ~1 s). */
+const paddingArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 256 }), weight: 12 },
+  { arbitrary: fc.integer({ min: 257, max: 16_383 }), weight: 4 },
+  { arbitrary: fc.integer({ min: 16_384, max: 65_536 }), weight: 1 },
+);
+
+/** The sender and payer of a hostile operation: account 0 pays for itself and account 1 is sponsored, mostly. */
+const hostilePartyArb: fc.Arbitrary<{ account: number; sponsor: number | null }> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      account: fc.constant(0),
+      sponsor: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 9 },
+        { arbitrary: fc.integer({ min: 0, max: SPONSORS - 1 }), weight: 1 },
+      ),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      account: fc.constant(1),
+      sponsor: fc.oneof(
+        { arbitrary: fc.integer({ min: 0, max: SPONSORS - 1 }), weight: 9 },
+        { arbitrary: fc.constant(null), weight: 1 },
+      ),
+    }),
+    weight: 1,
+  },
+);
+
+export const hostileArb: fc.Arbitrary<{ kind: "hostile" } & HostileSpec> = fc.record({
+  kind: fc.constant("hostile" as const),
+  version: versionArb,
+  party: hostilePartyArb,
+  shape: fc.record({
+    reasonLength: reasonLengthArb,
+    padding: paddingArb,
+    executeUserOp: fc.oneof(
+      { arbitrary: fc.constant(false), weight: 2 },
+      { arbitrary: fc.constant(true), weight: 1 },
+    ),
+  }),
+  callGasLimit: fc.oneof(
+    { arbitrary: fc.constant(30_000n), weight: 4 },
+    { arbitrary: fc.bigInt(30_000n, 300_000n), weight: 1 },
+  ),
+  postOpExtra: fc.oneof(
+    { arbitrary: fc.constant(0n), weight: 6 },
+    { arbitrary: fc.bigInt(1n, 3_000n), weight: 3 },
+    { arbitrary: fc.bigInt(150_000n, 260_000n), weight: 1 }, // room for postOp's price refresh
+  ),
+  feeExcess: fc.oneof(
+    { arbitrary: fc.constant(0n), weight: 9 },
+    { arbitrary: fc.bigInt(1n, 10n * GWEI), weight: 1 },
+  ),
+  refreshDueAt: fc.oneof(
+    { arbitrary: fc.constant(0n), weight: 2 },
+    { arbitrary: fc.bigInt(1n, 1_700n), weight: 1 },
+  ),
+});
+
+/** Spender candidates to add: mostly the TestSpender (which spends, so that removing it carries burns over). */
+const addSpenderArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.constant(0), weight: 3 },
+  { arbitrary: fc.integer({ min: 1, max: SPENDER_CANDIDATES - 1 }), weight: 4 },
+);
+/** Spender candidates to remove: mostly the extras; rarely a paymaster (its operations then fail). */
+const removeSpenderArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.constant(0), weight: 12 },
+  { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 6 },
+  { arbitrary: fc.constantFrom(3, 4), weight: 1 },
+);
+
+/** A recovery target: often a spare (empty, unless it received credits), any holder, rarely the zero address. */
+const recoveryTargetArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.integer({ min: HOLDERS - SPARES, max: HOLDERS - 1 }), weight: 6 },
+  { arbitrary: holderArb, weight: 6 },
+  { arbitrary: fc.constant(-1), weight: 1 },
+);
+
+/** An account with a pending recovery (the n-th, if any), or any holder. */
+const recoveryFromArb = fc.oneof(
+  { arbitrary: fc.record({ pending: fc.constant(true), index: fc.nat(HOLDERS - 1) }), weight: 4 },
+  { arbitrary: fc.record({ pending: fc.constant(false), index: holderArb }), weight: 1 },
+);
 
 /** Feed answers (8 decimals): mostly valid, sometimes zero, negative, below the floor or above the ceiling. */
 const answerArb: fc.Arbitrary<bigint> = fc.oneof(
@@ -216,7 +374,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 10,
     arbitrary: fc.record({
       kind: fc.constant("buy" as const),
-      holder: holderArb,
+      holder: creditTargetArb,
       wei: fc.oneof(
         { arbitrary: fc.bigInt(1n, 300_000_000n), weight: 1 }, // rounds down to zero credits
         { arbitrary: fc.bigInt(10n ** 14n, 5n * 10n ** 16n), weight: 8 },
@@ -227,7 +385,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 8,
     arbitrary: fc.record({
       kind: fc.constant("grant" as const),
-      holder: holderArb,
+      holder: creditTargetArb,
       amount: fc.oneof(
         { arbitrary: fc.bigInt(1n, 60n * CREDIT), weight: 12 },
         { arbitrary: fc.constant(0n), weight: 1 },
@@ -260,7 +418,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("setAllowance" as const),
       sponsor: fc.integer({ min: 0, max: SPONSORS - 1 }),
-      user: fc.integer({ min: 0, max: 2 * USERS_PER_VERSION - 1 }),
+      beneficiary: beneficiaryArb,
       perEpoch: fc.oneof(
         { arbitrary: fc.bigInt(1n, 60n * CREDIT), weight: 12 },
         { arbitrary: fc.constant(0n), weight: 1 },
@@ -281,7 +439,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("revokeAllowance" as const),
       sponsor: fc.integer({ min: 0, max: SPONSORS - 1 }),
-      user: fc.integer({ min: 0, max: 2 * USERS_PER_VERSION - 1 }),
+      beneficiary: beneficiaryArb,
     }),
   },
   {
@@ -320,6 +478,48 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
       version: versionArb,
       paused: unpauseBiased,
     }),
+  },
+  { weight: 16, arbitrary: hostileArb },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("addSpender" as const), spender: addSpenderArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("removeSpender" as const), spender: removeSpenderArb }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("spend" as const),
+      holder: holderArb,
+      amount: fc.oneof(
+        { arbitrary: fc.constantFrom<SpendAmount>("all", "half"), weight: 6 },
+        { arbitrary: fc.constantFrom<SpendAmount>("one", "over", "zero"), weight: 3 },
+      ),
+      charge: fc.oneof(
+        { arbitrary: fc.constantFrom("all" as const, "half" as const), weight: 5 },
+        { arbitrary: fc.constant("zero" as const), weight: 1 },
+      ),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("initiateRecovery" as const),
+      from: holderArb,
+      to: recoveryTargetArb,
+      by: fc.oneof(
+        { arbitrary: fc.constant("recoverer" as const), weight: 6 },
+        { arbitrary: fc.constant("admin" as const), weight: 3 },
+        { arbitrary: fc.constant("outsider" as const), weight: 1 },
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("cancelRecovery" as const), from: recoveryFromArb }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("executeRecovery" as const), from: recoveryFromArb }),
   },
 );
 

@@ -24,10 +24,19 @@ export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT48_MAX = 2n ** 48n - 1n;
 /** `CreditPaymaster.PRICE_REFRESH_RETRY_DELAY`: seconds without refresh attempts after a failed one. */
 export const PM_REFRESH_RETRY_DELAY = 600n;
+/** `CreditLedger.MAX_SPENDERS`: the spender registry holds at most this many (ICreditLedger.addSpender). */
+export const MAX_SPENDERS = 4n;
+export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** The two EntryPoint versions, each served by its own CreditPaymaster over the shared ledger. */
 export type Version = "0.7" | "0.8";
 export const VERSIONS: readonly Version[] = ["0.7", "0.8"];
+
+/** A recovery waiting for its delay (ICreditLedger.pendingRecovery). */
+export interface PendingRecovery {
+  to: string;
+  readyAt: bigint;
+}
 
 /** Which contract's ABI a custom error belongs to. */
 export type ErrorSource = "ledger" | "adapter" | "paymaster";
@@ -101,8 +110,8 @@ export interface PlacedHold {
   postOpFloor: bigint;
 }
 
-/** The cap of each gas field (the order of the fields is the client's GAS_FIELDS = `CreditPaymaster.GasField`). */
-const GAS_CAP: Readonly<Record<GasFieldName & keyof OpGas, keyof PaymasterConfig>> = {
+/** The governance cap that bounds each gas field. */
+const GAS_CAP_OF = {
   callGasLimit: "maxCallGasLimit",
   verificationGasLimit: "maxVerificationGasLimit",
   preVerificationGas: "maxPreVerificationGas",
@@ -110,7 +119,10 @@ const GAS_CAP: Readonly<Record<GasFieldName & keyof OpGas, keyof PaymasterConfig
   paymasterPostOpGasLimit: "maxPaymasterPostOpGasLimit",
   maxFeePerGas: "maxFeePerGas",
   maxPriorityFeePerGas: "maxPriorityFeePerGas",
-};
+} as const satisfies Record<GasFieldName, keyof PaymasterConfig>;
+
+/** The gas fields in `CreditPaymaster.GasField` order (the client's `GAS_FIELDS`), with the cap that bounds each. */
+const GAS_CAPS = GAS_FIELDS.map((field) => [field, GAS_CAP_OF[field]] as const);
 
 function satSub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
@@ -158,6 +170,16 @@ export interface ModelInit {
   ethDestination: Version;
   /** The ledger's accounting (accounts, allowances, totals). */
   ledger: LedgerModel;
+  /** Each version's CreditPaymaster (a spender of the ledger while registered). */
+  paymasters: Record<Version, string>;
+  /** The ledger's registered spenders. */
+  spenders: ReadonlySet<string>;
+  /** Addresses that own their credit-account token (opened by a purchase, a grant or a recovery to them). */
+  tokenHolders: ReadonlySet<string>;
+  pendingRecoveries: ReadonlyMap<string, PendingRecovery>;
+  /** `recoveredTo(account)` of every account recovered so far. */
+  recoveredTo: ReadonlyMap<string, string>;
+  recoveryDelay: bigint;
 }
 
 export class CreditModel {
@@ -178,6 +200,12 @@ export class CreditModel {
   readonly minPurchase: bigint;
   readonly ethDestination: Version;
   readonly ledger: LedgerModel;
+  readonly paymasters: Record<Version, string>;
+  readonly spenders: Set<string>;
+  readonly tokenHolders: Set<string>;
+  readonly pendingRecoveries: Map<string, PendingRecovery>;
+  readonly recoveredTo: Map<string, string>;
+  readonly recoveryDelay: bigint;
 
   constructor(init: ModelInit) {
     this.now = init.now;
@@ -196,6 +224,12 @@ export class CreditModel {
     this.minPurchase = init.minPurchase;
     this.ethDestination = init.ethDestination;
     this.ledger = init.ledger.clone();
+    this.paymasters = { ...init.paymasters };
+    this.spenders = new Set(init.spenders);
+    this.tokenHolders = new Set(init.tokenHolders);
+    this.pendingRecoveries = new Map([...init.pendingRecoveries].map(([k, v]) => [k, { ...v }]));
+    this.recoveredTo = new Map(init.recoveredTo);
+    this.recoveryDelay = init.recoveryDelay;
   }
 
   /** A deep copy (each fuzzing run starts from a copy of the fixture's model). */
@@ -218,9 +252,23 @@ export class CreditModel {
     return this.account(address).buckets.reduce((s, b) => (b.expiry <= time ? s + b.amount : s), 0n);
   }
 
-  /** What `remainingAllowance` returns now (no holds exist between bundles). */
+  /** What `remainingAllowance` returns now (no holds exist between bundles; 0 once the beneficiary was
+   *  recovered: a recovery ends every allowance given to the old address). */
   remainingAllowance(sponsor: string, beneficiary: string): bigint {
+    if (this.recoveredTo.has(getAddress(beneficiary))) return 0n;
     return this.ledger.remainingAllowance(getAddress(sponsor), getAddress(beneficiary), this.now);
+  }
+
+  /** Whether `address` holds no credits at all (purchased, live or expired-unswept granted). */
+  creditStateEmpty(address: string): boolean {
+    const a = this.ledger.accounts.get(getAddress(address));
+    return a === undefined || (a.purchased === 0n && a.buckets.every((b) => b.amount === 0n));
+  }
+
+  /** `CreditLedgerAccountRecovered(account, to)` when `account` was recovered, else null. */
+  private recoveredError(account: string): ExpectedError | null {
+    const to = this.recoveredTo.get(getAddress(account));
+    return to === undefined ? null : err("ledger", "CreditLedgerAccountRecovered", getAddress(account), to);
   }
 
   // ---------------------------------------------------------------- price
@@ -277,6 +325,7 @@ export class CreditModel {
     this.applyRefresh(time);
     const credits = creditsForWei(weiAmount, this.cachePriceWad);
     this.ledger.buy(getAddress(account), credits, time, this.minPurchase);
+    this.tokenHolders.add(getAddress(account));
     this.deposits[this.ethDestination] += weiAmount;
     return credits;
   }
@@ -298,6 +347,7 @@ export class CreditModel {
     const u = LedgerModel.usage(this.issuerCap, time);
     this.issuerCap = { ...this.issuerCap, used: u.used + amount, usedEpoch: u.epoch };
     this.ledger.grant(getAddress(account), amount, expiresAt, time);
+    this.tokenHolders.add(getAddress(account));
   }
 
   /** `revokeGrant(account, expiresAt, amount, reason)` by the issuer at `time` (works while paused). */
@@ -314,8 +364,19 @@ export class CreditModel {
     return this.ledger.sweep(getAddress(account), time);
   }
 
-  /** `setAllowance(beneficiary, perEpoch, epochLength, expiresAt)` at `time`: amount, epoch, expiry. */
-  predictSetAllowance(perEpoch: bigint, epochLength: bigint, expiresAt: bigint, time: bigint): Prediction {
+  /**
+   * `setAllowance(beneficiary, perEpoch, epochLength, expiresAt)` at `time`: a recovered beneficiary, amount, epoch,
+   * expiry.
+   */
+  predictSetAllowance(
+    beneficiary: string,
+    perEpoch: bigint,
+    epochLength: bigint,
+    expiresAt: bigint,
+    time: bigint,
+  ): Prediction {
+    const recovered = this.recoveredError(beneficiary);
+    if (recovered !== null) return recovered;
     if (perEpoch === 0n) return err("ledger", "CreditLedgerZeroAmount");
     if (epochLength === 0n) return err("ledger", "CreditLedgerZeroEpochLength");
     if (expiresAt <= time || expiresAt > UINT32_MAX) {
@@ -358,6 +419,129 @@ export class CreditModel {
     return null;
   }
 
+  // ---------------------------------------------------------------- spenders
+
+  /** `addSpender(spender)` by the admin: already registered, then the registry's limit. */
+  predictAddSpender(spender: string): Prediction {
+    const s = getAddress(spender);
+    if (this.spenders.has(s)) return err("ledger", "CreditLedgerSpenderAlreadyAdded", s);
+    if (BigInt(this.spenders.size) >= MAX_SPENDERS) {
+      return err("ledger", "CreditLedgerTooManySpenders", MAX_SPENDERS);
+    }
+    return null;
+  }
+
+  /** `removeSpender(spender)` by the admin (no spender holds anything between transactions). */
+  predictRemoveSpender(spender: string): Prediction {
+    const s = getAddress(spender);
+    if (!this.spenders.has(s)) return err("ledger", "CreditLedgerSpenderNotFound", s);
+    return null;
+  }
+
+  /**
+   * `hold(account, amount, time)` then `settle(account, amount, charge)` by `spender` in one transaction at `time`
+   * (ICreditHolds): a registered spender, the pause, a non-zero amount, then the account's unexpired credits.
+   */
+  predictSpend(spender: string, account: string, amount: bigint, time: bigint): Prediction {
+    if (!this.spenders.has(getAddress(spender))) {
+      return err("ledger", "CreditLedgerUnauthorizedSpender", getAddress(spender));
+    }
+    if (this.ledgerPaused) return err("ledger", "CreditLedgerPaused");
+    if (amount === 0n) return err("ledger", "CreditLedgerZeroAmount");
+    const available = this.ledger.live(getAddress(account), time);
+    if (amount > available) {
+      return err("ledger", "CreditLedgerInsufficientCredits", getAddress(account), available, amount);
+    }
+    return null;
+  }
+
+  /** Applies a settlement of `charge` on `account` at `time` (soonest-expiring grants first); returns fromGrants. */
+  applySpend(account: string, charge: bigint, time: bigint): bigint {
+    return this.ledger.burn(getAddress(account), charge, time);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * `initiateRecovery(from, to)` at `time` by a caller with (`authorized`) or without the recovery or admin role:
+   * the role, the target (zero or `from`), `from`'s account, the target's credit state, a recovered target.
+   */
+  predictInitiateRecovery(
+    caller: string,
+    authorized: boolean,
+    recoveryRole: string,
+    from: string,
+    to: string,
+  ): Prediction {
+    if (!authorized)
+      return err("ledger", "AccessControlUnauthorizedAccount", getAddress(caller), recoveryRole);
+    if (BigInt(to) === 0n || getAddress(to) === getAddress(from)) {
+      return err("ledger", "CreditLedgerInvalidRecoveryTarget", getAddress(from), getAddress(to));
+    }
+    if (!this.tokenHolders.has(getAddress(from)))
+      return err("ledger", "CreditLedgerNoAccount", getAddress(from));
+    if (!this.creditStateEmpty(to))
+      return err("ledger", "CreditLedgerRecoveryTargetNotEmpty", getAddress(to));
+    return this.recoveredError(to);
+  }
+
+  /** Replaces any pending recovery of `from`; returns its `readyAt`. */
+  applyInitiateRecovery(from: string, to: string, time: bigint): bigint {
+    const readyAt = time + this.recoveryDelay;
+    this.pendingRecoveries.set(getAddress(from), { to: getAddress(to), readyAt });
+    return readyAt;
+  }
+
+  /** `cancelRecovery()` by `from`. */
+  predictCancelRecovery(from: string): Prediction {
+    if (!this.pendingRecoveries.has(getAddress(from))) {
+      return err("ledger", "CreditLedgerNoRecovery", getAddress(from));
+    }
+    return null;
+  }
+
+  /** Returns the cancelled recovery's target. */
+  applyCancelRecovery(from: string): string {
+    const pending = this.pendingRecoveries.get(getAddress(from))!;
+    this.pendingRecoveries.delete(getAddress(from));
+    return pending.to;
+  }
+
+  /** `executeRecovery(from)` at `time` (anyone): a pending recovery, its delay, then the target as at initiation. */
+  predictExecuteRecovery(from: string, time: bigint): Prediction {
+    const pending = this.pendingRecoveries.get(getAddress(from));
+    if (pending === undefined) return err("ledger", "CreditLedgerNoRecovery", getAddress(from));
+    if (time < pending.readyAt) {
+      return err("ledger", "CreditLedgerRecoveryNotReady", getAddress(from), pending.readyAt);
+    }
+    if (!this.creditStateEmpty(pending.to)) {
+      return err("ledger", "CreditLedgerRecoveryTargetNotEmpty", pending.to);
+    }
+    return this.recoveredError(pending.to);
+  }
+
+  /**
+   * Moves every credit of `from` to its pending target at `time` (the ledger sweeps `from` as it writes it; the
+   * live buckets keep their expiries), ends the allowances given to `from` (it is marked recovered), burns its token
+   * and gives the target one. Returns what `RecoveryExecuted` reports.
+   */
+  applyExecuteRecovery(from: string, time: bigint): { to: string; purchased: bigint; granted: bigint } {
+    const f = getAddress(from);
+    const { to } = this.pendingRecoveries.get(f)!;
+    this.pendingRecoveries.delete(f);
+    this.ledger.sweep(f, time);
+    const moved = this.ledger.account(f);
+    this.ledger.accounts.set(to, {
+      purchased: moved.purchased,
+      buckets: moved.buckets.map((b) => ({ ...b })),
+    });
+    this.ledger.accounts.set(f, { purchased: 0n, buckets: [] });
+    this.recoveredTo.set(f, to);
+    this.tokenHolders.delete(f);
+    this.tokenHolders.add(to);
+    return { to, purchased: moved.purchased, granted: moved.buckets.reduce((s, b) => s + b.amount, 0n) };
+  }
+
   // ---------------------------------------------------------------- bundles: validation
 
   newBundle(version: Version): BundleScratch {
@@ -391,8 +575,7 @@ export class CreditModel {
     if (this.pmPaused[version]) return aa33(err("paymaster", "CreditPaymasterPaused"));
     const parsed = parsePaymasterData(op.sender, op.paymasterData);
     if ("error" in parsed) return aa33(parsed.error);
-    for (const [field, gasKey] of GAS_FIELDS.entries()) {
-      const capKey = GAS_CAP[gasKey];
+    for (const [field, [gasKey, capKey]] of GAS_CAPS.entries()) {
       if (op.gas[gasKey] > cfg[capKey]) {
         return aa33(err("paymaster", "CreditPaymasterGasLimitTooHigh", field, op.gas[gasKey], cfg[capKey]));
       }
@@ -401,6 +584,7 @@ export class CreditModel {
       version,
       parsed.sponsored ? "SPONSORED" : "SELF",
       op.validationCallDataLength,
+      cfg.postOpGasMargin,
     );
     if (op.gas.paymasterPostOpGasLimit < floor) {
       return aa33(err("paymaster", "CreditPaymasterPostOpGasTooLow", op.gas.paymasterPostOpGasLimit, floor));
@@ -416,12 +600,17 @@ export class CreditModel {
       return aa33(err("paymaster", "CreditPaymasterUserLimitExceeded", held, parsed.userMaxCredits));
     }
 
-    // CreditLedger.hold / holdSponsored, judged as of the cached price's time (a lower bound of now)
+    // CreditLedger.hold / holdSponsored, judged as of the cached price's time (a lower bound of now): a registered
+    // spender, the pause, a beneficiary not recovered (sponsored), the allowance, then the payer's credits.
+    const pm = getAddress(this.paymasters[version]);
+    if (!this.spenders.has(pm)) return aa33(err("ledger", "CreditLedgerUnauthorizedSpender", pm));
     if (this.ledgerPaused) return aa33(err("ledger", "CreditLedgerPaused"));
     const payer = parsed.payer;
     let validUntil = UINT48_MAX;
     const allowanceKey = LedgerModel.allowanceKey(payer, op.sender);
     if (parsed.sponsored) {
+      const recovered = this.recoveredError(op.sender);
+      if (recovered !== null) return aa33(recovered);
       const b = this.allowance(payer, op.sender);
       if (b.limit === 0n) return aa33(err("ledger", "CreditLedgerNoAllowance", payer, op.sender));
       if (priceTime >= b.expiresAt) {

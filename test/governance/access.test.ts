@@ -212,5 +212,12 @@ describe("Governance access control", function () {
     expect(await g.paymaster.pendingOwner()).to.equal(timelockAddress);
     expect(await g.paymaster.getDeposit()).to.equal(ethers.parseEther("9"));
     expect((await g.entryPoint.getDepositInfo(g.paymaster)).staked).to.equal(false);
+    // the issuance cap took effect, carrying the 1,000 credits granted above into its new epoch
+    const cap = await g.ledger.issuerCap(timelockAddress);
+    expect([cap.limit, cap.epochLength]).to.deep.equal([10n ** 18n, 86_400n]);
+    expect(await g.ledger.remainingIssuance(timelockAddress)).to.equal(10n ** 18n - 1_000n * CREDIT);
+    expect(await g.ledger.hasRole(ISSUER_ROLE, timelockAddress)).to.equal(true);
+    const [fallback, maxDeviationBps] = await g.adapter.fallbackFeed();
+    expect([fallback.feed, maxDeviationBps]).to.deep.equal([newFeed.feed, 500n]);
   });
 });

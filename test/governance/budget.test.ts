@@ -6,6 +6,7 @@ import { runProposal } from "../helpers/governance";
 import type { ProposalCall } from "../helpers/governance";
 import { ISSUER_EPOCH, TIMELOCK_ISSUER_CAP, deployGovernanceSystem } from "../helpers/governanceSystem";
 import type { GovernanceSystem } from "../helpers/governanceSystem";
+import { sameConfig } from "../helpers/events";
 import { CREDIT, ISSUER_ROLE, defaultPaymasterConfig } from "../helpers/system";
 
 const DAY = 86_400n;
@@ -132,7 +133,7 @@ describe("Governance budgets", function () {
         { target: "paymaster", data: g.paymaster.interface.encodeFunctionData("setConfig", [config]) },
       ]);
       const { executeReceipt } = await propose(g, batch, "Tighter paymaster caps, 10% markup");
-      await expect(executeReceipt.hash).to.emit(g.paymaster, "ConfigUpdated");
+      await expect(executeReceipt.hash).to.emit(g.paymaster, "ConfigUpdated").withArgs(sameConfig(config));
       const after = await g.paymaster.config();
       expect([
         after.maxCallGasLimit,

@@ -14,6 +14,7 @@ import {
   VOTING_PERIOD,
   deployGovernanceSystem,
 } from "../helpers/governanceSystem";
+import { configOf, sameConfig } from "../helpers/events";
 import { CREDIT } from "../helpers/system";
 import { expectTaskError, runTask, tempDir } from "../helpers/tasks";
 
@@ -39,6 +40,7 @@ describe("Governance budgets from governance:propose-budget", function () {
 
   it("the task's proposal.json passes a vote through runProposal and takes effect", async function () {
     const { g, flags, timelock, member, dapp } = await loadFixture(fixture);
+    const configBefore = configOf(await g.paymaster.config());
     const out = tempDir("dao-budget");
     await runTask<ProposeBudgetResult>("governance:propose-budget", {
       ...flags,
@@ -80,7 +82,8 @@ describe("Governance budgets from governance:propose-budget", function () {
       .withArgs(member, timelock, 500n * CREDIT, expiry)
       .and.to.emit(g.ledger, "CreditsGranted")
       .withArgs(dapp, timelock, 150_000n * CREDIT, expiry)
-      .and.to.emit(g.paymaster, "ConfigUpdated");
+      .and.to.emit(g.paymaster, "ConfigUpdated")
+      .withArgs(sameConfig({ ...configBefore, markupBps: 11_500n }));
     expect(await g.ledger.balanceOfCredits(member)).to.equal(500n * CREDIT);
     expect(await g.ledger.balanceOfCredits(dapp)).to.equal(150_000n * CREDIT);
     expect(await g.ledger.remainingIssuance(timelock)).to.equal(49_500n * CREDIT);
@@ -104,7 +107,19 @@ describe("Governance budgets from governance:propose-budget", function () {
     if (submitted === undefined) throw new Error("not submitted");
     expect(submitted.proposalId.toString()).to.equal(proposal.proposalId);
     expect(proposal.description).to.equal(`Member grant#proposer=${voter.toLowerCase()}`);
-    await expect(submitted.txHash).to.emit(g.governor, "ProposalCreated");
+    await expect(submitted.txHash)
+      .to.emit(g.governor, "ProposalCreated")
+      .withArgs(
+        submitted.proposalId,
+        voter,
+        proposal.targets,
+        proposal.values.map(BigInt),
+        proposal.targets.map(() => ""),
+        proposal.calldatas,
+        submitted.voteStart,
+        submitted.voteEnd,
+        proposal.description,
+      );
     expect(await g.governor.state(submitted.proposalId)).to.equal(0n); // Pending
     expect(await g.governor.proposalProposer(submitted.proposalId)).to.equal(voter);
     expect([submitted.voteStart, submitted.voteEnd]).to.deep.equal([

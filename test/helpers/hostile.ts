@@ -133,19 +133,8 @@ export async function withSmallestVerificationLimits(
   op: PackedUserOperation,
   bundler: Signer,
 ): Promise<PackedUserOperation> {
-  const rebuild = (vgl: bigint, pvgl: bigint): PackedUserOperation => {
-    const pmd = op.paymasterAndData;
-    const callGasLimit = BigInt(dataSlice(op.accountGasLimits, 16, 32));
-    return {
-      ...op,
-      accountGasLimits: ethers.solidityPacked(["uint128", "uint128"], [vgl, callGasLimit]),
-      paymasterAndData: concat([
-        dataSlice(pmd, 0, 20),
-        ethers.solidityPacked(["uint128"], [pvgl]),
-        dataSlice(pmd, 36),
-      ]),
-    };
-  };
+  const rebuild = (vgl: bigint, pvgl: bigint): PackedUserOperation =>
+    withVerificationLimits(op, { verificationGasLimit: vgl, paymasterVerificationGasLimit: pvgl });
   const vgl0 = BigInt(dataSlice(op.accountGasLimits, 0, 16));
   const pvgl0 = BigInt(dataSlice(op.paymasterAndData, 20, 36));
   const vgl = await smallest(1_000n, vgl0, async (v) => {
@@ -161,6 +150,127 @@ export async function withSmallestVerificationLimits(
     return e === null || !/AA3[0-9]/.test(e);
   });
   return rebuild(vgl, pvgl);
+}
+
+/** Verification limits of an operation. */
+export interface VerificationLimits {
+  verificationGasLimit: bigint;
+  paymasterVerificationGasLimit: bigint;
+}
+
+/** `op` with both verification limits replaced. */
+export function withVerificationLimits(
+  op: PackedUserOperation,
+  limits: VerificationLimits,
+): PackedUserOperation {
+  const callGasLimit = BigInt(dataSlice(op.accountGasLimits, 16, 32));
+  return {
+    ...op,
+    accountGasLimits: ethers.solidityPacked(
+      ["uint128", "uint128"],
+      [limits.verificationGasLimit, callGasLimit],
+    ),
+    paymasterAndData: concat([
+      dataSlice(op.paymasterAndData, 0, 20),
+      ethers.solidityPacked(["uint128"], [limits.paymasterVerificationGasLimit]),
+      dataSlice(op.paymasterAndData, 36),
+    ]),
+  };
+}
+
+/**
+ * The smallest value in [lo, hi] for which `ok` holds (`ok` is monotonic), searched from `hint`: a bracket is found
+ * by steps doubling from `step` away from the hint, then bisected. A hint within `step` of the answer costs about
+ * `log2(step) + 2` evaluations instead of `log2(hi - lo)`.
+ */
+async function smallestNear(
+  lo: bigint,
+  hi: bigint,
+  hint: bigint,
+  step: bigint,
+  ok: (v: bigint) => Promise<boolean>,
+): Promise<bigint> {
+  let good = hint < lo ? lo : hint > hi ? hi : hint;
+  let bad: bigint;
+  if (await ok(good)) {
+    // Down from the hint: `bad` is the first value found to fail (or lo - 1 when none does).
+    for (;;) {
+      if (good === lo) return lo;
+      const probe = good - step < lo ? lo : good - step;
+      if (!(await ok(probe))) {
+        bad = probe;
+        break;
+      }
+      good = probe;
+      step *= 2n;
+    }
+  } else {
+    bad = good;
+    for (;;) {
+      if (bad === hi) throw new Error(`no value up to ${hi} passes`);
+      const probe = bad + step > hi ? hi : bad + step;
+      if (await ok(probe)) {
+        good = probe;
+        break;
+      }
+      bad = probe;
+      step *= 2n;
+    }
+  }
+  while (good - bad > 1n) {
+    const mid = (good + bad) / 2n;
+    if (await ok(mid)) good = mid;
+    else bad = mid;
+  }
+  return good;
+}
+
+/** What a limit search returns: the smallest accepted value and how many static `handleOps` calls it took. */
+export interface LimitSearch {
+  value: bigint;
+  probes: number;
+}
+
+/**
+ * As {@link withSmallestVerificationLimits} for one limit, searched from `hint` (e.g. the limit found for a similar
+ * operation) with a first step of `step` (1 when the hint is known to be exact: two calls confirm it), up to
+ * `upper`: the smallest `verificationGasLimit` (`which = "account"`, no AA2x rejection; the paymaster's limit of
+ * `op` should be generous) or `paymasterVerificationGasLimit` (`"paymaster"`, no AA3x rejection, for an operation the
+ * paymaster is expected to accept) of `op`, the other limit as in `op`. An `AA32` rejection (the paymaster's validity
+ * window, judged at the static call's block time) counts as accepted: the paymaster's validation completed.
+ */
+export async function smallestVerificationLimit(
+  entryPoint: EntryPointCommon,
+  op: PackedUserOperation,
+  bundler: Signer,
+  which: "account" | "paymaster",
+  hint: bigint,
+  step: bigint,
+  upper: bigint,
+): Promise<LimitSearch> {
+  let probes = 0;
+  let last: string | null = null;
+  const current: VerificationLimits = {
+    verificationGasLimit: BigInt(dataSlice(op.accountGasLimits, 0, 16)),
+    paymasterVerificationGasLimit: BigInt(dataSlice(op.paymasterAndData, 20, 36)),
+  };
+  const rejects = which === "account" ? /AA2[0-9]/ : /AA3[013-9]/;
+  const ok = async (v: bigint) => {
+    probes += 1;
+    const limits =
+      which === "account"
+        ? { ...current, verificationGasLimit: v }
+        : { ...current, paymasterVerificationGasLimit: v };
+    last = await staticHandleOpsError(entryPoint, withVerificationLimits(op, limits), bundler);
+    return last === null || !rejects.test(last);
+  };
+  try {
+    return { value: await smallestNear(1_000n, upper, hint, step, ok), probes };
+  } catch (e) {
+    throw new Error(`${which} verification limit: ${(e as Error).message}; last rejection: ${String(last)}`, {
+      cause: e,
+    });
+  }
 }
 
 /** `verificationGasLimit + callGasLimit + paymasterVerificationGasLimit + paymasterPostOpGasLimit + preVerificationGas`. */

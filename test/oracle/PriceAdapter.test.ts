@@ -1156,9 +1156,14 @@ describe("PriceAdapter", function () {
       });
 
       it("accepts maxDeviationBps of 1 and 10000", async function () {
-        const { adapter, fallback } = await loadFixture(deployAdapterFixture);
-        await expect(adapter.setFallbackFeed(fallback, 1)).to.emit(adapter, "FallbackFeedSet");
-        await expect(adapter.setFallbackFeed(fallback, 10_000)).to.emit(adapter, "FallbackFeedSet");
+        const { adapter, fallback, fallbackUsd } = await loadFixture(deployAdapterFixture);
+        const feed = await fallbackUsd.getAddress();
+        for (const bps of [1, 10_000]) {
+          await expect(adapter.setFallbackFeed(fallback, bps))
+            .to.emit(adapter, "FallbackFeedSet")
+            .withArgs(feed, FALLBACK_HEARTBEAT, answer("100", 18), answer("100000", 18), bps);
+          expect((await adapter.fallbackFeed()).maxDeviationBps).to.equal(BigInt(bps));
+        }
       });
 
       it("removes the fallback with the zero address, ignoring the other fields", async function () {

@@ -5,6 +5,7 @@ import { concat, parseEther, toBeHex, zeroPadValue } from "ethers";
 
 import { CreditPaymaster__factory } from "../../typechain-types";
 import { ENTRY_POINT_VERSIONS } from "../helpers/entrypoint";
+import { sameConfig } from "../helpers/events";
 import type { EntryPointVersion } from "../helpers/entrypoint";
 import {
   GasField,
@@ -881,7 +882,9 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       await expect(sys.paymaster.connect(sys.outsider).setConfig(cfg))
         .to.be.revertedWithCustomError(sys.paymaster, "OwnableUnauthorizedAccount")
         .withArgs(await sys.outsider.getAddress());
-      await expect(sys.paymaster.setConfig(cfg)).to.emit(sys.paymaster, "ConfigUpdated");
+      await expect(sys.paymaster.setConfig(cfg))
+        .to.emit(sys.paymaster, "ConfigUpdated")
+        .withArgs(sameConfig(cfg));
       expect((await sys.paymaster.config()).markupBps).to.equal(12_000n);
       const bad: [string, Partial<ReturnType<typeof defaultPaymasterConfig>>][] = [
         ["markupBps", { markupBps: 9_999n }],
@@ -943,7 +946,15 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       await expect(sys.paymaster.withdrawTo(outsider, 5n))
         .to.emit(sys.entryPoint, "Withdrawn")
         .withArgs(pm, outsider, 5n);
-      await expect(sys.paymaster.unlockStake()).to.emit(sys.entryPoint, "StakeUnlocked");
+      const unlock = await sys.paymaster.unlockStake();
+      const unlockedAt = BigInt(
+        (await ethers.provider.getBlock((await unlock.wait())!.blockNumber))!.timestamp,
+      );
+      const { unstakeDelaySec } = await sys.entryPoint.getDepositInfo(pm);
+      expect(unstakeDelaySec).to.be.gt(0n);
+      await expect(unlock)
+        .to.emit(sys.entryPoint, "StakeUnlocked")
+        .withArgs(pm, unlockedAt + unstakeDelaySec);
     });
 
     it("views: worstCaseCredits and creditsForGasCost round up at the current markup", async function () {

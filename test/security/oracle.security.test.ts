@@ -57,7 +57,11 @@ describe("Security: oracle pitfalls (O7, O8, O10, O11)", function () {
       await (await feed.setRoundData(PHASE_2_FIRST_ROUND, answer("2500", 8), now, now)).wait();
       await (await adapter.setPrimaryFeed(feedConfig(feed, HEARTBEAT, MIN, MAX))).wait();
       expect(await adapter.nativePrice()).to.equal(2_500n * WAD);
-      await expect(adapter.refreshCachedPrice()).to.emit(adapter, "CachedPriceRefreshed");
+      const refresh = await adapter.refreshCachedPrice();
+      const refreshedAt = (await ethers.provider.getBlock((await refresh.wait())!.blockNumber))!.timestamp;
+      await expect(refresh)
+        .to.emit(adapter, "CachedPriceRefreshed")
+        .withArgs(2_500n * WAD, refreshedAt, false);
       expect((await adapter.latestRoundData()).roundId).to.equal(PHASE_2_FIRST_ROUND);
     });
 

@@ -2,7 +2,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { RequestArguments } from "hardhat/types";
-import { BaseError, createPublicClient, custom, getAddress, numberToHex } from "viem";
+import { BaseError, createPublicClient, custom, getAddress, numberToHex, toFunctionSelector } from "viem";
 import type { Address } from "viem";
 import { hardhat } from "viem/chains";
 
@@ -63,18 +63,23 @@ interface ServiceFixture extends ClientFixture {
   logs: LogRecord[];
   /** Makes every RPC call of the service's client fail from now on (until the fixture is reloaded). */
   breakRpc(): void;
+  /** The `eth_call`s the service's client made (`from`, `to`, `data`), in order. */
+  ethCalls: { from?: string; to?: string; data?: string }[];
 }
 
 async function serviceFixture(): Promise<ServiceFixture> {
   const fx = await clientFixture();
   const logs: LogRecord[] = [];
   const state = { broken: false };
+  const ethCalls: ServiceFixture["ethCalls"] = [];
   const client = createPublicClient({
     chain: hardhat,
     transport: custom(
       {
         request: (args: RequestArguments) => {
           if (state.broken) throw new Error("connection refused");
+          if (args.method === "eth_call")
+            ethCalls.push((args.params as [ServiceFixture["ethCalls"][number]])[0]);
           return network.provider.request(args);
         },
       },
@@ -98,12 +103,14 @@ async function serviceFixture(): Promise<ServiceFixture> {
     breakRpc: () => {
       state.broken = true;
     },
+    ethCalls,
   };
 }
 
 async function setup(): Promise<ServiceFixture> {
   const fx = await loadFixture(serviceFixture);
   fx.logs.length = 0;
+  fx.ethCalls.length = 0;
   return fx;
 }
 
@@ -252,6 +259,25 @@ describe("paymaster service", function () {
           sponsor: { name: "Test dApp" },
         },
       });
+    });
+
+    it("simulates the paymaster's validation by default: one eth_call of validatePaymasterUserOp from the EntryPoint", async function () {
+      const fx = await setup();
+      const selector = toFunctionSelector(
+        "validatePaymasterUserOp((address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes),bytes32,uint256)",
+      );
+      const simulations = () =>
+        fx.ethCalls
+          .filter((c) => c.data?.startsWith(selector))
+          .map((c) => [getAddress(c.from!), getAddress(c.to!)]);
+      await post(fx.url, call("pm_getPaymasterStubData", pmParams(fx, fx.sponsored, sponsoredContext(fx))));
+      expect(simulations(), "the stub stage does not simulate").to.deep.equal([]);
+      const answer = await post(
+        fx.url,
+        call("pm_getPaymasterData", pmParams(fx, fx.sponsored, sponsoredContext(fx))),
+      );
+      expect((answer.body as { result?: unknown }).result).to.not.equal(undefined);
+      expect(simulations()).to.deep.equal([[fx.entryPoint, fx.paymaster]]);
     });
 
     it("returns the SELF data with the user's maxCredits, given as a hex quantity or a number", async function () {

@@ -44,7 +44,13 @@ describe("task credits:buy", function () {
     await expect(receipt?.hash)
       .to.emit(sys.ledger, "CreditsPurchased")
       .withArgs(user, dapp, ethers.ZeroAddress, ethers.parseEther("0.01"), 33n * CREDIT);
-    await expect(receipt?.hash).to.emit(sys.adapter, "CachedPriceRefreshed");
+    await expect(receipt?.hash)
+      .to.emit(sys.adapter, "CachedPriceRefreshed")
+      .withArgs(
+        3_300n * 10n ** 18n,
+        BigInt((await ethers.provider.getBlock(result.blockNumber))!.timestamp),
+        false,
+      );
     expect((await sys.adapter.cachedPrice())[0]).to.equal(3_300n * 10n ** 18n);
     expect(await ethers.provider.getBalance(treasury)).to.equal(before + ethers.parseEther("0.01"));
     expect(await sys.ledger.balanceOfCredits(user)).to.equal(33n * CREDIT);

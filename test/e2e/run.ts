@@ -2,10 +2,10 @@
  * `npm run test:e2e`: the end-to-end run through a real bundler, outside `npm test`.
  *
  * 1. starts `hardhat node` (test/e2e/hardhat-node.config.cjs: chain 31337, Prague) on a free port;
- * 2. deploys the system over JSON-RPC (`deploySystemForE2E`, test/e2e/deploy.ts) and the dApp buys credits;
+ * 2. deploys the system over JSON-RPC (`deploySystemForE2E`, deploy.ts) and the dApp buys credits;
  * 3. starts the @pimlico/alto bundler and the paymaster service (`src/service/cli.ts`, as `npm run
  *    paymaster-service` does) on free ports, in parallel;
- * 4. runs the cases of test/e2e/cases.ts in order, each timed, and prints a summary;
+ * 4. runs the cases of cases.ts in order, each timed, and prints a summary;
  * 5. stops every process it started (whole process groups) — also on failure and on Ctrl-C — and exits non-zero
  *    when anything failed. Logs of the children are kept (and their directory printed) on failure, or with
  *    KEEP_LOGS=1.
@@ -16,9 +16,9 @@ import { createPublicClient, http } from "viem";
 import type { Chain } from "viem";
 import { hardhat } from "viem/chains";
 
-import * as cases from "../test/e2e/cases";
-import type { E2EEnvironment } from "../test/e2e/cases";
-import { deploySystemForE2E } from "../test/e2e/deploy";
+import * as cases from "./cases";
+import type { E2EEnvironment } from "./cases";
+import { deploySystemForE2E } from "./deploy";
 import {
   freePort,
   installCleanupHandlers,
@@ -29,9 +29,9 @@ import {
   stopAll,
   tail,
   waitUntil,
-} from "../test/e2e/processes";
+} from "./processes";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "../..");
 
 /** Hardhat node's default keys #1 and #2 (mnemonic "test test … junk"), used by alto only. */
 const ALTO_KEYS = {
@@ -65,7 +65,7 @@ async function startHardhatNode(): Promise<string> {
 
 /**
  * alto with the prototype's flags (scratch-alto/e2e-proto.ts), plus simulation gas limits within the paymaster's
- * caps (test/helpers/system.ts `defaultPaymasterConfig`): alto estimates gas by simulating the operation with these
+ * caps (src/aa/system.ts `defaultPaymasterConfig`): alto estimates gas by simulating the operation with these
  * limits (defaults 10M call / 10M verification / 5M paymaster verification / 2M postOp), and the paymaster rejects
  * limits above its caps, so with the defaults every estimate fails with CreditPaymasterGasLimitTooHigh.
  */
@@ -216,24 +216,30 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-let exitCode = 1;
-main()
-  .then(
-    (code) => {
-      exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(`[e2e ${elapsed()}] setup failed:`, error);
-      for (const name of ["hardhat", "alto", "paymaster-service"]) {
-        console.error(`--- ${name}.log (tail) ---\n${tail(path.join(logDirectory(), `${name}.log`), 20)}`);
-      }
-    },
-  )
-  .finally(async () => {
-    const stopping = performance.now();
-    await stopAll();
-    log(`child processes stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
-    if (exitCode === 0 && process.env.KEEP_LOGS === undefined) removeLogs();
-    else log(`logs kept in ${logDirectory()}`);
-    process.exit(exitCode);
-  });
+/** Runs {@link main}, stops every child process and exits with its code. */
+function runAndExit(): void {
+  let exitCode = 1;
+  main()
+    .then(
+      (code) => {
+        exitCode = code;
+      },
+      (error: unknown) => {
+        console.error(`[e2e ${elapsed()}] setup failed:`, error);
+        for (const name of ["hardhat", "alto", "paymaster-service"]) {
+          console.error(`--- ${name}.log (tail) ---\n${tail(path.join(logDirectory(), `${name}.log`), 20)}`);
+        }
+      },
+    )
+    .finally(async () => {
+      const stopping = performance.now();
+      await stopAll();
+      log(`child processes stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
+      if (exitCode === 0 && process.env.KEEP_LOGS === undefined) removeLogs();
+      else log(`logs kept in ${logDirectory()}`);
+      process.exit(exitCode);
+    });
+}
+
+// `hardhat test` loads every file under test/ as a suite: run only when executed directly (ts-node).
+if (require.main === module) runAndExit();
