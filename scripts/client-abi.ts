@@ -39,6 +39,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
     functions: [
       "adapter",
       "allowance",
+      "balanceOf",
       "balanceOfCredits",
       "buyCredits",
       "buyCreditsWithToken",

@@ -6,6 +6,7 @@ import type { Address } from "viem";
 
 import {
   buyWithEth,
+  createLedgerReader,
   grant,
   ledgerEvents,
   priceAdapterAbi,
@@ -33,6 +34,7 @@ import {
   resolveSigner,
   sendClientTx,
   viemClients,
+  viemPublicClient,
 } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, ledgerAt } from "./lib/contracts";
@@ -87,23 +89,25 @@ export async function creditsBalance(
   args: BalanceArgs,
   log: Log = print,
 ): Promise<BalanceReport> {
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
+  const { address: ledgerAddress } = await ledgerAt(hre, args);
   const account =
     args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
   const beneficiary =
     args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
 
-  const [breakdown, balance, spendable, tokens] = await Promise.all([
-    ledger.creditBreakdown(account),
-    ledger.balanceOfCredits(account),
-    ledger.spendableCredits(account),
-    ledger.balanceOf(account),
+  const reader = createLedgerReader(viemPublicClient(hre), ledgerAddress as Address);
+  const who = account as Address;
+  const [breakdown, balance, spendable, hasAccount] = await Promise.all([
+    reader.creditBreakdown(who),
+    reader.balanceOfCredits(who),
+    reader.spendableCredits(who),
+    reader.hasAccount(who),
   ]);
   const report: BalanceReport = {
     chainId: (await chainId(hre)).toString(),
     ledger: ledgerAddress,
     account,
-    hasAccount: tokens > 0n,
+    hasAccount,
     balance: balance.toString(),
     spendable: spendable.toString(),
     purchased: breakdown.purchased.toString(),
@@ -117,8 +121,8 @@ export async function creditsBalance(
   };
   if (beneficiary !== undefined) {
     const [budget, remaining] = await Promise.all([
-      ledger.allowance(account, beneficiary),
-      ledger.remainingAllowance(account, beneficiary),
+      reader.allowance(who, beneficiary as Address),
+      reader.remainingAllowance(who, beneficiary as Address),
     ]);
     report.allowance = {
       sponsor: account,

@@ -619,6 +619,13 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "balanceOf",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "balanceOfCredits",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],

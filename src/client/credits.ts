@@ -21,6 +21,8 @@ import {
 } from "./encoding";
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
 import { priceValidity } from "./format";
+import { createLedgerReader } from "./ledger";
+import type { LedgerReader } from "./ledger";
 import { reasonFromContractError } from "./rejections";
 import { decodeRevertData, findRevertData } from "./revert";
 import type { RejectionReason } from "./rejections";
@@ -346,73 +348,17 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     return priceInfo(raw, config.maxPriceAge, now);
   }
 
-  async function ledgerRead<R>(read: (ledger: Address) => Promise<R>): Promise<R> {
-    return read((await addresses()).ledger);
+  /** The ledger's reads (src/client/ledger.ts), on the ledger behind the paymaster. */
+  async function ledgerReader(): Promise<LedgerReader> {
+    return createLedgerReader(client, (await addresses()).ledger);
   }
-
-  const balanceOfCredits = (account: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "balanceOfCredits",
-        args: [account],
-      }),
-    );
-  const spendableCredits = (account: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "spendableCredits",
-        args: [account],
-      }),
-    );
-  const remainingAllowance = (sponsor: Address, beneficiary: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "remainingAllowance",
-        args: [sponsor, beneficiary],
-      }),
-    );
-
-  async function creditBreakdown(account: Address): Promise<CreditBreakdown> {
-    const b = await ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "creditBreakdown",
-        args: [account],
-      }),
-    );
-    return {
-      purchased: b.purchased,
-      grants: b.grants.map((g) => ({ amount: g.amount, expiresAt: g.expiresAt })),
-      held: b.held,
-      expiredUnswept: b.expiredUnswept,
-    };
-  }
-
-  async function allowance(sponsor: Address, beneficiary: Address): Promise<Allowance> {
-    const a = await ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "allowance",
-        args: [sponsor, beneficiary],
-      }),
-    );
-    return {
-      limit: a.limit,
-      used: a.used,
-      epochLength: toBig(a.epochLength),
-      anchor: toBig(a.anchor),
-      usedEpoch: toBig(a.usedEpoch),
-      expiresAt: toBig(a.expiresAt),
-    };
-  }
+  const balanceOfCredits = async (account: Address) => (await ledgerReader()).balanceOfCredits(account);
+  const spendableCredits = async (account: Address) => (await ledgerReader()).spendableCredits(account);
+  const remainingAllowance = async (sponsor: Address, beneficiary: Address) =>
+    (await ledgerReader()).remainingAllowance(sponsor, beneficiary);
+  const creditBreakdown = async (account: Address) => (await ledgerReader()).creditBreakdown(account);
+  const allowance = async (sponsor: Address, beneficiary: Address) =>
+    (await ledgerReader()).allowance(sponsor, beneficiary);
 
   const deposit = () => readContract(client, { ...pm, functionName: "getDeposit" });
 

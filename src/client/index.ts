@@ -60,6 +60,8 @@ export {
 } from "./format";
 export type { PriceValidity } from "./format";
 export { CreditEventIndexer } from "./indexer";
+export { createLedgerReader } from "./ledger";
+export type { LedgerReader } from "./ledger";
 export {
   buyWithEth,
   buyWithToken,

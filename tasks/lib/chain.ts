@@ -119,6 +119,11 @@ export function printTable(log: Log, title: string, rows: readonly (readonly [st
   for (const [label, value] of rows) log(`  ${label.padEnd(width)}  ${value}`);
 }
 
+/** A viem public client over the network's provider. */
+export function viemPublicClient(hre: HardhatRuntimeEnvironment): PublicClient {
+  return createPublicClient({ transport: custom(hre.network.provider) });
+}
+
 /** viem clients over the network's provider; the wallet's account is `account` (the node or Hardhat signs). */
 export function viemClients(
   hre: HardhatRuntimeEnvironment,
