@@ -1,16 +1,24 @@
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits, parseEventLogs } from "viem";
+import type { Address } from "viem";
 
+import {
+  buyWithEth,
+  createLedgerReader,
+  grant,
+  ledgerEvents,
+  priceAdapterAbi,
+  purchasedCredits,
+  revokeAllowance,
+  setAllowance,
+} from "../src/client";
+import { formatCreditAmount, formatDuration, formatEth, formatTime, toJson } from "../src/client/format";
 import {
   FORMS,
   UINT32_MAX,
   UINT64_MAX,
-  formatCredits,
-  formatDuration,
-  formatEth,
-  formatTime,
-  formatUnitsTrimmed,
   parseAddress,
   parseCredits,
   parseDuration,
@@ -24,8 +32,9 @@ import {
   printTable,
   requireFunds,
   resolveSigner,
-  sendTx,
-  toJson,
+  sendClientTx,
+  viemClients,
+  viemPublicClient,
 } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, ledgerAt } from "./lib/contracts";
@@ -80,23 +89,25 @@ export async function creditsBalance(
   args: BalanceArgs,
   log: Log = print,
 ): Promise<BalanceReport> {
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
+  const { address: ledgerAddress } = await ledgerAt(hre, args);
   const account =
     args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
   const beneficiary =
     args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
 
-  const [breakdown, balance, spendable, tokens] = await Promise.all([
-    ledger.creditBreakdown(account),
-    ledger.balanceOfCredits(account),
-    ledger.spendableCredits(account),
-    ledger.balanceOf(account),
+  const reader = createLedgerReader(viemPublicClient(hre), ledgerAddress as Address);
+  const who = account as Address;
+  const [breakdown, balance, spendable, hasAccount] = await Promise.all([
+    reader.creditBreakdown(who),
+    reader.balanceOfCredits(who),
+    reader.spendableCredits(who),
+    reader.hasAccount(who),
   ]);
   const report: BalanceReport = {
     chainId: (await chainId(hre)).toString(),
     ledger: ledgerAddress,
     account,
-    hasAccount: tokens > 0n,
+    hasAccount,
     balance: balance.toString(),
     spendable: spendable.toString(),
     purchased: breakdown.purchased.toString(),
@@ -110,8 +121,8 @@ export async function creditsBalance(
   };
   if (beneficiary !== undefined) {
     const [budget, remaining] = await Promise.all([
-      ledger.allowance(account, beneficiary),
-      ledger.remainingAllowance(account, beneficiary),
+      reader.allowance(who, beneficiary as Address),
+      reader.remainingAllowance(who, beneficiary as Address),
     ]);
     report.allowance = {
       sponsor: account,
@@ -125,19 +136,19 @@ export async function creditsBalance(
   }
 
   if (args.json) {
-    log(toJson(report));
+    log(toJson(report, 2));
     return report;
   }
   const rows: [string, string][] = [
-    ["balance", `${formatCredits(balance)} credits (unexpired, held included)`],
-    ["spendable", `${formatCredits(spendable)} credits`],
-    ["purchased", `${formatCredits(breakdown.purchased)} credits (never expire)`],
+    ["balance", `${formatCreditAmount(balance)} credits (unexpired, held included)`],
+    ["spendable", `${formatCreditAmount(spendable)} credits`],
+    ["purchased", `${formatCreditAmount(breakdown.purchased)} credits (never expire)`],
   ];
   for (const g of breakdown.grants) {
-    rows.push(["granted", `${formatCredits(g.amount)} credits until ${formatTime(g.expiresAt)}`]);
+    rows.push(["granted", `${formatCreditAmount(g.amount)} credits until ${formatTime(g.expiresAt)}`]);
   }
-  if (breakdown.held > 0n) rows.push(["held", `${formatCredits(breakdown.held)} credits`]);
-  rows.push(["expired, unswept", `${formatCredits(breakdown.expiredUnswept)} credits`]);
+  if (breakdown.held > 0n) rows.push(["held", `${formatCreditAmount(breakdown.held)} credits`]);
+  rows.push(["expired, unswept", `${formatCreditAmount(breakdown.expiredUnswept)} credits`]);
   if (!report.hasAccount) rows.push(["credit account", "none yet (opened by the first purchase or grant)"]);
   if (report.allowance !== undefined) {
     const a = report.allowance;
@@ -145,8 +156,8 @@ export async function creditsBalance(
       `allowance to ${a.beneficiary}`,
       a.perEpoch === "0"
         ? "none"
-        : `${formatCredits(BigInt(a.perEpoch))} credits per ${formatDuration(BigInt(a.epochLength))} until ` +
-          `${a.expiresAtIso}; ${formatCredits(BigInt(a.remainingThisEpoch))} left this epoch`,
+        : `${formatCreditAmount(BigInt(a.perEpoch))} credits per ${formatDuration(BigInt(a.epochLength))} until ` +
+          `${a.expiresAtIso}; ${formatCreditAmount(BigInt(a.remainingThisEpoch))} left this epoch`,
     ]);
   }
   printTable(log, `Credits of ${account} on CreditLedger ${ledgerAddress} (chain ${report.chainId})`, rows);
@@ -163,7 +174,7 @@ withAddressFlags(
 
 // -------------------------------------------------------------------------------------------- credits:buy
 
-const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+const formatPrice = (priceWad: bigint): string => `${formatUnits(priceWad, 18)} per native token`;
 
 export interface BuyArgs extends DeploymentFlags {
   account?: string;
@@ -223,32 +234,30 @@ export async function creditsBuy(
   const minimum = minPurchase > 1n ? minPurchase : 1n;
   if (expected < minimum) {
     throw taskError(
-      `${formatEth(wei)} ETH buys ${formatCredits(expected)} credits, below the ledger's minimum purchase of ` +
-        `${formatCredits(minimum)} credits`,
+      `${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits, below the ledger's minimum purchase of ` +
+        `${formatCreditAmount(minimum)} credits`,
     );
   }
   await requireFunds(hre, signer, wei, "to pay", formatEth);
 
   log(
-    `Quote: ${formatEth(wei)} ETH buys ${formatCredits(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
+    `Quote: ${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
       "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
       "paymaster charges gas at).",
   );
-  const receipt = await sendTx(hre, log, `Buying credits for ${account}`, () =>
-    ledger.buyCredits(account, { value: wei }),
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const ledgerHex = ledgerAddress as Address;
+  const receipt = await sendClientTx(hre, log, `Buying credits for ${account}`, publicClient, () =>
+    buyWithEth(wallet, { ledger: ledgerHex, account: account as Address, value: wei }),
   );
-  const adapterAddress = await adapter.getAddress();
-  let credits = 0n;
-  let priceWad = 0n;
-  for (const entry of receipt.logs) {
-    if (entry.address === adapterAddress) {
-      const parsed = adapter.interface.parseLog(entry);
-      if (parsed?.name === "CachedPriceRefreshed") priceWad = parsed.args.priceWad as bigint;
-    }
-    if (entry.address !== ledgerAddress) continue;
-    const parsed = ledger.interface.parseLog(entry);
-    if (parsed?.name === "CreditsPurchased") credits = parsed.args.credits as bigint;
-  }
+  const credits = purchasedCredits(receipt, ledgerHex);
+  const adapterAddress = (await adapter.getAddress()).toLowerCase();
+  const refreshed = parseEventLogs({
+    abi: priceAdapterAbi,
+    eventName: "CachedPriceRefreshed",
+    logs: receipt.logs.filter((entry) => entry.address.toLowerCase() === adapterAddress),
+  });
+  const priceWad = refreshed.length === 0 ? 0n : refreshed[refreshed.length - 1].args.priceWad;
   const balance = await ledger.balanceOfCredits(account);
   const [entryPoint, paymaster] = await ledger.ethDestination();
   const destination =
@@ -256,8 +265,8 @@ export async function creditsBuy(
       ? `the treasury ${await ledger.treasury()}`
       : `the EntryPoint deposit of paymaster ${paymaster}`;
   log(
-    `Bought ${formatCredits(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
-      `ETH (${wei} wei) to ${destination}. Balance now ${formatCredits(balance)} credits.`,
+    `Bought ${formatCreditAmount(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
+      `ETH (${wei} wei) to ${destination}. Balance now ${formatCreditAmount(balance)} credits.`,
   );
   return {
     account,
@@ -266,8 +275,8 @@ export async function creditsBuy(
     credits,
     priceWad,
     balance,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 
@@ -339,9 +348,9 @@ export async function creditsGrant(
   }
   if (amount > remaining) {
     throw taskError(
-      `Issuer ${signer.address} may grant ${formatCredits(remaining)} more credits this epoch (cap ` +
-        `${formatCredits(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
-        `${formatCredits(amount)} requested: wait for the next epoch or have the admin raise the cap`,
+      `Issuer ${signer.address} may grant ${formatCreditAmount(remaining)} more credits this epoch (cap ` +
+        `${formatCreditAmount(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
+        `${formatCreditAmount(amount)} requested: wait for the next epoch or have the admin raise the cap`,
     );
   }
   const now = await chainTime(hre);
@@ -353,16 +362,21 @@ export async function creditsGrant(
     );
   }
 
-  const receipt = await sendTx(hre, log, `Granting ${formatCredits(amount)} credits to ${account}`, () =>
-    ledger.grant(account, amount, expiresAt),
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Granting ${formatCreditAmount(amount)} credits to ${account}`,
+    publicClient,
+    () => grant(wallet, { ledger: ledgerAddress as Address, account: account as Address, amount, expiresAt }),
   );
   const [remainingAfter, balance] = await Promise.all([
     ledger.remainingIssuance(signer.address),
     ledger.balanceOfCredits(account),
   ]);
   log(
-    `Granted ${formatCredits(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
-      `${formatCredits(balance)} credits; issuer ${signer.address} may grant ${formatCredits(remainingAfter)} ` +
+    `Granted ${formatCreditAmount(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
+      `${formatCreditAmount(balance)} credits; issuer ${signer.address} may grant ${formatCreditAmount(remainingAfter)} ` +
       `more this epoch.`,
   );
   return {
@@ -372,8 +386,8 @@ export async function creditsGrant(
     expiresAt,
     remainingIssuance: remainingAfter,
     balance,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 
@@ -418,8 +432,10 @@ export async function creditsAllow(
 ): Promise<AllowResult> {
   const beneficiary = parseAddress("beneficiary", args.beneficiary);
   const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger } = await ledgerAt(hre, args, signer);
+  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
   const sponsor = signer.address;
+  const { publicClient, wallet } = viemClients(hre, sponsor);
+  const ledgerHex = ledgerAddress as Address;
 
   if (args.revoke) {
     if (args.perEpoch !== undefined) throw taskError("--revoke takes no --per-epoch");
@@ -427,8 +443,12 @@ export async function creditsAllow(
     if (current.limit === 0n) {
       throw taskError(`${beneficiary} has no allowance from sponsor ${sponsor} to revoke`);
     }
-    const receipt = await sendTx(hre, log, `Revoking the allowance of ${beneficiary}`, () =>
-      ledger.revokeAllowance(beneficiary),
+    const receipt = await sendClientTx(
+      hre,
+      log,
+      `Revoking the allowance of ${beneficiary}`,
+      publicClient,
+      () => revokeAllowance(wallet, { ledger: ledgerHex, beneficiary: beneficiary as Address }),
     );
     log(`Sponsor ${sponsor} revoked the allowance of ${beneficiary}.`);
     return {
@@ -438,8 +458,8 @@ export async function creditsAllow(
       epochLength: current.epochLength,
       expiresAt: current.expiresAt,
       carriedSpent: 0n,
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
+      txHash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
     };
   }
 
@@ -450,18 +470,23 @@ export async function creditsAllow(
   const epochLength = parseDuration("epoch", args.epoch, UINT32_MAX);
   const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
 
-  const receipt = await sendTx(hre, log, `Setting the allowance of ${beneficiary}`, () =>
-    ledger.setAllowance(beneficiary, perEpoch, epochLength, expiresAt),
+  const receipt = await sendClientTx(hre, log, `Setting the allowance of ${beneficiary}`, publicClient, () =>
+    setAllowance(wallet, {
+      ledger: ledgerHex,
+      beneficiary: beneficiary as Address,
+      perEpoch,
+      epochLength,
+      expiresAt,
+    }),
   );
   let carriedSpent = 0n;
-  for (const entry of receipt.logs) {
-    const parsed = entry.address === (await ledger.getAddress()) ? ledger.interface.parseLog(entry) : null;
-    if (parsed?.name === "AllowanceSet") carriedSpent = parsed.args.carriedSpent as bigint;
+  for (const event of ledgerEvents(receipt, ledgerHex)) {
+    if (event.eventName === "AllowanceSet") carriedSpent = event.args.carriedSpent;
   }
   log(
-    `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCredits(perEpoch)} credits per ` +
+    `Sponsor ${sponsor} lets ${beneficiary} spend up to ${formatCreditAmount(perEpoch)} credits per ` +
       `${formatDuration(epochLength)} until ${formatTime(expiresAt)}` +
-      `${carriedSpent > 0n ? ` (${formatCredits(carriedSpent)} already spent this epoch)` : ""}.`,
+      `${carriedSpent > 0n ? ` (${formatCreditAmount(carriedSpent)} already spent this epoch)` : ""}.`,
   );
   const sponsorBalance = await ledger.spendableCredits(sponsor);
   if (sponsorBalance === 0n) {
@@ -477,8 +502,8 @@ export async function creditsAllow(
     epochLength,
     expiresAt,
     carriedSpent,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 

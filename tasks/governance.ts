@@ -3,22 +3,13 @@ import path from "node:path";
 
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits } from "viem";
 
+import { formatCreditAmount, formatDuration, formatTime, toJson } from "../src/client/format";
 import type { CreditLedger } from "../typechain-types";
 import type { ICreditPaymaster } from "../typechain-types/contracts/paymaster/CreditPaymaster";
-import {
-  FORMS,
-  formatCredits,
-  formatDuration,
-  formatTime,
-  formatUnitsTrimmed,
-  parseAddress,
-  parseCredits,
-  parseDuration,
-  parseGasPrice,
-  parseInteger,
-} from "./lib/args";
-import { chainId as getChainId, chainTime, print, resolveSigner, sendTx, toJson } from "./lib/chain";
+import { FORMS, parseAddress, parseCredits, parseDuration, parseGasPrice, parseInteger } from "./lib/args";
+import { chainId as getChainId, chainTime, print, resolveSigner, sendTx } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { ledgerAt, optionalGovernorAt, optionalTimelockAt, paymasterAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -130,9 +121,9 @@ export interface ProposeBudgetResult {
 function formatSetting(setting: ConfigSetting, value: bigint): string {
   switch (setting.kind) {
     case "credits":
-      return `${formatCredits(value)} credits`;
+      return `${formatCreditAmount(value)} credits`;
     case "wei":
-      return `${formatUnitsTrimmed(value, 9)} gwei`;
+      return `${formatUnits(value, 9)} gwei`;
     case "seconds":
       return formatDuration(value);
     default:
@@ -240,8 +231,8 @@ async function checkLedgerActions(
   const available = await issuanceAfterCaps(ledger, executor, caps, now);
   if (total > available) {
     throw taskError(
-      `The grants total ${formatCredits(total)} credits but the executor ${executor} may grant only ` +
-        `${formatCredits(available)} more this epoch: add --issuer-cap ${executor}:<credits>:<epoch> to this ` +
+      `The grants total ${formatCreditAmount(total)} credits but the executor ${executor} may grant only ` +
+        `${formatCreditAmount(available)} more this epoch: add --issuer-cap ${executor}:<credits>:<epoch> to this ` +
         `proposal, or grant less`,
     );
   }
@@ -325,7 +316,7 @@ function ledgerActions(
     contract: "CreditLedger",
     function: "setIssuerCap(address,uint64,uint32)",
     args: { issuer: c.issuer, capPerEpoch: c.cap.toString(), epochLength: c.epochLength.toString() },
-    summary: `set the issuance cap of ${c.issuer} to ${formatCredits(c.cap)} credits per ${formatDuration(c.epochLength)}`,
+    summary: `set the issuance cap of ${c.issuer} to ${formatCreditAmount(c.cap)} credits per ${formatDuration(c.epochLength)}`,
   }));
   const grantActions = grants.map((g) => ({
     target: ledgerAddress,
@@ -334,7 +325,7 @@ function ledgerActions(
     contract: "CreditLedger",
     function: "grant(address,uint256,uint64)",
     args: { account: g.account, amount: g.amount.toString(), expiresAt: g.expiresAt.toString() },
-    summary: `grant ${formatCredits(g.amount)} credits to ${g.account} until ${formatTime(g.expiresAt)}`,
+    summary: `grant ${formatCreditAmount(g.amount)} credits to ${g.account} until ${formatTime(g.expiresAt)}`,
   }));
   return [...capActions, ...grantActions];
 }
@@ -440,8 +431,8 @@ export async function proposeBudget(
     proposal: path.join(outDir, "proposal.json"),
     safeBatch: path.join(outDir, "safe-batch.json"),
   };
-  writeFileSync(files.proposal, `${toJson(proposal)}\n`);
-  writeFileSync(files.safeBatch, `${toJson(safeBatch)}\n`);
+  writeFileSync(files.proposal, `${toJson(proposal, 2)}\n`);
+  writeFileSync(files.safeBatch, `${toJson(safeBatch, 2)}\n`);
 
   log(
     `Budget of ${actions.length} call${actions.length === 1 ? "" : "s"}${executor === undefined ? "" : `, executed by ${executor}`}:`,
@@ -464,8 +455,8 @@ export async function proposeBudget(
   const votes = await gov.getVotes(signer.address, clock - 1n);
   if (votes < threshold) {
     throw taskError(
-      `${signer.address} has ${formatUnitsTrimmed(votes, 18)} votes, below the proposal threshold of ` +
-        `${formatUnitsTrimmed(threshold, 18)}: delegate votes to it first (delegate on the votes token)`,
+      `${signer.address} has ${formatUnits(votes, 18)} votes, below the proposal threshold of ` +
+        `${formatUnits(threshold, 18)}: delegate votes to it first (delegate on the votes token)`,
     );
   }
   const proposalId = BigInt(proposal.proposalId);

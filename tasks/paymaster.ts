@@ -1,27 +1,18 @@
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits } from "viem";
 
 import {
-  FORMS,
-  formatCredits,
+  formatCreditAmount,
   formatDuration,
   formatEth,
   formatTime,
-  formatUnitsTrimmed,
-  parseAddress,
-  parseEth,
-} from "./lib/args";
-import {
-  chainId,
-  chainTime,
-  print,
-  printTable,
-  requireFunds,
-  resolveSigner,
-  sendTx,
+  priceValidity,
   toJson,
-} from "./lib/chain";
+} from "../src/client/format";
+import { FORMS, parseAddress, parseEth } from "./lib/args";
+import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterFrom, entryPointFrom, ledgerFrom, paymasterAt, readCachedPrice } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -106,8 +97,9 @@ export async function paymasterStatus(
   const cached = await readCachedPrice(hre, adapter);
   const priceWad = cached?.priceWad;
   const updatedAt = cached?.updatedAt;
-  const age = updatedAt === undefined ? undefined : now - updatedAt;
-  const fresh = updatedAt !== undefined && now <= updatedAt + cfg.maxPriceAge;
+  const validity = updatedAt === undefined ? undefined : priceValidity(updatedAt, cfg.maxPriceAge, now);
+  const age = validity?.age;
+  const fresh = validity !== undefined && !validity.stale;
 
   const warnings: string[] = [];
   if (cfg.paused) warnings.push("the paymaster is paused: it refuses every new operation");
@@ -179,14 +171,14 @@ export async function paymasterStatus(
     warnings,
   };
   if (args.json) {
-    log(toJson(report));
+    log(toJson(report, 2));
     return report;
   }
 
   const price =
     priceWad === undefined || updatedAt === undefined
       ? "never refreshed"
-      : `${formatUnitsTrimmed(priceWad, 18)} per native token, stored ${formatTime(updatedAt)} ` +
+      : `${formatUnits(priceWad, 18)} per native token, stored ${formatTime(updatedAt)} ` +
         `(${formatDuration(age as bigint)} ago; maxPriceAge ${formatDuration(cfg.maxPriceAge)}): ` +
         `${fresh ? "fresh" : "STALE"}`;
   const stake = info.staked
@@ -210,11 +202,11 @@ export async function paymasterStatus(
     ["maxPreVerificationGas", cfg.maxPreVerificationGas.toString()],
     ["maxPaymasterVerificationGasLimit", cfg.maxPaymasterVerificationGasLimit.toString()],
     ["maxPaymasterPostOpGasLimit", cfg.maxPaymasterPostOpGasLimit.toString()],
-    ["maxFeePerGas", `${formatUnitsTrimmed(cfg.maxFeePerGas, 9)} gwei`],
-    ["maxPriorityFeePerGas", `${formatUnitsTrimmed(cfg.maxPriorityFeePerGas, 9)} gwei`],
+    ["maxFeePerGas", `${formatUnits(cfg.maxFeePerGas, 9)} gwei`],
+    ["maxPriorityFeePerGas", `${formatUnits(cfg.maxPriorityFeePerGas, 9)} gwei`],
     ["postOpGasMargin", cfg.postOpGasMargin.toString()],
-    ["maxCreditsPerOp", `${formatCredits(cfg.maxCreditsPerOp)} credits`],
-    ["markupBps", `${cfg.markupBps} (${formatUnitsTrimmed(cfg.markupBps, 4)}× the price)`],
+    ["maxCreditsPerOp", `${formatCreditAmount(cfg.maxCreditsPerOp)} credits`],
+    ["markupBps", `${cfg.markupBps} (${formatUnits(cfg.markupBps, 4)}× the price)`],
     ["maxPriceAge", formatDuration(cfg.maxPriceAge)],
   ]);
   for (const warning of warnings) log(`WARNING: ${warning}`);

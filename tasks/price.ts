@@ -1,8 +1,12 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatUnits } from "viem";
+import type { Address } from "viem";
 
-import { FORMS, formatDuration, formatTime, formatUnitsTrimmed, parseDuration } from "./lib/args";
-import { chainTime, print, resolveSigner, sendTx } from "./lib/chain";
+import { refreshPrice, refreshedPrice } from "../src/client";
+import { formatDuration, formatTime } from "../src/client/format";
+import { FORMS, parseDuration } from "./lib/args";
+import { chainTime, print, resolveSigner, sendClientTx, viemClients } from "./lib/chain";
 import type { Log } from "./lib/chain";
 import { adapterAt, readCachedPrice } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
@@ -26,7 +30,7 @@ export interface RefreshResult {
   blockNumber?: number;
 }
 
-const formatPrice = (priceWad: bigint): string => `${formatUnitsTrimmed(priceWad, 18)} per native token`;
+const formatPrice = (priceWad: bigint): string => `${formatUnits(priceWad, 18)} per native token`;
 
 export async function priceRefresh(
   hre: HardhatRuntimeEnvironment,
@@ -47,24 +51,22 @@ export async function priceRefresh(
     return { adapter: address, refreshed: false, fromFallback: false, previous, ...previous };
   }
 
-  const receipt = await sendTx(hre, log, "Refreshing the cached price", () => adapter.refreshCachedPrice());
-  let result: RefreshResult | undefined;
-  for (const entry of receipt.logs) {
-    const parsed = entry.address === address ? adapter.interface.parseLog(entry) : null;
-    if (parsed?.name !== "CachedPriceRefreshed") continue;
-    result = {
-      adapter: address,
-      refreshed: true,
-      priceWad: parsed.args.priceWad as bigint,
-      updatedAt: parsed.args.updatedAt as bigint,
-      fromFallback: parsed.args.fromFallback as boolean,
-      previous,
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
-    };
-  }
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const receipt = await sendClientTx(hre, log, "Refreshing the cached price", publicClient, () =>
+    refreshPrice(wallet, { adapter: address as Address }),
+  );
   // refreshCachedPrice always emits CachedPriceRefreshed when it succeeds.
-  const refreshed = result as RefreshResult;
+  const event = refreshedPrice(receipt, address as Address) as NonNullable<ReturnType<typeof refreshedPrice>>;
+  const refreshed: RefreshResult = {
+    adapter: address,
+    refreshed: true,
+    priceWad: event.priceWad,
+    updatedAt: event.updatedAt,
+    fromFallback: event.fromFallback,
+    previous,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
+  };
   log(
     `Cached price refreshed: ${formatPrice(refreshed.priceWad)} from the ` +
       `${refreshed.fromFallback ? "FALLBACK" : "primary"} feed, stored at ${formatTime(refreshed.updatedAt)}` +

@@ -3,7 +3,7 @@
  * script and its Ignition module ({@link deploySystemForE2E}).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { JsonRpcProvider } from "ethers";
@@ -13,6 +13,7 @@ import type { Address } from "viem";
 
 import { ENTRY_POINT_ADDRESSES, deploySimpleAccountFactory } from "../../src/aa/entrypoint";
 import type { EntryPointVersion } from "../../src/aa/entrypoint";
+import { readDeployedAddresses, requireAddressBySuffix } from "../../src/deployment";
 
 /** Hardhat node's default accounts used by the run (alto takes #1 and #2, see run.ts). */
 export const ACCOUNT_INDEX = {
@@ -62,17 +63,10 @@ export async function deploySystemForE2E(rpcUrl: string): Promise<E2ESystem> {
   if (run.status !== 0) {
     throw new Error(`npm run deploy failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
   }
-  const deployed = JSON.parse(readFileSync(resolve(deployment, "deployed_addresses.json"), "utf8")) as Record<
-    string,
-    string
-  >;
+  const deployed = readDeployedAddresses(deployment) ?? {};
   rmSync(deployment, { recursive: true, force: true });
-  const bySuffix = (suffix: string): Address => {
-    const keys = Object.keys(deployed).filter((k) => k.endsWith(`#${suffix}`));
-    if (keys.length !== 1)
-      throw new Error(`deployment ${deploymentId}: expected one key ending in #${suffix}`);
-    return getAddress(deployed[keys[0]]);
-  };
+  const bySuffix = (suffix: string): Address =>
+    requireAddressBySuffix(deployed, `#${suffix}`, `deployment ${deploymentId}`);
 
   // cacheTimeout -1: ethers otherwise answers a repeated call (e.g. getCode before and after a deployment) from a
   // 250 ms cache, which a fast node makes visible.

@@ -10,7 +10,7 @@
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import AdminSystemModule from "../../ignition/modules/AdminSystem";
@@ -33,6 +33,7 @@ import type {
   TimelockController,
 } from "../../typechain-types";
 import { deployEntryPoints } from "../../src/aa/entrypoint";
+import { readDeployedAddresses, requireAddressBySuffix } from "../../src/deployment";
 import { LOCAL_NETWORKS, deployerKeyMessage, liveNetwork } from "./networks";
 import {
   SYSTEM_MODULE_IDS,
@@ -86,11 +87,7 @@ export interface DeployedSystem {
 
 /** The address whose key ends with `#<suffix>` in a deployed_addresses.json-style map. */
 export function addressBySuffix(addresses: Readonly<Record<string, string>>, suffix: string): string {
-  const matches = Object.entries(addresses).filter(([key]) => key.endsWith(`#${suffix}`));
-  if (matches.length !== 1) {
-    throw new Error(`expected exactly one deployed address ending in #${suffix}, found ${matches.length}`);
-  }
-  return matches[0][1];
+  return requireAddressBySuffix(addresses, `#${suffix}`, "the deployed addresses");
 }
 
 function isEmptyCode(code: string): boolean {
@@ -106,10 +103,8 @@ async function dropStaleLocalJournal(
   deploymentDir: string,
   log: (line: string) => void,
 ): Promise<void> {
-  const file = path.join(deploymentDir, "deployed_addresses.json");
-  if (!existsSync(file)) return;
-  const recorded = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
-  for (const address of recorded) {
+  const recorded = readDeployedAddresses(deploymentDir);
+  for (const address of Object.values(recorded ?? {})) {
     if (isEmptyCode(await hre.ethers.provider.getCode(address))) {
       log(
         `  ! removing the stale local deployment journal ${deploymentDir} (its contracts are not on this chain)`,

@@ -7,6 +7,7 @@ import { readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/help
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { ZeroAddress, getAddress, isAddress } from "ethers";
 import path from "node:path";
+import { z } from "zod";
 
 import { SYSTEM_DEFAULTS } from "../../ignition/modules/system";
 
@@ -25,9 +26,22 @@ export function parametersFile(root: string, network: string): string {
   return path.join(root, "ignition", "parameters", `${network}.json`);
 }
 
-/** Reads a parameter file (JSON5; `"123n"` strings become bigints, as for `hardhat ignition deploy`). */
+/** A parameter file's shape: module id (or `$global`) → parameter name → value (checked by name below). */
+const parameterFileSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+/**
+ * Reads a parameter file (JSON5; `"123n"` strings become bigints, as for `hardhat ignition deploy`) and checks its
+ * shape; the values the deploy relies on are checked by {@link resolveSystemParameters}.
+ */
 export async function loadParameters(file: string): Promise<DeploymentParameters> {
-  return readDeploymentParameters(file);
+  const parameters: unknown = await readDeploymentParameters(file);
+  if (!parameterFileSchema.safeParse(parameters).success) {
+    throw new ParameterError([
+      `${file}: expected an object of module ids (or "$global"), each an object of parameter values ` +
+        `(see docs/deploy.md)`,
+    ]);
+  }
+  return parameters as DeploymentParameters;
 }
 
 type ParameterValue = DeploymentParameters[string][string];

@@ -2,15 +2,7 @@
  * Reads of the credit paymaster system (balances, allowances, cached price, configuration), credit estimates and
  * `explainRejection`: why the paymaster would reject an operation, before anyone signs it.
  */
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
-  getAddress,
-  isHex,
-  zeroAddress,
-  zeroHash,
-} from "viem";
+import { BaseError, ContractFunctionRevertedError, getAddress, zeroAddress, zeroHash } from "viem";
 import type { Address, Chain, Client, Hex, Transport } from "viem";
 import { getBlock, getChainId, readContract, simulateContract } from "viem/actions";
 import { toPackedUserOperation } from "viem/account-abstraction";
@@ -28,7 +20,11 @@ import {
   worstCaseCredits,
 } from "./encoding";
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
+import { priceValidity } from "./format";
+import { createLedgerReader } from "./ledger";
+import type { LedgerReader } from "./ledger";
 import { reasonFromContractError } from "./rejections";
+import { decodeRevertData, findRevertData } from "./revert";
 import type { RejectionReason } from "./rejections";
 
 /** Any viem client with a transport (a public client, a wallet client, a smart-account client's client...). */
@@ -77,8 +73,8 @@ export interface CreditBreakdown {
   expiredUnswept: bigint;
 }
 
-/** `ICreditLedger.EpochBudget` of an allowance (`limit == 0`: none). */
-export interface Allowance {
+/** `ICreditLedger.EpochBudget`: an allowance (`limit == 0`: none) or an issuer's cap. */
+export interface EpochBudget {
   limit: bigint;
   used: bigint;
   epochLength: bigint;
@@ -86,6 +82,9 @@ export interface Allowance {
   usedEpoch: bigint;
   expiresAt: bigint;
 }
+
+/** An allowance of a sponsor to a beneficiary. */
+export type Allowance = EpochBudget;
 
 /** The contracts behind one paymaster. */
 export interface PaymasterAddresses {
@@ -213,7 +212,7 @@ function toBig(value: number | bigint): bigint {
 }
 
 /** A decoded revert: the custom error's name and arguments, or the raw data when no ABI item matches. */
-interface Revert {
+export interface ContractRevert {
   errorName?: string;
   args: readonly unknown[];
   raw?: Hex;
@@ -224,27 +223,16 @@ interface Revert {
  * cause chain (some providers, e.g. Hardhat's in-process one, answer without an error code, so viem does not
  * decode it), decoded with the paymaster's, the ledger's and the adapter's errors.
  */
-function revertOf(error: unknown): Revert | undefined {
+export function revertOf(error: unknown): ContractRevert | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const decoded = error.walk((e) => e instanceof ContractFunctionRevertedError);
   if (decoded instanceof ContractFunctionRevertedError && decoded.data !== undefined) {
     return { errorName: decoded.data.errorName, args: decoded.data.args ?? [] };
   }
-  let raw: Hex | undefined;
-  error.walk((e) => {
-    const data =
-      typeof e === "object" && e !== null && "data" in e ? (e as { data: unknown }).data : undefined;
-    const candidate = typeof data === "object" && data !== null && "data" in data ? data.data : data;
-    if (typeof candidate === "string" && isHex(candidate) && candidate.length >= 10) raw = candidate;
-    return raw !== undefined;
-  });
+  const raw = findRevertData(error);
   if (raw === undefined) return undefined;
-  try {
-    const result = decodeErrorResult({ abi: VALIDATION_ABI, data: raw });
-    return { errorName: result.errorName, args: result.args ?? [] };
-  } catch {
-    return { args: [], raw };
-  }
+  const fromData = decodeRevertData(raw, VALIDATION_ABI);
+  return fromData === undefined ? { args: [], raw } : { errorName: fromData.name, args: fromData.raw };
 }
 
 /**
@@ -341,16 +329,8 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
 
   function priceInfo(raw: readonly [bigint, bigint], maxPriceAge: bigint, now: bigint, margin = 0n) {
     const [priceWad, updatedAt] = raw;
-    const validUntil = updatedAt + maxPriceAge;
-    return {
-      priceWad,
-      updatedAt,
-      age: now > updatedAt ? now - updatedAt : 0n,
-      maxPriceAge,
-      validUntil,
-      now,
-      stale: now + margin > validUntil,
-    };
+    const { age, validUntil, stale } = priceValidity(updatedAt, maxPriceAge, now, margin);
+    return { priceWad, updatedAt, age, maxPriceAge, validUntil, now, stale };
   }
 
   async function latestTimestamp(): Promise<bigint> {
@@ -368,73 +348,17 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     return priceInfo(raw, config.maxPriceAge, now);
   }
 
-  async function ledgerRead<R>(read: (ledger: Address) => Promise<R>): Promise<R> {
-    return read((await addresses()).ledger);
+  /** The ledger's reads (src/client/ledger.ts), on the ledger behind the paymaster. */
+  async function ledgerReader(): Promise<LedgerReader> {
+    return createLedgerReader(client, (await addresses()).ledger);
   }
-
-  const balanceOfCredits = (account: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "balanceOfCredits",
-        args: [account],
-      }),
-    );
-  const spendableCredits = (account: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "spendableCredits",
-        args: [account],
-      }),
-    );
-  const remainingAllowance = (sponsor: Address, beneficiary: Address) =>
-    ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "remainingAllowance",
-        args: [sponsor, beneficiary],
-      }),
-    );
-
-  async function creditBreakdown(account: Address): Promise<CreditBreakdown> {
-    const b = await ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "creditBreakdown",
-        args: [account],
-      }),
-    );
-    return {
-      purchased: b.purchased,
-      grants: b.grants.map((g) => ({ amount: g.amount, expiresAt: g.expiresAt })),
-      held: b.held,
-      expiredUnswept: b.expiredUnswept,
-    };
-  }
-
-  async function allowance(sponsor: Address, beneficiary: Address): Promise<Allowance> {
-    const a = await ledgerRead((address) =>
-      readContract(client, {
-        address,
-        abi: creditLedgerAbi,
-        functionName: "allowance",
-        args: [sponsor, beneficiary],
-      }),
-    );
-    return {
-      limit: a.limit,
-      used: a.used,
-      epochLength: toBig(a.epochLength),
-      anchor: toBig(a.anchor),
-      usedEpoch: toBig(a.usedEpoch),
-      expiresAt: toBig(a.expiresAt),
-    };
-  }
+  const balanceOfCredits = async (account: Address) => (await ledgerReader()).balanceOfCredits(account);
+  const spendableCredits = async (account: Address) => (await ledgerReader()).spendableCredits(account);
+  const remainingAllowance = async (sponsor: Address, beneficiary: Address) =>
+    (await ledgerReader()).remainingAllowance(sponsor, beneficiary);
+  const creditBreakdown = async (account: Address) => (await ledgerReader()).creditBreakdown(account);
+  const allowance = async (sponsor: Address, beneficiary: Address) =>
+    (await ledgerReader()).allowance(sponsor, beneficiary);
 
   const deposit = () => readContract(client, { ...pm, functionName: "getDeposit" });
 

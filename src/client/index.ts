@@ -44,14 +44,47 @@ export type {
   PaymasterModeName,
   PrefundGas,
 } from "./encoding";
-export { createCreditsClient, remainingAsOf } from "./credits";
+export {
+  CREDIT_DECIMALS,
+  NATIVE_DECIMALS,
+  NEVER,
+  ROLE_NAMES,
+  formatCreditAmount,
+  formatCredits,
+  formatDuration,
+  formatEth,
+  formatTime,
+  priceValidity,
+  roleId,
+  toJson,
+} from "./format";
+export type { PriceValidity } from "./format";
+export { CreditEventIndexer } from "./indexer";
+export { createLedgerReader } from "./ledger";
+export type { LedgerReader } from "./ledger";
+export {
+  buyWithEth,
+  buyWithToken,
+  grant,
+  ledgerEvents,
+  purchasedCredits,
+  refreshPrice,
+  refreshedPrice,
+  revokeAllowance,
+  setAllowance,
+} from "./writes";
+export type { CreditWallet } from "./writes";
+export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
+export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
 export type {
   Allowance,
   AnyClient,
   CachedPriceInfo,
+  ContractRevert,
   CreditBreakdown,
   CreditEstimate,
   CreditUserOperation,
+  EpochBudget,
   CreditsClient,
   CreditsClientParameters,
   ExplainOptions,
@@ -63,7 +96,6 @@ export {
   CreditPaymasterRejectedError,
   RpcErrorCode,
   explainReason,
-  formatCredits,
   reasonFromContractError,
   rejectionCode,
   rejectionMessage,

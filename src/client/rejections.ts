@@ -2,10 +2,11 @@
  * Why the credit paymaster would reject a user operation: a typed reason per on-chain check, a readable message,
  * and the JSON-RPC error code the paymaster service answers with (see docs/client.md).
  */
-import { formatUnits, getAddress } from "viem";
+import { getAddress } from "viem";
 import type { Address } from "viem";
 
 import { GAS_FIELDS } from "./encoding";
+import { formatCredits } from "./format";
 import type { GasFieldName } from "./encoding";
 
 /** Why the paymaster (or the EntryPoint, for the paymaster's deposit and time range) would reject an operation. */
@@ -129,11 +130,6 @@ const CODE_OF: Readonly<Record<RejectionKind, number>> = {
   allowanceExceeded: RpcErrorCode.ALLOWANCE_EXCEEDED,
   validationReverted: RpcErrorCode.VALIDATION_REVERTED,
 };
-
-/** Credits (6 decimals) as a decimal string with the unit, e.g. `1.5 credits`. */
-export function formatCredits(credits: bigint): string {
-  return `${formatUnits(credits, 6)} credits`;
-}
 
 /** A readable sentence for `reason`. */
 export function rejectionMessage(reason: RejectionReason): string {

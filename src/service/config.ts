@@ -1,11 +1,26 @@
 /**
- * Configuration of the paymaster service from command-line flags and environment variables (flags win).
+ * Configuration of the paymaster service from command-line flags and environment variables (flags win), each
+ * value validated with zod; the deployment it may name is read by src/deployment.ts.
  * See `npm run paymaster-service -- --help` and docs/client.md.
  */
-import { readFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { getAddress, isAddress } from "viem";
 import type { Address } from "viem";
+import { z } from "zod";
+
+import {
+  DEPLOYED_ADDRESSES_FILE,
+  deploymentKeySuffix,
+  deploymentsRoot,
+  displayPath,
+  findAddress,
+  deploymentChainId,
+  findDeploymentDir,
+  listDeployments,
+  readDeployedAddresses,
+  requireAddressBySuffix,
+} from "../deployment";
 
 /** Settings of the service process. */
 export interface ServiceSettings {
@@ -13,6 +28,8 @@ export interface ServiceSettings {
   chainId: number;
   paymasters: Address[];
   ledger?: Address;
+  /** The Ignition deployment directory the addresses came from (`--deployment`), as logged at startup. */
+  deployment?: string;
   port: number;
   host: string;
   validityMargin: bigint;
@@ -32,7 +49,7 @@ export const SERVICE_OPTIONS = {
   },
   deployment: {
     env: "PAYMASTER_SERVICE_DEPLOYMENT",
-    help: "an Ignition deployed_addresses.json: paymasters and ledger from its #CreditPaymasterV07, #CreditPaymasterV08 and #CreditLedger keys",
+    help: "an Ignition deployment (directory, its deployed_addresses.json, or an id under ./ignition/deployments): paymasters and ledger from its #CreditPaymasterV07, #CreditPaymasterV08 and #CreditLedger keys",
   },
   port: { env: "PAYMASTER_SERVICE_PORT", help: "TCP port (default 3000; 0 = any free port)" },
   host: { env: "PAYMASTER_SERVICE_HOST", help: "interface to listen on (default 127.0.0.1)" },
@@ -65,28 +82,79 @@ export function usage(): string {
   ].join("\n");
 }
 
+/** The value of flag `name` parsed by `schema`; a failure reads `--<name>: <the schema's message>`. */
+function valueOf<T>(name: string, schema: z.ZodType<T, z.ZodTypeDef, string>, value: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`--${name}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+const addressSchema = z
+  .string()
+  .refine(
+    (value) => isAddress(value, { strict: false }),
+    (value) => ({ message: `not an address: ${value}` }),
+  )
+  .transform((value) => getAddress(value));
+
+function integerSchema(min: number, max: number) {
+  return z
+    .string()
+    .refine(
+      (value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max,
+      (value) => ({ message: `expected an integer in [${min}, ${max}], got ${value}` }),
+    )
+    .transform(Number);
+}
+
+const booleanSchema = z.enum(["true", "false"], {
+  errorMap: (_issue, ctx) => ({ message: `expected true or false, got ${String(ctx.data)}` }),
+});
+
 function addressOf(name: string, value: string): Address {
-  if (!isAddress(value, { strict: false })) throw new Error(`--${name}: not an address: ${value}`);
-  return getAddress(value);
+  return valueOf(name, addressSchema, value);
 }
 
 function integer(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new Error(`--${name}: expected an integer in [${min}, ${max}], got ${value}`);
-  }
-  return Number(value);
+  return valueOf(name, integerSchema(min, max), value);
 }
 
-/** The addresses of an Ignition `deployed_addresses.json` whose keys end with `suffix`. */
-function fromDeployment(file: string): { paymasters: Address[]; ledger?: Address } {
-  const entries = Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
-  const find = (suffix: string) => entries.find(([key]) => key.endsWith(suffix))?.[1];
-  const paymasters = ["#CreditPaymasterV07", "#CreditPaymasterV08"]
-    .map(find)
-    .filter((a): a is string => a !== undefined)
-    .map((a) => addressOf("deployment", a));
-  const ledger = find("#CreditLedger");
-  return ledger === undefined ? { paymasters } : { paymasters, ledger: addressOf("deployment", ledger) };
+/**
+ * The paymasters and ledger of an Ignition deployment, by their key suffixes: `given` is a deployment directory,
+ * its `deployed_addresses.json`, or a deployment id under `./ignition/deployments`.
+ */
+function fromDeployment(given: string): {
+  paymasters: Address[];
+  ledger?: Address;
+  dir: string;
+  chainId: number | undefined;
+} {
+  const ignition = path.resolve("ignition");
+  const dir = findDeploymentDir(ignition, given);
+  const addresses = dir === undefined ? undefined : readDeployedAddresses(dir);
+  if (dir === undefined || addresses === undefined) {
+    const ids = listDeployments(ignition).map(
+      (d) => `${d.id}${d.chainId === undefined ? "" : ` (chain ${d.chainId})`}`,
+    );
+    throw new Error(
+      `--deployment: ${given} is neither an Ignition deployment directory (containing ${DEPLOYED_ADDRESSES_FILE}), ` +
+        `its ${DEPLOYED_ADDRESSES_FILE}, nor a deployment id under ${displayPath(deploymentsRoot(ignition))}` +
+        (ids.length === 0 ? "" : `; deployments there: ${ids.join(", ")}`),
+    );
+  }
+  const where = displayPath(path.join(dir, DEPLOYED_ADDRESSES_FILE));
+  const find = (suffix: string): Address | undefined => {
+    const found = findAddress(addresses, suffix);
+    if (found.status === "found") return found.address;
+    if (found.status === "missing") return undefined;
+    return requireAddressBySuffix(addresses, suffix, `--deployment: ${where}`);
+  };
+  const paymasters = (["0.7", "0.8"] as const)
+    .map((version) => find(deploymentKeySuffix("paymaster", version)))
+    .filter((a): a is Address => a !== undefined);
+  const ledger = find(deploymentKeySuffix("ledger"));
+  const origin = { dir: displayPath(dir), chainId: deploymentChainId(dir) };
+  return ledger === undefined ? { paymasters, ...origin } : { paymasters, ledger, ...origin };
 }
 
 /**
@@ -119,9 +187,9 @@ export function parseServiceSettings(
     return value;
   };
 
-  const deploymentFile = get("deployment");
-  const deployment = deploymentFile === undefined ? { paymasters: [] } : fromDeployment(deploymentFile);
-  const paymasters = [...deployment.paymasters];
+  const deploymentFlag = get("deployment");
+  const deployment = deploymentFlag === undefined ? undefined : fromDeployment(deploymentFlag);
+  const paymasters = [...(deployment?.paymasters ?? [])];
   for (const name of ["paymaster-v07", "paymaster-v08"] as const) {
     const value = get(name);
     if (value !== undefined) paymasters.push(addressOf(name, value));
@@ -130,14 +198,20 @@ export function parseServiceSettings(
     throw new Error("no paymaster: give --paymaster-v07 and/or --paymaster-v08, or --deployment");
   }
   const ledgerFlag = get("ledger");
-  const ledger = ledgerFlag === undefined ? deployment.ledger : addressOf("ledger", ledgerFlag);
-  const simulate = get("simulate") ?? "true";
-  if (simulate !== "true" && simulate !== "false")
-    throw new Error(`--simulate: expected true or false, got ${simulate}`);
+  const ledger = ledgerFlag === undefined ? deployment?.ledger : addressOf("ledger", ledgerFlag);
+  const simulate = valueOf("simulate", booleanSchema, get("simulate") ?? "true");
   const sponsorName = get("sponsor-name");
+  const rpcUrl = required("rpc-url");
+  const chainId = integer("chain-id", required("chain-id"), 1, Number.MAX_SAFE_INTEGER);
+  if (deployment?.chainId !== undefined && deployment.chainId !== chainId) {
+    throw new Error(
+      `--deployment: ${deployment.dir} is a deployment of chain ${deployment.chainId}, not of --chain-id ${chainId}`,
+    );
+  }
   return {
-    rpcUrl: required("rpc-url"),
-    chainId: integer("chain-id", required("chain-id"), 1, Number.MAX_SAFE_INTEGER),
+    rpcUrl,
+    chainId,
+    ...(deployment === undefined ? {} : { deployment: deployment.dir }),
     paymasters: [...new Set(paymasters)],
     ...(ledger === undefined ? {} : { ledger }),
     port: integer("port", get("port") ?? "3000", 0, 65_535),

@@ -1,9 +1,10 @@
 /**
- * Validation of ERC-7677 parameters: `[userOp, entryPoint, chainId, context]`. Every shape problem becomes a
- * `-32602 Invalid params` error naming the offending field; nothing is coerced silently.
+ * Validation of ERC-7677 parameters: `[userOp, entryPoint, chainId, context]`, with zod. Every shape problem
+ * becomes a `-32602 Invalid params` error naming the offending field; nothing is coerced silently.
  */
 import { getAddress, isAddress, isHex, zeroAddress } from "viem";
 import type { Address, Hex } from "viem";
+import { z } from "zod";
 
 import type { CreditUserOperation } from "../client/credits";
 import type { CreditModeOptions } from "../client/encoding";
@@ -21,106 +22,153 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
 /** A hex quantity; leading zeros are tolerated (some clients pad), an empty `0x` is not. */
 const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const CONTEXT_FORM = '{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** Failures of the schema read `must be <expected>, got <the value>` (the field's name is put in front). */
+function expecting(expected: string): { errorMap: z.ZodErrorMap } {
+  return { errorMap: (_issue, ctx) => ({ message: mustBe(expected, ctx.data) }) };
 }
+
+function mustBe(expected: string, value: unknown): string {
+  return `must be ${expected}, got ${JSON.stringify(value)}`;
+}
+
+const ADDRESS_FORM = "a 20-byte hex address";
+const BYTES_FORM = "0x-prefixed hex bytes";
 
 /** A JSON-RPC quantity (`0x`-prefixed hex), at most `max`. */
-function quantity(name: string, value: unknown, max = UINT256_MAX): bigint {
-  if (typeof value !== "string" || !QUANTITY.test(value)) {
-    throw invalidParams(`${name} must be a hex quantity (e.g. "0x1a"), got ${JSON.stringify(value)}`);
-  }
-  const parsed = BigInt(value);
-  if (parsed > max) throw invalidParams(`${name} = ${parsed} exceeds ${max}`);
-  return parsed;
+function quantity(max = UINT256_MAX) {
+  return z
+    .string(expecting('a hex quantity (e.g. "0x1a")'))
+    .regex(QUANTITY)
+    .transform((value) => BigInt(value))
+    .superRefine((value, ctx) => {
+      if (value > max) ctx.addIssue({ code: "custom", message: `= ${value} exceeds ${max}` });
+    });
 }
 
-function optionalQuantity(name: string, value: unknown): bigint | undefined {
-  return value === undefined || value === null ? undefined : quantity(name, value);
-}
+const optionalQuantity = quantity()
+  .nullish()
+  .transform((value) => value ?? 0n);
 
-function address(name: string, value: unknown): Address {
-  if (typeof value !== "string" || !isAddress(value, { strict: false })) {
-    throw invalidParams(`${name} must be a 20-byte hex address, got ${JSON.stringify(value)}`);
-  }
-  return getAddress(value);
-}
+const address = z
+  .string(expecting(ADDRESS_FORM))
+  .refine(
+    (value) => isAddress(value, { strict: false }),
+    (value) => ({ message: mustBe(ADDRESS_FORM, value) }),
+  )
+  .transform((value) => getAddress(value));
 
-function bytes(name: string, value: unknown): Hex {
-  if (typeof value !== "string" || !isHex(value, { strict: true }) || value.length % 2 !== 0) {
-    throw invalidParams(`${name} must be 0x-prefixed hex bytes, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+const bytes = z
+  .string(expecting(BYTES_FORM))
+  .refine(
+    (value) => isHex(value, { strict: true }) && value.length % 2 === 0,
+    (value) => ({ message: mustBe(BYTES_FORM, value) }),
+  )
+  .transform((value) => value as Hex);
 
 /** The user operation (v0.7/v0.8 unpacked shape); gas fields missing in stub requests count as zero. */
-function userOperation(value: unknown): CreditUserOperation {
-  if (!isRecord(value)) throw invalidParams("userOp (params[0]) must be an object");
-  if (value.initCode !== undefined && value.factory === undefined && value.initCode !== "0x") {
-    throw invalidParams(
-      "userOp has initCode: EntryPoint v0.6 operations are not supported (use factory/factoryData)",
-    );
-  }
-  const op: CreditUserOperation = {
-    sender: address("userOp.sender", value.sender),
-    nonce: quantity("userOp.nonce", value.nonce),
-    callData: bytes("userOp.callData", value.callData),
-    callGasLimit: optionalQuantity("userOp.callGasLimit", value.callGasLimit) ?? 0n,
-    verificationGasLimit: optionalQuantity("userOp.verificationGasLimit", value.verificationGasLimit) ?? 0n,
-    preVerificationGas: optionalQuantity("userOp.preVerificationGas", value.preVerificationGas) ?? 0n,
-    maxFeePerGas: optionalQuantity("userOp.maxFeePerGas", value.maxFeePerGas) ?? 0n,
-    maxPriorityFeePerGas: optionalQuantity("userOp.maxPriorityFeePerGas", value.maxPriorityFeePerGas) ?? 0n,
-  };
-  if (value.factory !== undefined && value.factory !== null) {
-    op.factory = address("userOp.factory", value.factory);
-    op.factoryData = value.factoryData === undefined ? "0x" : bytes("userOp.factoryData", value.factoryData);
-  }
-  return op;
-}
+const userOperation = z
+  .object(
+    {
+      sender: address,
+      nonce: quantity(),
+      callData: bytes,
+      callGasLimit: optionalQuantity,
+      verificationGasLimit: optionalQuantity,
+      preVerificationGas: optionalQuantity,
+      maxFeePerGas: optionalQuantity,
+      maxPriorityFeePerGas: optionalQuantity,
+      factory: address.nullish(),
+      factoryData: bytes.optional(),
+      initCode: z.unknown(),
+    },
+    { errorMap: () => ({ message: "must be an object" }) },
+  )
+  .superRefine((op, ctx) => {
+    if (op.initCode !== undefined && op.factory === undefined && op.initCode !== "0x") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "userOp has initCode: EntryPoint v0.6 operations are not supported (use factory/factoryData)",
+        params: { whole: true },
+      });
+    }
+  })
+  .transform(({ factory, factoryData, initCode: _initCode, ...fields }): CreditUserOperation =>
+    factory === undefined || factory === null
+      ? fields
+      : { ...fields, factory, factoryData: factoryData ?? "0x" },
+  );
 
 /** The service's context: `{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }`. */
-function context(value: unknown): CreditModeOptions {
-  if (!isRecord(value)) {
-    throw invalidParams(
-      'context (params[3]) must be an object { mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }',
-    );
-  }
-  let maxCredits: bigint | undefined;
-  if (value.maxCredits !== undefined && value.maxCredits !== null) {
-    maxCredits =
-      typeof value.maxCredits === "number" && Number.isSafeInteger(value.maxCredits) && value.maxCredits >= 0
-        ? BigInt(value.maxCredits)
-        : quantity("context.maxCredits", value.maxCredits, UINT64_MAX);
-    if (maxCredits > UINT64_MAX)
-      throw invalidParams(`context.maxCredits = ${maxCredits} exceeds ${UINT64_MAX}`);
-  }
-  if (value.mode === "SELF") {
-    if (value.sponsor !== undefined && value.sponsor !== null) {
-      throw invalidParams('context.sponsor must be absent in mode "SELF"');
+const context = z
+  .object(
+    {
+      mode: z.enum(["SELF", "SPONSORED"], expecting('"SELF" or "SPONSORED"')),
+      sponsor: z.unknown(),
+      // A safe non-negative integer is accepted as a number too.
+      maxCredits: z.preprocess(
+        (value) =>
+          typeof value === "number" && Number.isSafeInteger(value) && value >= 0
+            ? `0x${value.toString(16)}`
+            : value,
+        quantity(UINT64_MAX).nullish(),
+      ),
+    },
+    { errorMap: () => ({ message: `must be an object ${CONTEXT_FORM}` }) },
+  )
+  .transform(({ mode, sponsor, maxCredits }, ctx): CreditModeOptions => {
+    const limit = maxCredits === undefined || maxCredits === null ? {} : { maxCredits };
+    if (mode === "SELF") {
+      if (sponsor !== undefined && sponsor !== null) {
+        ctx.addIssue({ code: "custom", path: ["sponsor"], message: 'must be absent in mode "SELF"' });
+      }
+      return { mode, ...limit };
     }
-    return maxCredits === undefined ? { mode: "SELF" } : { mode: "SELF", maxCredits };
-  }
-  if (value.mode === "SPONSORED") {
-    const sponsor = address("context.sponsor", value.sponsor);
-    if (sponsor === zeroAddress) throw invalidParams("context.sponsor must not be the zero address");
-    return maxCredits === undefined
-      ? { mode: "SPONSORED", sponsor }
-      : { mode: "SPONSORED", sponsor, maxCredits };
-  }
-  throw invalidParams(`context.mode must be "SELF" or "SPONSORED", got ${JSON.stringify(value.mode)}`);
+    const parsed = address.safeParse(sponsor);
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", path: ["sponsor"], message: parsed.error.issues[0].message });
+      return z.NEVER;
+    }
+    if (parsed.data === zeroAddress) {
+      ctx.addIssue({ code: "custom", path: ["sponsor"], message: "must not be the zero address" });
+    }
+    return { mode, sponsor: parsed.data, ...limit };
+  });
+
+const paymasterParams = z
+  .array(z.unknown(), { errorMap: () => ({ message: "expected [userOp, entryPoint, chainId, context]" }) })
+  .min(3)
+  .max(4)
+  // A missing context is reported as the context's problem.
+  .transform(([userOp, entryPoint, chainId, mode]) => [userOp, entryPoint, chainId, mode])
+  .pipe(z.tuple([userOperation, address, quantity(BigInt(Number.MAX_SAFE_INTEGER)), context]));
+
+/** The name of the parameter at `path`, as messages print it. */
+function fieldName(path: readonly (string | number)[]): string {
+  const top = ["userOp (params[0])", "entryPoint (params[1])", "chainId (params[2])", "context (params[3])"];
+  const root = ["userOp", "entryPoint", "chainId", "context"];
+  if (path.length === 1) return top[Number(path[0])];
+  return [root[Number(path[0])], ...path.slice(1)].join(".");
 }
 
 /** Parses `[userOp, entryPoint, chainId, context]`. */
 export function parsePaymasterParams(params: unknown): PaymasterRequest {
-  if (!Array.isArray(params) || params.length < 3 || params.length > 4) {
-    throw invalidParams("expected [userOp, entryPoint, chainId, context]");
+  const parsed = paymasterParams.safeParse(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const whole =
+      issue.code === "custom" && (issue.params as { whole?: boolean } | undefined)?.whole === true;
+    const message =
+      issue.path.length === 0 || whole ? issue.message : `${fieldName(issue.path)} ${issue.message}`;
+    throw invalidParams(message);
   }
-  const chainId = quantity("chainId (params[2])", params[2], BigInt(Number.MAX_SAFE_INTEGER));
-  return {
-    userOp: userOperation(params[0]),
-    entryPoint: address("entryPoint (params[1])", params[1]),
-    chainId: Number(chainId),
-    mode: context(params[3]),
-  };
+  const [userOp, entryPoint, chainId, mode] = parsed.data as [
+    CreditUserOperation,
+    Address,
+    bigint,
+    CreditModeOptions,
+  ];
+  return { userOp, entryPoint, chainId: Number(chainId), mode };
 }

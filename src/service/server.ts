@@ -19,6 +19,8 @@ export interface PaymasterServerOptions extends PaymasterServiceConfig {
   port?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
+  /** The Ignition deployment the addresses came from, logged at startup. */
+  deployment?: string;
 }
 
 /** A listening paymaster service. */
@@ -129,6 +131,7 @@ export async function startPaymasterService(
     event: "listening",
     url,
     chainId: options.chainId,
+    ...(options.deployment === undefined ? {} : { deployment: options.deployment }),
     paymasters: service.paymasters.map((p) => ({
       entryPoint: p.entryPoint,
       version: p.entryPointVersion,

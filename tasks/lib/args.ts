@@ -1,13 +1,8 @@
-import { ZeroAddress, getAddress, isAddress, parseUnits } from "ethers";
+import { ZeroAddress, formatUnits, getAddress, isAddress, parseUnits } from "ethers";
 
+import { CREDIT_DECIMALS, NATIVE_DECIMALS, NEVER, formatTime } from "../../src/client/format";
 import { argumentError } from "./errors";
 
-/** Credits have 6 decimals: 1_000_000 credits = one stable unit. */
-export const CREDIT_DECIMALS = 6;
-/** The native token has 18 decimals. */
-export const NATIVE_DECIMALS = 18;
-/** Largest unix time the ledger stores (expiries are uint32): 2106-02-07T06:28:15Z, used for "never". */
-export const NEVER = 2n ** 32n - 1n;
 export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT64_MAX = 2n ** 64n - 1n;
 
@@ -73,7 +68,7 @@ function parseDecimal(
     throw argumentError(flag, value, "expected an amount above zero");
   }
   if (options.max !== undefined && amount > options.max) {
-    const label = options.maxLabel ?? `${formatUnitsTrimmed(options.max, decimals)} ${unit}`;
+    const label = options.maxLabel ?? `${formatUnits(options.max, decimals)} ${unit}`;
     throw argumentError(flag, value, `expected at most ${label}`);
   }
   return amount;
@@ -168,51 +163,4 @@ export function parseEntryPointVersion(value: string): "0.7" | "0.8" {
   const trimmed = value.trim();
   if (trimmed === "0.7" || trimmed === "0.8") return trimmed;
   throw argumentError("entrypoint", value, 'expected "0.7" or "0.8"');
-}
-
-// ---------------------------------------------------------------------------------------------- formatting
-
-/** `units` in `decimals`, without trailing zeros: 12_500_000n (6) → "12.5", 100_000_000n (6) → "100". */
-export function formatUnitsTrimmed(units: bigint, decimals: number): string {
-  const negative = units < 0n;
-  const abs = negative ? -units : units;
-  const scale = 10n ** BigInt(decimals);
-  const whole = abs / scale;
-  const fraction = (abs % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
-  return `${negative ? "-" : ""}${whole}${fraction === "" ? "" : `.${fraction}`}`;
-}
-
-/** Credits in stable units: 12_500_000n → "12.5". */
-export function formatCredits(credits: bigint): string {
-  return formatUnitsTrimmed(credits, CREDIT_DECIMALS);
-}
-
-/** Wei in ether units: 5n * 10n ** 17n → "0.5". */
-export function formatEth(wei: bigint): string {
-  return formatUnitsTrimmed(wei, NATIVE_DECIMALS);
-}
-
-/** Unix seconds as an ISO date without milliseconds ("2026-01-31T00:00:00Z"); "never" for 2^32 - 1. */
-export function formatTime(seconds: bigint): string {
-  if (seconds === NEVER) return "never";
-  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
-}
-
-/** Seconds as a short duration: 86400n → "1d", 90061n → "1d 1h 1m 1s", 0n → "0s". */
-export function formatDuration(seconds: bigint): string {
-  if (seconds === 0n) return "0s";
-  const parts: string[] = [];
-  let rest = seconds;
-  for (const [unit, size] of [
-    ["d", 86_400n],
-    ["h", 3_600n],
-    ["m", 60n],
-    ["s", 1n],
-  ] as const) {
-    if (rest >= size) {
-      parts.push(`${rest / size}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join(" ");
 }

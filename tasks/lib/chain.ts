@@ -2,6 +2,11 @@ import { isAddress, getAddress } from "ethers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { createPublicClient, createWalletClient, custom } from "viem";
+import type { Address, Hash, PublicClient, TransactionReceipt } from "viem";
+import { waitForTransactionReceipt } from "viem/actions";
+
+import type { CreditWallet } from "../../src/client";
 
 import { argumentError, taskError } from "./errors";
 import { explained } from "./revert";
@@ -114,7 +119,41 @@ export function printTable(log: Log, title: string, rows: readonly (readonly [st
   for (const [label, value] of rows) log(`  ${label.padEnd(width)}  ${value}`);
 }
 
-/** JSON with bigints as decimal strings. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+/** A viem public client over the network's provider. */
+export function viemPublicClient(hre: HardhatRuntimeEnvironment): PublicClient {
+  return createPublicClient({ transport: custom(hre.network.provider) });
+}
+
+/** viem clients over the network's provider; the wallet's account is `account` (the node or Hardhat signs). */
+export function viemClients(
+  hre: HardhatRuntimeEnvironment,
+  account: string,
+): { publicClient: PublicClient; wallet: CreditWallet } {
+  const transport = custom(hre.network.provider);
+  return {
+    publicClient: createPublicClient({ transport }),
+    wallet: createWalletClient({ account: getAddress(account) as Address, transport }),
+  };
+}
+
+/**
+ * {@link sendTx} for the client's write path (src/client/writes.ts): `send` returns the transaction hash, the
+ * receipt is viem's.
+ */
+export async function sendClientTx(
+  hre: HardhatRuntimeEnvironment,
+  log: Log,
+  label: string,
+  publicClient: PublicClient,
+  send: () => Promise<Hash>,
+): Promise<TransactionReceipt> {
+  log(`${label}: sending…`);
+  const hash = await explained(hre, label, send);
+  log(`${label}: sent ${hash}, waiting to be mined…`);
+  const receipt = await explained(hre, label, () =>
+    waitForTransactionReceipt(publicClient, { hash, pollingInterval: 50 }),
+  );
+  if (receipt.status !== "success") throw taskError(`${label}: transaction ${hash} reverted`);
+  log(`${label}: mined in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`);
+  return receipt;
 }

@@ -14,7 +14,7 @@ import { ensureCompiled } from "./chain";
 import { requireAddress, resolveAddress } from "./deployment";
 import type { ContractKind, DeploymentFlags, ResolvedAddress } from "./deployment";
 import { taskError } from "./errors";
-import { decodeRevert, errorInterfaces, explainFailure, findRevertData } from "./revert";
+import { decodeRevert, errorAbi, explainFailure, findRevertData } from "./revert";
 
 /** A contract and where its address came from. */
 export interface Resolved<T> {
@@ -140,7 +140,7 @@ export async function readCachedPrice(
     return { priceWad, updatedAt };
   } catch (err) {
     const data = findRevertData(err);
-    const decoded = data === undefined ? undefined : decodeRevert(data, await errorInterfaces(hre));
+    const decoded = data === undefined ? undefined : decodeRevert(data, await errorAbi(hre));
     if (decoded?.name === "PriceAdapterNoCachedPrice") return undefined;
     throw await explainFailure(hre, "Reading the cached price", err);
   }

@@ -1,13 +1,25 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
+import {
+  DEPLOYED_ADDRESSES_FILE,
+  DeploymentError,
+  defaultDeploymentId,
+  deploymentKeySuffix,
+  deploymentsHint,
+  deploymentsRoot,
+  displayPath,
+  findAddress,
+  findDeploymentDir,
+  readDeployedAddresses,
+} from "../../src/deployment";
+import type { ContractKind } from "../../src/deployment";
 import { parseAddress, parseEntryPointVersion } from "./args";
 import { argumentError, taskError } from "./errors";
 
-/** The deployed contracts the tasks address, each with its `--<kind>` flag. */
-export type ContractKind = "ledger" | "adapter" | "paymaster" | "governor" | "timelock";
+export { deploymentKeySuffix, displayPath };
+export type { ContractKind };
 
 /** The address flags of the tasks (all optional: the Ignition deployment fills the gaps). */
 export interface DeploymentFlags {
@@ -29,39 +41,15 @@ export interface ResolvedAddress {
   source: string;
 }
 
-/** The file Ignition writes in a deployment directory. */
-export const DEPLOYED_ADDRESSES_FILE = "deployed_addresses.json";
-
-/**
- * The naming contract of the Ignition modules: the future id of each contract in `deployed_addresses.json` ends
- * in `#<ContractName>` (the full system deploys one paymaster per EntryPoint version).
- */
-export function deploymentKeySuffix(kind: ContractKind, entryPointVersion: "0.7" | "0.8" = "0.8"): string {
-  switch (kind) {
-    case "ledger":
-      return "#CreditLedger";
-    case "adapter":
-      return "#PriceAdapter";
-    case "paymaster":
-      return entryPointVersion === "0.7" ? "#CreditPaymasterV07" : "#CreditPaymasterV08";
-    case "governor":
-      return "#CreditsGovernor";
-    case "timelock":
-      return "#TimelockController";
-  }
+/** Ignition's folder of the project (`hre.config.paths.ignition`, which tests may point elsewhere). */
+export function ignitionDir(hre: HardhatRuntimeEnvironment): string {
+  const paths = hre.config.paths as typeof hre.config.paths & { ignition?: string };
+  return paths.ignition ?? path.join(paths.root, "ignition");
 }
 
 /** Ignition's default deployment directory for `chainId`: `<ignition>/deployments/chain-<chainId>`. */
 export function defaultDeploymentDir(hre: HardhatRuntimeEnvironment, chainId: bigint): string {
-  const paths = hre.config.paths as typeof hre.config.paths & { ignition?: string };
-  const ignition = paths.ignition ?? path.join(paths.root, "ignition");
-  return path.join(ignition, "deployments", `chain-${chainId}`);
-}
-
-/** A path as printed in messages: relative to the working directory when inside it. */
-export function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+  return path.join(deploymentsRoot(ignitionDir(hre)), defaultDeploymentId(chainId));
 }
 
 /** The deployment directory the flags select (`--deployment`, else Ignition's default for the chain). */
@@ -71,41 +59,28 @@ export function deploymentDir(
   chainId: bigint,
 ): string {
   if (flags.deployment === undefined) return defaultDeploymentDir(hre, chainId);
-  const given = path.resolve(flags.deployment);
-  if (isDirectory(given)) return given;
-  // Also accept a deployment id: `--deployment chain-11155111` or a custom `--deployment-id`.
-  const byId = path.join(path.dirname(defaultDeploymentDir(hre, chainId)), flags.deployment);
-  if (isDirectory(byId)) return byId;
+  const found = findDeploymentDir(ignitionDir(hre), flags.deployment);
+  if (found !== undefined) return found;
   throw argumentError(
     "deployment",
     flags.deployment,
     `expected an Ignition deployment directory (containing ${DEPLOYED_ADDRESSES_FILE}) or a deployment id under ` +
-      `${displayPath(path.dirname(byId))}; neither exists`,
+      `${displayPath(deploymentsRoot(ignitionDir(hre)))}; neither exists${withPeriod(deploymentsHint(ignitionDir(hre), chainId))}`,
   );
 }
 
-function isDirectory(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory();
+function withPeriod(hint: string): string {
+  return hint === "" ? "" : `.${hint}`;
 }
 
-/** Reads `deployed_addresses.json` of `dir`; undefined when the file does not exist. */
-export function readDeployedAddresses(dir: string): Record<string, string> | undefined {
-  const file = path.join(dir, DEPLOYED_ADDRESSES_FILE);
-  if (!existsSync(file)) return undefined;
-  let parsed: unknown;
+/** Reads `deployed_addresses.json` of `dir` (undefined when absent); a bad file is a task error. */
+function readAddresses(dir: string): Record<string, string> | undefined {
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    return readDeployedAddresses(dir);
   } catch (e) {
-    throw taskError(`${displayPath(file)} is not valid JSON (${(e as Error).message})`);
+    if (e instanceof DeploymentError) throw taskError(e.message);
+    throw e;
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw taskError(`${displayPath(file)} is not an object of future ids to addresses`);
-  }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value === "string") out[key] = value;
-  }
-  return out;
 }
 
 /** The contract name of a kind, as in messages ("CreditPaymasterV08"). */
@@ -177,34 +152,31 @@ function findInDeployment(
   const dir = deploymentDir(hre, flags, chainId);
   const file = path.join(dir, DEPLOYED_ADDRESSES_FILE);
   const fix = `Deploy first with \`npm run deploy\` (on this network), or pass --${kind} 0x…`;
-  const addresses = readDeployedAddresses(dir);
+  const addresses = readAddresses(dir);
   if (addresses === undefined) {
     if (options.optional === true) return undefined;
     const how = flags.deployment === undefined ? ` (the Ignition deployment of chain ${chainId})` : "";
-    throw taskError(`Cannot find the ${name} address: ${displayPath(file)}${how} does not exist. ${fix}`);
-  }
-  const keys = Object.keys(addresses).filter((key) => key.endsWith(suffix));
-  if (keys.length === 0) {
-    if (options.optional === true) return undefined;
-    const present = Object.keys(addresses);
     throw taskError(
-      `Cannot find the ${name} address: ${displayPath(file)} has no key ending in "${suffix}" (it has: ` +
-        `${present.length === 0 ? "none" : present.join(", ")}). ${fix}`,
+      `Cannot find the ${name} address: ${displayPath(file)}${how} does not exist. ${fix}` +
+        deploymentsHint(ignitionDir(hre), chainId),
     );
   }
-  if (keys.length > 1) {
-    throw taskError(
-      `${displayPath(file)} has ${keys.length} keys ending in "${suffix}" (${keys.join(", ")}): pass ` +
-        `--${kind} 0x… to choose`,
-    );
+  const found = findAddress(addresses, suffix);
+  switch (found.status) {
+    case "missing":
+      if (options.optional === true) return undefined;
+      throw taskError(
+        `Cannot find the ${name} address: ${displayPath(file)} has no key ending in "${suffix}" (it has: ` +
+          `${found.keys.length === 0 ? "none" : found.keys.join(", ")}). ${fix}`,
+      );
+    case "ambiguous":
+      throw taskError(
+        `${displayPath(file)} has ${found.keys.length} keys ending in "${suffix}" (${found.keys.join(", ")}): ` +
+          `pass --${kind} 0x… to choose`,
+      );
+    case "invalid":
+      throw taskError(`${displayPath(file)}: "${found.key}" is not an address ("${found.value}")`);
+    case "found":
+      return { address: found.address, source: `${displayPath(file)} (key ${found.key})` };
   }
-  const key = keys[0];
-  const value = addresses[key];
-  let address: string;
-  try {
-    address = parseAddress(kind, value);
-  } catch {
-    throw taskError(`${displayPath(file)}: "${key}" is not an address ("${value}")`);
-  }
-  return { address, source: `${displayPath(file)} (key ${key})` };
 }

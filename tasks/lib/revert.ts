@@ -1,9 +1,9 @@
-import { AbiCoder, Interface, ZeroHash, dataLength, id, isHexString } from "ethers";
-import type { ErrorDescription } from "ethers";
+import type { Abi, Hex } from "viem";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { HardhatPluginError } from "hardhat/plugins";
 
-import { formatCredits, formatTime } from "./args";
+import { ROLE_NAMES, formatCreditAmount, formatTime } from "../../src/client/format";
+import { decodeRevertData, findRevertData } from "../../src/client/revert";
 import { taskError } from "./errors";
 
 /** The contracts whose custom errors the tasks decode (their ABIs include inherited OpenZeppelin errors). */
@@ -16,20 +16,6 @@ const ERROR_SOURCES = [
   "IEntryPoint",
 ] as const;
 
-/** Names of the roles of the system, by role id. */
-export const ROLE_NAMES: Readonly<Record<string, string>> = {
-  [ZeroHash]: "DEFAULT_ADMIN_ROLE",
-  [id("ISSUER_ROLE")]: "ISSUER_ROLE",
-  [id("GUARDIAN_ROLE")]: "GUARDIAN_ROLE",
-  [id("RECOVERY_ROLE")]: "RECOVERY_ROLE",
-  [id("PROPOSER_ROLE")]: "PROPOSER_ROLE",
-  [id("EXECUTOR_ROLE")]: "EXECUTOR_ROLE",
-  [id("CANCELLER_ROLE")]: "CANCELLER_ROLE",
-};
-
-const ERROR_STRING_SELECTOR = "0x08c379a0";
-const PANIC_SELECTOR = "0x4e487b71";
-
 /** A decoded revert: the error's name and its named arguments, formatted. */
 export interface DecodedRevert {
   name: string;
@@ -38,67 +24,38 @@ export interface DecodedRevert {
   raw: readonly unknown[];
 }
 
-/** The interfaces of {@link ERROR_SOURCES}, read from the compiled artifacts. */
-export async function errorInterfaces(hre: HardhatRuntimeEnvironment): Promise<Interface[]> {
-  const out: Interface[] = [];
+/** The custom errors of {@link ERROR_SOURCES}, read from the compiled artifacts. */
+export async function errorAbi(hre: HardhatRuntimeEnvironment): Promise<Abi> {
+  const out: Abi[number][] = [];
   for (const name of ERROR_SOURCES) {
     if (await hre.artifacts.artifactExists(name)) {
-      out.push(new Interface((await hre.artifacts.readArtifact(name)).abi));
+      const abi = (await hre.artifacts.readArtifact(name)).abi as Abi;
+      out.push(...abi.filter((item) => item.type === "error"));
     }
   }
   return out;
 }
 
-/** Finds the revert data in an error thrown by ethers or by Hardhat (nested in `data`, `error`, `info`…). */
-export function findRevertData(err: unknown, depth = 0): string | undefined {
-  if (depth > 6 || typeof err !== "object" || err === null) return undefined;
-  const record = err as Record<string, unknown>;
-  const data = record.data;
-  if (typeof data === "string" && isHexString(data) && dataLength(data) >= 4) return data;
-  for (const key of ["data", "error", "info", "cause", "parent"]) {
-    const found = findRevertData(record[key], depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
+export { findRevertData };
 
 function formatValue(value: unknown): string {
-  if (typeof value === "string" && value.length === 66 && ROLE_NAMES[value] !== undefined) {
-    return `${value} (${ROLE_NAMES[value]})`;
+  if (typeof value === "string" && value.length === 66 && ROLE_NAMES[value as Hex] !== undefined) {
+    return `${value} (${ROLE_NAMES[value as Hex]})`;
   }
   if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
   return String(value);
 }
 
-/** Decodes revert data with the interfaces (plus `Error(string)` and `Panic(uint256)`). */
-export function decodeRevert(data: string, interfaces: readonly Interface[]): DecodedRevert | undefined {
-  const selector = data.slice(0, 10).toLowerCase();
-  const coder = AbiCoder.defaultAbiCoder();
-  if (selector === ERROR_STRING_SELECTOR || selector === PANIC_SELECTOR) {
-    const isString = selector === ERROR_STRING_SELECTOR;
-    try {
-      const [value] = coder.decode([isString ? "string" : "uint256"], `0x${data.slice(10)}`);
-      const name = isString ? "Error" : "Panic";
-      return { name, args: [{ name: isString ? "reason" : "code", value: String(value) }], raw: [value] };
-    } catch {
-      return undefined;
-    }
-  }
-  for (const iface of interfaces) {
-    let parsed: ErrorDescription | null;
-    try {
-      parsed = iface.parseError(data);
-    } catch {
-      continue;
-    }
-    if (parsed === null) continue;
-    const args = parsed.fragment.inputs.map((input, i) => ({
-      name: input.name === "" ? `arg${i}` : input.name,
-      value: formatValue(parsed.args[i]),
-    }));
-    return { name: parsed.name, args, raw: [...parsed.args] };
-  }
-  return undefined;
+/** Argument names of Solidity's built-in errors, as the tasks print them. */
+const BUILTIN_ARG: Readonly<Record<string, string>> = { Error: "reason", Panic: "code" };
+
+/** Decodes revert data with `abi` (plus `Error(string)` and `Panic(uint256)`) through the client's decoder. */
+export function decodeRevert(data: string, abi: Abi): DecodedRevert | undefined {
+  const decoded = decodeRevertData(data as Hex, abi);
+  if (decoded === undefined) return undefined;
+  const builtin = BUILTIN_ARG[decoded.name];
+  const args = decoded.args.map((a) => ({ name: builtin ?? a.name, value: formatValue(a.value) }));
+  return { name: decoded.name, args, raw: decoded.raw };
 }
 
 /** `Name(arg=value, …)`. */
@@ -113,7 +70,7 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
   const raw = decoded.raw;
   switch (decoded.name) {
     case "AccessControlUnauthorizedAccount": {
-      const role = ROLE_NAMES[String(raw[1])] ?? String(raw[1]);
+      const role = ROLE_NAMES[String(raw[1]) as `0x${string}`] ?? String(raw[1]);
       return (
         `${String(raw[0])} does not hold ${role}; its admin (the DAO timelock in production) must grant it, ` +
         `or run the task --from an account that holds it (for the timelock: through governance:propose-budget)`
@@ -130,17 +87,17 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
       return "a guardian or the owner paused the paymaster; the owner must unpause it (setPaused(false))";
     case "CreditLedgerIssuerCapExceeded":
       return (
-        `the issuer may grant ${formatCredits(bigintAt(raw, 1))} more credits this epoch: wait for the next ` +
+        `the issuer may grant ${formatCreditAmount(bigintAt(raw, 1))} more credits this epoch: wait for the next ` +
         `epoch, or raise its cap (governance:propose-budget --issuer-cap <issuer>:<cap>:<epoch>)`
       );
     case "CreditLedgerInvalidExpiry":
       return `expiries must lie after the chain time and at most at ${formatTime(2n ** 32n - 1n)}`;
     case "CreditLedgerPurchaseTooSmall":
-      return `buy at least ${formatCredits(bigintAt(raw, 1))} credits`;
+      return `buy at least ${formatCreditAmount(bigintAt(raw, 1))} credits`;
     case "CreditLedgerTooManyGrantBuckets":
       return "grant with the expiry of one of the account's live grants (see credits:balance)";
     case "CreditLedgerInsufficientCredits":
-      return `the account has ${formatCredits(bigintAt(raw, 1))} spendable credits`;
+      return `the account has ${formatCreditAmount(bigintAt(raw, 1))} spendable credits`;
     case "PriceAdapterStalePrice":
       return (
         "the feed's latest answer is older than its heartbeat: wait for the feed to update (or configure a " +
@@ -187,7 +144,7 @@ export async function explainFailure(
   if (HardhatPluginError.isHardhatPluginError(err)) return err as HardhatPluginError;
   const data = findRevertData(err);
   if (data !== undefined) {
-    const decoded = decodeRevert(data, await errorInterfaces(hre));
+    const decoded = decodeRevert(data, await errorAbi(hre));
     if (decoded === undefined) return taskError(`${action} reverted with unknown error data ${data}`);
     const hint = hintFor(decoded);
     const suffix = hint === undefined ? "" : `. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`;

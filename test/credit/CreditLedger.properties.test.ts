@@ -196,7 +196,7 @@ describe("CreditLedger: properties (fast-check, model-based)", function () {
             }
             const receipt = await (await send()).wait();
             if (!receipt) throw new Error("no receipt");
-            indexer.apply(ledger, receipt.logs);
+            indexer.apply(String(ledger.target), receipt.logs);
             return receipt;
           }
 

@@ -57,6 +57,27 @@ describe("Deployment configuration", function () {
       }
     });
 
+    it("rejects a file that is not an object of modules, each an object of parameters", async function () {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "parameters-"));
+      try {
+        for (const body of ["[1, 2]", '{ "CreditLedger": 5 }']) {
+          const file = path.join(dir, "bad.json");
+          writeFileSync(file, body);
+          const error = await loadParameters(file).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).to.be.instanceOf(ParameterError);
+          expect((error as ParameterError).problems).to.deep.equal([
+            `${file}: expected an object of module ids (or "$global"), each an object of parameter values ` +
+              "(see docs/deploy.md)",
+          ]);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("resolves the local file, the mock feed filled in, with both variants", async function () {
       const params = withEthUsdFeed(await loadParameters(parametersFile(ROOT, "hardhat")), SOME_ADDRESS);
       const dao = resolveSystemParameters(params, "dao", "hardhat.json");

@@ -121,14 +121,7 @@ async function pinned(t: bigint, send: () => Promise<ContractTransactionResponse
   if (receipt === null || receipt.status !== 1) throw new Error("fixture transaction failed");
 }
 
-function toBudget(b: {
-  limit: bigint;
-  used: bigint;
-  epochLength: bigint;
-  anchor: bigint;
-  usedEpoch: bigint;
-  expiresAt: bigint;
-}): ModelBudget {
+function toBudget(b: ModelBudget): ModelBudget {
   return {
     limit: b.limit,
     used: b.used,
@@ -636,7 +629,7 @@ export class Runner {
     const block = await receipt!.getBlock();
     expect(BigInt(block.timestamp)).to.equal(t);
     this.m.now = t;
-    this.indexer.apply(this.ledger, receipt!.logs);
+    this.indexer.apply(String(this.ledger.target), receipt!.logs);
     return receipt;
   }
 
@@ -1306,7 +1299,7 @@ export class Runner {
       this.stats.bundlesSent += 1;
       expect(BigInt((await result.receipt.getBlock()).timestamp)).to.equal(t);
       m.now = t;
-      this.indexer.apply(sys.ledger, result.receipt.logs);
+      this.indexer.apply(String(sys.ledger.target), result.receipt.logs);
       await this.settleBundle(version, list, holds, result, t);
       // Invariant 2: the deposit paid exactly what the EntryPoint charged, operation by operation.
       const taken = result.userOperationEvents.reduce((s, e) => s + e.actualGasCost, 0n);

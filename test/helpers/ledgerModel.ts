@@ -1,31 +1,18 @@
 /**
- * A TypeScript model of the CreditLedger's accounting (what property tests replay actions against), and an
- * event indexer that rebuilds every balance from the ledger's events alone.
+ * A TypeScript model of the CreditLedger's accounting (what property tests replay actions against); the event
+ * indexer that rebuilds every balance from the ledger's events alone is the client's (re-exported here).
  */
-import type { Log } from "ethers";
-import type { CreditLedger } from "../../typechain-types";
-import { applyGrantsTaken, decodeGrantsTaken } from "../../src/client";
+import type { EpochBudget, IndexedAccount, IndexedBucket } from "../../src/client";
 import { UINT48_MAX, UINT64_MAX } from "./ledger";
 
-export interface ModelBucket {
-  amount: bigint;
-  expiry: bigint;
-}
+/** A grant bucket (the client indexer's shape). */
+export type ModelBucket = IndexedBucket;
 
-export interface ModelAccount {
-  purchased: bigint;
-  /** Sorted by expiry, distinct expiries, including expired-unswept buckets. */
-  buckets: ModelBucket[];
-}
+/** Purchased credits and grant buckets sorted by expiry, including expired-unswept buckets. */
+export type ModelAccount = IndexedAccount;
 
-export interface ModelBudget {
-  limit: bigint;
-  used: bigint;
-  epochLength: bigint;
-  anchor: bigint;
-  usedEpoch: bigint;
-  expiresAt: bigint;
-}
+/** `ICreditLedger.EpochBudget` (an allowance or an issuer's cap), the client's shape. */
+export type ModelBudget = EpochBudget;
 
 /** A custom error the ledger is expected to revert with. */
 export interface ModelError {
@@ -282,70 +269,5 @@ export function replayHolds(
   return { model: m, validUntils };
 }
 
-/**
- * Rebuilds purchased credits and grant buckets of every account from the ledger's events alone: `CreditsSpent`
- * says which buckets a settlement emptied and what it took from the last one (`grantsTaken`), so no block time
- * and no spending rule is needed.
- */
-export class EventIndexer {
-  accounts = new Map<string, ModelAccount>();
-
-  private account(a: string): ModelAccount {
-    let acc = this.accounts.get(a);
-    if (!acc) {
-      acc = { purchased: 0n, buckets: [] };
-      this.accounts.set(a, acc);
-    }
-    return acc;
-  }
-
-  apply(ledger: CreditLedger, logs: readonly Log[]): void {
-    const target = ledger.target.toString().toLowerCase();
-    for (const log of logs) {
-      if (log.address.toLowerCase() !== target) continue;
-      const e = ledger.interface.parseLog(log);
-      if (!e) continue;
-      switch (e.name) {
-        case "CreditsPurchased":
-          this.account(e.args.account as string).purchased += e.args.credits as bigint;
-          break;
-        case "CreditsGranted": {
-          const acc = this.account(e.args.account as string);
-          const expiry = e.args.expiresAt as bigint;
-          const same = acc.buckets.find((b) => b.expiry === expiry);
-          if (same) same.amount += e.args.amount as bigint;
-          else {
-            acc.buckets.push({ amount: e.args.amount as bigint, expiry });
-            acc.buckets.sort((x, y) => (x.expiry < y.expiry ? -1 : 1));
-          }
-          break;
-        }
-        case "GrantRevoked":
-        case "CreditsExpired": {
-          const acc = this.account(e.args.account as string);
-          const i = acc.buckets.findIndex((b) => b.expiry === (e.args.expiresAt as bigint));
-          if (i < 0) throw new Error(`${e.name} for an unknown bucket`);
-          acc.buckets[i].amount -= e.args.amount as bigint;
-          if (acc.buckets[i].amount < 0n) throw new Error(`${e.name} below zero`);
-          if (acc.buckets[i].amount === 0n) acc.buckets.splice(i, 1);
-          break;
-        }
-        case "CreditsSpent": {
-          const acc = this.account(e.args.account as string);
-          const taken = decodeGrantsTaken(e.args.grantsTaken as bigint);
-          acc.buckets = applyGrantsTaken(acc.buckets, taken);
-          acc.purchased -= (e.args.amount as bigint) - taken.fromGrants;
-          break;
-        }
-        case "RecoveryExecuted": {
-          const from = this.account(e.args.from as string);
-          this.accounts.set(e.args.to as string, { purchased: from.purchased, buckets: from.buckets });
-          this.accounts.set(e.args.from as string, { purchased: 0n, buckets: [] });
-          break;
-        }
-        default:
-          break;
-      }
-    }
-  }
-}
+/** The event indexer of the client (src/client/indexer.ts), which the property tests check against the model. */
+export { CreditEventIndexer as EventIndexer } from "../../src/client";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -67,6 +67,36 @@ describe("paymaster service configuration", function () {
         expect(settings).to.deep.include({ paymasters: [PM7, PM8], ledger: LEDGER });
       } finally {
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("accepts a deployment directory or id as --deployment, and lists the deployments when none matches", function () {
+      const root = mkdtempSync(path.join(tmpdir(), "ignition-"));
+      const dir = path.join(root, "ignition", "deployments", "demo");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        path.join(dir, "deployed_addresses.json"),
+        JSON.stringify({ "CreditsSystem#CreditPaymasterV08": PM8, "CreditsSystem#CreditLedger": LEDGER }),
+      );
+      writeFileSync(path.join(dir, "journal.jsonl"), '{"chainId":31337,"type":"DEPLOYMENT_INITIALIZE"}\n');
+      const cwd = process.cwd();
+      try {
+        const byDir = parseServiceSettings([...REQUIRED, "--deployment", dir], {});
+        expect(byDir).to.deep.include({ paymasters: [PM8], ledger: LEDGER, deployment: dir });
+        expect(() =>
+          parseServiceSettings(["--rpc-url", "x", "--chain-id", "10", "--deployment", dir], {}),
+        ).to.throw(Error, `--deployment: ${dir} is a deployment of chain 31337, not of --chain-id 10`);
+        process.chdir(root);
+        const byId = parseServiceSettings([...REQUIRED, "--deployment", "demo"], {});
+        expect(byId).to.deep.include({ paymasters: [PM8], ledger: LEDGER });
+        expect(() => parseServiceSettings([...REQUIRED, "--deployment", "nowhere"], {})).to.throw(
+          Error,
+          "--deployment: nowhere is neither an Ignition deployment directory (containing deployed_addresses.json), " +
+            `its deployed_addresses.json, nor a deployment id under ${path.join("ignition", "deployments")}; deployments there: demo (chain 31337)`,
+        );
+      } finally {
+        process.chdir(cwd);
+        rmSync(root, { recursive: true, force: true });
       }
     });
 

@@ -113,6 +113,28 @@ describe("Task address resolution from Ignition deployments", function () {
       );
     });
 
+    it("names the deployments of the chain that exist under other ids", async function () {
+      const { addresses } = await loadFixture(fixture);
+      const root = tempDir("ignition");
+      const demo = writeDeployment(root, "demo", addresses);
+      writeFileSync(path.join(demo, "journal.jsonl"), '{"chainId":31337,"type":"DEPLOYMENT_INITIALIZE"}\n');
+      const other = writeDeployment(root, "sepolia", addresses);
+      writeFileSync(
+        path.join(other, "journal.jsonl"),
+        '{"chainId":11155111,"type":"DEPLOYMENT_INITIALIZE"}\n',
+      );
+      const file = path.join(root, "deployments", "chain-31337", "deployed_addresses.json");
+      await withIgnitionRoot(root, () =>
+        expectTaskError(
+          "credits:balance",
+          {},
+          `Cannot find the CreditLedger address: ${file} (the Ignition deployment of chain 31337) does not exist. ` +
+            "Deploy first with `npm run deploy` (on this network), or pass --ledger 0x… Deployments of chain " +
+            `31337 under ${path.join(root, "deployments")}: demo (pass --deployment <id>).`,
+        ),
+      );
+    });
+
     it("names the missing key and the keys present", async function () {
       const { addresses } = await loadFixture(fixture);
       const { ["ComputeCredits#CreditPaymasterV07"]: _v07, ...without } = addresses;
@@ -183,7 +205,8 @@ describe("Task address resolution from Ignition deployments", function () {
           "credits:balance",
           { deployment: "nowhere" },
           'Invalid --deployment "nowhere": expected an Ignition deployment directory (containing ' +
-            `deployed_addresses.json) or a deployment id under ${path.join(root, "deployments")}; neither exists`,
+            `deployed_addresses.json) or a deployment id under ${path.join(root, "deployments")}; neither exists. ` +
+            `Deployments of chain 31337 under ${path.join(root, "deployments")}: chain-31337 (pass --deployment <id>).`,
         ),
       );
     });

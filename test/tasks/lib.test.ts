@@ -1,21 +1,14 @@
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
+import { encodeErrorResult } from "viem";
 
-import {
-  formatCredits,
-  formatDuration,
-  formatEth,
-  formatTime,
-  parseCredits,
-  parseDuration,
-  parseExpiry,
-  parseGasPrice,
-} from "../../tasks/lib/args";
+import { formatCreditAmount, formatDuration, formatEth, formatTime } from "../../src/client/format";
+import { parseCredits, parseDuration, parseExpiry, parseGasPrice } from "../../tasks/lib/args";
 import { hashProposal, safeBatchChecksum } from "../../tasks/lib/budget";
 import {
   decodeRevert,
   describeRevert,
-  errorInterfaces,
+  errorAbi,
   explainFailure,
   findRevertData,
 } from "../../tasks/lib/revert";
@@ -47,9 +40,9 @@ describe("Task helpers", function () {
     });
 
     it("formats amounts without trailing zeros, times in ISO and durations in units", function () {
-      expect(formatCredits(12_500_000n)).to.equal("12.5");
-      expect(formatCredits(100_000_000n)).to.equal("100");
-      expect(formatCredits(-1n)).to.equal("-0.000001");
+      expect(formatCreditAmount(12_500_000n)).to.equal("12.5");
+      expect(formatCreditAmount(100_000_000n)).to.equal("100");
+      expect(formatCreditAmount(-1n)).to.equal("-0.000001");
       expect(formatEth(ethers.parseEther("0.05"))).to.equal("0.05");
       expect(formatTime(0n)).to.equal("1970-01-01T00:00:00Z");
       expect(formatTime(2n ** 32n - 1n)).to.equal("never");
@@ -60,13 +53,13 @@ describe("Task helpers", function () {
 
   describe("revert decoding", function () {
     it("decodes custom errors with role names, Error(string) and Panic(uint256)", async function () {
-      const interfaces = await errorInterfaces(hre);
-      const ledger = interfaces[0];
+      const interfaces = await errorAbi(hre);
       const account = ethers.Wallet.createRandom().address;
-      const data = ledger.encodeErrorResult("AccessControlUnauthorizedAccount", [
-        account,
-        ethers.id("ISSUER_ROLE"),
-      ]);
+      const data = encodeErrorResult({
+        abi: interfaces,
+        errorName: "AccessControlUnauthorizedAccount",
+        args: [account as `0x${string}`, ethers.id("ISSUER_ROLE") as `0x${string}`],
+      });
       const decoded = decodeRevert(data, interfaces);
       expect(decoded === undefined ? "" : describeRevert(decoded)).to.equal(
         `AccessControlUnauthorizedAccount(account=${account}, neededRole=${ethers.id("ISSUER_ROLE")} (ISSUER_ROLE))`,
