@@ -187,6 +187,17 @@ export function parseServiceSettings(
     return value;
   };
 
+  // Every missing setting at once (one at a time below when only one is missing, with its own message).
+  const missing = [
+    ...(["rpc-url", "chain-id"] as const)
+      .filter((name) => get(name) === undefined)
+      .map((name) => `--${name} (or ${SERVICE_OPTIONS[name].env})`),
+    ...((["deployment", "paymaster-v07", "paymaster-v08"] as const).every((name) => get(name) === undefined)
+      ? ["a paymaster (--paymaster-v07 and/or --paymaster-v08, or --deployment)"]
+      : []),
+  ];
+  if (missing.length > 1) throw new Error(`missing settings, all required: ${missing.join("; ")}`);
+
   const deploymentFlag = get("deployment");
   const deployment = deploymentFlag === undefined ? undefined : fromDeployment(deploymentFlag);
   const paymasters = [...(deployment?.paymasters ?? [])];

@@ -260,7 +260,11 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
         RpcErrorCode.INVALID_REQUEST,
         'invalid request: expected {"jsonrpc": "2.0", "method": string, "params"?: array, "id"?: string | number | null}',
       );
-      return finish(errorResponse(id, invalid), "invalid");
+      // Not a valid request, so not a notification either: JSON-RPC 2.0 answers it, with `id: null` when none
+      // could be read (e.g. `{"hello": "world"}`).
+      const response = errorResponse(id, invalid);
+      finish(response, "invalid");
+      return response;
     }
     if (method !== SERVICE_METHODS[0] && method !== SERVICE_METHODS[1]) {
       const unknown = new RpcError(

@@ -112,6 +112,16 @@ describe("paymaster service configuration", function () {
           "--chain-id (or PAYMASTER_SERVICE_CHAIN_ID) is required",
         ],
         [REQUIRED, "no paymaster: give --paymaster-v07 and/or --paymaster-v08, or --deployment"],
+        [
+          [],
+          "missing settings, all required: --rpc-url (or PAYMASTER_SERVICE_RPC_URL); --chain-id (or " +
+            "PAYMASTER_SERVICE_CHAIN_ID); a paymaster (--paymaster-v07 and/or --paymaster-v08, or --deployment)",
+        ],
+        [
+          ["--paymaster-v08", PM8],
+          "missing settings, all required: --rpc-url (or PAYMASTER_SERVICE_RPC_URL); --chain-id (or " +
+            "PAYMASTER_SERVICE_CHAIN_ID)",
+        ],
         [[...REQUIRED, "--paymaster-v07", "0x12"], "--paymaster-v07: not an address: 0x12"],
         [[...REQUIRED, "--paymaster-v08", PM8, "--ledger", "nope"], "--ledger: not an address: nope"],
         [

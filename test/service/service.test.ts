@@ -607,6 +607,19 @@ describe("paymaster service", function () {
       expect(fx.logs).to.have.length(4);
     });
 
+    it("answers an invalid request without an id with an error whose id is null, not with a 204", async function () {
+      const fx = await setup();
+      for (const body of [{ hello: "world" }, [{ hello: "world" }]]) {
+        const answer = await post(fx.url, body);
+        expect(answer.status).to.equal(200);
+        const response = (Array.isArray(answer.body) ? answer.body[0] : answer.body) as {
+          id: unknown;
+          error: { code: number };
+        };
+        expect([response.id, response.error.code]).to.deep.equal([null, -32600]);
+      }
+    });
+
     it("answers 204 without a body to notifications only", async function () {
       const fx = await setup();
       const notification = {
