@@ -73,6 +73,14 @@ contract CreditWordsHarness {
         _store(c);
     }
 
+    /// @notice The named parts of a `GrantsTaken` word, read through its getters.
+    function grantsTakenParts(
+        uint256 word
+    ) external pure returns (uint256 fromGrants, uint256 fromLast, uint256 firstExpiry, uint256 lastExpiry) {
+        GrantsTaken t = GrantsTaken.wrap(word);
+        return (t.fromGrants(), t.fromLast(), t.firstExpiry(), t.lastExpiry());
+    }
+
     function checkedAdd(address account, uint256 balance, uint256 added) external pure returns (uint256) {
         return CreditWords.checkedAdd(account, balance, added);
     }

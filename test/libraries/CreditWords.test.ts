@@ -242,7 +242,15 @@ describe("CreditWords", function () {
                 b.amount -= take;
                 rest -= take;
               }
-              const taken = decodeGrantsTaken(await h.takeFromGrants.staticCall(o.charge, time));
+              const word = await h.takeFromGrants.staticCall(o.charge, time);
+              const taken = decodeGrantsTaken(word);
+              // the contract's getters and the client's decoder read the same four parts
+              expect(await h.grantsTakenParts(word)).to.deep.equal([
+                taken.fromGrants,
+                taken.fromLast,
+                taken.firstExpiry,
+                taken.lastExpiry,
+              ]);
               expect(taken.fromGrants).to.equal(o.charge - rest);
               await (await h.takeFromGrants(o.charge, time)).wait();
               model = model.filter((b) => b.amount > 0n);

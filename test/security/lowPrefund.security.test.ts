@@ -225,6 +225,9 @@ describe("Security: the EntryPoint's low-prefund path, priority fees and refresh
 
       describe("F1: the billed gas never exceeds the prefund", function () {
         it("without the unmetered reserve, the hostile operation drains the deposit and burns no credit (defence removed)", async function () {
+          // Instrumented postOp and settlement (hardhat coverage) do not fit the bare POST_OP_GAS_* the lowered floor
+          // leaves them: the demonstration is about real gas, and runs in `npm test`.
+          if (underCoverage()) this.skip();
           const fx = await load();
           for (const mode of ["SELF", "SPONSORED"] as const) {
             const need =
@@ -416,6 +419,9 @@ describe("Security: the EntryPoint's low-prefund path, priority fees and refresh
           let lo = floor;
           let hi = floor + 250_000n;
           expect((await attempts(hi)).tried, "refresh with room for it").to.equal(true);
+          // Instrumented code (hardhat coverage) measures nothing here, and its ~18 hostile bundles take minutes:
+          // both branches are covered above; the threshold is measured by `npm test`.
+          if (underCoverage()) return;
           while (lo < hi) {
             const mid = (lo + hi) / 2n;
             if ((await attempts(mid)).tried) hi = mid;
