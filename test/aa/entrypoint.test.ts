@@ -250,13 +250,18 @@ describe("ERC-4337 test infrastructure", function () {
       expect(verifyMessage(getBytes(userOpHash), op.signature)).to.equal(owner.address);
     });
 
-    it("refuses EIP-7702 initCode", async function () {
+    it("refuses EIP-7702 initCode on v0.7, and on v0.8 without a delegate to bind", async function () {
       const { owner, setups } = await loadFixture(aaFixture);
       const op = buildUserOp({
         sender: owner.address,
         initCode: "0x7702000000000000000000000000000000000000",
       });
-      await expect(signUserOp(op, owner, setups["0.8"].entryPoint, "0.8")).to.be.rejectedWith("EIP-7702");
+      await expect(signUserOp(op, owner, setups["0.7"].entryPoint, "0.7")).to.be.rejectedWith(
+        "EntryPoint v0.7 has no EIP-7702 support",
+      );
+      await expect(signUserOp(op, owner, setups["0.8"].entryPoint, "0.8")).to.be.rejectedWith(
+        `${owner.address} is not delegated; pass the delegate its authorization names`,
+      );
     });
   });
 
