@@ -90,6 +90,24 @@ export const creditPaymasterAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "guardian", type: "address" },
+      { indexed: false, internalType: "bool", name: "allowed", type: "bool" },
+    ],
+    name: "GuardianSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "bool", name: "paused", type: "bool" },
+      { indexed: true, internalType: "address", name: "by", type: "address" },
+    ],
+    name: "PausedSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "bytes32", name: "userOpHash", type: "bytes32" },
       { indexed: true, internalType: "address", name: "sender", type: "address" },
       { indexed: true, internalType: "address", name: "payer", type: "address" },
@@ -127,6 +145,7 @@ export const creditPaymasterAbi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "deposit", outputs: [], stateMutability: "payable", type: "function" },
   {
     inputs: [],
     name: "entryPoint",
@@ -157,9 +176,67 @@ export const creditPaymasterAbi = [
   },
   {
     inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "priceAdapter",
     outputs: [{ internalType: "contract IPriceAdapter", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint24", name: "maxCallGasLimit", type: "uint24" },
+          { internalType: "uint32", name: "maxPreVerificationGas", type: "uint32" },
+          { internalType: "uint24", name: "maxVerificationGasLimit", type: "uint24" },
+          { internalType: "uint24", name: "maxPaymasterVerificationGasLimit", type: "uint24" },
+          { internalType: "uint24", name: "maxPaymasterPostOpGasLimit", type: "uint24" },
+          { internalType: "uint48", name: "maxFeePerGas", type: "uint48" },
+          { internalType: "uint40", name: "maxCreditsPerOp", type: "uint40" },
+          { internalType: "uint16", name: "markupBps", type: "uint16" },
+          { internalType: "uint16", name: "maxPriceAge", type: "uint16" },
+          { internalType: "bool", name: "paused", type: "bool" },
+          { internalType: "uint48", name: "maxPriorityFeePerGas", type: "uint48" },
+          { internalType: "uint24", name: "postOpGasMargin", type: "uint24" },
+        ],
+        internalType: "struct ICreditPaymaster.Config",
+        name: "newConfig",
+        type: "tuple",
+      },
+    ],
+    name: "setConfig",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "guardian", type: "address" },
+      { internalType: "bool", name: "allowed", type: "bool" },
+    ],
+    name: "setGuardian",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bool", name: "paused", type: "bool" }],
+    name: "setPaused",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -188,6 +265,16 @@ export const creditPaymasterAbi = [
       { internalType: "bytes", name: "context", type: "bytes" },
       { internalType: "uint256", name: "validationData", type: "uint256" },
     ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address payable", name: "withdrawAddress", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "withdrawTo",
+    outputs: [],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -589,6 +676,13 @@ export const creditLedgerAbi = [
   },
   {
     inputs: [],
+    name: "ISSUER_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "adapter",
     outputs: [{ internalType: "contract IPriceAdapter", name: "", type: "address" }],
     stateMutability: "view",
@@ -673,6 +767,16 @@ export const creditLedgerAbi = [
         name: "breakdown",
         type: "tuple",
       },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ethDestination",
+    outputs: [
+      { internalType: "contract IEntryPoint", name: "entryPoint", type: "address" },
+      { internalType: "address", name: "paymaster", type: "address" },
     ],
     stateMutability: "view",
     type: "function",
@@ -787,6 +891,13 @@ export const creditLedgerAbi = [
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "spendableCredits",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "treasury",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

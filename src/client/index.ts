@@ -74,6 +74,13 @@ export {
   setAllowance,
 } from "./writes";
 export type { CreditWallet } from "./writes";
+export {
+  depositToPaymaster,
+  setPaymasterConfig,
+  setPaymasterGuardian,
+  setPaymasterPaused,
+  withdrawFromPaymaster,
+} from "./paymasterAdmin";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
 export type {
