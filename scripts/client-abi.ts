@@ -79,7 +79,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
   },
   priceAdapterAbi: {
     artifact: "contracts/oracle/PriceAdapter.sol/PriceAdapter.json",
-    functions: ["cachedPrice", "refreshAndQuoteWei", "refreshCachedPrice", "weiForCredits"],
+    functions: ["cachedPrice", "primaryFeed", "refreshAndQuoteWei", "refreshCachedPrice", "weiForCredits"],
     events: ["CachedPriceRefreshed"],
   },
 };

@@ -1066,6 +1066,25 @@ export const priceAdapterAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "primaryFeed",
+    outputs: [
+      {
+        components: [
+          { internalType: "contract AggregatorV3Interface", name: "feed", type: "address" },
+          { internalType: "uint32", name: "heartbeat", type: "uint32" },
+          { internalType: "int256", name: "minAnswer", type: "int256" },
+          { internalType: "int256", name: "maxAnswer", type: "int256" },
+        ],
+        internalType: "struct IPriceAdapter.FeedConfig",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
     name: "refreshAndQuoteWei",
     outputs: [

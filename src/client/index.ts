@@ -76,6 +76,7 @@ export {
 export type { CreditWallet } from "./writes";
 export {
   depositToPaymaster,
+  readPaymasterConfig,
   setPaymasterConfig,
   setPaymasterGuardian,
   setPaymasterPaused,

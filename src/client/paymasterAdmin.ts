@@ -6,10 +6,10 @@
  * owner-only (the DAO timelock in production, where governance proposals carry these calls instead).
  */
 import type { Address, Hash } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { readContract, simulateContract, writeContract } from "viem/actions";
 
 import { creditPaymasterAbi } from "./abi";
-import type { PaymasterConfig } from "./credits";
+import type { AnyClient, PaymasterConfig } from "./credits";
 import type { CreditWallet } from "./writes";
 
 /** `CreditPaymaster.deposit()` paying `value` wei: adds to the paymaster's EntryPoint deposit (anyone may). */
@@ -103,4 +103,27 @@ export async function setPaymasterGuardian(
     account: wallet.account,
   });
   return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}
+
+/** `CreditPaymaster.config()`, every number as a bigint. */
+export async function readPaymasterConfig(client: AnyClient, paymaster: Address): Promise<PaymasterConfig> {
+  const c = await readContract(client, {
+    address: paymaster,
+    abi: creditPaymasterAbi,
+    functionName: "config",
+  });
+  return {
+    maxCallGasLimit: BigInt(c.maxCallGasLimit),
+    maxPreVerificationGas: BigInt(c.maxPreVerificationGas),
+    maxVerificationGasLimit: BigInt(c.maxVerificationGasLimit),
+    maxPaymasterVerificationGasLimit: BigInt(c.maxPaymasterVerificationGasLimit),
+    maxPaymasterPostOpGasLimit: BigInt(c.maxPaymasterPostOpGasLimit),
+    maxFeePerGas: BigInt(c.maxFeePerGas),
+    maxCreditsPerOp: BigInt(c.maxCreditsPerOp),
+    markupBps: BigInt(c.markupBps),
+    maxPriceAge: BigInt(c.maxPriceAge),
+    paused: c.paused,
+    maxPriorityFeePerGas: BigInt(c.maxPriorityFeePerGas),
+    postOpGasMargin: BigInt(c.postOpGasMargin),
+  };
 }

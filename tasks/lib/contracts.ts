@@ -10,7 +10,12 @@ import type {
   PriceAdapter,
   TimelockController,
 } from "../../typechain-types";
-import { ensureCompiled } from "./chain";
+import { parseAbi } from "viem";
+import type { Address } from "viem";
+import { readContract } from "viem/actions";
+
+import { creditLedgerAbi, creditPaymasterAbi, priceAdapterAbi } from "../../src/client/abi";
+import { ensureCompiled, viemPublicClient } from "./chain";
 import { requireAddress, resolveAddress } from "./deployment";
 import type { ContractKind, DeploymentFlags, ResolvedAddress } from "./deployment";
 import { taskError } from "./errors";
@@ -137,6 +142,91 @@ export async function readCachedPrice(
 ): Promise<{ priceWad: bigint; updatedAt: bigint } | undefined> {
   try {
     const [priceWad, updatedAt] = await adapter.cachedPrice();
+    return { priceWad, updatedAt };
+  } catch (err) {
+    const data = findRevertData(err);
+    const decoded = data === undefined ? undefined : decodeRevert(data, await errorAbi(hre));
+    if (decoded?.name === "PriceAdapterNoCachedPrice") return undefined;
+    throw await explainFailure(hre, "Reading the cached price", err);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ viem path
+
+/** A checked contract address and where it came from (the viem path: the tasks call through src/client). */
+export interface CheckedAddress {
+  address: Address;
+  source: string;
+}
+
+const GOVERNOR_PROBE_ABI = parseAbi(["function timelock() view returns (address)"]);
+const TIMELOCK_PROBE_ABI = parseAbi(["function getMinDelay() view returns (uint256)"]);
+
+/** Checks, with one view call through viem, that the contract at `resolved` answers like a `kind`. */
+async function check(
+  hre: HardhatRuntimeEnvironment,
+  kind: ContractKind,
+  resolved: ResolvedAddress,
+): Promise<CheckedAddress> {
+  await ensureCompiled(hre);
+  const client = viemPublicClient(hre);
+  const address = resolved.address as Address;
+  switch (kind) {
+    case "ledger":
+      await probe(resolved, "CreditLedger", () =>
+        readContract(client, { address, abi: creditLedgerAbi, functionName: "ISSUER_ROLE" }),
+      );
+      break;
+    case "paymaster":
+      await probe(resolved, "CreditPaymaster", () =>
+        readContract(client, { address, abi: creditPaymasterAbi, functionName: "entryPointVersion" }),
+      );
+      break;
+    case "adapter":
+      await probe(resolved, "PriceAdapter", () =>
+        readContract(client, { address, abi: priceAdapterAbi, functionName: "primaryFeed" }),
+      );
+      break;
+    case "governor":
+      await probe(resolved, "Governor", () =>
+        readContract(client, { address, abi: GOVERNOR_PROBE_ABI, functionName: "timelock" }),
+      );
+      break;
+    case "timelock":
+      await probe(resolved, "TimelockController", () =>
+        readContract(client, { address, abi: TIMELOCK_PROBE_ABI, functionName: "getMinDelay" }),
+      );
+      break;
+  }
+  return { address, source: resolved.source };
+}
+
+/** The ledger's address (flag or deployment), checked to answer like a CreditLedger. */
+export async function ledgerAddress(hre: HardhatRuntimeEnvironment, flags: DeploymentFlags) {
+  return check(hre, "ledger", await requireAddress(hre, "ledger", flags));
+}
+
+/** The paymaster's address (flag or deployment), checked to answer like a CreditPaymaster. */
+export async function paymasterAddress(hre: HardhatRuntimeEnvironment, flags: DeploymentFlags) {
+  return check(hre, "paymaster", await requireAddress(hre, "paymaster", flags));
+}
+
+/** The adapter's address (flag or deployment), checked to answer like a PriceAdapter. */
+export async function adapterAddress(hre: HardhatRuntimeEnvironment, flags: DeploymentFlags) {
+  return check(hre, "adapter", await requireAddress(hre, "adapter", flags));
+}
+
+/** {@link readCachedPrice} through viem, for the adapter at `adapter`. */
+export async function readCachedPriceAt(
+  hre: HardhatRuntimeEnvironment,
+  adapter: Address,
+): Promise<{ priceWad: bigint; updatedAt: bigint } | undefined> {
+  try {
+    const [priceWad, updatedAt] = await readContract(viemPublicClient(hre), {
+      address: adapter,
+      abi: priceAdapterAbi,
+      functionName: "cachedPrice",
+    });
     return { priceWad, updatedAt };
   } catch (err) {
     const data = findRevertData(err);
