@@ -79,7 +79,15 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
   },
   priceAdapterAbi: {
     artifact: "contracts/oracle/PriceAdapter.sol/PriceAdapter.json",
-    functions: ["cachedPrice", "primaryFeed", "refreshAndQuoteWei", "refreshCachedPrice", "weiForCredits"],
+    functions: [
+      "cachedPrice",
+      "isStablecoin",
+      "primaryFeed",
+      "refreshAndQuoteStablecoin",
+      "refreshAndQuoteWei",
+      "refreshCachedPrice",
+      "weiForCredits",
+    ],
     events: ["CachedPriceRefreshed"],
   },
 };

@@ -1066,6 +1066,13 @@ export const priceAdapterAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "token", type: "address" }],
+    name: "isStablecoin",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "primaryFeed",
     outputs: [
@@ -1082,6 +1089,16 @@ export const priceAdapterAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "token", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "refreshAndQuoteStablecoin",
+    outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -86,6 +86,18 @@ export function parseEth(flag: string, value: string, options: AmountOptions = {
   return parseDecimal(flag, value, NATIVE_DECIMALS, FORMS.eth, "ETH", options);
 }
 
+/** Parses an amount of an ERC-20 token with `decimals` decimals ("25.5") into its base units. */
+export function parseTokenAmount(
+  flag: string,
+  value: string,
+  decimals: number,
+  symbol: string,
+  options: AmountOptions = {},
+): bigint {
+  const form = `an amount of ${symbol} as a decimal number with at most ${decimals} decimals, such as "25"`;
+  return parseDecimal(flag, value, decimals, form, symbol, options);
+}
+
 /** Parses a whole number within `[min, max]`. */
 export function parseInteger(flag: string, value: string, min: bigint, max: bigint): bigint {
   const trimmed = value.trim();
