@@ -36,13 +36,12 @@ import {
   printTable,
   requireFunds,
   resolveAccount,
-  resolveSigner,
   sendClientTx,
   viemClients,
   viemPublicClient,
 } from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { ledgerAddress, ledgerAt } from "./lib/contracts";
+import { ledgerAddress as checkedLedger } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
@@ -94,9 +93,9 @@ export async function creditsBalance(
   args: BalanceArgs,
   log: Log = print,
 ): Promise<BalanceReport> {
-  const { address: ledgerAddress } = await ledgerAt(hre, args);
+  const { address: ledgerAddress } = await checkedLedger(hre, args);
   const account =
-    args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
+    args.account === undefined ? (await resolveAccount(hre)).address : parseAddress("account", args.account);
   const beneficiary =
     args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
 
@@ -254,7 +253,7 @@ export async function creditsBuy(
   const account = (
     args.account === undefined ? signer.address : parseAddress("account", args.account)
   ) as Address;
-  const { address: ledgerAddr } = await ledgerAddress(hre, args);
+  const { address: ledgerAddr } = await checkedLedger(hre, args);
   const { publicClient, wallet } = viemClients(hre, signer.address);
   const ledger = { address: ledgerAddr, abi: creditLedgerAbi } as const;
   const adapter = {
@@ -456,25 +455,41 @@ export async function creditsGrant(
   const account = parseAddress("account", args.account);
   const amount = parseCredits("amount", args.amount, { max: UINT64_MAX });
   const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address: ledgerAddress } = await checkedLedger(hre, args);
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const ledger = { address: ledgerAddress, abi: creditLedgerAbi } as const;
 
-  const issuerRole = await ledger.ISSUER_ROLE();
-  if (!(await ledger.hasRole(issuerRole, signer.address))) {
+  const issuerRole = await readContract(publicClient, { ...ledger, functionName: "ISSUER_ROLE" });
+  if (
+    !(await readContract(publicClient, {
+      ...ledger,
+      functionName: "hasRole",
+      args: [issuerRole, signer.address],
+    }))
+  ) {
     throw taskError(
       `${signer.address} does not hold ISSUER_ROLE on CreditLedger ${ledgerAddress}: grants come from an ` +
         `issuer (the DAO timelock in production). Propose the grant with governance:propose-budget --grant ` +
         `${account}:${args.amount}:${args.expiry}, or run --from an issuer`,
     );
   }
-  if (await ledger.paused()) {
+  if (await readContract(publicClient, { ...ledger, functionName: "paused" })) {
     throw taskError(
       `CreditLedger ${ledgerAddress} is paused: grants are stopped until its admin unpauses it`,
     );
   }
-  const cap = await ledger.issuerCap(signer.address);
-  const remaining = await ledger.remainingIssuance(signer.address);
-  if (cap.epochLength === 0n) {
+  const cap = await readContract(publicClient, {
+    ...ledger,
+    functionName: "issuerCap",
+    args: [signer.address],
+  });
+  const remaining = await readContract(publicClient, {
+    ...ledger,
+    functionName: "remainingIssuance",
+    args: [signer.address],
+  });
+  if (cap.epochLength === 0) {
     throw taskError(
       `Issuer ${signer.address} has no issuance cap: the admin must set one first (setIssuerCap; ` +
         `governance:propose-budget --issuer-cap ${signer.address}:<cap>:<epoch>)`,
@@ -483,12 +498,17 @@ export async function creditsGrant(
   if (amount > remaining) {
     throw taskError(
       `Issuer ${signer.address} may grant ${formatCreditAmount(remaining)} more credits this epoch (cap ` +
-        `${formatCreditAmount(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
+        `${formatCreditAmount(cap.limit)} per ${formatDuration(BigInt(cap.epochLength))}), fewer than the ` +
         `${formatCreditAmount(amount)} requested: wait for the next epoch or have the admin raise the cap`,
     );
   }
   const now = await chainTime(hre);
-  const live = (await ledger.creditBreakdown(account)).grants.filter((g) => g.expiresAt > now);
+  const breakdown = await readContract(publicClient, {
+    ...ledger,
+    functionName: "creditBreakdown",
+    args: [account as Address],
+  });
+  const live = breakdown.grants.filter((g) => g.expiresAt > now);
   if (live.length >= 4 && !live.some((g) => g.expiresAt === expiresAt)) {
     throw taskError(
       `${account} already has 4 live grants (expiring ${live.map((g) => formatTime(g.expiresAt)).join(", ")}), ` +
@@ -496,17 +516,16 @@ export async function creditsGrant(
     );
   }
 
-  const { publicClient, wallet } = viemClients(hre, signer.address);
   const receipt = await sendClientTx(
     hre,
     log,
     `Granting ${formatCreditAmount(amount)} credits to ${account}`,
     publicClient,
-    () => grant(wallet, { ledger: ledgerAddress as Address, account: account as Address, amount, expiresAt }),
+    () => grant(wallet, { ledger: ledgerAddress, account: account as Address, amount, expiresAt }),
   );
   const [remainingAfter, balance] = await Promise.all([
-    ledger.remainingIssuance(signer.address),
-    ledger.balanceOfCredits(account),
+    readContract(publicClient, { ...ledger, functionName: "remainingIssuance", args: [signer.address] }),
+    readContract(publicClient, { ...ledger, functionName: "balanceOfCredits", args: [account as Address] }),
   ]);
   log(
     `Granted ${formatCreditAmount(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
@@ -565,15 +584,19 @@ export async function creditsAllow(
   log: Log = print,
 ): Promise<AllowResult> {
   const beneficiary = parseAddress("beneficiary", args.beneficiary);
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address: ledgerHex } = await checkedLedger(hre, args);
   const sponsor = signer.address;
   const { publicClient, wallet } = viemClients(hre, sponsor);
-  const ledgerHex = ledgerAddress as Address;
+  const ledger = { address: ledgerHex, abi: creditLedgerAbi } as const;
 
   if (args.revoke) {
     if (args.perEpoch !== undefined) throw taskError("--revoke takes no --per-epoch");
-    const current = await ledger.allowance(sponsor, beneficiary);
+    const current = await readContract(publicClient, {
+      ...ledger,
+      functionName: "allowance",
+      args: [sponsor, beneficiary as Address],
+    });
     if (current.limit === 0n) {
       throw taskError(`${beneficiary} has no allowance from sponsor ${sponsor} to revoke`);
     }
@@ -589,8 +612,8 @@ export async function creditsAllow(
       sponsor,
       beneficiary,
       perEpoch: 0n,
-      epochLength: current.epochLength,
-      expiresAt: current.expiresAt,
+      epochLength: BigInt(current.epochLength),
+      expiresAt: BigInt(current.expiresAt),
       carriedSpent: 0n,
       txHash: receipt.transactionHash,
       blockNumber: Number(receipt.blockNumber),
@@ -622,7 +645,11 @@ export async function creditsAllow(
       `${formatDuration(epochLength)} until ${formatTime(expiresAt)}` +
       `${carriedSpent > 0n ? ` (${formatCreditAmount(carriedSpent)} already spent this epoch)` : ""}.`,
   );
-  const sponsorBalance = await ledger.spendableCredits(sponsor);
+  const sponsorBalance = await readContract(publicClient, {
+    ...ledger,
+    functionName: "spendableCredits",
+    args: [sponsor],
+  });
   if (sponsorBalance === 0n) {
     log(
       `Note: sponsor ${sponsor} has no spendable credits yet; sponsored operations fail until it buys ` +
