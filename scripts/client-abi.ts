@@ -24,6 +24,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
   creditPaymasterAbi: {
     artifact: "contracts/paymaster/CreditPaymaster.sol/CreditPaymaster.json",
     functions: [
+      "MAX_MARKUP_BPS",
       "config",
       "deposit",
       "entryPoint",
@@ -32,6 +33,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "ledger",
       "owner",
       "pendingOwner",
+      "postOpGasFloor",
       "priceAdapter",
       "setConfig",
       "setGuardian",
@@ -44,6 +46,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
   creditLedgerAbi: {
     artifact: "contracts/credit/CreditLedger.sol/CreditLedger.json",
     functions: [
+      "DEFAULT_ADMIN_ROLE",
       "ISSUER_ROLE",
       "adapter",
       "allowance",
@@ -64,6 +67,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "remainingIssuance",
       "revokeAllowance",
       "setAllowance",
+      "setIssuerCap",
       "spendableCredits",
       "treasury",
     ],
@@ -89,6 +93,27 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "weiForCredits",
     ],
     events: ["CachedPriceRefreshed"],
+  },
+  creditsGovernorAbi: {
+    artifact: "contracts/governance/CreditsGovernor.sol/CreditsGovernor.json",
+    functions: [
+      "CLOCK_MODE",
+      "clock",
+      "getProposalId",
+      "getVotes",
+      "proposalDeadline",
+      "proposalSnapshot",
+      "proposalThreshold",
+      "propose",
+      "state",
+      "timelock",
+    ],
+    events: [],
+  },
+  timelockControllerAbi: {
+    artifact: "@openzeppelin/contracts/governance/TimelockController.sol/TimelockController.json",
+    functions: ["getMinDelay"],
+    events: [],
   },
 };
 

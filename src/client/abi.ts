@@ -120,6 +120,13 @@ export const creditPaymasterAbi = [
   },
   {
     inputs: [],
+    name: "MAX_MARKUP_BPS",
+    outputs: [{ internalType: "uint16", name: "", type: "uint16" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "config",
     outputs: [
       {
@@ -185,6 +192,16 @@ export const creditPaymasterAbi = [
     inputs: [],
     name: "pendingOwner",
     outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "enum ICreditPaymaster.Mode", name: "mode", type: "uint8" },
+      { internalType: "uint256", name: "validationCallDataLength", type: "uint256" },
+    ],
+    name: "postOpGasFloor",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -676,6 +693,13 @@ export const creditLedgerAbi = [
   },
   {
     inputs: [],
+    name: "DEFAULT_ADMIN_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "ISSUER_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "view",
@@ -883,6 +907,17 @@ export const creditLedgerAbi = [
       { internalType: "uint64", name: "expiresAt", type: "uint64" },
     ],
     name: "setAllowance",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "issuer", type: "address" },
+      { internalType: "uint64", name: "capPerEpoch", type: "uint64" },
+      { internalType: "uint32", name: "epochLength", type: "uint32" },
+    ],
+    name: "setIssuerCap",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -1125,6 +1160,261 @@ export const priceAdapterAbi = [
     inputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
     name: "weiForCredits",
     outputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+/** What the client, the service and the tasks use of the ABI of `CreditsGovernor` (contracts/governance/CreditsGovernor.sol): the functions and events listed in scripts/client-abi.ts, every error. */
+export const creditsGovernorAbi = [
+  { inputs: [], name: "CheckpointUnorderedInsertion", type: "error" },
+  { inputs: [], name: "ERC6372InconsistentClock", type: "error" },
+  { inputs: [], name: "FailedCall", type: "error" },
+  {
+    inputs: [{ internalType: "address", name: "voter", type: "address" }],
+    name: "GovernorAlreadyCastVote",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorAlreadyQueuedProposal",
+    type: "error",
+  },
+  { inputs: [], name: "GovernorDisabledDeposit", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "proposer", type: "address" },
+      { internalType: "uint256", name: "votes", type: "uint256" },
+      { internalType: "uint256", name: "threshold", type: "uint256" },
+    ],
+    name: "GovernorInsufficientProposerVotes",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "targets", type: "uint256" },
+      { internalType: "uint256", name: "calldatas", type: "uint256" },
+      { internalType: "uint256", name: "values", type: "uint256" },
+    ],
+    name: "GovernorInvalidProposalLength",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "quorumNumerator", type: "uint256" },
+      { internalType: "uint256", name: "quorumDenominator", type: "uint256" },
+    ],
+    name: "GovernorInvalidQuorumFraction",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "voter", type: "address" }],
+    name: "GovernorInvalidSignature",
+    type: "error",
+  },
+  { inputs: [], name: "GovernorInvalidVoteParams", type: "error" },
+  { inputs: [], name: "GovernorInvalidVoteType", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "votingPeriod", type: "uint256" }],
+    name: "GovernorInvalidVotingPeriod",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorNonexistentProposal",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "GovernorOnlyExecutor",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorProposalQueueingFailed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorProposalQueueingNotRequired",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "proposer", type: "address" }],
+    name: "GovernorRestrictedProposer",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "GovernorUnableToCancel",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "enum IGovernor.ProposalState", name: "current", type: "uint8" },
+      { internalType: "bytes32", name: "expectedStates", type: "bytes32" },
+    ],
+    name: "GovernorUnexpectedProposalState",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint256", name: "currentNonce", type: "uint256" },
+    ],
+    name: "InvalidAccountNonce",
+    type: "error",
+  },
+  { inputs: [], name: "InvalidShortString", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
+    type: "error",
+  },
+  { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
+  {
+    inputs: [],
+    name: "CLOCK_MODE",
+    outputs: [{ internalType: "string", name: "", type: "string" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "clock",
+    outputs: [{ internalType: "uint48", name: "", type: "uint48" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "getProposalId",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint256", name: "timepoint", type: "uint256" },
+    ],
+    name: "getVotes",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalDeadline",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalSnapshot",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "proposalThreshold",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "string", name: "description", type: "string" },
+    ],
+    name: "propose",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "state",
+    outputs: [{ internalType: "enum IGovernor.ProposalState", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "timelock",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+/** What the client, the service and the tasks use of the ABI of `TimelockController` (@openzeppelin/contracts/governance/TimelockController.sol): the functions and events listed in scripts/client-abi.ts, every error. */
+export const timelockControllerAbi = [
+  { inputs: [], name: "AccessControlBadConfirmation", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "bytes32", name: "neededRole", type: "bytes32" },
+    ],
+    name: "AccessControlUnauthorizedAccount",
+    type: "error",
+  },
+  { inputs: [], name: "FailedCall", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "delay", type: "uint256" },
+      { internalType: "uint256", name: "minDelay", type: "uint256" },
+    ],
+    name: "TimelockInsufficientDelay",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "targets", type: "uint256" },
+      { internalType: "uint256", name: "payloads", type: "uint256" },
+      { internalType: "uint256", name: "values", type: "uint256" },
+    ],
+    name: "TimelockInvalidOperationLength",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "TimelockUnauthorizedCaller",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "predecessorId", type: "bytes32" }],
+    name: "TimelockUnexecutedPredecessor",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "operationId", type: "bytes32" },
+      { internalType: "bytes32", name: "expectedStates", type: "bytes32" },
+    ],
+    name: "TimelockUnexpectedOperationState",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "getMinDelay",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

@@ -58,7 +58,7 @@ export async function setPaymasterPaused(
 }
 
 /** The config as the ABI encodes it: every field is at most 48 bits wide, so viem types it as a number. */
-function configStruct(c: PaymasterConfig) {
+export function configStruct(c: PaymasterConfig) {
   return {
     maxCallGasLimit: Number(c.maxCallGasLimit),
     maxPreVerificationGas: Number(c.maxPreVerificationGas),

@@ -235,3 +235,21 @@ export async function readCachedPriceAt(
     throw await explainFailure(hre, "Reading the cached price", err);
   }
 }
+
+/** The governor's checked address, or undefined when neither `--governor` nor the deployment names one. */
+export async function optionalGovernorAddress(
+  hre: HardhatRuntimeEnvironment,
+  flags: DeploymentFlags,
+): Promise<CheckedAddress | undefined> {
+  const resolved = await resolveAddress(hre, "governor", flags, { optional: true });
+  return resolved === undefined ? undefined : check(hre, "governor", resolved);
+}
+
+/** The timelock's checked address, or undefined when neither `--timelock` nor the deployment names one. */
+export async function optionalTimelockAddress(
+  hre: HardhatRuntimeEnvironment,
+  flags: DeploymentFlags,
+): Promise<CheckedAddress | undefined> {
+  const resolved = await resolveAddress(hre, "timelock", flags, { optional: true });
+  return resolved === undefined ? undefined : check(hre, "timelock", resolved);
+}
