@@ -1,8 +1,5 @@
-import { isAddress, getAddress } from "ethers";
-import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { createPublicClient, createWalletClient, custom } from "viem";
+import { createPublicClient, createWalletClient, custom, getAddress, isAddress } from "viem";
 import type { Address, Hash, PublicClient, TransactionReceipt } from "viem";
 import { getBalance, getBlock, getChainId, waitForTransactionReceipt } from "viem/actions";
 
@@ -35,55 +32,14 @@ export async function chainTime(hre: HardhatRuntimeEnvironment): Promise<bigint>
   return block.timestamp;
 }
 
-/**
- * The signer of a task: `--from` (an address, or an index into the network's accounts), else the first account.
- */
-export async function resolveSigner(
-  hre: HardhatRuntimeEnvironment,
-  from?: string,
-): Promise<HardhatEthersSigner> {
-  const signers = await hre.ethers.getSigners();
-  const network = hre.network.name;
-  if (signers.length === 0) {
-    throw taskError(`network "${network}" has no accounts: configure its accounts in hardhat.config.ts`);
-  }
-  if (from === undefined) return signers[0];
-  const trimmed = from.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const index = Number(trimmed);
-    if (index >= signers.length) {
-      throw argumentError(
-        "from",
-        from,
-        `expected an account index from 0 to ${signers.length - 1} (network "${network}" has ` +
-          `${signers.length} accounts) or an account address`,
-      );
-    }
-    return signers[index];
-  }
-  if (!isAddress(trimmed)) {
-    throw argumentError("from", from, "expected an account address or an index into the network's accounts");
-  }
-  const address = getAddress(trimmed);
-  const signer = signers.find((s) => s.address === address);
-  if (signer === undefined) {
-    throw argumentError(
-      "from",
-      from,
-      `not one of the ${signers.length} accounts of network "${network}" (configure its key in hardhat.config.ts)`,
-    );
-  }
-  return signer;
-}
-
-/** A task's sending account on the viem path: an address the network's provider signs for. */
+/** A task's sending account: an address the network's provider signs for. */
 export interface TaskAccount {
   address: Address;
 }
 
 /**
- * {@link resolveSigner} for the viem path: `--from` (an address, or an index into the network's accounts, as
- * `eth_accounts` lists them), else the first account; same errors.
+ * The account of a task: `--from` (an address, or an index into the network's accounts as `eth_accounts` lists
+ * them), else the first account.
  */
 export async function resolveAccount(hre: HardhatRuntimeEnvironment, from?: string): Promise<TaskAccount> {
   const accounts = ((await hre.network.provider.request({ method: "eth_accounts" })) as string[]).map(
@@ -119,25 +75,6 @@ export async function resolveAccount(hre: HardhatRuntimeEnvironment, from?: stri
     );
   }
   return { address };
-}
-
-/**
- * Sends a transaction with progress lines (`<label>: sending…`, `sent <hash>…`, `mined in block <n>`); a revert,
- * at estimation or once mined, becomes a task error naming the decoded custom error.
- */
-export async function sendTx(
-  hre: HardhatRuntimeEnvironment,
-  log: Log,
-  label: string,
-  send: () => Promise<ContractTransactionResponse>,
-): Promise<ContractTransactionReceipt> {
-  log(`${label}: sending…`);
-  const tx = await explained(hre, label, send);
-  log(`${label}: sent ${tx.hash}, waiting to be mined…`);
-  const receipt = await explained(hre, label, () => tx.wait());
-  if (receipt === null) throw taskError(`${label}: transaction ${tx.hash} was dropped`);
-  log(`${label}: mined in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`);
-  return receipt;
 }
 
 /** Checks that `signer` can pay `value` plus gas; fails with the shortfall. */
@@ -181,8 +118,9 @@ export function viemClients(
 }
 
 /**
- * {@link sendTx} for the client's write path (src/client/writes.ts): `send` returns the transaction hash, the
- * receipt is viem's.
+ * Sends a transaction through the client's write path (src/client) with progress lines (`<label>: sending…`,
+ * `sent <hash>…`, `mined in block <n>`); a revert, at simulation or once mined, becomes a task error naming the
+ * decoded custom error.
  */
 export async function sendClientTx(
   hre: HardhatRuntimeEnvironment,
