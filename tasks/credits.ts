@@ -1,16 +1,19 @@
-import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatUnits, parseEventLogs } from "viem";
+import { erc20Abi, formatUnits, zeroAddress } from "viem";
 import type { Address } from "viem";
+import { readContract, simulateContract, waitForTransactionReceipt } from "viem/actions";
 
 import {
   buyWithEth,
+  buyWithToken,
   createLedgerReader,
+  creditLedgerAbi,
   grant,
   ledgerEvents,
   priceAdapterAbi,
   purchasedCredits,
+  refreshedPrice,
   revokeAllowance,
   setAllowance,
 } from "../src/client";
@@ -24,6 +27,7 @@ import {
   parseDuration,
   parseEth,
   parseExpiry,
+  parseTokenAmount,
 } from "./lib/args";
 import {
   chainId,
@@ -31,13 +35,13 @@ import {
   print,
   printTable,
   requireFunds,
-  resolveSigner,
+  resolveAccount,
   sendClientTx,
   viemClients,
   viemPublicClient,
 } from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { adapterFrom, ledgerAt } from "./lib/contracts";
+import { ledgerAddress as checkedLedger } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
@@ -89,9 +93,9 @@ export async function creditsBalance(
   args: BalanceArgs,
   log: Log = print,
 ): Promise<BalanceReport> {
-  const { address: ledgerAddress } = await ledgerAt(hre, args);
+  const { address: ledgerAddress } = await checkedLedger(hre, args);
   const account =
-    args.account === undefined ? (await resolveSigner(hre)).address : parseAddress("account", args.account);
+    args.account === undefined ? (await resolveAccount(hre)).address : parseAddress("account", args.account);
   const beneficiary =
     args.beneficiary === undefined ? undefined : parseAddress("beneficiary", args.beneficiary);
 
@@ -180,6 +184,10 @@ export interface BuyArgs extends DeploymentFlags {
   account?: string;
   eth?: string;
   credits?: string;
+  /** An allowlisted stablecoin to pay with (with `amount`) instead of the native token. */
+  token?: string;
+  /** Tokens to pay with `token`, in the token's units. */
+  amount?: string;
   from?: string;
 }
 
@@ -187,6 +195,7 @@ export interface BuyArgs extends DeploymentFlags {
 export interface BuyResult {
   account: string;
   buyer: string;
+  /** Wei paid (0 when paying with a token). */
   paidWei: bigint;
   credits: bigint;
   /** The price the purchase credited at, which it stored as the adapter's cached price (18 decimals). */
@@ -194,6 +203,33 @@ export interface BuyResult {
   balance: bigint;
   txHash: string;
   blockNumber: number;
+  /** With `--token`: the token and the amount paid in its base units. */
+  token?: string;
+  paidTokens?: bigint;
+}
+
+/** What a purchase pays with: wei, or an amount of a stablecoin the adapter lists. */
+type Payment =
+  | { kind: "eth"; wei: bigint }
+  | { kind: "token"; token: Address; amount: bigint; symbol: string; decimals: number };
+
+/** The token's symbol and decimals; fails clearly when `token` does not answer like an ERC-20 token. */
+async function tokenMetadata(
+  hre: HardhatRuntimeEnvironment,
+  token: Address,
+): Promise<{ symbol: string; decimals: number }> {
+  const client = viemPublicClient(hre);
+  try {
+    const [symbol, decimals] = await Promise.all([
+      readContract(client, { address: token, abi: erc20Abi, functionName: "symbol" }),
+      readContract(client, { address: token, abi: erc20Abi, functionName: "decimals" }),
+    ]);
+    return { symbol, decimals };
+  } catch {
+    throw taskError(
+      `${token} (--token) is not an ERC-20 token: it has no symbol() and decimals(). Check the address`,
+    );
+  }
 }
 
 export async function creditsBuy(
@@ -201,82 +237,173 @@ export async function creditsBuy(
   args: BuyArgs,
   log: Log = print,
 ): Promise<BuyResult> {
-  if ((args.eth === undefined) === (args.credits === undefined)) {
+  if (args.token !== undefined) {
+    if (args.eth !== undefined || args.credits !== undefined || args.amount === undefined) {
+      throw taskError(
+        "With --token <address>, pass --amount <tokens> (tokens to pay), not --eth or --credits",
+      );
+    }
+  } else if (args.amount !== undefined) {
+    throw taskError("--amount is the amount of --token to pay: pass --token <address> with it, or use --eth");
+  } else if ((args.eth === undefined) === (args.credits === undefined)) {
     throw taskError("Pass exactly one of --eth <amount> (ETH to pay) or --credits <amount> (credits to buy)");
   }
-  const signer = await resolveSigner(hre, args.from);
-  const account = args.account === undefined ? signer.address : parseAddress("account", args.account);
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
-  const adapter = await adapterFrom(hre, await ledger.adapter());
+  const token = args.token === undefined ? undefined : (parseAddress("token", args.token) as Address);
+  const signer = await resolveAccount(hre, args.from);
+  const account = (
+    args.account === undefined ? signer.address : parseAddress("account", args.account)
+  ) as Address;
+  const { address: ledgerAddr } = await checkedLedger(hre, args);
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const ledger = { address: ledgerAddr, abi: creditLedgerAbi } as const;
+  const adapter = {
+    address: await readContract(publicClient, { ...ledger, functionName: "adapter" }),
+    abi: priceAdapterAbi,
+  } as const;
 
-  let wei: bigint;
-  if (args.credits !== undefined) {
-    const wanted = parseCredits("credits", args.credits);
-    wei = await explained(hre, "Pricing the purchase (PriceAdapter.weiForCredits)", () =>
-      adapter.weiForCredits(wanted),
+  let payment: Payment;
+  let expected: bigint;
+  let quotedPriceWad: bigint | undefined;
+  if (token !== undefined) {
+    const { symbol, decimals } = await tokenMetadata(hre, token);
+    const amount = parseTokenAmount("amount", args.amount as string, decimals, symbol);
+    payment = { kind: "token", token, amount, symbol, decimals };
+    if (!(await readContract(publicClient, { ...adapter, functionName: "isStablecoin", args: [token] }))) {
+      throw taskError(
+        `${symbol} ${token} is not a stablecoin PriceAdapter ${adapter.address} lists: purchases take only ` +
+          "listed stablecoins (its admin adds one with setStablecoinFeed)",
+      );
+    }
+    expected = await explained(
+      hre,
+      "Pricing the purchase (PriceAdapter.refreshAndQuoteStablecoin, which the purchase calls)",
+      async () =>
+        (
+          await simulateContract(publicClient, {
+            ...adapter,
+            functionName: "refreshAndQuoteStablecoin",
+            args: [token, amount],
+            account: signer.address,
+          })
+        ).result,
     );
   } else {
-    wei = parseEth("eth", args.eth as string);
-  }
-  // The quote is what the purchase itself does: refresh the adapter's cached price from the live feeds and credit
-  // at exactly that price (simulated here, so nothing is written yet).
-  const [expected, quotedPriceWad] = await explained(
-    hre,
-    "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls)",
-    () => adapter.refreshAndQuoteWei.staticCall(wei),
-  );
-  if (await ledger.paused()) {
-    throw taskError(
-      `CreditLedger ${ledgerAddress} is paused: purchases are stopped until its admin unpauses it (unpause())`,
+    let wei: bigint;
+    if (args.credits !== undefined) {
+      const wanted = parseCredits("credits", args.credits);
+      wei = await explained(hre, "Pricing the purchase (PriceAdapter.weiForCredits)", () =>
+        readContract(publicClient, { ...adapter, functionName: "weiForCredits", args: [wanted] }),
+      );
+    } else {
+      wei = parseEth("eth", args.eth as string);
+    }
+    payment = { kind: "eth", wei };
+    // The quote is what the purchase itself does: refresh the adapter's cached price from the live feeds and
+    // credit at exactly that price (simulated here, so nothing is written yet).
+    [expected, quotedPriceWad] = await explained(
+      hre,
+      "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls)",
+      async () =>
+        (
+          await simulateContract(publicClient, {
+            ...adapter,
+            functionName: "refreshAndQuoteWei",
+            args: [wei],
+            account: signer.address,
+          })
+        ).result,
     );
   }
-  const minPurchase = await ledger.minPurchase();
+  const paying =
+    payment.kind === "eth"
+      ? `${formatEth(payment.wei)} ETH`
+      : `${formatUnits(payment.amount, payment.decimals)} ${payment.symbol}`;
+  if (await readContract(publicClient, { ...ledger, functionName: "paused" })) {
+    throw taskError(
+      `CreditLedger ${ledgerAddr} is paused: purchases are stopped until its admin unpauses it (unpause())`,
+    );
+  }
+  const minPurchase = await readContract(publicClient, { ...ledger, functionName: "minPurchase" });
   const minimum = minPurchase > 1n ? minPurchase : 1n;
   if (expected < minimum) {
     throw taskError(
-      `${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits, below the ledger's minimum purchase of ` +
+      `${paying} buys ${formatCreditAmount(expected)} credits, below the ledger's minimum purchase of ` +
         `${formatCreditAmount(minimum)} credits`,
     );
   }
-  await requireFunds(hre, signer, wei, "to pay", formatEth);
+  if (payment.kind === "eth") {
+    await requireFunds(hre, signer, payment.wei, "to pay", formatEth);
+    log(
+      `Quote: ${paying} buys ${formatCreditAmount(expected)} credits at ${formatPrice(quotedPriceWad as bigint)}. ` +
+        "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
+        "paymaster charges gas at).",
+    );
+  } else {
+    const held = await readContract(publicClient, {
+      address: payment.token,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [signer.address],
+    });
+    if (held < payment.amount) {
+      throw taskError(
+        `${signer.address} has ${formatUnits(held, payment.decimals)} ${payment.symbol}, less than the ${paying} ` +
+          "to pay",
+      );
+    }
+    log(
+      `Quote: ${paying} buys ${formatCreditAmount(expected)} credits. The purchase also refreshes the adapter's ` +
+        "cached native price (the price the paymaster charges gas at).",
+    );
+  }
 
-  log(
-    `Quote: ${formatEth(wei)} ETH buys ${formatCreditAmount(expected)} credits at ${formatPrice(quotedPriceWad)}. ` +
-      "The purchase refreshes the adapter's cached price to the live price it credits at (the price the " +
-      "paymaster charges gas at).",
-  );
-  const { publicClient, wallet } = viemClients(hre, signer.address);
-  const ledgerHex = ledgerAddress as Address;
   const receipt = await sendClientTx(hre, log, `Buying credits for ${account}`, publicClient, () =>
-    buyWithEth(wallet, { ledger: ledgerHex, account: account as Address, value: wei }),
+    payment.kind === "eth"
+      ? buyWithEth(wallet, { ledger: ledgerAddr, account, value: payment.wei })
+      : buyWithToken(wallet, {
+          ledger: ledgerAddr,
+          account,
+          token: payment.token,
+          amount: payment.amount,
+          waitForApproval: async (hash) => {
+            log(`Approving CreditLedger ${ledgerAddr} to take ${paying}: sent ${hash}`);
+            const approval = await waitForTransactionReceipt(publicClient, { hash, pollingInterval: 50 });
+            if (approval.status !== "success") throw taskError(`The approval ${hash} reverted`);
+          },
+        }),
   );
-  const credits = purchasedCredits(receipt, ledgerHex);
-  const adapterAddress = (await adapter.getAddress()).toLowerCase();
-  const refreshed = parseEventLogs({
-    abi: priceAdapterAbi,
-    eventName: "CachedPriceRefreshed",
-    logs: receipt.logs.filter((entry) => entry.address.toLowerCase() === adapterAddress),
-  });
-  const priceWad = refreshed.length === 0 ? 0n : refreshed[refreshed.length - 1].args.priceWad;
-  const balance = await ledger.balanceOfCredits(account);
-  const [entryPoint, paymaster] = await ledger.ethDestination();
-  const destination =
-    entryPoint === ZeroAddress
-      ? `the treasury ${await ledger.treasury()}`
-      : `the EntryPoint deposit of paymaster ${paymaster}`;
-  log(
-    `Bought ${formatCreditAmount(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ${formatEth(wei)} ` +
-      `ETH (${wei} wei) to ${destination}. Balance now ${formatCreditAmount(balance)} credits.`,
-  );
+  const credits = purchasedCredits(receipt, ledgerAddr);
+  const priceWad = refreshedPrice(receipt, adapter.address)?.priceWad ?? 0n;
+  const [balance, [entryPoint, paymaster]] = await Promise.all([
+    readContract(publicClient, { ...ledger, functionName: "balanceOfCredits", args: [account] }),
+    readContract(publicClient, { ...ledger, functionName: "ethDestination" }),
+  ]);
+  const treasury = async () => readContract(publicClient, { ...ledger, functionName: "treasury" });
+  if (payment.kind === "eth") {
+    const destination =
+      entryPoint === zeroAddress
+        ? `the treasury ${await treasury()}`
+        : `the EntryPoint deposit of paymaster ${paymaster}`;
+    log(
+      `Bought ${formatCreditAmount(credits)} credits for ${account} at ${formatPrice(priceWad)}, paid ` +
+        `${paying} (${payment.wei} wei) to ${destination}. Balance now ${formatCreditAmount(balance)} credits.`,
+    );
+  } else {
+    log(
+      `Bought ${formatCreditAmount(credits)} credits for ${account}, paid ${paying} to the treasury ` +
+        `${await treasury()}. Balance now ${formatCreditAmount(balance)} credits.`,
+    );
+  }
   return {
     account,
     buyer: signer.address,
-    paidWei: wei,
+    paidWei: payment.kind === "eth" ? payment.wei : 0n,
     credits,
     priceWad,
     balance,
     txHash: receipt.transactionHash,
     blockNumber: Number(receipt.blockNumber),
+    ...(payment.kind === "token" ? { token: payment.token, paidTokens: payment.amount } : {}),
   };
 }
 
@@ -284,11 +411,17 @@ withFrom(
   withAddressFlags(
     task(
       "credits:buy",
-      "Buys credits with the native token at the price adapter's live price (which the purchase caches)",
+      "Buys credits with the native token at the price adapter's live price (which the purchase caches), or with " +
+        "an allowlisted stablecoin (--token)",
     )
       .addOptionalParam("account", "Credit account to top up (default: the signer)")
       .addOptionalParam("eth", `ETH to pay: ${FORMS.eth}`)
-      .addOptionalParam("credits", `Credits to buy (the ETH is computed, rounded up): ${FORMS.credits}`),
+      .addOptionalParam("credits", `Credits to buy (the ETH is computed, rounded up): ${FORMS.credits}`)
+      .addOptionalParam(
+        "token",
+        "Pay with this stablecoin (one the price adapter lists) instead of ETH; approves the ledger when needed",
+      )
+      .addOptionalParam("amount", 'With --token: tokens to pay, in the token\'s units ("25.5")'),
     ["ledger"],
   ),
 ).setAction((args: BuyArgs, hre) => creditsBuy(hre, args));
@@ -322,25 +455,41 @@ export async function creditsGrant(
   const account = parseAddress("account", args.account);
   const amount = parseCredits("amount", args.amount, { max: UINT64_MAX });
   const expiresAt = parseExpiry("expiry", args.expiry, await chainTime(hre));
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address: ledgerAddress } = await checkedLedger(hre, args);
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const ledger = { address: ledgerAddress, abi: creditLedgerAbi } as const;
 
-  const issuerRole = await ledger.ISSUER_ROLE();
-  if (!(await ledger.hasRole(issuerRole, signer.address))) {
+  const issuerRole = await readContract(publicClient, { ...ledger, functionName: "ISSUER_ROLE" });
+  if (
+    !(await readContract(publicClient, {
+      ...ledger,
+      functionName: "hasRole",
+      args: [issuerRole, signer.address],
+    }))
+  ) {
     throw taskError(
       `${signer.address} does not hold ISSUER_ROLE on CreditLedger ${ledgerAddress}: grants come from an ` +
         `issuer (the DAO timelock in production). Propose the grant with governance:propose-budget --grant ` +
         `${account}:${args.amount}:${args.expiry}, or run --from an issuer`,
     );
   }
-  if (await ledger.paused()) {
+  if (await readContract(publicClient, { ...ledger, functionName: "paused" })) {
     throw taskError(
       `CreditLedger ${ledgerAddress} is paused: grants are stopped until its admin unpauses it`,
     );
   }
-  const cap = await ledger.issuerCap(signer.address);
-  const remaining = await ledger.remainingIssuance(signer.address);
-  if (cap.epochLength === 0n) {
+  const cap = await readContract(publicClient, {
+    ...ledger,
+    functionName: "issuerCap",
+    args: [signer.address],
+  });
+  const remaining = await readContract(publicClient, {
+    ...ledger,
+    functionName: "remainingIssuance",
+    args: [signer.address],
+  });
+  if (cap.epochLength === 0) {
     throw taskError(
       `Issuer ${signer.address} has no issuance cap: the admin must set one first (setIssuerCap; ` +
         `governance:propose-budget --issuer-cap ${signer.address}:<cap>:<epoch>)`,
@@ -349,12 +498,17 @@ export async function creditsGrant(
   if (amount > remaining) {
     throw taskError(
       `Issuer ${signer.address} may grant ${formatCreditAmount(remaining)} more credits this epoch (cap ` +
-        `${formatCreditAmount(cap.limit)} per ${formatDuration(cap.epochLength)}), fewer than the ` +
+        `${formatCreditAmount(cap.limit)} per ${formatDuration(BigInt(cap.epochLength))}), fewer than the ` +
         `${formatCreditAmount(amount)} requested: wait for the next epoch or have the admin raise the cap`,
     );
   }
   const now = await chainTime(hre);
-  const live = (await ledger.creditBreakdown(account)).grants.filter((g) => g.expiresAt > now);
+  const breakdown = await readContract(publicClient, {
+    ...ledger,
+    functionName: "creditBreakdown",
+    args: [account as Address],
+  });
+  const live = breakdown.grants.filter((g) => g.expiresAt > now);
   if (live.length >= 4 && !live.some((g) => g.expiresAt === expiresAt)) {
     throw taskError(
       `${account} already has 4 live grants (expiring ${live.map((g) => formatTime(g.expiresAt)).join(", ")}), ` +
@@ -362,17 +516,16 @@ export async function creditsGrant(
     );
   }
 
-  const { publicClient, wallet } = viemClients(hre, signer.address);
   const receipt = await sendClientTx(
     hre,
     log,
     `Granting ${formatCreditAmount(amount)} credits to ${account}`,
     publicClient,
-    () => grant(wallet, { ledger: ledgerAddress as Address, account: account as Address, amount, expiresAt }),
+    () => grant(wallet, { ledger: ledgerAddress, account: account as Address, amount, expiresAt }),
   );
   const [remainingAfter, balance] = await Promise.all([
-    ledger.remainingIssuance(signer.address),
-    ledger.balanceOfCredits(account),
+    readContract(publicClient, { ...ledger, functionName: "remainingIssuance", args: [signer.address] }),
+    readContract(publicClient, { ...ledger, functionName: "balanceOfCredits", args: [account as Address] }),
   ]);
   log(
     `Granted ${formatCreditAmount(amount)} credits to ${account} until ${formatTime(expiresAt)}. Balance now ` +
@@ -431,15 +584,19 @@ export async function creditsAllow(
   log: Log = print,
 ): Promise<AllowResult> {
   const beneficiary = parseAddress("beneficiary", args.beneficiary);
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address: ledgerHex } = await checkedLedger(hre, args);
   const sponsor = signer.address;
   const { publicClient, wallet } = viemClients(hre, sponsor);
-  const ledgerHex = ledgerAddress as Address;
+  const ledger = { address: ledgerHex, abi: creditLedgerAbi } as const;
 
   if (args.revoke) {
     if (args.perEpoch !== undefined) throw taskError("--revoke takes no --per-epoch");
-    const current = await ledger.allowance(sponsor, beneficiary);
+    const current = await readContract(publicClient, {
+      ...ledger,
+      functionName: "allowance",
+      args: [sponsor, beneficiary as Address],
+    });
     if (current.limit === 0n) {
       throw taskError(`${beneficiary} has no allowance from sponsor ${sponsor} to revoke`);
     }
@@ -455,8 +612,8 @@ export async function creditsAllow(
       sponsor,
       beneficiary,
       perEpoch: 0n,
-      epochLength: current.epochLength,
-      expiresAt: current.expiresAt,
+      epochLength: BigInt(current.epochLength),
+      expiresAt: BigInt(current.expiresAt),
       carriedSpent: 0n,
       txHash: receipt.transactionHash,
       blockNumber: Number(receipt.blockNumber),
@@ -488,7 +645,11 @@ export async function creditsAllow(
       `${formatDuration(epochLength)} until ${formatTime(expiresAt)}` +
       `${carriedSpent > 0n ? ` (${formatCreditAmount(carriedSpent)} already spent this epoch)` : ""}.`,
   );
-  const sponsorBalance = await ledger.spendableCredits(sponsor);
+  const sponsorBalance = await readContract(publicClient, {
+    ...ledger,
+    functionName: "spendableCredits",
+    args: [sponsor],
+  });
   if (sponsorBalance === 0n) {
     log(
       `Note: sponsor ${sponsor} has no spendable credits yet; sponsored operations fail until it buys ` +

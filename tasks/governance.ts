@@ -4,14 +4,36 @@ import path from "node:path";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { formatUnits } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
+import { readContract } from "viem/actions";
 
+import {
+  creditLedgerAbi,
+  creditPaymasterAbi,
+  creditsGovernorAbi,
+  timelockControllerAbi,
+} from "../src/client/abi";
 import { formatCreditAmount, formatDuration, formatTime, toJson } from "../src/client/format";
-import type { CreditLedger } from "../typechain-types";
-import type { ICreditPaymaster } from "../typechain-types/contracts/paymaster/CreditPaymaster";
+import { encodeGrant, encodeSetIssuerCap, encodeSetPaymasterConfig, propose } from "../src/client/governance";
+import { readPaymasterConfig } from "../src/client/paymasterAdmin";
+import type { PaymasterConfig } from "../src/client/credits";
 import { FORMS, parseAddress, parseCredits, parseDuration, parseGasPrice, parseInteger } from "./lib/args";
-import { chainId as getChainId, chainTime, print, resolveSigner, sendTx } from "./lib/chain";
+import {
+  chainId as getChainId,
+  chainTime,
+  print,
+  resolveAccount,
+  sendClientTx,
+  viemClients,
+  viemPublicClient,
+} from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { ledgerAt, optionalGovernorAt, optionalTimelockAt, paymasterAt } from "./lib/contracts";
+import {
+  ledgerAddress as checkedLedger,
+  optionalGovernorAddress,
+  optionalTimelockAddress,
+  paymasterAddress,
+} from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import {
   buildProposalFile,
@@ -163,41 +185,54 @@ function parseSetting(
   }
 }
 
-const configStruct = (c: ICreditPaymaster.ConfigStructOutput): ICreditPaymaster.ConfigStruct => ({
-  maxCallGasLimit: c.maxCallGasLimit,
-  maxPreVerificationGas: c.maxPreVerificationGas,
-  maxVerificationGasLimit: c.maxVerificationGasLimit,
-  maxPaymasterVerificationGasLimit: c.maxPaymasterVerificationGasLimit,
-  maxPaymasterPostOpGasLimit: c.maxPaymasterPostOpGasLimit,
-  maxFeePerGas: c.maxFeePerGas,
-  maxCreditsPerOp: c.maxCreditsPerOp,
-  markupBps: c.markupBps,
-  maxPriceAge: c.maxPriceAge,
-  paused: c.paused,
-  maxPriorityFeePerGas: c.maxPriorityFeePerGas,
-  postOpGasMargin: c.postOpGasMargin,
-});
-
 /** Issuance the executor has left after the batch's cap changes (mirrors CreditLedger's epoch accounting). */
 async function issuanceAfterCaps(
-  ledger: CreditLedger,
+  ledger: LedgerRef,
   executor: string,
   caps: readonly IssuerCapSpec[],
   now: bigint,
 ): Promise<bigint> {
+  const issuer = executor as Address;
   const newCap = [...caps].reverse().find((c) => c.issuer === executor);
-  if (newCap === undefined) return ledger.remainingIssuance(executor);
-  const current = await ledger.issuerCap(executor);
+  if (newCap === undefined) {
+    return readContract(ledger.client, {
+      ...ledger.contract,
+      functionName: "remainingIssuance",
+      args: [issuer],
+    });
+  }
+  const current = await readContract(ledger.client, {
+    ...ledger.contract,
+    functionName: "issuerCap",
+    args: [issuer],
+  });
+  const epochLength = BigInt(current.epochLength);
+  const anchor = BigInt(current.anchor);
   let used = 0n;
-  if (current.epochLength > 0n) {
-    const epoch = now <= current.anchor ? 0n : (now - current.anchor) / current.epochLength;
-    used = current.usedEpoch >= epoch ? current.used : 0n;
+  if (epochLength > 0n) {
+    const epoch = now <= anchor ? 0n : (now - anchor) / epochLength;
+    used = BigInt(current.usedEpoch) >= epoch ? current.used : 0n;
   }
   return newCap.cap > used ? newCap.cap - used : 0n;
 }
 
+/** The ledger, read through viem. */
+interface LedgerRef {
+  client: PublicClient;
+  contract: { address: Address; abi: typeof creditLedgerAbi };
+}
+
+async function hasRole(ledger: LedgerRef, role: "DEFAULT_ADMIN_ROLE" | "ISSUER_ROLE", account: string) {
+  const id = await readContract(ledger.client, { ...ledger.contract, functionName: role });
+  return readContract(ledger.client, {
+    ...ledger.contract,
+    functionName: "hasRole",
+    args: [id, account as Address],
+  });
+}
+
 async function checkLedgerActions(
-  ledger: CreditLedger,
+  ledger: LedgerRef,
   ledgerAddress: string,
   executor: string,
   grants: readonly GrantSpec[],
@@ -205,14 +240,14 @@ async function checkLedgerActions(
   now: bigint,
   earliestExecution: bigint,
 ): Promise<void> {
-  if (caps.length > 0 && !(await ledger.hasRole(await ledger.DEFAULT_ADMIN_ROLE(), executor))) {
+  if (caps.length > 0 && !(await hasRole(ledger, "DEFAULT_ADMIN_ROLE", executor))) {
     throw taskError(
       `The executor ${executor} does not hold DEFAULT_ADMIN_ROLE on CreditLedger ${ledgerAddress}: setIssuerCap ` +
         `would revert with AccessControlUnauthorizedAccount. Propose through the ledger's admin`,
     );
   }
   if (grants.length === 0) return;
-  if (!(await ledger.hasRole(await ledger.ISSUER_ROLE(), executor))) {
+  if (!(await hasRole(ledger, "ISSUER_ROLE", executor))) {
     throw taskError(
       `The executor ${executor} does not hold ISSUER_ROLE on CreditLedger ${ledgerAddress}: the grants would ` +
         `revert with AccessControlUnauthorizedAccount. The ledger admin must first grantRole(ISSUER_ROLE, ${executor}) ` +
@@ -243,9 +278,12 @@ async function checkLedgerActions(
     byAccount.set(g.account, set);
   }
   for (const [account, expiries] of byAccount) {
-    const live = (await ledger.creditBreakdown(account)).grants
-      .map((b) => b.expiresAt)
-      .filter((e) => e > earliestExecution);
+    const breakdown = await readContract(ledger.client, {
+      ...ledger.contract,
+      functionName: "creditBreakdown",
+      args: [account as Address],
+    });
+    const live = breakdown.grants.map((b) => b.expiresAt).filter((e) => e > earliestExecution);
     const all = new Set<bigint>([...live, ...expiries]);
     if (all.size > 4) {
       const existing =
@@ -265,24 +303,27 @@ async function paymasterAction(
 ): Promise<BudgetAction | undefined> {
   const changed = SETTINGS.filter((s) => args[s.key] !== undefined);
   if (changed.length === 0) return undefined;
-  const { contract: paymaster, address } = await paymasterAt(hre, args);
+  const { address } = await paymasterAddress(hre, args);
+  const client = viemPublicClient(hre);
+  const pm = { address, abi: creditPaymasterAbi } as const;
   const [current, minPostOpGas, maxMarkupBps, owner] = await Promise.all([
-    paymaster.config(),
-    paymaster.postOpGasFloor(1, 0), // SPONSORED, the larger floor, for the smallest operation
-    paymaster.MAX_MARKUP_BPS(),
-    paymaster.owner(),
+    readPaymasterConfig(client, address),
+    // SPONSORED, the larger floor, for the smallest operation
+    readContract(client, { ...pm, functionName: "postOpGasFloor", args: [1, 0n] }),
+    readContract(client, { ...pm, functionName: "MAX_MARKUP_BPS" }),
+    readContract(client, { ...pm, functionName: "owner" }),
   ]);
-  const next = configStruct(current);
+  const next: PaymasterConfig = { ...current };
   const changes: string[] = [];
   for (const s of changed) {
-    const value = parseSetting(s, args[s.key] as string, minPostOpGas, maxMarkupBps);
-    const before = current[s.key] as bigint;
+    const value = parseSetting(s, args[s.key] as string, BigInt(minPostOpGas), BigInt(maxMarkupBps));
+    const before = current[s.key];
     if (value !== before) changes.push(`${s.key} ${formatSetting(s, before)} → ${formatSetting(s, value)}`);
     next[s.key] = value;
   }
   if (changes.length === 0) {
     throw taskError(
-      `Paymaster ${address} already has ${changed.map((s) => `${s.key} ${formatSetting(s, current[s.key] as bigint)}`).join(", ")}: nothing to change`,
+      `Paymaster ${address} already has ${changed.map((s) => `${s.key} ${formatSetting(s, current[s.key])}`).join(", ")}: nothing to change`,
     );
   }
   if (executor !== undefined && owner !== executor) {
@@ -291,19 +332,19 @@ async function paymasterAction(
         `OwnableUnauthorizedAccount`,
     );
   }
+  const call = encodeSetPaymasterConfig(next);
   return {
     target: address,
     value: 0n,
-    data: paymaster.interface.encodeFunctionData("setConfig", [next]),
+    data: call.data,
     contract: "CreditPaymaster",
-    function: paymaster.interface.getFunction("setConfig").format("sighash"),
+    function: call.function,
     args: Object.fromEntries(SETTINGS.map((s) => [s.key, String(next[s.key])])),
     summary: `set paymaster ${address} config: ${changes.join(", ")}`,
   };
 }
 
 function ledgerActions(
-  ledger: CreditLedger,
   ledgerAddress: string,
   caps: readonly IssuerCapSpec[],
   grants: readonly GrantSpec[],
@@ -312,7 +353,7 @@ function ledgerActions(
   const capActions = caps.map((c) => ({
     target: ledgerAddress,
     value: 0n,
-    data: ledger.interface.encodeFunctionData("setIssuerCap", [c.issuer, c.cap, c.epochLength]),
+    data: encodeSetIssuerCap(c.issuer as Address, c.cap, c.epochLength).data,
     contract: "CreditLedger",
     function: "setIssuerCap(address,uint64,uint32)",
     args: { issuer: c.issuer, capPerEpoch: c.cap.toString(), epochLength: c.epochLength.toString() },
@@ -321,7 +362,7 @@ function ledgerActions(
   const grantActions = grants.map((g) => ({
     target: ledgerAddress,
     value: 0n,
-    data: ledger.interface.encodeFunctionData("grant", [g.account, g.amount, g.expiresAt]),
+    data: encodeGrant(g.account as Address, g.amount, g.expiresAt).data,
     contract: "CreditLedger",
     function: "grant(address,uint256,uint64)",
     args: { account: g.account, amount: g.amount.toString(), expiresAt: g.expiresAt.toString() },
@@ -358,8 +399,11 @@ export async function proposeBudget(
   }
 
   const chainId = await getChainId(hre);
-  const signer = await resolveSigner(hre, args.from);
-  const governor = await optionalGovernorAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const client = viemPublicClient(hre);
+  const governor = await optionalGovernorAddress(hre, args);
+  const gov =
+    governor === undefined ? undefined : ({ address: governor.address, abi: creditsGovernorAbi } as const);
   if (args.submit && governor === undefined) {
     throw taskError(
       "--submit needs a Governor: pass --governor 0x…, or deploy the DAO variant first (`npm run deploy`)",
@@ -370,13 +414,16 @@ export async function proposeBudget(
   let timelockDelay = 0n;
   if (safe === undefined) {
     timelockAddress =
-      governor !== undefined
-        ? await governor.contract.timelock()
-        : (await optionalTimelockAt(hre, args))?.address;
+      gov !== undefined
+        ? await readContract(client, { ...gov, functionName: "timelock" })
+        : (await optionalTimelockAddress(hre, args))?.address;
   }
   if (timelockAddress !== undefined) {
-    const timelock = await hre.ethers.getContractAt("TimelockController", timelockAddress);
-    timelockDelay = await timelock.getMinDelay();
+    timelockDelay = await readContract(client, {
+      address: timelockAddress as Address,
+      abi: timelockControllerAbi,
+      functionName: "getMinDelay",
+    });
   }
   const executor = safe ?? timelockAddress;
   if (executor === undefined) {
@@ -387,11 +434,12 @@ export async function proposeBudget(
 
   const actions: BudgetAction[] = [];
   if (grants.length > 0 || caps.length > 0) {
-    const { contract: ledger, address: ledgerAddress } = await ledgerAt(hre, args);
+    const { address: ledgerAddress } = await checkedLedger(hre, args);
+    const ledger: LedgerRef = { client, contract: { address: ledgerAddress, abi: creditLedgerAbi } };
     if (executor !== undefined) {
       await checkLedgerActions(ledger, ledgerAddress, executor, grants, caps, now, now + timelockDelay);
     }
-    actions.push(...ledgerActions(ledger, ledgerAddress, caps, grants));
+    actions.push(...ledgerActions(ledgerAddress, caps, grants));
   }
   const configAction = await paymasterAction(hre, args, executor);
   if (configAction !== undefined) actions.push(configAction);
@@ -407,13 +455,17 @@ export async function proposeBudget(
     description,
     actions,
   });
-  if (governor !== undefined) {
-    const onChainId = await governor.contract.getProposalId(
-      proposal.targets,
-      proposal.values,
-      proposal.calldatas,
-      proposal.descriptionHash,
-    );
+  if (gov !== undefined) {
+    const onChainId = await readContract(client, {
+      ...gov,
+      functionName: "getProposalId",
+      args: [
+        proposal.targets as Address[],
+        proposal.values.map(BigInt),
+        proposal.calldatas as Hex[],
+        proposal.descriptionHash as Hex,
+      ],
+    });
     proposal.proposalId = onChainId.toString();
   }
   const safeBatch = buildSafeBatchFile({
@@ -442,7 +494,7 @@ export async function proposeBudget(
   log(`Wrote ${files.safeBatch} (Safe Transaction Builder batch)`);
 
   const result: ProposeBudgetResult = { proposal, safeBatch, files };
-  if (!args.submit || governor === undefined) return result;
+  if (!args.submit || governor === undefined || gov === undefined) return result;
 
   if (proposer !== undefined && proposer !== signer.address) {
     throw taskError(
@@ -450,9 +502,15 @@ export async function proposeBudget(
         `in #proposer=<address> from that address`,
     );
   }
-  const gov = governor.contract;
-  const [clock, threshold] = await Promise.all([gov.clock(), gov.proposalThreshold()]);
-  const votes = await gov.getVotes(signer.address, clock - 1n);
+  const [clock, threshold] = await Promise.all([
+    readContract(client, { ...gov, functionName: "clock" }),
+    readContract(client, { ...gov, functionName: "proposalThreshold" }),
+  ]);
+  const votes = await readContract(client, {
+    ...gov,
+    functionName: "getVotes",
+    args: [signer.address, BigInt(clock) - 1n],
+  });
   if (votes < threshold) {
     throw taskError(
       `${signer.address} has ${formatUnits(votes, 18)} votes, below the proposal threshold of ` +
@@ -460,20 +518,38 @@ export async function proposeBudget(
     );
   }
   const proposalId = BigInt(proposal.proposalId);
-  const exists = await gov.proposalSnapshot(proposalId);
+  const exists = await readContract(client, { ...gov, functionName: "proposalSnapshot", args: [proposalId] });
   if (exists !== 0n) {
-    const state = PROPOSAL_STATES[Number(await gov.state(proposalId))];
+    const state =
+      PROPOSAL_STATES[
+        Number(await readContract(client, { ...gov, functionName: "state", args: [proposalId] }))
+      ];
     throw taskError(
       `Proposal ${proposalId} already exists (${state}): change the description to propose it again`,
     );
   }
-  const receipt = await sendTx(hre, log, `Proposing to Governor ${governor.address}`, () =>
-    gov.propose(proposal.targets, proposal.values, proposal.calldatas, proposal.description),
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Proposing to Governor ${governor.address}`,
+    publicClient,
+    () =>
+      propose(wallet, {
+        governor: governor.address,
+        targets: proposal.targets as Address[],
+        values: proposal.values.map(BigInt),
+        calldatas: proposal.calldatas as Hex[],
+        description: proposal.description,
+      }),
   );
   const [voteStart, voteEnd] = await explained(hre, "Reading the proposal", () =>
-    Promise.all([gov.proposalSnapshot(proposalId), gov.proposalDeadline(proposalId)]),
+    Promise.all([
+      readContract(client, { ...gov, functionName: "proposalSnapshot", args: [proposalId] }),
+      readContract(client, { ...gov, functionName: "proposalDeadline", args: [proposalId] }),
+    ]),
   );
-  const mode = await gov.CLOCK_MODE();
+  const mode = await readContract(client, { ...gov, functionName: "CLOCK_MODE" });
   const unit = mode.includes("timestamp") ? "time" : "block";
   log(
     `Proposed ${proposalId}: voting from ${unit} ${voteStart} to ${unit} ${voteEnd}; then queue with the ` +
@@ -483,8 +559,8 @@ export async function proposeBudget(
     proposalId,
     voteStart,
     voteEnd,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
   return result;
 }

@@ -1,8 +1,12 @@
-import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatUnits } from "viem";
+import { formatUnits, zeroAddress } from "viem";
+import type { Address } from "viem";
+import { entryPoint07Abi } from "viem/account-abstraction";
+import { readContract } from "viem/actions";
 
+import { creditLedgerAbi, creditPaymasterAbi } from "../src/client/abi";
+import { depositToPaymaster, readPaymasterConfig, withdrawFromPaymaster } from "../src/client/paymasterAdmin";
 import {
   formatCreditAmount,
   formatDuration,
@@ -12,9 +16,19 @@ import {
   toJson,
 } from "../src/client/format";
 import { FORMS, parseAddress, parseEth } from "./lib/args";
-import { chainId, chainTime, print, printTable, requireFunds, resolveSigner, sendTx } from "./lib/chain";
+import {
+  chainId,
+  chainTime,
+  print,
+  printTable,
+  requireFunds,
+  resolveAccount,
+  sendClientTx,
+  viemClients,
+  viemPublicClient,
+} from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { adapterFrom, entryPointFrom, ledgerFrom, paymasterAt, readCachedPrice } from "./lib/contracts";
+import { paymasterAddress, readCachedPriceAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
@@ -73,28 +87,41 @@ export async function paymasterStatus(
   args: StatusArgs,
   log: Log = print,
 ): Promise<StatusReport> {
-  const { contract: paymaster, address } = await paymasterAt(hre, args);
+  const { address } = await paymasterAddress(hre, args);
+  const client = viemPublicClient(hre);
+  const pm = { address, abi: creditPaymasterAbi } as const;
   const [owner, pendingOwner, entryPointAddress, version, ledgerAddress, adapterAddress, cfg] =
     await Promise.all([
-      paymaster.owner(),
-      paymaster.pendingOwner(),
-      paymaster.entryPoint(),
-      paymaster.entryPointVersion(),
-      paymaster.ledger(),
-      paymaster.priceAdapter(),
-      paymaster.config(),
+      readContract(client, { ...pm, functionName: "owner" }),
+      readContract(client, { ...pm, functionName: "pendingOwner" }),
+      readContract(client, { ...pm, functionName: "entryPoint" }),
+      readContract(client, { ...pm, functionName: "entryPointVersion" }),
+      readContract(client, { ...pm, functionName: "ledger" }),
+      readContract(client, { ...pm, functionName: "priceAdapter" }),
+      readPaymasterConfig(client, address),
     ]);
-  const entryPoint = await entryPointFrom(hre, entryPointAddress);
-  const ledger = await ledgerFrom(hre, ledgerAddress);
-  const adapter = await adapterFrom(hre, adapterAddress);
-  const [info, ledgerSpender, ledgerPaused, now] = await Promise.all([
-    entryPoint.getDepositInfo(address),
-    ledger.isSpender(address),
-    ledger.paused(),
+  const ledger = { address: ledgerAddress, abi: creditLedgerAbi } as const;
+  // getDepositInfo is the same on EntryPoint v0.7 and v0.8.
+  const [deposited, ledgerSpender, ledgerPaused, now] = await Promise.all([
+    readContract(client, {
+      address: entryPointAddress,
+      abi: entryPoint07Abi,
+      functionName: "getDepositInfo",
+      args: [address],
+    }),
+    readContract(client, { ...ledger, functionName: "isSpender", args: [address] }),
+    readContract(client, { ...ledger, functionName: "paused" }),
     chainTime(hre),
   ]);
+  const info = {
+    deposit: deposited.deposit,
+    staked: deposited.staked,
+    stake: BigInt(deposited.stake),
+    unstakeDelaySec: BigInt(deposited.unstakeDelaySec),
+    withdrawTime: BigInt(deposited.withdrawTime),
+  };
 
-  const cached = await readCachedPrice(hre, adapter);
+  const cached = await readCachedPriceAt(hre, adapterAddress);
   const priceWad = cached?.priceWad;
   const updatedAt = cached?.updatedAt;
   const validity = updatedAt === undefined ? undefined : priceValidity(updatedAt, cfg.maxPriceAge, now);
@@ -135,7 +162,7 @@ export async function paymasterStatus(
     owner,
     pendingOwner,
     entryPoint: entryPointAddress,
-    entryPointVersion: version === 7n ? "0.7" : "0.8",
+    entryPointVersion: BigInt(version) === 7n ? "0.7" : "0.8",
     ledger: ledgerAddress,
     adapter: adapterAddress,
     paused: cfg.paused,
@@ -186,7 +213,7 @@ export async function paymasterStatus(
     : `${formatEth(info.stake)} ETH, not staked` +
       (info.withdrawTime !== 0n ? ` (withdrawable from ${formatTime(info.withdrawTime)})` : "");
   printTable(log, `CreditPaymaster ${address} on chain ${report.chainId}`, [
-    ["owner", owner + (pendingOwner !== ZeroAddress ? ` (pending owner ${pendingOwner})` : "")],
+    ["owner", owner + (pendingOwner !== zeroAddress ? ` (pending owner ${pendingOwner})` : "")],
     ["EntryPoint", `v${report.entryPointVersion} ${entryPointAddress}`],
     ["paused", cfg.paused ? "yes" : "no"],
     ["deposit", `${formatEth(info.deposit)} ETH`],
@@ -244,14 +271,20 @@ export async function paymasterDeposit(
   log: Log = print,
 ): Promise<DepositResult> {
   const amount = parseEth("amount", args.amount);
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: paymaster, address } = await paymasterAt(hre, args, signer);
-  const entryPointAddress = await paymaster.entryPoint();
+  const signer = await resolveAccount(hre, args.from);
+  const { address } = await paymasterAddress(hre, args);
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const pm = { address, abi: creditPaymasterAbi } as const;
+  const entryPointAddress = await readContract(publicClient, { ...pm, functionName: "entryPoint" });
   await requireFunds(hre, signer, amount, "to deposit", formatEth);
-  const receipt = await sendTx(hre, log, `Depositing ${formatEth(amount)} ETH for paymaster ${address}`, () =>
-    paymaster.deposit({ value: amount }),
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Depositing ${formatEth(amount)} ETH for paymaster ${address}`,
+    publicClient,
+    () => depositToPaymaster(wallet, { paymaster: address, value: amount }),
   );
-  const deposit = await paymaster.getDeposit();
+  const deposit = await readContract(publicClient, { ...pm, functionName: "getDeposit" });
   log(
     `Deposited ${formatEth(amount)} ETH on EntryPoint ${entryPointAddress} for paymaster ${address}; deposit now ` +
       `${formatEth(deposit)} ETH.`,
@@ -261,8 +294,8 @@ export async function paymasterDeposit(
     entryPoint: entryPointAddress,
     amountWei: amount,
     depositWei: deposit,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 
@@ -292,12 +325,14 @@ export async function paymasterWithdraw(
   const to = parseAddress("to", args.to);
   const all = args.amount.trim().toLowerCase() === "all";
   const requested = all ? undefined : parseEth("amount", args.amount);
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: paymaster, address } = await paymasterAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address } = await paymasterAddress(hre, args);
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const pm = { address, abi: creditPaymasterAbi } as const;
   const [owner, deposit, entryPointAddress] = await Promise.all([
-    paymaster.owner(),
-    paymaster.getDeposit(),
-    paymaster.entryPoint(),
+    readContract(publicClient, { ...pm, functionName: "owner" }),
+    readContract(publicClient, { ...pm, functionName: "getDeposit" }),
+    readContract(publicClient, { ...pm, functionName: "entryPoint" }),
   ]);
   if (owner !== signer.address) {
     throw taskError(
@@ -312,10 +347,14 @@ export async function paymasterWithdraw(
       `Paymaster ${address} has ${formatEth(deposit)} ETH deposited, less than the ${formatEth(amount)} ETH requested`,
     );
   }
-  const receipt = await sendTx(hre, log, `Withdrawing ${formatEth(amount)} ETH to ${to}`, () =>
-    paymaster.withdrawTo(to, amount),
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Withdrawing ${formatEth(amount)} ETH to ${to}`,
+    publicClient,
+    () => withdrawFromPaymaster(wallet, { paymaster: address, to: to as Address, amount }),
   );
-  const after = await paymaster.getDeposit();
+  const after = await readContract(publicClient, { ...pm, functionName: "getDeposit" });
   log(
     `Withdrew ${formatEth(amount)} ETH from paymaster ${address} to ${to}; deposit now ${formatEth(after)} ETH.`,
   );
@@ -324,8 +363,8 @@ export async function paymasterWithdraw(
     entryPoint: entryPointAddress,
     amountWei: amount,
     depositWei: after,
-    txHash: receipt.hash,
-    blockNumber: receipt.blockNumber,
+    txHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
   };
 }
 

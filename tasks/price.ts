@@ -1,14 +1,13 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { formatUnits } from "viem";
-import type { Address } from "viem";
 
 import { refreshPrice, refreshedPrice } from "../src/client";
 import { formatDuration, formatTime } from "../src/client/format";
 import { FORMS, parseDuration } from "./lib/args";
-import { chainTime, print, resolveSigner, sendClientTx, viemClients } from "./lib/chain";
+import { chainTime, print, resolveAccount, sendClientTx, viemClients } from "./lib/chain";
 import type { Log } from "./lib/chain";
-import { adapterAt, readCachedPrice } from "./lib/contracts";
+import { adapterAddress, readCachedPriceAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { withAddressFlags, withFrom } from "./lib/flags";
 
@@ -38,10 +37,10 @@ export async function priceRefresh(
   log: Log = print,
 ): Promise<RefreshResult> {
   const threshold = args.ifOlder === undefined ? undefined : parseDuration("if-older", args.ifOlder);
-  const signer = await resolveSigner(hre, args.from);
-  const { contract: adapter, address } = await adapterAt(hre, args, signer);
+  const signer = await resolveAccount(hre, args.from);
+  const { address } = await adapterAddress(hre, args);
 
-  const previous = await readCachedPrice(hre, adapter);
+  const previous = await readCachedPriceAt(hre, address);
   const now = await chainTime(hre);
   if (threshold !== undefined && previous !== undefined && now - previous.updatedAt < threshold) {
     log(
@@ -53,10 +52,10 @@ export async function priceRefresh(
 
   const { publicClient, wallet } = viemClients(hre, signer.address);
   const receipt = await sendClientTx(hre, log, "Refreshing the cached price", publicClient, () =>
-    refreshPrice(wallet, { adapter: address as Address }),
+    refreshPrice(wallet, { adapter: address }),
   );
   // refreshCachedPrice always emits CachedPriceRefreshed when it succeeds.
-  const event = refreshedPrice(receipt, address as Address) as NonNullable<ReturnType<typeof refreshedPrice>>;
+  const event = refreshedPrice(receipt, address) as NonNullable<ReturnType<typeof refreshedPrice>>;
   const refreshed: RefreshResult = {
     adapter: address,
     refreshed: true,

@@ -90,6 +90,24 @@ export const creditPaymasterAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "guardian", type: "address" },
+      { indexed: false, internalType: "bool", name: "allowed", type: "bool" },
+    ],
+    name: "GuardianSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "bool", name: "paused", type: "bool" },
+      { indexed: true, internalType: "address", name: "by", type: "address" },
+    ],
+    name: "PausedSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "bytes32", name: "userOpHash", type: "bytes32" },
       { indexed: true, internalType: "address", name: "sender", type: "address" },
       { indexed: true, internalType: "address", name: "payer", type: "address" },
@@ -99,6 +117,13 @@ export const creditPaymasterAbi = [
     ],
     name: "UserOperationCharged",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "MAX_MARKUP_BPS",
+    outputs: [{ internalType: "uint16", name: "", type: "uint16" }],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [],
@@ -127,6 +152,7 @@ export const creditPaymasterAbi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "deposit", outputs: [], stateMutability: "payable", type: "function" },
   {
     inputs: [],
     name: "entryPoint",
@@ -157,9 +183,77 @@ export const creditPaymasterAbi = [
   },
   {
     inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "enum ICreditPaymaster.Mode", name: "mode", type: "uint8" },
+      { internalType: "uint256", name: "validationCallDataLength", type: "uint256" },
+    ],
+    name: "postOpGasFloor",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "priceAdapter",
     outputs: [{ internalType: "contract IPriceAdapter", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint24", name: "maxCallGasLimit", type: "uint24" },
+          { internalType: "uint32", name: "maxPreVerificationGas", type: "uint32" },
+          { internalType: "uint24", name: "maxVerificationGasLimit", type: "uint24" },
+          { internalType: "uint24", name: "maxPaymasterVerificationGasLimit", type: "uint24" },
+          { internalType: "uint24", name: "maxPaymasterPostOpGasLimit", type: "uint24" },
+          { internalType: "uint48", name: "maxFeePerGas", type: "uint48" },
+          { internalType: "uint40", name: "maxCreditsPerOp", type: "uint40" },
+          { internalType: "uint16", name: "markupBps", type: "uint16" },
+          { internalType: "uint16", name: "maxPriceAge", type: "uint16" },
+          { internalType: "bool", name: "paused", type: "bool" },
+          { internalType: "uint48", name: "maxPriorityFeePerGas", type: "uint48" },
+          { internalType: "uint24", name: "postOpGasMargin", type: "uint24" },
+        ],
+        internalType: "struct ICreditPaymaster.Config",
+        name: "newConfig",
+        type: "tuple",
+      },
+    ],
+    name: "setConfig",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "guardian", type: "address" },
+      { internalType: "bool", name: "allowed", type: "bool" },
+    ],
+    name: "setGuardian",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bool", name: "paused", type: "bool" }],
+    name: "setPaused",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -188,6 +282,16 @@ export const creditPaymasterAbi = [
       { internalType: "bytes", name: "context", type: "bytes" },
       { internalType: "uint256", name: "validationData", type: "uint256" },
     ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address payable", name: "withdrawAddress", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "withdrawTo",
+    outputs: [],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -589,6 +693,20 @@ export const creditLedgerAbi = [
   },
   {
     inputs: [],
+    name: "DEFAULT_ADMIN_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ISSUER_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "adapter",
     outputs: [{ internalType: "contract IPriceAdapter", name: "", type: "address" }],
     stateMutability: "view",
@@ -673,6 +791,16 @@ export const creditLedgerAbi = [
         name: "breakdown",
         type: "tuple",
       },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "ethDestination",
+    outputs: [
+      { internalType: "contract IEntryPoint", name: "entryPoint", type: "address" },
+      { internalType: "address", name: "paymaster", type: "address" },
     ],
     stateMutability: "view",
     type: "function",
@@ -784,9 +912,27 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "address", name: "issuer", type: "address" },
+      { internalType: "uint64", name: "capPerEpoch", type: "uint64" },
+      { internalType: "uint32", name: "epochLength", type: "uint32" },
+    ],
+    name: "setIssuerCap",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "spendableCredits",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "treasury",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -955,6 +1101,42 @@ export const priceAdapterAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "token", type: "address" }],
+    name: "isStablecoin",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "primaryFeed",
+    outputs: [
+      {
+        components: [
+          { internalType: "contract AggregatorV3Interface", name: "feed", type: "address" },
+          { internalType: "uint32", name: "heartbeat", type: "uint32" },
+          { internalType: "int256", name: "minAnswer", type: "int256" },
+          { internalType: "int256", name: "maxAnswer", type: "int256" },
+        ],
+        internalType: "struct IPriceAdapter.FeedConfig",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "token", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "refreshAndQuoteStablecoin",
+    outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
     name: "refreshAndQuoteWei",
     outputs: [
@@ -978,6 +1160,261 @@ export const priceAdapterAbi = [
     inputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
     name: "weiForCredits",
     outputs: [{ internalType: "uint256", name: "weiAmount", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+/** What the client, the service and the tasks use of the ABI of `CreditsGovernor` (contracts/governance/CreditsGovernor.sol): the functions and events listed in scripts/client-abi.ts, every error. */
+export const creditsGovernorAbi = [
+  { inputs: [], name: "CheckpointUnorderedInsertion", type: "error" },
+  { inputs: [], name: "ERC6372InconsistentClock", type: "error" },
+  { inputs: [], name: "FailedCall", type: "error" },
+  {
+    inputs: [{ internalType: "address", name: "voter", type: "address" }],
+    name: "GovernorAlreadyCastVote",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorAlreadyQueuedProposal",
+    type: "error",
+  },
+  { inputs: [], name: "GovernorDisabledDeposit", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "proposer", type: "address" },
+      { internalType: "uint256", name: "votes", type: "uint256" },
+      { internalType: "uint256", name: "threshold", type: "uint256" },
+    ],
+    name: "GovernorInsufficientProposerVotes",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "targets", type: "uint256" },
+      { internalType: "uint256", name: "calldatas", type: "uint256" },
+      { internalType: "uint256", name: "values", type: "uint256" },
+    ],
+    name: "GovernorInvalidProposalLength",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "quorumNumerator", type: "uint256" },
+      { internalType: "uint256", name: "quorumDenominator", type: "uint256" },
+    ],
+    name: "GovernorInvalidQuorumFraction",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "voter", type: "address" }],
+    name: "GovernorInvalidSignature",
+    type: "error",
+  },
+  { inputs: [], name: "GovernorInvalidVoteParams", type: "error" },
+  { inputs: [], name: "GovernorInvalidVoteType", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "votingPeriod", type: "uint256" }],
+    name: "GovernorInvalidVotingPeriod",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorNonexistentProposal",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "GovernorOnlyExecutor",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorProposalQueueingFailed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "GovernorProposalQueueingNotRequired",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "proposer", type: "address" }],
+    name: "GovernorRestrictedProposer",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "GovernorUnableToCancel",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "enum IGovernor.ProposalState", name: "current", type: "uint8" },
+      { internalType: "bytes32", name: "expectedStates", type: "bytes32" },
+    ],
+    name: "GovernorUnexpectedProposalState",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint256", name: "currentNonce", type: "uint256" },
+    ],
+    name: "InvalidAccountNonce",
+    type: "error",
+  },
+  { inputs: [], name: "InvalidShortString", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
+    type: "error",
+  },
+  { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
+  {
+    inputs: [],
+    name: "CLOCK_MODE",
+    outputs: [{ internalType: "string", name: "", type: "string" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "clock",
+    outputs: [{ internalType: "uint48", name: "", type: "uint48" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "getProposalId",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint256", name: "timepoint", type: "uint256" },
+    ],
+    name: "getVotes",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalDeadline",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalSnapshot",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "proposalThreshold",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "string", name: "description", type: "string" },
+    ],
+    name: "propose",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "state",
+    outputs: [{ internalType: "enum IGovernor.ProposalState", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "timelock",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+/** What the client, the service and the tasks use of the ABI of `TimelockController` (@openzeppelin/contracts/governance/TimelockController.sol): the functions and events listed in scripts/client-abi.ts, every error. */
+export const timelockControllerAbi = [
+  { inputs: [], name: "AccessControlBadConfirmation", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "bytes32", name: "neededRole", type: "bytes32" },
+    ],
+    name: "AccessControlUnauthorizedAccount",
+    type: "error",
+  },
+  { inputs: [], name: "FailedCall", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "delay", type: "uint256" },
+      { internalType: "uint256", name: "minDelay", type: "uint256" },
+    ],
+    name: "TimelockInsufficientDelay",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "targets", type: "uint256" },
+      { internalType: "uint256", name: "payloads", type: "uint256" },
+      { internalType: "uint256", name: "values", type: "uint256" },
+    ],
+    name: "TimelockInvalidOperationLength",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "TimelockUnauthorizedCaller",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "predecessorId", type: "bytes32" }],
+    name: "TimelockUnexecutedPredecessor",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "operationId", type: "bytes32" },
+      { internalType: "bytes32", name: "expectedStates", type: "bytes32" },
+    ],
+    name: "TimelockUnexpectedOperationState",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "getMinDelay",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

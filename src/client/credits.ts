@@ -22,6 +22,7 @@ import {
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
 import { priceValidity } from "./format";
 import { createLedgerReader } from "./ledger";
+import { readPaymasterConfig } from "./paymasterAdmin";
 import type { LedgerReader } from "./ledger";
 import { reasonFromContractError } from "./rejections";
 import { decodeRevertData, findRevertData } from "./revert";
@@ -207,10 +208,6 @@ const VALIDATION_ABI = [
 
 const VALIDATION_DATA_UINT48 = (1n << 48n) - 1n;
 
-function toBig(value: number | bigint): bigint {
-  return typeof value === "bigint" ? value : BigInt(value);
-}
-
 /** A decoded revert: the custom error's name and arguments, or the raw data when no ABI item matches. */
 export interface ContractRevert {
   errorName?: string;
@@ -295,22 +292,8 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     return chainIdPromise;
   }
 
-  async function paymasterConfig(): Promise<PaymasterConfig> {
-    const c = await readContract(client, { ...pm, functionName: "config" });
-    return {
-      maxCallGasLimit: toBig(c.maxCallGasLimit),
-      maxPreVerificationGas: toBig(c.maxPreVerificationGas),
-      maxVerificationGasLimit: toBig(c.maxVerificationGasLimit),
-      maxPaymasterVerificationGasLimit: toBig(c.maxPaymasterVerificationGasLimit),
-      maxPaymasterPostOpGasLimit: toBig(c.maxPaymasterPostOpGasLimit),
-      maxFeePerGas: toBig(c.maxFeePerGas),
-      maxCreditsPerOp: toBig(c.maxCreditsPerOp),
-      markupBps: toBig(c.markupBps),
-      maxPriceAge: toBig(c.maxPriceAge),
-      paused: c.paused,
-      maxPriorityFeePerGas: toBig(c.maxPriorityFeePerGas),
-      postOpGasMargin: toBig(c.postOpGasMargin),
-    };
+  function paymasterConfig(): Promise<PaymasterConfig> {
+    return readPaymasterConfig(client, paymaster);
   }
 
   /** `[priceWad, updatedAt]`, or undefined when the adapter has no cached price. */

@@ -74,6 +74,14 @@ export {
   setAllowance,
 } from "./writes";
 export type { CreditWallet } from "./writes";
+export {
+  depositToPaymaster,
+  readPaymasterConfig,
+  setPaymasterConfig,
+  setPaymasterGuardian,
+  setPaymasterPaused,
+  withdrawFromPaymaster,
+} from "./paymasterAdmin";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
 export type {

@@ -1,4 +1,4 @@
-import { ZeroAddress, formatUnits, getAddress, isAddress, parseUnits } from "ethers";
+import { formatUnits, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
 
 import { CREDIT_DECIMALS, NATIVE_DECIMALS, NEVER, formatTime } from "../../src/client/format";
 import { argumentError } from "./errors";
@@ -33,9 +33,11 @@ export interface AddressOptions {
 /** Parses an address argument; returns it checksummed. Mixed-case input must carry a valid EIP-55 checksum. */
 export function parseAddress(flag: string, value: string, options: AddressOptions = {}): string {
   const trimmed = value.trim();
-  if (!isAddress(trimmed)) throw argumentError(flag, value, `expected ${FORMS.address}`);
-  const address = getAddress(trimmed);
-  if (address === ZeroAddress && options.allowZero !== true) {
+  // All-uppercase hex carries no checksum (as all-lowercase); mixed case must be EIP-55.
+  const candidate = /^0x[0-9A-F]{40}$/.test(trimmed) ? `0x${trimmed.slice(2).toLowerCase()}` : trimmed;
+  if (!isAddress(candidate)) throw argumentError(flag, value, `expected ${FORMS.address}`);
+  const address = getAddress(candidate);
+  if (address === zeroAddress && options.allowZero !== true) {
     throw argumentError(flag, value, "the zero address is not allowed here");
   }
   return address;
@@ -82,6 +84,18 @@ export function parseCredits(flag: string, value: string, options: AmountOptions
 /** Parses a native-token amount in ether units ("0.05") into wei. */
 export function parseEth(flag: string, value: string, options: AmountOptions = {}): bigint {
   return parseDecimal(flag, value, NATIVE_DECIMALS, FORMS.eth, "ETH", options);
+}
+
+/** Parses an amount of an ERC-20 token with `decimals` decimals ("25.5") into its base units. */
+export function parseTokenAmount(
+  flag: string,
+  value: string,
+  decimals: number,
+  symbol: string,
+  options: AmountOptions = {},
+): bigint {
+  const form = `an amount of ${symbol} as a decimal number with at most ${decimals} decimals, such as "25"`;
+  return parseDecimal(flag, value, decimals, form, symbol, options);
 }
 
 /** Parses a whole number within `[min, max]`. */

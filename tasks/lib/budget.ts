@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 
-import { AbiCoder, id, keccak256, toUtf8Bytes } from "ethers";
+import { encodeAbiParameters, keccak256, parseAbiParameters, toHex } from "viem";
+import type { Address, Hex } from "viem";
 
 import { UINT32_MAX, UINT64_MAX, parseAddress, parseCredits, parseDuration, parseExpiry } from "./args";
 import { taskError } from "./errors";
@@ -185,10 +186,12 @@ export function hashProposal(
   calldatas: readonly string[],
   descriptionHash: string,
 ): bigint {
-  const encoded = AbiCoder.defaultAbiCoder().encode(
-    ["address[]", "uint256[]", "bytes[]", "bytes32"],
-    [targets, values, calldatas, descriptionHash],
-  );
+  const encoded = encodeAbiParameters(parseAbiParameters("address[], uint256[], bytes[], bytes32"), [
+    targets as readonly Address[],
+    values,
+    calldatas as readonly Hex[],
+    descriptionHash as Hex,
+  ]);
   return BigInt(keccak256(encoded));
 }
 
@@ -213,7 +216,7 @@ export function buildProposalFile(params: {
     params.proposer === undefined
       ? params.description
       : restrictToProposer(params.description, params.proposer);
-  const descriptionHash = id(description);
+  const descriptionHash = keccak256(toHex(description));
   return {
     chainId: params.chainId.toString(),
     governor: params.governor ?? null,
@@ -252,7 +255,7 @@ export function safeBatchChecksum(
     return JSON.stringify(value === undefined ? null : value);
   };
   const { checksum: _ignored, ...meta } = batch.meta;
-  return keccak256(toUtf8Bytes(canonical({ ...batch, meta: { ...meta, name: null } })));
+  return keccak256(toHex(canonical({ ...batch, meta: { ...meta, name: null } })));
 }
 
 /** Builds `safe-batch.json` (Safe Transaction Builder format) from the actions. */

@@ -1,10 +1,7 @@
-import { isAddress, getAddress } from "ethers";
-import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { createPublicClient, createWalletClient, custom } from "viem";
+import { createPublicClient, createWalletClient, custom, getAddress, isAddress } from "viem";
 import type { Address, Hash, PublicClient, TransactionReceipt } from "viem";
-import { waitForTransactionReceipt } from "viem/actions";
+import { getBalance, getBlock, getChainId, waitForTransactionReceipt } from "viem/actions";
 
 import type { CreditWallet } from "../../src/client";
 
@@ -26,85 +23,69 @@ export async function ensureCompiled(hre: HardhatRuntimeEnvironment): Promise<vo
 
 /** The chain id of the connected network. */
 export async function chainId(hre: HardhatRuntimeEnvironment): Promise<bigint> {
-  return (await hre.ethers.provider.getNetwork()).chainId;
+  return BigInt(await getChainId(viemPublicClient(hre)));
 }
 
 /** The latest block's timestamp (the chain's notion of now, which a local chain may move). */
 export async function chainTime(hre: HardhatRuntimeEnvironment): Promise<bigint> {
-  const block = await hre.ethers.provider.getBlock("latest");
-  if (block === null) throw taskError("the network returned no latest block");
-  return BigInt(block.timestamp);
+  const block = await getBlock(viemPublicClient(hre), { blockTag: "latest" });
+  return block.timestamp;
+}
+
+/** A task's sending account: an address the network's provider signs for. */
+export interface TaskAccount {
+  address: Address;
 }
 
 /**
- * The signer of a task: `--from` (an address, or an index into the network's accounts), else the first account.
+ * The account of a task: `--from` (an address, or an index into the network's accounts as `eth_accounts` lists
+ * them), else the first account.
  */
-export async function resolveSigner(
-  hre: HardhatRuntimeEnvironment,
-  from?: string,
-): Promise<HardhatEthersSigner> {
-  const signers = await hre.ethers.getSigners();
+export async function resolveAccount(hre: HardhatRuntimeEnvironment, from?: string): Promise<TaskAccount> {
+  const accounts = ((await hre.network.provider.request({ method: "eth_accounts" })) as string[]).map(
+    (a) => getAddress(a) as Address,
+  );
   const network = hre.network.name;
-  if (signers.length === 0) {
+  if (accounts.length === 0) {
     throw taskError(`network "${network}" has no accounts: configure its accounts in hardhat.config.ts`);
   }
-  if (from === undefined) return signers[0];
+  if (from === undefined) return { address: accounts[0] };
   const trimmed = from.trim();
   if (/^\d+$/.test(trimmed)) {
     const index = Number(trimmed);
-    if (index >= signers.length) {
+    if (index >= accounts.length) {
       throw argumentError(
         "from",
         from,
-        `expected an account index from 0 to ${signers.length - 1} (network "${network}" has ` +
-          `${signers.length} accounts) or an account address`,
+        `expected an account index from 0 to ${accounts.length - 1} (network "${network}" has ` +
+          `${accounts.length} accounts) or an account address`,
       );
     }
-    return signers[index];
+    return { address: accounts[index] };
   }
   if (!isAddress(trimmed)) {
     throw argumentError("from", from, "expected an account address or an index into the network's accounts");
   }
-  const address = getAddress(trimmed);
-  const signer = signers.find((s) => s.address === address);
-  if (signer === undefined) {
+  const address = getAddress(trimmed) as Address;
+  if (!accounts.includes(address)) {
     throw argumentError(
       "from",
       from,
-      `not one of the ${signers.length} accounts of network "${network}" (configure its key in hardhat.config.ts)`,
+      `not one of the ${accounts.length} accounts of network "${network}" (configure its key in hardhat.config.ts)`,
     );
   }
-  return signer;
-}
-
-/**
- * Sends a transaction with progress lines (`<label>: sending…`, `sent <hash>…`, `mined in block <n>`); a revert,
- * at estimation or once mined, becomes a task error naming the decoded custom error.
- */
-export async function sendTx(
-  hre: HardhatRuntimeEnvironment,
-  log: Log,
-  label: string,
-  send: () => Promise<ContractTransactionResponse>,
-): Promise<ContractTransactionReceipt> {
-  log(`${label}: sending…`);
-  const tx = await explained(hre, label, send);
-  log(`${label}: sent ${tx.hash}, waiting to be mined…`);
-  const receipt = await explained(hre, label, () => tx.wait());
-  if (receipt === null) throw taskError(`${label}: transaction ${tx.hash} was dropped`);
-  log(`${label}: mined in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`);
-  return receipt;
+  return { address };
 }
 
 /** Checks that `signer` can pay `value` plus gas; fails with the shortfall. */
 export async function requireFunds(
   hre: HardhatRuntimeEnvironment,
-  signer: HardhatEthersSigner,
+  signer: { address: string },
   value: bigint,
   what: string,
   format: (wei: bigint) => string,
 ): Promise<void> {
-  const balance = await hre.ethers.provider.getBalance(signer.address);
+  const balance = await getBalance(viemPublicClient(hre), { address: signer.address as Address });
   if (balance < value) {
     throw taskError(
       `${signer.address} has ${format(balance)} ETH, less than the ${format(value)} ETH ${what} (plus gas)`,
@@ -137,8 +118,9 @@ export function viemClients(
 }
 
 /**
- * {@link sendTx} for the client's write path (src/client/writes.ts): `send` returns the transaction hash, the
- * receipt is viem's.
+ * Sends a transaction through the client's write path (src/client) with progress lines (`<label>: sending…`,
+ * `sent <hash>…`, `mined in block <n>`); a revert, at simulation or once mined, becomes a task error naming the
+ * decoded custom error.
  */
 export async function sendClientTx(
   hre: HardhatRuntimeEnvironment,

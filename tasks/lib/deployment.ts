@@ -1,6 +1,8 @@
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Address } from "viem";
+import { getCode } from "viem/actions";
 
 import {
   DEPLOYED_ADDRESSES_FILE,
@@ -16,6 +18,7 @@ import {
 } from "../../src/deployment";
 import type { ContractKind } from "../../src/deployment";
 import { parseAddress, parseEntryPointVersion } from "./args";
+import { chainId as readChainId, viemPublicClient } from "./chain";
 import { argumentError, taskError } from "./errors";
 
 export { deploymentKeySuffix, displayPath };
@@ -107,7 +110,7 @@ export async function resolveAddress(
 ): Promise<ResolvedAddress | undefined> {
   const version = parseEntryPointVersion(flags.entrypoint ?? "0.8");
   const name = contractName(kind, version);
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const chainId = await readChainId(hre);
   const flagValue = flags[kind];
   let resolved: ResolvedAddress;
   if (flagValue !== undefined) {
@@ -117,8 +120,8 @@ export async function resolveAddress(
     if (fromDeployment === undefined) return undefined;
     resolved = fromDeployment;
   }
-  const code = await hre.ethers.provider.getCode(resolved.address);
-  if (code === "0x") {
+  const code = await getCode(viemPublicClient(hre), { address: resolved.address as Address });
+  if (code === undefined || code === "0x") {
     throw taskError(
       `No contract code at ${resolved.address} (${name} from ${resolved.source}) on chain ${chainId}: deploy ` +
         `first with \`npm run deploy\` (a local node forgets its contracts when restarted), or pass --${kind} ` +

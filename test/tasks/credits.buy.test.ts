@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { BuyResult } from "../../tasks/credits";
+import { MockV3Aggregator__factory, TestERC20__factory } from "../../typechain-types";
 import { CREDIT, deploySystem } from "../helpers/system";
 import { expectTaskError, runTask, systemFlags } from "../helpers/tasks";
 
@@ -192,6 +193,104 @@ describe("task credits:buy", function () {
           `feed=${await sys.feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
           "is older than its heartbeat: wait for the feed to update (or configure a fallback feed); purchases and " +
           "the price cache stay closed meanwhile",
+      );
+    });
+  });
+
+  describe("--token (an allowlisted stablecoin)", function () {
+    /** USDC (6 decimals) listed on the adapter at $1 (8-decimal feed); the dApp holds 100 USDC, no allowance. */
+    async function tokenFixture() {
+      const base = await fixture();
+      const { sys } = base;
+      const usdc = await new TestERC20__factory(sys.admin).deploy("USD Coin", "USDC", 6);
+      const usdcUsd = await new MockV3Aggregator__factory(sys.admin).deploy(8, 10n ** 8n);
+      await (
+        await sys.adapter.connect(sys.admin).setStablecoinFeed(usdc, {
+          feed: usdcUsd,
+          heartbeat: 86_400,
+          minAnswer: 5n * 10n ** 7n,
+          maxAnswer: 2n * 10n ** 8n,
+        })
+      ).wait();
+      await (await usdc.mint(base.dapp, 100n * CREDIT)).wait();
+      const unlisted = await new TestERC20__factory(sys.admin).deploy("Other", "OTH", 6);
+      return { ...base, usdc, token: await usdc.getAddress(), unlisted: await unlisted.getAddress() };
+    }
+
+    it("approves the ledger, then buys with --amount of the token, paying the treasury", async function () {
+      const { sys, flags, dapp, treasury, user, usdc, token } = await loadFixture(tokenFixture);
+      const { result, lines } = await runTask<BuyResult>("credits:buy", {
+        ledger: flags.ledger,
+        account: user,
+        token,
+        amount: "25",
+        from: dapp,
+      });
+      expect(result).to.deep.include({
+        account: user,
+        buyer: dapp,
+        paidWei: 0n,
+        credits: 25n * CREDIT,
+        balance: 25n * CREDIT,
+        token,
+        paidTokens: 25n * CREDIT,
+      });
+      await expect(result.txHash)
+        .to.emit(sys.ledger, "CreditsPurchased")
+        .withArgs(user, dapp, token, 25n * CREDIT, 25n * CREDIT);
+      expect(await usdc.balanceOf(treasury)).to.equal(25n * CREDIT);
+      expect(await usdc.allowance(dapp, flags.ledger)).to.equal(0n);
+      expect(lines[0]).to.equal(
+        "Quote: 25 USDC buys 25 credits. The purchase also refreshes the adapter's cached native price (the price " +
+          "the paymaster charges gas at).",
+      );
+      expect(lines[2]).to.match(
+        new RegExp(`^Approving CreditLedger ${flags.ledger} to take 25 USDC: sent 0x`),
+      );
+      expect(lines.at(-1)).to.equal(
+        `Bought 25 credits for ${user}, paid 25 USDC to the treasury ${treasury}. Balance now 25 credits.`,
+      );
+
+      // With an allowance already in place, no approval is sent.
+      await (await usdc.connect(sys.dapp).approve(flags.ledger, 10n * CREDIT)).wait();
+      const again = await runTask<BuyResult>("credits:buy", {
+        ledger: flags.ledger,
+        token,
+        amount: "10",
+        from: dapp,
+      });
+      expect(again.result.credits).to.equal(10n * CREDIT);
+      expect(again.lines.some((line) => line.startsWith("Approving"))).to.equal(false);
+    });
+
+    it("refuses a token the adapter does not list, a bad --amount, too few tokens and mixed flags", async function () {
+      const { flags, dapp, token, unlisted } = await loadFixture(tokenFixture);
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, token: unlisted, amount: "5", from: dapp },
+        `OTH ${unlisted} is not a stablecoin PriceAdapter ${flags.adapter} lists: purchases take only listed ` +
+          "stablecoins (its admin adds one with setStablecoinFeed)",
+      );
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, token, amount: "1.0000001", from: dapp },
+        'Invalid --amount "1.0000001": expected an amount of USDC as a decimal number with at most 6 decimals, ' +
+          'such as "25"',
+      );
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, token, amount: "500", from: dapp },
+        `${dapp} has 100 USDC, less than the 500 USDC to pay`,
+      );
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, token, eth: "0.01", from: dapp },
+        "With --token <address>, pass --amount <tokens> (tokens to pay), not --eth or --credits",
+      );
+      await expectTaskError(
+        "credits:buy",
+        { ledger: flags.ledger, token: dapp, amount: "5", from: dapp },
+        `${dapp} (--token) is not an ERC-20 token: it has no symbol() and decimals(). Check the address`,
       );
     });
   });
