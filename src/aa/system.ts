@@ -22,6 +22,7 @@ import type {
   PriceAdapter,
   TestTarget,
 } from "../../typechain-types";
+import { roleId } from "../client";
 import type { PaymasterConfig } from "../client";
 import { counterfactualAccount, deployEntryPoints, deploySimpleAccountFactory } from "./entrypoint";
 import type {
@@ -48,8 +49,8 @@ export const CREDIT = 1_000_000n;
 /** ETH/USD answer of the mock feed: $3,000 with 8 decimals. */
 export const ETH_USD = 3_000n * 10n ** 8n;
 export const PRICE_WAD = 3_000n * 10n ** 18n;
-export const ISSUER_ROLE = ethers.id("ISSUER_ROLE");
-export const GUARDIAN_ROLE = ethers.id("GUARDIAN_ROLE");
+export const ISSUER_ROLE = roleId("ISSUER_ROLE");
+export const GUARDIAN_ROLE = roleId("GUARDIAN_ROLE");
 
 /** Fees of test operations (Hardhat's base fee starts at 1 gwei and falls in quiet blocks). */
 export const MAX_FEE_PER_GAS = 3_000_000_000n;

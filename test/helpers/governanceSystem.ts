@@ -21,12 +21,13 @@ import type {
 import { deployEntryPoints } from "./entrypoint";
 import type { EntryPointCommon, EntryPointVersion } from "./entrypoint";
 import { CREDIT, ISSUER_ROLE, deployCreditPaymaster, deployPriceAdapter } from "./system";
+import { roleId } from "../../src/client";
 
 /** Roles of OpenZeppelin's TimelockController and AccessControl's admin role. */
-export const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
-export const PROPOSER_ROLE = ethers.id("PROPOSER_ROLE");
-export const EXECUTOR_ROLE = ethers.id("EXECUTOR_ROLE");
-export const CANCELLER_ROLE = ethers.id("CANCELLER_ROLE");
+export const DEFAULT_ADMIN_ROLE = roleId("DEFAULT_ADMIN_ROLE");
+export const PROPOSER_ROLE = roleId("PROPOSER_ROLE");
+export const EXECUTOR_ROLE = roleId("EXECUTOR_ROLE");
+export const CANCELLER_ROLE = roleId("CANCELLER_ROLE");
 
 /** Governance parameters of the fixture. */
 export const TIMELOCK_DELAY = 2n * 86_400n;

@@ -12,6 +12,7 @@ import {
   TestSpender__factory,
 } from "../../typechain-types";
 import type { CreditLedger, TestSpender } from "../../typechain-types";
+import { roleId } from "../../src/client";
 
 /** Credits have 6 decimals: one stable unit. */
 export const CREDIT = 1_000_000n;
@@ -22,10 +23,10 @@ export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT48_MAX = 2n ** 48n - 1n;
 export const UINT64_MAX = 2n ** 64n - 1n;
 
-export const ISSUER_ROLE = ethers.id("ISSUER_ROLE");
-export const GUARDIAN_ROLE = ethers.id("GUARDIAN_ROLE");
-export const RECOVERY_ROLE = ethers.id("RECOVERY_ROLE");
-export const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
+export const ISSUER_ROLE = roleId("ISSUER_ROLE");
+export const GUARDIAN_ROLE = roleId("GUARDIAN_ROLE");
+export const RECOVERY_ROLE = roleId("RECOVERY_ROLE");
+export const DEFAULT_ADMIN_ROLE = roleId("DEFAULT_ADMIN_ROLE");
 
 /** Credits bought with `weiAmount` at `priceWad` (as the adapter computes them: rounded down). */
 export function creditsForWei(weiAmount: bigint, priceWad: bigint = PRICE_WAD): bigint {
