@@ -457,6 +457,16 @@ export interface HandleOpsOptions {
 }
 
 /**
+ * EIP-1559 fees for a type-4 transaction, set explicitly: a node configured with a fixed `gasPrice` (e.g. under
+ * `hardhat coverage`) would otherwise add a legacy `gasPrice`, which a type-4 transaction cannot carry.
+ */
+async function eip1559Fees(signer: Signer): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  const block = await signer.provider?.getBlock("latest");
+  const maxPriorityFeePerGas = 1_000_000_000n;
+  return { maxFeePerGas: (block?.baseFeePerGas ?? 0n) * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
+}
+
+/**
  * Sends `handleOps(ops, beneficiary)` from `bundler` and returns the receipt with the EntryPoint's events
  * parsed. A revert of the whole bundle (`FailedOp`, …) rejects the promise with the usual ethers error;
  * to assert it with hardhat-chai-matchers, call `entryPoint.connect(bundler).handleOps(ops, beneficiary)`
@@ -474,7 +484,7 @@ export async function handleOps(
     ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
     ...(options.authorizationList === undefined
       ? {}
-      : { type: 4, authorizationList: options.authorizationList }),
+      : { type: 4, authorizationList: options.authorizationList, ...(await eip1559Fees(bundler)) }),
   };
   const tx = await connected.handleOps([...ops], beneficiary, overrides);
   const receipt = await tx.wait();
