@@ -11,8 +11,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+import {ISponsorPolicies} from "../interfaces/ISponsorPolicies.sol";
 import {EntryPointGas} from "./EntryPointGas.sol";
 import {PaymasterSettings} from "./PaymasterSettings.sol";
+import {PolicyApprovals} from "./PolicyApprovals.sol";
 import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
 
 /**
@@ -24,7 +26,7 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The ledger and the price adapter are immutable: switching either means deploying a new paymaster.
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
-contract CreditPaymaster is PaymasterSettings {
+contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run; see
     ///         docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it makes the postOp gas floor.
@@ -32,6 +34,9 @@ contract CreditPaymaster is PaymasterSettings {
     /// @notice As `POST_OP_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance hold and
     ///         records the allowance spending).
     uint256 public constant POST_OP_GAS_SPONSORED = 31_000;
+    /// @notice As `POST_OP_GAS_SELF`, for POLICY operations (settlement also releases the policy and user holds and
+    ///         records the policy's and the user's spending: a user's first operation writes a zero usage slot).
+    uint256 public constant POST_OP_GAS_POLICY = 58_000;
     /// @notice Gas billed by the EntryPoint for a SELF operation's postOp phase that `postOp` cannot observe when
     ///         it prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after the
     ///         measurement (settlement and events), for a small operation (a larger one adds
@@ -43,6 +48,9 @@ contract CreditPaymaster is PaymasterSettings {
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance
     ///         hold and records the allowance spending).
     uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 27_500;
+    /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for POLICY operations (a user's first operation writes its zero usage
+    ///         slot: 20,000 gas more than a returning user's).
+    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 54_500;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
     /// @notice Seconds `postOp` waits before trying again to refresh the cached price after a failed refresh.
@@ -134,10 +142,12 @@ contract CreditPaymaster is PaymasterSettings {
         if (priceWad_ > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
         uint256 validUntil;
-        (terms, validUntil) = _hold(
+        uint256 validAfter;
+        bool sigFailed;
+        (terms, validUntil, validAfter, sigFailed) = _hold(
             cfg,
             terms,
-            userOp.sender,
+            userOp,
             _ceilCredits(maxCost, priceWad_ * cfg.markupBps),
             priceTime
         );
@@ -151,23 +161,31 @@ contract CreditPaymaster is PaymasterSettings {
             userOpHash,
             price.withPrice(priceWad_)
         );
-        validationData = _packValidationData(false, uint48(validUntil), 0);
+        // POLICY: the policy id in a fifth word (bytes 53..80 of the data hold sponsor ‖ policyId).
+        if (terms.mode() == uint256(Mode.POLICY)) {
+            context = bytes.concat(
+                context,
+                bytes32(uint256(uint64(_calldataWord(userOp.paymasterAndData, 53) >> 32)))
+            );
+        }
+        validationData = _packValidationData(sigFailed, uint48(validUntil), uint48(validAfter));
     }
 
     /**
      * @dev Checks the worst case `worst` against the caps and places the hold on the ledger (at least one credit
      *      unit, so that every settlement pairs with a real hold: the ledger refuses empty ones). `parsed` is the
      *      paymaster data as {_parsePaymasterData} returns it (the user's own limit in the `held` field). Returns
-     *      the hold terms (held <= maxCreditsPerOp, a uint40) and until when the credits (and allowance) relied on
-     *      stay valid.
+     *      the hold terms (held <= maxCreditsPerOp, a uint40), until when the credits (allowance, policy, approval)
+     *      relied on stay valid, from when (POLICY: the policy's start and the approval's) and whether the POLICY
+     *      approval failed.
      */
     function _hold(
         Config memory cfg,
         HoldTerms parsed,
-        address sender_,
+        PackedUserOperation calldata userOp,
         uint256 worst,
         uint256 asOf
-    ) private returns (HoldTerms terms, uint256 validUntil) {
+    ) private returns (HoldTerms terms, uint256 validUntil, uint256 validAfter, bool sigFailed) {
         uint256 userMaxCredits = parsed.held();
         uint256 held_ = worst == 0 ? 1 : worst;
         if (held_ > cfg.maxCreditsPerOp)
@@ -175,10 +193,19 @@ contract CreditPaymaster is PaymasterSettings {
         if (userMaxCredits != 0 && held_ > userMaxCredits) {
             revert CreditPaymasterUserLimitExceeded(held_, userMaxCredits);
         }
-        validUntil =
-            parsed.mode() == uint256(Mode.SELF)
-                ? ledger.hold(parsed.payer(), held_, asOf)
-                : ledger.holdSponsored(parsed.payer(), sender_, held_, asOf);
+        uint256 mode_ = parsed.mode();
+        if (mode_ == uint256(Mode.SELF)) {
+            validUntil = ledger.hold(parsed.payer(), held_, asOf);
+        } else if (mode_ == uint256(Mode.SPONSORED)) {
+            validUntil = ledger.holdSponsored(parsed.payer(), userOp.sender, held_, asOf);
+        } else {
+            (validUntil, validAfter, sigFailed) = _holdUnderPolicy(
+                ISponsorPolicies(address(ledger)),
+                userOp,
+                held_,
+                asOf
+            );
+        }
         terms = parsed.withHeld(held_, cfg.markupBps);
     }
 
@@ -206,6 +233,16 @@ contract CreditPaymaster is PaymasterSettings {
             if (sponsor == address(0)) revert CreditPaymasterZeroSponsor();
             return PostOpContext.holdTerms(mode_, sponsor, uint64(word >> 24)); // maxCredits: bytes 73..80
         }
+        if (mode_ == uint256(Mode.POLICY)) {
+            // Without an approval, or with one whose signature has at least one byte.
+            if (length != POLICY_DATA_LENGTH && length <= APPROVAL_SIGNATURE_OFFSET) {
+                _checkLength(mode_, length, POLICY_DATA_LENGTH);
+            }
+            address sponsor = address(uint160(word >> 88)); // bytes 53..72
+            if (sponsor == address(0)) revert CreditPaymasterZeroSponsor();
+            // maxCredits: bytes 81..88, after policyId (73..80)
+            return PostOpContext.holdTerms(mode_, sponsor, uint64(_calldataWord(data, 81) >> 192));
+        }
         revert CreditPaymasterUnknownMode(mode_);
     }
 
@@ -223,10 +260,10 @@ contract CreditPaymaster is PaymasterSettings {
         uint256 actualUserOpFeePerGas
     ) internal override {
         (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
-        bool selfPay = terms.mode() == uint256(Mode.SELF);
+        uint256 mode_ = terms.mode();
         _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
-        uint256 gasCostWei = _billedGasCost(gas, price, selfPay, actualGasCost, actualUserOpFeePerGas);
+        uint256 gasCostWei = _billedGasCost(gas, price, mode_, actualGasCost, actualUserOpFeePerGas);
 
         uint256 held_ = terms.held();
         uint256 charge = _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps());
@@ -237,10 +274,20 @@ contract CreditPaymaster is PaymasterSettings {
         // The ledger's CreditsSpent carries the userOpHash and the price and wei charged for (the price < 2^128 was
         // checked in validation; gasCostWei < 2^128: the EntryPoint's uint120 limits).
         uint256 spenderData = (price.priceWad() << 128) | gasCostWei;
-        if (selfPay) {
+        if (mode_ == uint256(Mode.SELF)) {
             ledger.settle(terms.payer(), held_, charge, userOpHash, spenderData);
-        } else {
+        } else if (mode_ == uint256(Mode.SPONSORED)) {
             ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge, userOpHash, spenderData);
+        } else {
+            ISponsorPolicies(address(ledger)).settlePolicy(
+                terms.payer(),
+                PostOpContext.policyId(context),
+                gas.sender(),
+                held_,
+                charge,
+                userOpHash,
+                spenderData
+            );
         }
         emit UserOperationCharged(
             userOpHash,
@@ -259,7 +306,7 @@ contract CreditPaymaster is PaymasterSettings {
     function _billedGasCost(
         OpGas gas,
         PriceTerms price,
-        bool selfPay,
+        uint256 mode_,
         uint256 actualGasCost,
         uint256 actualUserOpFeePerGas
     ) private view returns (uint256) {
@@ -269,11 +316,7 @@ contract CreditPaymaster is PaymasterSettings {
         unchecked {
             // Gas billed for postOp: what it used so far (gasLeft <= postOpLimit), plus the rest and the EntryPoint's
             // code around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
-            uint256 postOpGas =
-                postOpLimit -
-                    gasLeft +
-                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
-                    price.extraOverhead();
+            uint256 postOpGas = postOpLimit - gasLeft + _postOpOverheadGas(mode_) + price.extraOverhead();
             uint256 penaltyGas = EntryPointGas.unusedGasPenaltyBound(
                 _isV07,
                 gas.callGasLimit(),
@@ -472,8 +515,27 @@ contract CreditPaymaster is PaymasterSettings {
         uint256 callDataWords,
         uint256 margin
     ) internal view virtual override returns (uint256) {
-        uint256 need = mode == uint256(Mode.SELF) ? POST_OP_GAS_SELF : POST_OP_GAS_SPONSORED;
+        uint256 need =
+            mode == uint256(Mode.SELF)
+                ? POST_OP_GAS_SELF
+                : (mode == uint256(Mode.SPONSORED) ? POST_OP_GAS_SPONSORED : POST_OP_GAS_POLICY);
         return need + margin + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
+    }
+
+    /// @dev The POST_OP_OVERHEAD_GAS_* constant of `mode`.
+    function _postOpOverheadGas(uint256 mode) private pure returns (uint256) {
+        if (mode == uint256(Mode.SELF)) return POST_OP_OVERHEAD_GAS_SELF;
+        return mode == uint256(Mode.SPONSORED) ? POST_OP_OVERHEAD_GAS_SPONSORED : POST_OP_OVERHEAD_GAS_POLICY;
+    }
+
+    /// @dev {PolicyApprovals}: the EntryPoint served.
+    function _approvalEntryPoint() internal view override returns (address) {
+        return address(entryPoint);
+    }
+
+    /// @dev {PolicyApprovals}: whether it is v0.7.
+    function _approvalIsV07() internal view override returns (bool) {
+        return _isV07;
     }
 
     /// @inheritdoc ICreditPaymaster
