@@ -8,14 +8,15 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
  * @title TestPolicySigner
  * @notice Test-only ERC-1271 approval signer (a stand-in for a Safe): accepts its owner's ECDSA signature of the
  *         digest, or misbehaves as set: reverts, loops until out of gas, or reads `TIMESTAMP` (banned in validation
- *         by ERC-7562).
+ *         by ERC-7562), or accepts any signature (to search an operation's smallest limits, which the approval covers).
  */
 contract TestPolicySigner is IERC1271 {
     enum Behaviour {
         Owner,
         Revert,
         Loop,
-        Timestamp
+        Timestamp,
+        Any
     }
 
     error TestPolicySignerRefused();
@@ -34,6 +35,7 @@ contract TestPolicySigner is IERC1271 {
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         Behaviour b = behaviour;
         if (b == Behaviour.Revert) revert TestPolicySignerRefused();
+        if (b == Behaviour.Any) return IERC1271.isValidSignature.selector;
         if (b == Behaviour.Loop) {
             uint256 i;
             while (gasleft() > 0) ++i;
