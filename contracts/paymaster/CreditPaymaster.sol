@@ -35,8 +35,11 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     ///         records the allowance spending).
     uint256 public constant POST_OP_GAS_SPONSORED = 31_000;
     /// @notice As `POST_OP_GAS_SELF`, for POLICY operations (settlement also releases the policy and user holds and
-    ///         records the policy's and the user's spending: a user's first operation writes a zero usage slot).
-    uint256 public constant POST_OP_GAS_POLICY = 58_000;
+    ///         records the policy's and the user's spending: a user's first operation writes a zero usage slot, 20,000
+    ///         gas). Measured worst case (a sender's first operation, a sponsor whose charge spans grant buckets with an
+    ///         expired one skipped, 2 KB revert reason): the floor could be ~12,600 (v0.7) / ~15,100 (v0.8) gas lower
+    ///         at 58,000, so 52,000 leaves ~6,600 (v0.7) and ~9,100 (v0.8) gas spare (~3,300 of the prefund unbilled).
+    uint256 public constant POST_OP_GAS_POLICY = 52_000;
     /// @notice Gas billed by the EntryPoint for a SELF operation's postOp phase that `postOp` cannot observe when
     ///         it prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after the
     ///         measurement (settlement and events), for a small operation (a larger one adds
@@ -49,8 +52,9 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     ///         hold and records the allowance spending).
     uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 27_500;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for POLICY operations (a user's first operation writes its zero usage
-    ///         slot: 20,000 gas more than a returning user's).
-    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 54_500;
+    ///         slot: 20,000 gas more than a returning user's). Same worst case as `POST_OP_GAS_POLICY`: postOp priced
+    ///         ~9,600 (v0.7) / ~12,800 (v0.8) gas more than billed at 54,500, so 49,500 leaves ~4,600 / ~7,800 spare.
+    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 49_500;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
     /// @notice Seconds `postOp` waits before trying again to refresh the cached price after a failed refresh.
