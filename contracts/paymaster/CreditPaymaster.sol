@@ -13,6 +13,7 @@ import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
 import {ISponsorPolicies} from "../interfaces/ISponsorPolicies.sol";
 import {EntryPointGas} from "./EntryPointGas.sol";
+import {GasCaps} from "./GasCaps.sol";
 import {PaymasterSettings} from "./PaymasterSettings.sol";
 import {PolicyApprovals} from "./PolicyApprovals.sol";
 import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
@@ -64,8 +65,6 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     ///      failure is the feed's, not a starved call's), and the call's own cost.
     ///      A failed refresh then records the retry time (a non-zero to non-zero write: 5,000) and emits an event.
     uint256 private constant PRICE_REFRESH_COST = PRICE_REFRESH_GAS + PRICE_REFRESH_GAS / 63 + 12_000;
-    /// @notice Upper bound of the EntryPoint v0.7 validation gas not covered by the operation's limits.
-    uint256 private constant PRE_OP_SLACK_GAS = 2_000;
     /// @dev ERC-165 id of EntryPoint v0.7's `IEntryPoint` (handleOps, handleAggregatedOps, getUserOpHash,
     ///      getSenderAddress, delegateAndRevert); v0.8 adds `senderCreator()`.
     bytes4 private constant ENTRY_POINT_V07_INTERFACE_ID = 0x915074d8;
@@ -392,7 +391,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         uint256 mode_,
         uint256 callDataWords
     ) private view returns (OpGas gas, PriceTerms price) {
-        (uint256 callGas, uint256 postOpGas, uint256 preOpGas) = _checkCaps(cfg, userOp);
+        (uint256 callGas, uint256 postOpGas, uint256 preOpGas) = GasCaps.check(cfg, userOp);
         uint256 keep = _postOpGasFloor(mode_, callDataWords, cfg.postOpGasMargin);
         if (postOpGas < keep) revert CreditPaymasterPostOpGasTooLow(postOpGas, keep);
         // Both gas limits are capped by uint24 fields; preOpGas < 2^34 fits its 40 bits; keep <= postOpGas < 2^24;
@@ -403,49 +402,6 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             keep,
             EntryPointGas.postOpCallMemoryGas(callDataWords) + cfg.postOpGasMargin
         );
-    }
-
-    /// @dev Checks every gas field and both fees against their caps; returns the call and postOp gas limits and the
-    ///      v0.7 upper bound of the validation gas (`verificationGasLimit + paymasterVerificationGasLimit +
-    ///      preVerificationGas` + slack).
-    function _checkCaps(
-        Config memory cfg,
-        PackedUserOperation calldata userOp
-    ) private pure returns (uint256 callGasLimit, uint256 postOpGasLimit, uint256 preOpGasBound) {
-        // In GasField order, so that the first field over its cap is the one reported.
-        {
-            uint256 accountGasLimits = uint256(userOp.accountGasLimits);
-            callGasLimit = uint128(accountGasLimits);
-            preOpGasBound = accountGasLimits >> 128; // verificationGasLimit
-            _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
-            _checkCap(GasField.VERIFICATION_GAS_LIMIT, preOpGasBound, cfg.maxVerificationGasLimit);
-            uint256 preVerificationGas = userOp.preVerificationGas;
-            _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
-            // Safe: both terms are capped (uint24/uint32 caps).
-            unchecked {
-                preOpGasBound += preVerificationGas + PRE_OP_SLACK_GAS;
-            }
-        }
-        {
-            // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
-            // since the EntryPoint guarantees paymasterAndData.length >= PAYMASTER_DATA_OFFSET (52).
-            uint256 limits = _calldataWord(userOp.paymasterAndData, PAYMASTER_VALIDATION_GAS_OFFSET);
-            uint256 paymasterVerificationGasLimit = limits >> 128;
-            postOpGasLimit = uint128(limits);
-            _checkCap(
-                GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
-                paymasterVerificationGasLimit,
-                cfg.maxPaymasterVerificationGasLimit
-            );
-            _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
-            // Safe: every term is capped (uint24/uint32 caps), so the bound is below 2^34.
-            unchecked {
-                preOpGasBound += paymasterVerificationGasLimit;
-            }
-        }
-        uint256 gasFees = uint256(userOp.gasFees);
-        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(gasFees), cfg.maxFeePerGas);
-        _checkCap(GasField.MAX_PRIORITY_FEE_PER_GAS, gasFees >> 128, cfg.maxPriorityFeePerGas);
     }
 
     /// @dev Words of call data of `length` bytes, rounded up.
@@ -460,10 +416,6 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             // one CALLDATALOAD instead of slice-and-convert, which bounds-checks every field it extracts
             word := calldataload(add(data.offset, offset))
         }
-    }
-
-    function _checkCap(GasField field, uint256 value, uint256 cap) private pure {
-        if (value > cap) revert CreditPaymasterGasLimitTooHigh(field, value, cap);
     }
 
     /// @dev Custom error instead of BasePaymaster's string.
