@@ -88,7 +88,7 @@ async function policyOp(
   let op = await creditOp(sys, user, {
     paymasterPostOpGasLimit: POLICY_POST_OP_GAS,
     ...opts,
-    paymasterData: policyPaymasterData(sponsor, policyId, 0n, window),
+    paymasterData: opts.paymasterData ?? policyPaymasterData(sponsor, policyId, 0n, window),
   });
   if (approval?.signer) op = await signPolicyApproval(op, approval.signer, sys.paymaster, sys.entryPoint);
   return signUserOp(op, user.owner, sys.entryPoint, sys.version);
@@ -161,6 +161,38 @@ function shouldSponsorUnderPolicies(version: EntryPointVersion) {
         0,
         "AA32 paymaster expired or not due",
       );
+    });
+  });
+
+  describe("malformed POLICY data", function () {
+    it("rejects every length but 89 (no approval) and 102 or more (approval), and the zero sponsor", async function () {
+      const { sys, dapp } = await load();
+      const user = await newUser(sys, 5001n);
+      const full = policyPaymasterData(dapp, 1n, 0n, { ...NO_WINDOW, signature: STUB_APPROVAL_SIGNATURE });
+      for (const dataLength of [1, 20, 36, 38, 40, 48, 49]) {
+        const op = await policyOp(sys, user, dapp, 1n, undefined, {
+          paymasterData: ethers.dataSlice(full, 0, dataLength),
+        });
+        await expect(sys.entryPoint.connect(sys.bundler).handleOps([op], dapp))
+          .to.be.revertedWithCustomError(sys.entryPoint, "FailedOpWithRevert")
+          .withArgs(
+            0,
+            "AA33 reverted",
+            sys.paymaster.interface.encodeErrorResult("CreditPaymasterInvalidDataLength", [
+              2,
+              dataLength,
+              37,
+            ]),
+          );
+      }
+      const zero = await policyOp(sys, user, ethers.ZeroAddress, 1n);
+      await expect(sys.entryPoint.connect(sys.bundler).handleOps([zero], dapp))
+        .to.be.revertedWithCustomError(sys.entryPoint, "FailedOpWithRevert")
+        .withArgs(
+          0,
+          "AA33 reverted",
+          sys.paymaster.interface.encodeErrorResult("CreditPaymasterZeroSponsor", []),
+        );
     });
   });
 
