@@ -24,6 +24,7 @@ import type { PolicyApprovalData } from "../../src/aa/policy";
 import { CREDIT, buyCredits, creditOp, deploySystem, newUser } from "../helpers/system";
 import type { System, User } from "../helpers/system";
 import { handleOps, requiredPrefund, signUserOp } from "../helpers/userop";
+import { checkErc7562 } from "../../src/erc7562/check";
 import type { PackedUserOperation } from "../helpers/userop";
 
 const MARKUP = 10_500n;
@@ -386,6 +387,20 @@ function shouldSponsorUnderPolicies(version: EntryPointVersion) {
           }),
       ).to.be.reverted;
       expect(await sys.entryPoint.balanceOf(sys.paymaster)).to.equal(deposit);
+    });
+
+    // The ERC-7562 check (`npm run check:erc7562` covers compliant EOA and ERC-1271 signers) flags a signer that
+    // reads TIMESTAMP: it runs in the paymaster's validation frame, so a bundler rejects the operation.
+    it("an ERC-1271 signer that uses a banned opcode fails the ERC-7562 check, as the paymaster's", async function () {
+      const { sys, dapp, approver, safe } = await load();
+      const user = await newUser(sys, 4008n);
+      const op = await policyOp(sys, user, dapp, 3n, { signer: approver });
+      const clean = await checkErc7562(ethers.provider, await sys.entryPoint.getAddress(), op);
+      expect(clean.violations.filter((v) => v.entity === "paymaster")).to.deep.equal([]);
+      await (await safe.setBehaviour(3)).wait(); // Timestamp
+      const dirty = await checkErc7562(ethers.provider, await sys.entryPoint.getAddress(), op);
+      const rules = dirty.violations.filter((v) => v.entity === "paymaster").map((v) => v.rule);
+      expect(rules).to.include("OP-011");
     });
   });
 }
