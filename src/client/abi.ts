@@ -108,6 +108,7 @@ export const creditPaymasterAbi = [
   },
   { inputs: [], name: "CreditPaymasterZeroAddress", type: "error" },
   { inputs: [], name: "CreditPaymasterZeroSponsor", type: "error" },
+  { inputs: [], name: "InvalidShortString", type: "error" },
   {
     inputs: [{ internalType: "address", name: "owner", type: "address" }],
     name: "OwnableInvalidOwner",
@@ -118,6 +119,7 @@ export const creditPaymasterAbi = [
     name: "OwnableUnauthorizedAccount",
     type: "error",
   },
+  { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
   {
     anonymous: false,
     inputs: [
@@ -145,6 +147,7 @@ export const creditPaymasterAbi = [
     name: "ConfigUpdated",
     type: "event",
   },
+  { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
   {
     anonymous: false,
     inputs: [
@@ -209,6 +212,13 @@ export const creditPaymasterAbi = [
   },
   {
     inputs: [],
+    name: "POST_OP_GAS_POLICY",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "POST_OP_GAS_SELF",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -217,6 +227,13 @@ export const creditPaymasterAbi = [
   {
     inputs: [],
     name: "POST_OP_GAS_SPONSORED",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "POST_OP_OVERHEAD_GAS_POLICY",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -297,6 +314,21 @@ export const creditPaymasterAbi = [
   { inputs: [], name: "deposit", outputs: [], stateMutability: "payable", type: "function" },
   {
     inputs: [],
+    name: "eip712Domain",
+    outputs: [
+      { internalType: "bytes1", name: "fields", type: "bytes1" },
+      { internalType: "string", name: "name", type: "string" },
+      { internalType: "string", name: "version", type: "string" },
+      { internalType: "uint256", name: "chainId", type: "uint256" },
+      { internalType: "address", name: "verifyingContract", type: "address" },
+      { internalType: "bytes32", name: "salt", type: "bytes32" },
+      { internalType: "uint256[]", name: "extensions", type: "uint256[]" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "entryPoint",
     outputs: [{ internalType: "contract IEntryPoint", name: "", type: "address" }],
     stateMutability: "view",
@@ -365,6 +397,30 @@ export const creditPaymasterAbi = [
     inputs: [],
     name: "pendingOwner",
     outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "sender", type: "address" },
+          { internalType: "uint256", name: "nonce", type: "uint256" },
+          { internalType: "bytes", name: "initCode", type: "bytes" },
+          { internalType: "bytes", name: "callData", type: "bytes" },
+          { internalType: "bytes32", name: "accountGasLimits", type: "bytes32" },
+          { internalType: "uint256", name: "preVerificationGas", type: "uint256" },
+          { internalType: "bytes32", name: "gasFees", type: "bytes32" },
+          { internalType: "bytes", name: "paymasterAndData", type: "bytes" },
+          { internalType: "bytes", name: "signature", type: "bytes" },
+        ],
+        internalType: "struct PackedUserOperation",
+        name: "userOp",
+        type: "tuple",
+      },
+    ],
+    name: "policyApprovalDigest",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "view",
     type: "function",
   },
@@ -688,6 +744,77 @@ export const creditLedgerAbi = [
   { inputs: [], name: "CreditLedgerPaused", type: "error" },
   {
     inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "remaining", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyBudgetExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "end", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyEnded",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" }],
+    name: "CreditLedgerPolicyInvalidStatus",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "start", type: "uint256" },
+      { internalType: "uint256", name: "end", type: "uint256" },
+      { internalType: "uint256", name: "epochLength", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyInvalidTerms",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+    ],
+    name: "CreditLedgerPolicyNotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "limit", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyOpCreditsExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "remaining", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyUserCreditsExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "limit", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyUserOpsExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "credits", type: "uint256" },
       { internalType: "uint256", name: "minimum", type: "uint256" },
     ],
@@ -986,6 +1113,41 @@ export const creditLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        indexed: false,
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "terms",
+        type: "tuple",
+      },
+      { indexed: false, internalType: "uint32", name: "epochLength", type: "uint32" },
+    ],
+    name: "PolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      { indexed: false, internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+    ],
+    name: "PolicyStatusSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "from", type: "address" },
       { indexed: true, internalType: "address", name: "to", type: "address" },
     ],
@@ -1208,6 +1370,29 @@ export const creditLedgerAbi = [
   },
   { inputs: [], name: "cancelRecovery", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+      { internalType: "uint32", name: "", type: "uint32" },
+    ],
+    name: "createPolicy",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "creditBreakdown",
     outputs: [
@@ -1311,6 +1496,23 @@ export const creditLedgerAbi = [
     ],
     name: "hold",
     outputs: [{ internalType: "uint48", name: "validUntil", type: "uint48" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "uint256", name: "asOf", type: "uint256" },
+    ],
+    name: "holdPolicy",
+    outputs: [
+      { internalType: "uint48", name: "validAfter", type: "uint48" },
+      { internalType: "uint48", name: "validUntil", type: "uint48" },
+      { internalType: "address", name: "signer", type: "address" },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -1423,6 +1625,72 @@ export const creditLedgerAbi = [
     outputs: [
       { internalType: "address", name: "to", type: "address" },
       { internalType: "uint64", name: "readyAt", type: "uint64" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+    ],
+    name: "policy",
+    outputs: [
+      {
+        components: [
+          {
+            components: [
+              { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+              { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+              { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+              { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+              { internalType: "uint32", name: "start", type: "uint32" },
+              { internalType: "uint32", name: "end", type: "uint32" },
+              { internalType: "address", name: "signer", type: "address" },
+            ],
+            internalType: "struct ISponsorPolicies.PolicyTerms",
+            name: "terms",
+            type: "tuple",
+          },
+          { internalType: "uint32", name: "epochLength", type: "uint32" },
+          { internalType: "uint32", name: "anchor", type: "uint32" },
+          { internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+          { internalType: "uint64", name: "used", type: "uint64" },
+          { internalType: "uint32", name: "usedEpoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyView",
+        name: "v",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "sponsor", type: "address" }],
+    name: "policyCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "address", name: "user", type: "address" },
+    ],
+    name: "policyUsage",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "credits", type: "uint64" },
+          { internalType: "uint32", name: "ops", type: "uint32" },
+          { internalType: "uint32", name: "epoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyUsage",
+        name: "",
+        type: "tuple",
+      },
     ],
     stateMutability: "view",
     type: "function",
@@ -1585,6 +1853,16 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "enum ISponsorPolicies.PolicyStatus", name: "", type: "uint8" },
+    ],
+    name: "setPolicyStatus",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint32", name: "delay", type: "uint32" }],
     name: "setRecoveryDelay",
     outputs: [],
@@ -1607,6 +1885,21 @@ export const creditLedgerAbi = [
       { internalType: "uint256", name: "spenderData", type: "uint256" },
     ],
     name: "settle",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "held", type: "uint256" },
+      { internalType: "uint256", name: "charge", type: "uint256" },
+      { internalType: "bytes32", name: "ref", type: "bytes32" },
+      { internalType: "uint256", name: "spenderData", type: "uint256" },
+    ],
+    name: "settlePolicy",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -1721,6 +2014,29 @@ export const creditLedgerAbi = [
     type: "function",
   },
   { inputs: [], name: "unpause", outputs: [], stateMutability: "nonpayable", type: "function" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    name: "updatePolicy",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
 ] as const;
 
 /** ABI of `PriceAdapter` (contracts/oracle/PriceAdapter.sol). */
