@@ -21,7 +21,7 @@ import {
   signPolicyApproval,
 } from "../../src/aa/policy";
 import type { PolicyApprovalData } from "../../src/aa/policy";
-import { CREDIT, buyCredits, creditOp, deploySystem, newUser } from "../helpers/system";
+import { buyCredits, creditOp, deploySystem, newUser } from "../helpers/system";
 import type { System, User } from "../helpers/system";
 import { handleOps, requiredPrefund, signUserOp } from "../helpers/userop";
 import { checkErc7562 } from "../../src/erc7562/check";
