@@ -74,25 +74,12 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     ) external returns (uint48 validAfter, uint48 validUntil, address signer) {
         address next = _authorizeHold(amount);
         PolicyStorage.PolicyRecord storage p = PolicyStorage.layout().policies[sponsor][policyId];
-        (EpochBudget memory budget, PolicyStorage.PolicyLimits memory limits) = _checkPolicy(
-            p,
-            sponsor,
-            policyId,
-            amount,
-            asOf
-        );
-        PolicyKeys memory k = PolicyKeys(
-            HoldSlots.creditKey(sponsor),
-            HoldSlots.policyKey(sponsor, policyId),
-            HoldSlots.policyUserKey(sponsor, policyId, user)
-        );
-        (uint256 othersCredit, uint256 othersPolicy, uint256 othersUser) = _otherPolicyHolds(next, k);
-        _holdPolicyBudget(sponsor, policyId, budget, k.policy, othersPolicy, amount, asOf);
-        othersUser += _userUsage(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, asOf);
-        _holdPolicyUser(limits, user, policyId, k.user, othersUser, amount);
-        validUntil = _holdCredits(sponsor, k.credit, othersCredit, amount, asOf);
-        if (budget.expiresAt - 1 < validUntil) validUntil = budget.expiresAt - 1;
-        validAfter = limits.start;
+        uint256 othersCredit;
+        uint256 end;
+        (othersCredit, end, validAfter) = _holdPolicyLimits(p, next, sponsor, policyId, user, amount, asOf);
+        validUntil = _holdCredits(sponsor, HoldSlots.creditKey(sponsor), othersCredit, amount, asOf);
+        // end > asOf >= 0 (checked), so end - 1 does not underflow; it fits in 48 bits (a uint32).
+        if (end - 1 < validUntil) validUntil = uint48(end - 1);
         signer = p.signer;
     }
 
@@ -163,6 +150,38 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     }
 
     // ------------------------------------------------------------------ internal
+
+    /**
+     * @dev Checks the policy (status, end, per-operation cap) and holds the policy-wide budget and the user's credits
+     *      and operation; returns every other spender's hold on the sponsor's credits, the policy's end and start.
+     */
+    function _holdPolicyLimits(
+        PolicyStorage.PolicyRecord storage p,
+        address next,
+        address sponsor,
+        uint256 policyId,
+        address user,
+        uint256 amount,
+        uint256 asOf
+    ) private returns (uint256 othersCredit, uint256 end, uint48 start) {
+        (EpochBudget memory budget, PolicyStorage.PolicyLimits memory limits) = _checkPolicy(
+            p,
+            sponsor,
+            policyId,
+            amount,
+            asOf
+        );
+        PolicyKeys memory k = PolicyKeys(
+            HoldSlots.creditKey(sponsor),
+            HoldSlots.policyKey(sponsor, policyId),
+            HoldSlots.policyUserKey(sponsor, policyId, user)
+        );
+        uint256[3] memory others = _otherPolicyHolds(next, k);
+        _holdPolicyBudget(sponsor, policyId, budget, k.policy, others[1], amount, asOf);
+        others[2] += _userUsage(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, asOf);
+        _holdPolicyUser(limits, user, policyId, k.user, others[2], amount);
+        return (others[0], budget.expiresAt, limits.start);
+    }
 
     /// @dev Checks the policy-wide budget at `asOf` against what was spent and every hold, then adds the caller's.
     function _holdPolicyBudget(
@@ -256,16 +275,16 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         return time <= anchor ? 0 : (time - anchor) / length;
     }
 
-    /// @dev Sums the policy holds of every spender other than the caller (credit, policy-wide, user word).
+    /// @dev Sums the policy holds of every spender other than the caller: [credit, policy-wide, user word].
     function _otherPolicyHolds(
         address next,
         PolicyKeys memory k
-    ) private view returns (uint256 credit, uint256 policyHeld, uint256 userHeld) {
+    ) private view returns (uint256[3] memory held) {
         address s = next;
         while (s != msg.sender) {
-            credit += HoldSlots.load(HoldSlots.slot(s, k.credit));
-            policyHeld += HoldSlots.load(HoldSlots.slot(s, k.policy));
-            userHeld += HoldSlots.load(HoldSlots.slot(s, k.user));
+            held[0] += HoldSlots.load(HoldSlots.slot(s, k.credit));
+            held[1] += HoldSlots.load(HoldSlots.slot(s, k.policy));
+            held[2] += HoldSlots.load(HoldSlots.slot(s, k.user));
             s = _nextSpender(s);
         }
     }

@@ -144,17 +144,13 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
         if (priceWad_ > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
-        uint256 validUntil;
-        uint256 validAfter;
-        bool sigFailed;
-        (terms, validUntil, validAfter, sigFailed) = _hold(
+        (terms, validationData) = _holdWithin(
             cfg,
             terms,
             userOp,
             _ceilCredits(maxCost, priceWad_ * cfg.markupBps),
             priceTime
         );
-        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
 
         // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
         // priceTime + maxPriceAge / 2 < 2^48; the price fits in 128 bits (checked above).
@@ -171,6 +167,22 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
                 bytes32(uint256(uint64(_calldataWord(userOp.paymasterAndData, 53) >> 32)))
             );
         }
+    }
+
+    /// @dev {_hold}, then the validation data: the window of the hold (and approval) within the cached price's
+    ///      validity (`priceTime + maxPriceAge`), and whether the approval failed.
+    function _holdWithin(
+        Config memory cfg,
+        HoldTerms parsed,
+        PackedUserOperation calldata userOp,
+        uint256 worst,
+        uint256 priceTime
+    ) private returns (HoldTerms terms, uint256 validationData) {
+        uint256 validUntil;
+        uint256 validAfter;
+        bool sigFailed;
+        (terms, validUntil, validAfter, sigFailed) = _hold(cfg, parsed, userOp, worst, priceTime);
+        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
         validationData = _packValidationData(sigFailed, uint48(validUntil), uint48(validAfter));
     }
 
@@ -263,35 +275,28 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         uint256 actualUserOpFeePerGas
     ) internal override {
         (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
-        uint256 mode_ = terms.mode();
         _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
-        uint256 gasCostWei = _billedGasCost(gas, price, mode_, actualGasCost, actualUserOpFeePerGas);
+        uint256 gasCostWei = _billedGasCost(gas, price, terms.mode(), actualGasCost, actualUserOpFeePerGas);
 
-        uint256 held_ = terms.held();
-        uint256 charge = _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps());
         // The EntryPoint never takes more than the prefund, whose value the hold covers; the bound of the unseen gas
         // can exceed what is left of the prefund, and settling more than the hold would make postOp revert.
-        if (charge > held_) charge = held_;
+        uint256 charge = Math.min(
+            _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps()),
+            terms.held()
+        );
 
         // The ledger's CreditsSpent carries the userOpHash and the price and wei charged for (the price < 2^128 was
         // checked in validation; gasCostWei < 2^128: the EntryPoint's uint120 limits).
         uint256 spenderData = (price.priceWad() << 128) | gasCostWei;
-        if (mode_ == uint256(Mode.SELF)) {
-            ledger.settle(terms.payer(), held_, charge, userOpHash, spenderData);
-        } else if (mode_ == uint256(Mode.SPONSORED)) {
-            ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge, userOpHash, spenderData);
-        } else {
-            ISponsorPolicies(address(ledger)).settlePolicy(
-                terms.payer(),
-                PostOpContext.policyId(context),
-                gas.sender(),
-                held_,
-                charge,
-                userOpHash,
-                spenderData
-            );
-        }
+        _settle(
+            terms,
+            gas.sender(),
+            terms.mode() == uint256(Mode.POLICY) ? PostOpContext.policyId(context) : 0,
+            charge,
+            userOpHash,
+            spenderData
+        );
         emit UserOperationCharged(
             userOpHash,
             gas.sender(),
@@ -300,6 +305,33 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             gasCostWei,
             price.priceWad()
         );
+    }
+
+    /// @dev Settles the hold of `terms` on the ledger in its mode, burning `charge`.
+    function _settle(
+        HoldTerms terms,
+        address sender_,
+        uint256 policyId_,
+        uint256 charge,
+        bytes32 userOpHash,
+        uint256 spenderData
+    ) private {
+        uint256 mode_ = terms.mode();
+        if (mode_ == uint256(Mode.SELF)) {
+            ledger.settle(terms.payer(), terms.held(), charge, userOpHash, spenderData);
+        } else if (mode_ == uint256(Mode.SPONSORED)) {
+            ledger.settleSponsored(terms.payer(), sender_, terms.held(), charge, userOpHash, spenderData);
+        } else {
+            ISponsorPolicies(address(ledger)).settlePolicy(
+                terms.payer(),
+                policyId_,
+                sender_,
+                terms.held(),
+                charge,
+                userOpHash,
+                spenderData
+            );
+        }
     }
 
     /**
