@@ -101,9 +101,12 @@ async function perOp(variant: Variant, label: string): Promise<Record<number, nu
       users.push(await benchUser(variant.sys, `policy-bench/${label}/${size}/${i}`));
     await variant.prepare(users);
     await variant.refresh();
-    const warm: PackedUserOperation[] = [];
-    for (const u of users) warm.push(await variant.warmUpOp(u));
-    await sendBundle(variant.sys.entryPoint, variant.sys.bundler, warm, `${label} warm-up`);
+    // Warm-up bundles of 10 (each deploys an account), within the transaction gas cap.
+    for (let i = 0; i < users.length; i += 10) {
+      const warm: PackedUserOperation[] = [];
+      for (const u of users.slice(i, i + 10)) warm.push(await variant.warmUpOp(u));
+      await sendBundle(variant.sys.entryPoint, variant.sys.bundler, warm, `${label} warm-up`);
+    }
     await variant.refresh();
     const ops: PackedUserOperation[] = [];
     for (const u of users) ops.push(await variant.measuredOp(u));
