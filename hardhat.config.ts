@@ -103,6 +103,10 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: {
       allowUnlimitedContractSize: false,
+      // Coverage instruments every contract: the ledger's deployment (which also creates its SponsorPolicyAdmin)
+      // then needs more than EIP-7825's 16,777,216-gas transaction cap (Osaka). Coverage runs on Prague, which has
+      // no such cap; every other run keeps Hardhat's default hardfork.
+      ...(COVERAGE ? { hardfork: "prague" } : {}),
     },
     // `LOCALHOST_RPC_URL` points `--network localhost` at a `hardhat node` on another port (used by the tests).
     localhost: { url: process.env[LOCALHOST_URL_ENV] ?? DEFAULT_LOCALHOST_URL },
