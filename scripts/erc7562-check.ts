@@ -1,13 +1,30 @@
 import { parseEther } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
+import { ethers } from "hardhat";
+
 import { analyzeValidation, traceValidation } from "../src/erc7562";
 import type { Violation } from "../src/erc7562";
-import { CREDIT, ENTRY_POINT_VERSIONS, buyCredits, creditOp, deploySystem, newUser } from "../src/aa";
+import {
+  CREDIT,
+  ENTRY_POINT_VERSIONS,
+  STUB_APPROVAL_SIGNATURE,
+  buyCredits,
+  creditOp,
+  deploySystem,
+  newUser,
+  policyPaymasterData,
+  signPolicyApproval,
+  signUserOp,
+} from "../src/aa";
 import type { EntryPointVersion, PackedUserOperation, System, User } from "../src/aa";
+import { TestPolicySigner__factory } from "../typechain-types";
 
-/** The paymaster modes, as named in the report. */
-export const MODES = ["self", "sponsored"] as const;
+/**
+ * The paymaster modes, as named in the report: POLICY under an open policy (no signer), and under a signed policy
+ * whose approval signer is an EOA or an ERC-1271 contract (a Safe stand-in that checks its owner's signature).
+ */
+export const MODES = ["self", "sponsored", "policy-open", "policy-eoa", "policy-erc1271"] as const;
 export type ModeName = (typeof MODES)[number];
 
 export type Erc7562Json = Record<string, Record<ModeName, { violations: Violation[] }>>;
@@ -17,8 +34,52 @@ export interface Erc7562Report {
   json: Erc7562Json;
 }
 
+/** POLICY postOp gas limit: above the floor of a small operation. */
+const POLICY_POST_OP_GAS = 150_000n;
+
+/** A valid POLICY operation of `user` under a new policy of the dApp, signed by `signer` when given. */
+async function policyOp(sys: System, user: User, mode: ModeName): Promise<PackedUserOperation> {
+  const dapp = await sys.dapp.getAddress();
+  await buyCredits(sys, sys.dapp, dapp, parseEther("0.1"));
+  const approver = sys.outsider;
+  let signer = ethers.ZeroAddress;
+  if (mode === "policy-eoa") signer = await approver.getAddress();
+  if (mode === "policy-erc1271") {
+    const safe = await new TestPolicySigner__factory(sys.admin).deploy(await approver.getAddress());
+    await safe.waitForDeployment();
+    signer = await safe.getAddress();
+  }
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const terms = {
+    creditsPerUser: 5n * CREDIT,
+    opsPerUser: 20n,
+    creditsPerEpoch: 1_000n * CREDIT,
+    creditsPerOp: 0n,
+    start: now - 10n,
+    end: now + 30n * 86_400n,
+    signer,
+  };
+  const ledger = sys.ledger.connect(sys.dapp);
+  await (await ledger.createPolicy(terms, 86_400)).wait();
+  const policyId = await ledger.policyCount(dapp);
+  const signed = signer !== ethers.ZeroAddress;
+  let op = await creditOp(sys, user, {
+    paymasterPostOpGasLimit: POLICY_POST_OP_GAS,
+    paymasterData: policyPaymasterData(
+      dapp,
+      policyId,
+      0n,
+      signed ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE } : undefined,
+    ),
+  });
+  if (!signed) return op;
+  op = await signPolicyApproval(op, approver, sys.paymaster, sys.entryPoint);
+  return signUserOp(op, user.owner, sys.entryPoint, sys.version);
+}
+
 async function validOp(sys: System, mode: ModeName, user: User): Promise<PackedUserOperation> {
   const dapp = await sys.dapp.getAddress();
+  if (mode.startsWith("policy")) return policyOp(sys, user, mode);
   if (mode === "self") {
     await buyCredits(sys, sys.admin, user.account.address, parseEther("0.1"));
     return creditOp(sys, user);

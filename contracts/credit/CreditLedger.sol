@@ -20,13 +20,14 @@ import {HoldSlots} from "../libraries/HoldSlots.sol";
 import {CreditAccounts} from "./CreditAccounts.sol";
 import {LedgerSettings} from "./LedgerSettings.sol";
 import {SponsorAllowances} from "./SponsorAllowances.sol";
+import {SponsorPolicies} from "./SponsorPolicies.sol";
 
 /**
  * @title CreditLedger
  * @notice Prepaid, soulbound compute credits (see {ICreditLedger} and {ICreditHolds}): purchases, expiring grants
  *         under issuance caps, sponsors' per-epoch allowances, transaction-scoped holds and their settlement.
  *         One concept per module: accounts ({CreditAccounts}), parameters ({LedgerSettings}), spenders and pause
- *         ({SpenderRegistry}), recovery ({CreditRecovery}), sponsors' allowances ({SponsorAllowances}); the packed credit words ({CreditWords}), per-epoch budgets ({EpochBudgets}) and the
+ *         ({SpenderRegistry}), recovery ({CreditRecovery}), sponsors' allowances ({SponsorAllowances}), sponsors' open policies ({SponsorPolicies}); the packed credit words ({CreditWords}), per-epoch budgets ({EpochBudgets}) and the
  *         transient hold slots ({HoldSlots}) are libraries.
  *
  * Bounded cost: every operation on an account touches at most its two credit words and loops over at most 4
@@ -37,7 +38,13 @@ import {SponsorAllowances} from "./SponsorAllowances.sol";
  * charge is not zero), 1 TLOAD/TSTORE, word 0 (and word 1 if used) read and written once, 1 `CreditsSpent` event.
  * `holdSponsored` adds 1 SLOAD of the allowance and 1 of the beneficiary's recovery mark.
  */
-contract CreditLedger is CreditAccounts, LedgerSettings, SponsorAllowances, ReentrancyGuardTransient {
+contract CreditLedger is
+    CreditAccounts,
+    LedgerSettings,
+    SponsorAllowances,
+    SponsorPolicies,
+    ReentrancyGuardTransient
+{
     using SafeERC20 for IERC20;
     using CreditWords for CreditWords.Credits;
     using EpochBudgets for EpochBudget;
@@ -322,7 +329,7 @@ contract CreditLedger is CreditAccounts, LedgerSettings, SponsorAllowances, Reen
         uint256 othersHeld,
         uint256 amount,
         uint256 asOf
-    ) private returns (uint48 validUntil) {
+    ) internal override returns (uint48 validUntil) {
         bytes32 ownSlot = HoldSlots.slot(msg.sender, key);
         uint256 own = HoldSlots.load(ownSlot);
         uint256 held = othersHeld + own;
@@ -336,7 +343,7 @@ contract CreditLedger is CreditAccounts, LedgerSettings, SponsorAllowances, Reen
     }
 
     /// @dev Decrements the caller's hold at `slot` by `held`, checking `0 < held <= hold` and `charge <= held`.
-    function _release(bytes32 slot, address account, uint256 held, uint256 charge) private {
+    function _release(bytes32 slot, address account, uint256 held, uint256 charge) internal override {
         uint256 current = HoldSlots.load(slot);
         if (held == 0 || current < held) {
             if (held == 0 || current == 0) revert CreditLedgerNoHold(msg.sender, account);
@@ -363,7 +370,7 @@ contract CreditLedger is CreditAccounts, LedgerSettings, SponsorAllowances, Reen
         uint256 charge,
         bytes32 ref,
         uint256 spenderData
-    ) private {
+    ) internal override {
         GrantsTaken taken;
         if (charge != 0) {
             uint256[2] storage words = _creditWords[account];

@@ -197,6 +197,11 @@ abstract contract SpenderRegistry is AccessControl, ICreditLedger {
         }
     }
 
+    /// @dev The spender after `spender` in the ring (one SLOAD).
+    function _nextSpender(address spender) internal view returns (address) {
+        return _spenderInfo[spender].next;
+    }
+
     /// @dev Sums the holds of every registered spender under `key` (views, revocation, recovery).
     function _allHolds(bytes32 key) internal view returns (uint256 total) {
         address head = _ring.head;

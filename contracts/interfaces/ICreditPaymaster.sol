@@ -55,7 +55,8 @@ interface ICreditPaymaster {
     /// @notice Who pays for an operation.
     enum Mode {
         SELF,
-        SPONSORED
+        SPONSORED,
+        POLICY
     }
 
     /// @notice A gas field of a user operation, as named in errors.

@@ -15,6 +15,12 @@ import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
  *     allowanceHold(spender, sponsor, beneficiary) = keccak256(abi.encode(spender,
  *                                                      keccak256(abi.encode(beneficiary,
  *                                                        keccak256(abi.encode(sponsor, ALLOWANCE_HOLD_SEED))))))
+ *     policyHold(spender, sponsor, policyId)       = keccak256(abi.encode(spender,
+ *                                                      keccak256(abi.encode(policyId,
+ *                                                        keccak256(abi.encode(sponsor, POLICY_HOLD_SEED))))))
+ *     policyUserHold(spender, sponsor, policyId, user) = keccak256(abi.encode(spender, keccak256(abi.encode(user,
+ *                                                      keccak256(abi.encode(policyId,
+ *                                                        keccak256(abi.encode(sponsor, POLICY_USER_HOLD_SEED))))))))
  *     active(spender)                              = keccak256(abi.encode(spender, SPENDER_ACTIVE_SEED))
  *
  * (`keccak256(abi.encode(key, slot))` is OpenZeppelin's `SlotDerivation.deriveMapping(slot, key)`.)
@@ -26,6 +32,8 @@ library HoldSlots {
 
     bytes32 private constant CREDIT_HOLD_SEED = keccak256("CreditLedger.creditHold");
     bytes32 private constant ALLOWANCE_HOLD_SEED = keccak256("CreditLedger.allowanceHold");
+    bytes32 private constant POLICY_HOLD_SEED = keccak256("CreditLedger.policyHold");
+    bytes32 private constant POLICY_USER_HOLD_SEED = keccak256("CreditLedger.policyUserHold");
     bytes32 private constant SPENDER_ACTIVE_SEED = keccak256("CreditLedger.spenderActive");
 
     /// @notice The per-account part of a credit-hold slot.
@@ -36,6 +44,16 @@ library HoldSlots {
     /// @notice The per-(sponsor, beneficiary) part of an allowance-hold slot.
     function allowanceKey(address sponsor, address beneficiary) internal pure returns (bytes32) {
         return ALLOWANCE_HOLD_SEED.deriveMapping(sponsor).deriveMapping(beneficiary);
+    }
+
+    /// @notice The per-(sponsor, policy) part of a policy-wide hold slot.
+    function policyKey(address sponsor, uint256 policyId) internal pure returns (bytes32) {
+        return POLICY_HOLD_SEED.deriveMapping(sponsor).deriveMapping(policyId);
+    }
+
+    /// @notice The per-(sponsor, policy, user) part of a user's policy hold slot (credits and operations).
+    function policyUserKey(address sponsor, uint256 policyId, address user) internal pure returns (bytes32) {
+        return POLICY_USER_HOLD_SEED.deriveMapping(sponsor).deriveMapping(policyId).deriveMapping(user);
     }
 
     /// @notice The slot of `spender`'s hold under `key` (a credit or an allowance key).

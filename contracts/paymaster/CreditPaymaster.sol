@@ -11,8 +11,11 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
 import {IPriceAdapter} from "../interfaces/IPriceAdapter.sol";
+import {ISponsorPolicies} from "../interfaces/ISponsorPolicies.sol";
 import {EntryPointGas} from "./EntryPointGas.sol";
+import {GasCaps} from "./GasCaps.sol";
 import {PaymasterSettings} from "./PaymasterSettings.sol";
+import {PolicyApprovals} from "./PolicyApprovals.sol";
 import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
 
 /**
@@ -24,7 +27,7 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The ledger and the price adapter are immutable: switching either means deploying a new paymaster.
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
-contract CreditPaymaster is PaymasterSettings {
+contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run; see
     ///         docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it makes the postOp gas floor.
@@ -32,6 +35,12 @@ contract CreditPaymaster is PaymasterSettings {
     /// @notice As `POST_OP_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance hold and
     ///         records the allowance spending).
     uint256 public constant POST_OP_GAS_SPONSORED = 31_000;
+    /// @notice As `POST_OP_GAS_SELF`, for POLICY operations (settlement also releases the policy and user holds and
+    ///         records the policy's and the user's spending: a user's first operation writes a zero usage slot, 20,000
+    ///         gas). Measured worst case (a sender's first operation, a sponsor whose charge spans grant buckets with an
+    ///         expired one skipped, 2 KB revert reason): the floor could be ~12,600 (v0.7) / ~15,100 (v0.8) gas lower
+    ///         at 58,000, so 52,000 leaves ~6,600 (v0.7) and ~9,100 (v0.8) gas spare (~3,300 of the prefund unbilled).
+    uint256 public constant POST_OP_GAS_POLICY = 52_000;
     /// @notice Gas billed by the EntryPoint for a SELF operation's postOp phase that `postOp` cannot observe when
     ///         it prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after the
     ///         measurement (settlement and events), for a small operation (a larger one adds
@@ -43,6 +52,10 @@ contract CreditPaymaster is PaymasterSettings {
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance
     ///         hold and records the allowance spending).
     uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 27_500;
+    /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for POLICY operations (a user's first operation writes its zero usage
+    ///         slot: 20,000 gas more than a returning user's). Same worst case as `POST_OP_GAS_POLICY`: postOp priced
+    ///         ~9,600 (v0.7) / ~12,800 (v0.8) gas more than billed at 54,500, so 49,500 leaves ~4,600 / ~7,800 spare.
+    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 49_500;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
     /// @notice Seconds `postOp` waits before trying again to refresh the cached price after a failed refresh.
@@ -52,8 +65,6 @@ contract CreditPaymaster is PaymasterSettings {
     ///      failure is the feed's, not a starved call's), and the call's own cost.
     ///      A failed refresh then records the retry time (a non-zero to non-zero write: 5,000) and emits an event.
     uint256 private constant PRICE_REFRESH_COST = PRICE_REFRESH_GAS + PRICE_REFRESH_GAS / 63 + 12_000;
-    /// @notice Upper bound of the EntryPoint v0.7 validation gas not covered by the operation's limits.
-    uint256 private constant PRE_OP_SLACK_GAS = 2_000;
     /// @dev ERC-165 id of EntryPoint v0.7's `IEntryPoint` (handleOps, handleAggregatedOps, getUserOpHash,
     ///      getSenderAddress, delegateAndRevert); v0.8 adds `senderCreator()`.
     bytes4 private constant ENTRY_POINT_V07_INTERFACE_ID = 0x915074d8;
@@ -133,15 +144,13 @@ contract CreditPaymaster is PaymasterSettings {
         // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
         if (priceWad_ > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
-        uint256 validUntil;
-        (terms, validUntil) = _hold(
+        (terms, validationData) = _holdWithin(
             cfg,
             terms,
-            userOp.sender,
+            userOp,
             _ceilCredits(maxCost, priceWad_ * cfg.markupBps),
             priceTime
         );
-        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
 
         // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
         // priceTime + maxPriceAge / 2 < 2^48; the price fits in 128 bits (checked above).
@@ -151,23 +160,47 @@ contract CreditPaymaster is PaymasterSettings {
             userOpHash,
             price.withPrice(priceWad_)
         );
-        validationData = _packValidationData(false, uint48(validUntil), 0);
+        // POLICY: the policy id in a fifth word (bytes 53..80 of the data hold sponsor ‖ policyId).
+        if (terms.mode() == uint256(Mode.POLICY)) {
+            context = bytes.concat(
+                context,
+                bytes32(uint256(uint64(_calldataWord(userOp.paymasterAndData, 53) >> 32)))
+            );
+        }
+    }
+
+    /// @dev {_hold}, then the validation data: the window of the hold (and approval) within the cached price's
+    ///      validity (`priceTime + maxPriceAge`), and whether the approval failed.
+    function _holdWithin(
+        Config memory cfg,
+        HoldTerms parsed,
+        PackedUserOperation calldata userOp,
+        uint256 worst,
+        uint256 priceTime
+    ) private returns (HoldTerms terms, uint256 validationData) {
+        uint256 validUntil;
+        uint256 validAfter;
+        bool sigFailed;
+        (terms, validUntil, validAfter, sigFailed) = _hold(cfg, parsed, userOp, worst, priceTime);
+        validUntil = Math.min(validUntil, priceTime + cfg.maxPriceAge);
+        validationData = _packValidationData(sigFailed, uint48(validUntil), uint48(validAfter));
     }
 
     /**
      * @dev Checks the worst case `worst` against the caps and places the hold on the ledger (at least one credit
      *      unit, so that every settlement pairs with a real hold: the ledger refuses empty ones). `parsed` is the
      *      paymaster data as {_parsePaymasterData} returns it (the user's own limit in the `held` field). Returns
-     *      the hold terms (held <= maxCreditsPerOp, a uint40) and until when the credits (and allowance) relied on
-     *      stay valid.
+     *      the hold terms (held <= maxCreditsPerOp, a uint40), until when the credits (allowance, policy, approval)
+     *      relied on stay valid, from when (POLICY: the policy's start and the approval's) and whether the POLICY
+     *      approval failed.
      */
     function _hold(
         Config memory cfg,
         HoldTerms parsed,
-        address sender_,
+        PackedUserOperation calldata userOp,
         uint256 worst,
         uint256 asOf
-    ) private returns (HoldTerms terms, uint256 validUntil) {
+    ) private returns (HoldTerms terms, uint256 validUntil, uint256 validAfter, bool sigFailed) {
         uint256 userMaxCredits = parsed.held();
         uint256 held_ = worst == 0 ? 1 : worst;
         if (held_ > cfg.maxCreditsPerOp)
@@ -175,10 +208,19 @@ contract CreditPaymaster is PaymasterSettings {
         if (userMaxCredits != 0 && held_ > userMaxCredits) {
             revert CreditPaymasterUserLimitExceeded(held_, userMaxCredits);
         }
-        validUntil =
-            parsed.mode() == uint256(Mode.SELF)
-                ? ledger.hold(parsed.payer(), held_, asOf)
-                : ledger.holdSponsored(parsed.payer(), sender_, held_, asOf);
+        uint256 mode_ = parsed.mode();
+        if (mode_ == uint256(Mode.SELF)) {
+            validUntil = ledger.hold(parsed.payer(), held_, asOf);
+        } else if (mode_ == uint256(Mode.SPONSORED)) {
+            validUntil = ledger.holdSponsored(parsed.payer(), userOp.sender, held_, asOf);
+        } else {
+            (validUntil, validAfter, sigFailed) = _holdUnderPolicy(
+                ISponsorPolicies(address(ledger)),
+                userOp,
+                held_,
+                asOf
+            );
+        }
         terms = parsed.withHeld(held_, cfg.markupBps);
     }
 
@@ -206,6 +248,16 @@ contract CreditPaymaster is PaymasterSettings {
             if (sponsor == address(0)) revert CreditPaymasterZeroSponsor();
             return PostOpContext.holdTerms(mode_, sponsor, uint64(word >> 24)); // maxCredits: bytes 73..80
         }
+        if (mode_ == uint256(Mode.POLICY)) {
+            // Without an approval, or with one whose signature has at least one byte.
+            if (length != POLICY_DATA_LENGTH && length <= APPROVAL_SIGNATURE_OFFSET) {
+                _checkLength(mode_, length, POLICY_DATA_LENGTH);
+            }
+            address sponsor = address(uint160(word >> 88)); // bytes 53..72
+            if (sponsor == address(0)) revert CreditPaymasterZeroSponsor();
+            // maxCredits: bytes 81..88, after policyId (73..80)
+            return PostOpContext.holdTerms(mode_, sponsor, uint64(_calldataWord(data, 81) >> 192));
+        }
         revert CreditPaymasterUnknownMode(mode_);
     }
 
@@ -223,25 +275,28 @@ contract CreditPaymaster is PaymasterSettings {
         uint256 actualUserOpFeePerGas
     ) internal override {
         (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
-        bool selfPay = terms.mode() == uint256(Mode.SELF);
         _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
-        uint256 gasCostWei = _billedGasCost(gas, price, selfPay, actualGasCost, actualUserOpFeePerGas);
+        uint256 gasCostWei = _billedGasCost(gas, price, terms.mode(), actualGasCost, actualUserOpFeePerGas);
 
-        uint256 held_ = terms.held();
-        uint256 charge = _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps());
         // The EntryPoint never takes more than the prefund, whose value the hold covers; the bound of the unseen gas
         // can exceed what is left of the prefund, and settling more than the hold would make postOp revert.
-        if (charge > held_) charge = held_;
+        uint256 charge = Math.min(
+            _ceilCredits(gasCostWei, price.priceWad() * terms.markupBps()),
+            terms.held()
+        );
 
         // The ledger's CreditsSpent carries the userOpHash and the price and wei charged for (the price < 2^128 was
         // checked in validation; gasCostWei < 2^128: the EntryPoint's uint120 limits).
         uint256 spenderData = (price.priceWad() << 128) | gasCostWei;
-        if (selfPay) {
-            ledger.settle(terms.payer(), held_, charge, userOpHash, spenderData);
-        } else {
-            ledger.settleSponsored(terms.payer(), gas.sender(), held_, charge, userOpHash, spenderData);
-        }
+        _settle(
+            terms,
+            gas.sender(),
+            terms.mode() == uint256(Mode.POLICY) ? PostOpContext.policyId(context) : 0,
+            charge,
+            userOpHash,
+            spenderData
+        );
         emit UserOperationCharged(
             userOpHash,
             gas.sender(),
@@ -252,6 +307,33 @@ contract CreditPaymaster is PaymasterSettings {
         );
     }
 
+    /// @dev Settles the hold of `terms` on the ledger in its mode, burning `charge`.
+    function _settle(
+        HoldTerms terms,
+        address sender_,
+        uint256 policyId_,
+        uint256 charge,
+        bytes32 userOpHash,
+        uint256 spenderData
+    ) private {
+        uint256 mode_ = terms.mode();
+        if (mode_ == uint256(Mode.SELF)) {
+            ledger.settle(terms.payer(), terms.held(), charge, userOpHash, spenderData);
+        } else if (mode_ == uint256(Mode.SPONSORED)) {
+            ledger.settleSponsored(terms.payer(), sender_, terms.held(), charge, userOpHash, spenderData);
+        } else {
+            ISponsorPolicies(address(ledger)).settlePolicy(
+                terms.payer(),
+                policyId_,
+                sender_,
+                terms.held(),
+                charge,
+                userOpHash,
+                spenderData
+            );
+        }
+    }
+
     /**
      * @dev The operation's cost in wei as postOp bounds it: the EntryPoint's `actualGasCost` so far, plus postOp's gas
      *      (used so far, the rest and the EntryPoint's code around it) and the unused-gas penalty still to come.
@@ -259,7 +341,7 @@ contract CreditPaymaster is PaymasterSettings {
     function _billedGasCost(
         OpGas gas,
         PriceTerms price,
-        bool selfPay,
+        uint256 mode_,
         uint256 actualGasCost,
         uint256 actualUserOpFeePerGas
     ) private view returns (uint256) {
@@ -269,11 +351,7 @@ contract CreditPaymaster is PaymasterSettings {
         unchecked {
             // Gas billed for postOp: what it used so far (gasLeft <= postOpLimit), plus the rest and the EntryPoint's
             // code around the call, bounded by the POST_OP_OVERHEAD_GAS_* constants and the extra overhead.
-            uint256 postOpGas =
-                postOpLimit -
-                    gasLeft +
-                    (selfPay ? POST_OP_OVERHEAD_GAS_SELF : POST_OP_OVERHEAD_GAS_SPONSORED) +
-                    price.extraOverhead();
+            uint256 postOpGas = postOpLimit - gasLeft + _postOpOverheadGas(mode_) + price.extraOverhead();
             uint256 penaltyGas = EntryPointGas.unusedGasPenaltyBound(
                 _isV07,
                 gas.callGasLimit(),
@@ -345,7 +423,7 @@ contract CreditPaymaster is PaymasterSettings {
         uint256 mode_,
         uint256 callDataWords
     ) private view returns (OpGas gas, PriceTerms price) {
-        (uint256 callGas, uint256 postOpGas, uint256 preOpGas) = _checkCaps(cfg, userOp);
+        (uint256 callGas, uint256 postOpGas, uint256 preOpGas) = GasCaps.check(cfg, userOp);
         uint256 keep = _postOpGasFloor(mode_, callDataWords, cfg.postOpGasMargin);
         if (postOpGas < keep) revert CreditPaymasterPostOpGasTooLow(postOpGas, keep);
         // Both gas limits are capped by uint24 fields; preOpGas < 2^34 fits its 40 bits; keep <= postOpGas < 2^24;
@@ -356,49 +434,6 @@ contract CreditPaymaster is PaymasterSettings {
             keep,
             EntryPointGas.postOpCallMemoryGas(callDataWords) + cfg.postOpGasMargin
         );
-    }
-
-    /// @dev Checks every gas field and both fees against their caps; returns the call and postOp gas limits and the
-    ///      v0.7 upper bound of the validation gas (`verificationGasLimit + paymasterVerificationGasLimit +
-    ///      preVerificationGas` + slack).
-    function _checkCaps(
-        Config memory cfg,
-        PackedUserOperation calldata userOp
-    ) private pure returns (uint256 callGasLimit, uint256 postOpGasLimit, uint256 preOpGasBound) {
-        // In GasField order, so that the first field over its cap is the one reported.
-        {
-            uint256 accountGasLimits = uint256(userOp.accountGasLimits);
-            callGasLimit = uint128(accountGasLimits);
-            preOpGasBound = accountGasLimits >> 128; // verificationGasLimit
-            _checkCap(GasField.CALL_GAS_LIMIT, callGasLimit, cfg.maxCallGasLimit);
-            _checkCap(GasField.VERIFICATION_GAS_LIMIT, preOpGasBound, cfg.maxVerificationGasLimit);
-            uint256 preVerificationGas = userOp.preVerificationGas;
-            _checkCap(GasField.PRE_VERIFICATION_GAS, preVerificationGas, cfg.maxPreVerificationGas);
-            // Safe: both terms are capped (uint24/uint32 caps).
-            unchecked {
-                preOpGasBound += preVerificationGas + PRE_OP_SLACK_GAS;
-            }
-        }
-        {
-            // paymasterVerificationGasLimit (16 bytes) ‖ paymasterPostOpGasLimit (16 bytes), at offset 20: present,
-            // since the EntryPoint guarantees paymasterAndData.length >= PAYMASTER_DATA_OFFSET (52).
-            uint256 limits = _calldataWord(userOp.paymasterAndData, PAYMASTER_VALIDATION_GAS_OFFSET);
-            uint256 paymasterVerificationGasLimit = limits >> 128;
-            postOpGasLimit = uint128(limits);
-            _checkCap(
-                GasField.PAYMASTER_VERIFICATION_GAS_LIMIT,
-                paymasterVerificationGasLimit,
-                cfg.maxPaymasterVerificationGasLimit
-            );
-            _checkCap(GasField.PAYMASTER_POST_OP_GAS_LIMIT, postOpGasLimit, cfg.maxPaymasterPostOpGasLimit);
-            // Safe: every term is capped (uint24/uint32 caps), so the bound is below 2^34.
-            unchecked {
-                preOpGasBound += paymasterVerificationGasLimit;
-            }
-        }
-        uint256 gasFees = uint256(userOp.gasFees);
-        _checkCap(GasField.MAX_FEE_PER_GAS, uint128(gasFees), cfg.maxFeePerGas);
-        _checkCap(GasField.MAX_PRIORITY_FEE_PER_GAS, gasFees >> 128, cfg.maxPriorityFeePerGas);
     }
 
     /// @dev Words of call data of `length` bytes, rounded up.
@@ -413,10 +448,6 @@ contract CreditPaymaster is PaymasterSettings {
             // one CALLDATALOAD instead of slice-and-convert, which bounds-checks every field it extracts
             word := calldataload(add(data.offset, offset))
         }
-    }
-
-    function _checkCap(GasField field, uint256 value, uint256 cap) private pure {
-        if (value > cap) revert CreditPaymasterGasLimitTooHigh(field, value, cap);
     }
 
     /// @dev Custom error instead of BasePaymaster's string.
@@ -472,8 +503,27 @@ contract CreditPaymaster is PaymasterSettings {
         uint256 callDataWords,
         uint256 margin
     ) internal view virtual override returns (uint256) {
-        uint256 need = mode == uint256(Mode.SELF) ? POST_OP_GAS_SELF : POST_OP_GAS_SPONSORED;
+        uint256 need =
+            mode == uint256(Mode.SELF)
+                ? POST_OP_GAS_SELF
+                : (mode == uint256(Mode.SPONSORED) ? POST_OP_GAS_SPONSORED : POST_OP_GAS_POLICY);
         return need + margin + EntryPointGas.unmeteredReserve(_isV07, callDataWords);
+    }
+
+    /// @dev The POST_OP_OVERHEAD_GAS_* constant of `mode`.
+    function _postOpOverheadGas(uint256 mode) private pure returns (uint256) {
+        if (mode == uint256(Mode.SELF)) return POST_OP_OVERHEAD_GAS_SELF;
+        return mode == uint256(Mode.SPONSORED) ? POST_OP_OVERHEAD_GAS_SPONSORED : POST_OP_OVERHEAD_GAS_POLICY;
+    }
+
+    /// @dev {PolicyApprovals}: the EntryPoint served.
+    function _approvalEntryPoint() internal view override returns (address) {
+        return address(entryPoint);
+    }
+
+    /// @dev {PolicyApprovals}: whether it is v0.7.
+    function _approvalIsV07() internal view override returns (bool) {
+        return _isV07;
     }
 
     /// @inheritdoc ICreditPaymaster

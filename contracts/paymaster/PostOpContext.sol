@@ -96,7 +96,7 @@ function withPrice(PriceTerms p, uint256 priceWad_) pure returns (PriceTerms) {
 
 /**
  * @title PostOpContext
- * @notice The fixed 128-byte context the credit paymaster's validation hands its `postOp`: four words, built with
+ * @notice The 128-byte context (160 bytes in POLICY mode: the policy id appended) the credit paymaster's validation hands its `postOp`: four words, built with
  *         the typed constructors below and read through the named getters of {HoldTerms}, {OpGas} and
  *         {PriceTerms} (word 2 is the `userOpHash`). One place for every offset.
  */
@@ -132,6 +132,14 @@ library PostOpContext {
         PriceTerms price
     ) internal pure returns (bytes memory) {
         return abi.encode(terms, gas, userOpHash, price);
+    }
+
+    /// @notice The policy id of a POLICY context: its fifth word, appended by validation.
+    function policyId(bytes calldata context) internal pure returns (uint256 id) {
+        assembly ("memory-safe") {
+            // word 4 of a POLICY context (validation appends it to the four words of {encode})
+            id := calldataload(add(context.offset, 128))
+        }
     }
 
     /// @notice The four words of a context produced by {encode}, read with one `abi.decode`.

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
+import {ISponsorPolicies} from "../interfaces/ISponsorPolicies.sol";
 
 /**
  * @title TestSpender
@@ -15,7 +16,9 @@ contract TestSpender {
         HoldSponsored,
         Settle,
         SettleSponsored,
-        Call
+        Call,
+        HoldPolicy,
+        SettlePolicy
     }
 
     /**
@@ -24,7 +27,7 @@ contract TestSpender {
      * @param b Sponsored: the beneficiary.
      * @param amount Hold: the amount; Settle: the held amount to release.
      * @param extra Hold: `asOf`; Settle: the charge.
-     * @param data Call: the calldata.
+     * @param data Call: the calldata; policy kinds: `abi.encode(policyId)` (`a` the sponsor, `b` the user).
      */
     struct Step {
         Kind kind;
@@ -37,6 +40,7 @@ contract TestSpender {
 
     event Held(uint256 indexed step, uint48 validUntil);
     event Called(uint256 indexed step, bytes result);
+    event PolicyHeld(uint256 indexed step, uint48 validAfter, uint48 validUntil, address signer);
 
     ICreditHolds public immutable ledger;
 
@@ -55,9 +59,28 @@ contract TestSpender {
                 ledger.settle(s.a, s.amount, s.extra, stepRef(i), stepData(i));
             } else if (s.kind == Kind.SettleSponsored) {
                 ledger.settleSponsored(s.a, s.b, s.amount, s.extra, stepRef(i), stepData(i));
-            } else {
+            } else if (s.kind == Kind.Call) {
                 emit Called(i, Address.functionCall(s.a, s.data));
+            } else {
+                _policyStep(i, s);
             }
+        }
+    }
+
+    function _policyStep(uint256 i, Step calldata s) private {
+        ISponsorPolicies policies = ISponsorPolicies(address(ledger));
+        uint256 policyId = abi.decode(s.data, (uint256));
+        if (s.kind == Kind.HoldPolicy) {
+            (uint48 validAfter, uint48 validUntil, address signer) = policies.holdPolicy(
+                s.a,
+                policyId,
+                s.b,
+                s.amount,
+                s.extra
+            );
+            emit PolicyHeld(i, validAfter, validUntil, signer);
+        } else {
+            policies.settlePolicy(s.a, policyId, s.b, s.amount, s.extra, stepRef(i), stepData(i));
         }
     }
 

@@ -13,5 +13,6 @@
 export * from "./entrypoint";
 export * from "./userop";
 export * from "./paymaster";
+export * from "./policy";
 export * from "./system";
 export * from "./governance";

@@ -77,6 +77,7 @@ export const creditPaymasterAbi = [
   },
   { inputs: [], name: "CreditPaymasterZeroAddress", type: "error" },
   { inputs: [], name: "CreditPaymasterZeroSponsor", type: "error" },
+  { inputs: [], name: "InvalidShortString", type: "error" },
   {
     inputs: [{ internalType: "address", name: "owner", type: "address" }],
     name: "OwnableInvalidOwner",
@@ -87,6 +88,7 @@ export const creditPaymasterAbi = [
     name: "OwnableUnauthorizedAccount",
     type: "error",
   },
+  { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
   {
     anonymous: false,
     inputs: [
@@ -462,6 +464,77 @@ export const creditLedgerAbi = [
   },
   { inputs: [], name: "CreditLedgerNotPaused", type: "error" },
   { inputs: [], name: "CreditLedgerPaused", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "remaining", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyBudgetExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "end", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyEnded",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" }],
+    name: "CreditLedgerPolicyInvalidStatus",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "start", type: "uint256" },
+      { internalType: "uint256", name: "end", type: "uint256" },
+      { internalType: "uint256", name: "epochLength", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyInvalidTerms",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+    ],
+    name: "CreditLedgerPolicyNotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "limit", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyOpCreditsExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "remaining", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyUserCreditsExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "user", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "uint256", name: "limit", type: "uint256" },
+    ],
+    name: "CreditLedgerPolicyUserOpsExceeded",
+    type: "error",
+  },
   {
     inputs: [
       { internalType: "uint256", name: "credits", type: "uint256" },

@@ -108,6 +108,8 @@ export enum StepKind {
   Settle = 2,
   SettleSponsored = 3,
   Call = 4,
+  HoldPolicy = 5,
+  SettlePolicy = 6,
 }
 
 export type Step = TestSpender.StepStruct;
@@ -169,6 +171,42 @@ export async function settleSponsoredStep(
     amount: held,
     extra: charge,
     data: "0x",
+  };
+}
+
+/** A `holdPolicy` step: `amount` of `sponsor`'s credits for `user` under policy `policyId`. */
+export async function holdPolicyStep(
+  sponsor: Addressable,
+  policyId: bigint,
+  user: Addressable,
+  amount: bigint,
+  asOf: bigint,
+): Promise<Step> {
+  return {
+    kind: StepKind.HoldPolicy,
+    a: await addr(sponsor),
+    b: await addr(user),
+    amount,
+    extra: asOf,
+    data: ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [policyId]),
+  };
+}
+
+/** A `settlePolicy` step releasing `held` and charging `charge`. */
+export async function settlePolicyStep(
+  sponsor: Addressable,
+  policyId: bigint,
+  user: Addressable,
+  held: bigint,
+  charge: bigint,
+): Promise<Step> {
+  return {
+    kind: StepKind.SettlePolicy,
+    a: await addr(sponsor),
+    b: await addr(user),
+    amount: held,
+    extra: charge,
+    data: ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [policyId]),
   };
 }
 

@@ -375,7 +375,7 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
 
     it("rejects unknown modes", async function () {
       const { sys, alice } = await load();
-      for (const mode of [2, 7, 255]) {
+      for (const mode of [3, 7, 255]) {
         const data = concat([toBeHex(mode, 1), zeroPadValue("0x", 8)]);
         const op = await creditOp(sys, alice, { paymasterData: data });
         await expectPaymasterRejects(
