@@ -12,6 +12,7 @@ import {
 } from "./scripts/lib/networks";
 
 import "./tasks";
+import { installCliErrorHandling, isHardhatCli } from "./tasks/lib/cli-errors";
 
 /**
  * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download
@@ -122,10 +123,16 @@ const config: HardhatUserConfig = {
   mocha: { timeout: 120_000 },
 };
 
-// A live network selected without its RPC URL variable stops here, naming the variable and how to set it.
+// A live network selected without its RPC URL variable stops here, naming the variable and how to set it. On the
+// command line, operator errors print their message and hint without a stack trace, also on a machine Hardhat takes
+// for a CI server (Linux without DISPLAY), and the missing variable is reported the same way when the task starts.
 extendEnvironment((hre) => {
   const message = checkNetworkVariables(hre.network.name, vars);
-  if (message !== null) throw new HardhatPluginError("compute-credits", message);
+  if (!isHardhatCli()) {
+    if (message !== null) throw new HardhatPluginError("compute-credits", message);
+    return;
+  }
+  installCliErrorHandling(hre, { cli: true, pending: message ?? undefined });
 });
 
 export default config;
