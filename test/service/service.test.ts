@@ -237,7 +237,9 @@ describe("paymaster service", function () {
       expect([error.code, error.message]).to.deep.equal([
         -32011,
         `rejected by the credit paymaster: the cached price (updated at ${updatedAt}, maxPriceAge 3600 s) is valid ` +
-          `until ${updatedAt + 3_600n}, less than 30 s after now (${updatedAt + 3_571n}): refresh it with refreshCachedPrice()`,
+          `until ${updatedAt + 3_600n}, less than 30 s after now (${updatedAt + 3_571n}): refresh it with refreshCachedPrice() ` +
+          "(`npx hardhat price:refresh`; on a local chain, whose mock feed never updates by itself: " +
+          "`npx hardhat price:set --network localhost`)",
       ]);
     });
   });
