@@ -22,6 +22,7 @@ import {
 } from "../src/client/format";
 import { FORMS, parseAddress, parseEth } from "./lib/args";
 import { buildProposalFile, buildSafeBatchFile } from "./lib/budget";
+import type { BudgetAction } from "./lib/budget";
 import {
   chainId,
   chainTime,
@@ -646,7 +647,7 @@ export async function paymasterMoveDeposit(
         "--from the owner (for a timelock owner this task writes a proposal instead)",
     );
   }
-  const actions = [
+  const actions: BudgetAction[] = [
     {
       target: source,
       value: 0n,
