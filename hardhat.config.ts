@@ -1,6 +1,6 @@
-import { extendEnvironment, subtask, vars } from "hardhat/config";
+import { extendEnvironment, subtask, task, vars } from "hardhat/config";
 import type { HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import { HardhatPluginError } from "hardhat/plugins";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -11,6 +11,7 @@ import {
   liveNetworksConfig,
 } from "./scripts/lib/networks";
 
+import { firstCompileNotice } from "./scripts/lib/first-compile";
 import "./tasks";
 import { installCliErrorHandling, isHardhatCli } from "./tasks/lib/cli-errors";
 
@@ -50,6 +51,14 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: SOLC_VERSION,
     longVersion,
   };
+});
+
+// The first compilation of a checkout takes about two minutes: say so before it starts (on stderr, also under
+// --quiet, which `hardhat run` and `hardhat test` pass).
+task(TASK_COMPILE, async (args, hre, runSuper) => {
+  const notice = firstCompileNotice(hre.config.paths);
+  if (notice !== undefined) console.error(notice);
+  return runSuper(args);
 });
 
 const config: HardhatUserConfig = {
