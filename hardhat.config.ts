@@ -1,6 +1,6 @@
-import { extendEnvironment, subtask, vars } from "hardhat/config";
+import { extendEnvironment, subtask, task, vars } from "hardhat/config";
 import type { HardhatUserConfig } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import { HardhatPluginError } from "hardhat/plugins";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -11,7 +11,9 @@ import {
   liveNetworksConfig,
 } from "./scripts/lib/networks";
 
+import { firstCompileNotice } from "./scripts/lib/first-compile";
 import "./tasks";
+import { installCliErrorHandling, isHardhatCli } from "./tasks/lib/cli-errors";
 
 /**
  * The compiler comes from the pinned npm `solc` package (solc-js), never from Hardhat's download
@@ -49,6 +51,14 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: SOLC_VERSION,
     longVersion,
   };
+});
+
+// The first compilation of a checkout takes about two minutes: say so before it starts (on stderr, also under
+// --quiet, which `hardhat run` and `hardhat test` pass).
+task(TASK_COMPILE, async (args, hre, runSuper) => {
+  const notice = firstCompileNotice(hre.config.paths);
+  if (notice !== undefined) console.error(notice);
+  return runSuper(args);
 });
 
 const config: HardhatUserConfig = {
@@ -122,10 +132,16 @@ const config: HardhatUserConfig = {
   mocha: { timeout: 120_000 },
 };
 
-// A live network selected without its RPC URL variable stops here, naming the variable and how to set it.
+// A live network selected without its RPC URL variable stops here, naming the variable and how to set it. On the
+// command line, operator errors print their message and hint without a stack trace, also on a machine Hardhat takes
+// for a CI server (Linux without DISPLAY), and the missing variable is reported the same way when the task starts.
 extendEnvironment((hre) => {
   const message = checkNetworkVariables(hre.network.name, vars);
-  if (message !== null) throw new HardhatPluginError("compute-credits", message);
+  if (!isHardhatCli()) {
+    if (message !== null) throw new HardhatPluginError("compute-credits", message);
+    return;
+  }
+  installCliErrorHandling(hre, { cli: true, pending: message ?? undefined });
 });
 
 export default config;

@@ -39,22 +39,34 @@ function printSummary(system: DeployedSystem): void {
   if (system.deploymentDir !== undefined) {
     console.log(`  (also in ${system.deploymentDir}/deployed_addresses.json)`);
   }
+  if (system.measured !== undefined) {
+    console.log(
+      `  Gas used by the system's deployment: ${system.measured.gasUsed.toLocaleString("en-US")} in ` +
+        `${system.measured.transactions} transactions (the EntryPoints and the local feed excluded)`,
+    );
+  }
+  const network = system.network;
   const admin =
     system.variant === "dao"
       ? "the TimelockController (through Governor proposals)"
       : system.parameters.admin;
+  const proposals =
+    system.variant === "dao"
+      ? `the DAO grants budgets and issuer caps by proposal:
+       npx hardhat governance:propose-budget --grant <dApp>:<credits>:<expiry> --out proposals/budget --network ${network}
+     (the timelock executes it), and names the paymasters' guardians (paymaster.setGuardian).`
+      : `the admin grants budgets within its issuance cap (npx hardhat credits:grant --account <dApp> --amount <credits>
+     --expiry +30d --network ${network} from an issuer) and names the paymasters' guardians (paymaster.setGuardian).`;
   console.log(`
 Next steps (every admin action is taken by ${admin}):
-  1. Fund: anyone buys credits with ETH — ledger.buyCredits(account) {value} — and that ETH goes straight to
-     the v0.8 paymaster's EntryPoint deposit; top up either paymaster with paymaster.deposit() {value}.
-  2. Sponsor: a dApp holding credits sets per-user budgets — ledger.setAllowance(user, perEpoch, epochLength,
-     expiresAt) — and its users send UserOperations with SPONSORED paymasterAndData (see docs).
-  3. Propose: ${
-    system.variant === "dao"
-      ? "the DAO grants budgets by proposal — ledger.grant(dApp, amount, expiresAt), executed by the timelock\n     (an issuer capped per epoch) — and names the paymasters' guardians: paymaster.setGuardian(guardian, true)."
-      : "the admin grants budgets — ledger.grant(dApp, amount, expiresAt) within its issuance cap — and names\n     the paymasters' guardians: paymaster.setGuardian(guardian, true)."
-  }
-  The deployer holds no role: nothing is left to renounce.`);
+  1. Check: npx hardhat paymaster:status --network ${network}   (and --entrypoint 0.7 for the v0.7 paymaster)
+  2. Fund: npx hardhat credits:buy --eth <amount> --network ${network}: the ETH goes to the v0.8 paymaster's
+     EntryPoint deposit; top up either paymaster with paymaster:deposit, rebalance with paymaster:move-deposit.
+  3. Sponsor: a dApp holding credits gives its users budgets:
+       npx hardhat credits:allow --beneficiary <user> --per-epoch <credits> --network ${network}
+     and its users send UserOperations with SPONSORED paymaster data (docs/client.md, the paymaster service).
+  4. Propose: ${proposals}
+  Tasks: docs/operations.md. The deployer holds no role: nothing is left to renounce.`);
 }
 
 async function main(): Promise<void> {
@@ -63,7 +75,8 @@ async function main(): Promise<void> {
     variant,
     parametersFile: process.env.DEPLOY_PARAMETERS,
     deploymentId: process.env.DEPLOYMENT_ID,
-    displayUi: hre.network.name !== "hardhat",
+    // Ignition's display redraws itself: on a terminal only; plain lines in a log or CI.
+    displayUi: hre.network.name === "hardhat" ? false : process.stdout.isTTY === true ? true : "plain",
     log: (line) => console.log(line),
   });
   printSummary(system);

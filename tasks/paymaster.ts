@@ -1,11 +1,16 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatUnits, zeroAddress } from "viem";
+import { encodeFunctionData, formatUnits, parseAbi, zeroAddress } from "viem";
 import type { Address } from "viem";
 import { entryPoint07Abi } from "viem/account-abstraction";
 import { readContract } from "viem/actions";
 
 import { creditLedgerAbi, creditPaymasterAbi } from "../src/client/abi";
+import { depositCoverage, formatCoverage, outstandingCredits } from "../src/client/deposits";
+import type { DepositCoverage } from "../src/client/deposits";
 import { depositToPaymaster, readPaymasterConfig, withdrawFromPaymaster } from "../src/client/paymasterAdmin";
 import {
   formatCreditAmount,
@@ -16,6 +21,8 @@ import {
   toJson,
 } from "../src/client/format";
 import { FORMS, parseAddress, parseEth } from "./lib/args";
+import { buildProposalFile, buildSafeBatchFile } from "./lib/budget";
+import type { BudgetAction } from "./lib/budget";
 import {
   chainId,
   chainTime,
@@ -30,6 +37,7 @@ import {
 import type { Log } from "./lib/chain";
 import { paymasterAddress, readCachedPriceAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
+import { resolveAddress } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
 
@@ -79,7 +87,69 @@ export interface StatusReport {
   config: ConfigReport;
   ledgerSpender: boolean;
   ledgerPaused: boolean;
+  /**
+   * The deposit against what could be spent through this paymaster: the ledger's outstanding credits and the wei
+   * of gas they pay for at the cached price and markup (null when the price was never cached).
+   */
+  coverage: CoverageReport | null;
+  /** The ledger's other spenders that are credit paymasters, with their deposits. */
+  otherPaymasters: {
+    paymaster: string;
+    entryPointVersion: "0.7" | "0.8";
+    depositWei: string;
+    coverageBps: string | null;
+  }[];
   warnings: string[];
+}
+
+/** {@link DepositCoverage} as decimal strings. */
+export interface CoverageReport {
+  depositCredits: string;
+  outstandingCredits: string;
+  spendableWei: string;
+  coverageBps: string | null;
+  maxOpWei: string;
+}
+
+function coverageReport(c: DepositCoverage): CoverageReport {
+  return {
+    depositCredits: c.depositCredits.toString(),
+    outstandingCredits: c.outstandingCredits.toString(),
+    spendableWei: c.spendableWei.toString(),
+    coverageBps: c.coverageBps?.toString() ?? null,
+    maxOpWei: c.maxOpWei.toString(),
+  };
+}
+
+const SPENDERS_ABI = parseAbi(["function spenders() view returns (address[])"]);
+
+/** The ledger's spenders other than `self` that answer like credit paymasters, with their EntryPoint deposits. */
+async function otherPaymasters(
+  hre: HardhatRuntimeEnvironment,
+  ledger: Address,
+  self: Address,
+): Promise<{ paymaster: Address; version: "0.7" | "0.8"; deposit: bigint }[]> {
+  const client = viemPublicClient(hre);
+  const spenders = await readContract(client, {
+    address: ledger,
+    abi: SPENDERS_ABI,
+    functionName: "spenders",
+  });
+  const found: { paymaster: Address; version: "0.7" | "0.8"; deposit: bigint }[] = [];
+  for (const spender of spenders) {
+    if (spender.toLowerCase() === self.toLowerCase()) continue;
+    try {
+      const pm = { address: spender, abi: creditPaymasterAbi } as const;
+      const [version, deposit] = await Promise.all([
+        readContract(client, { ...pm, functionName: "entryPointVersion" }),
+        readContract(client, { ...pm, functionName: "getDeposit" }),
+      ]);
+      found.push({ paymaster: spender, version: BigInt(version) === 7n ? "0.7" : "0.8", deposit });
+    } catch {
+      // A spender that is not a credit paymaster (another holder of the ledger's credits).
+    }
+  }
+  return found;
 }
 
 export async function paymasterStatus(
@@ -128,6 +198,20 @@ export async function paymasterStatus(
   const age = validity?.age;
   const fresh = validity !== undefined && !validity.stale;
 
+  const outstanding = await outstandingCredits(client, ledgerAddress);
+  const coverageOf = (depositWei: bigint): DepositCoverage | undefined =>
+    priceWad === undefined
+      ? undefined
+      : depositCoverage({
+          depositWei,
+          outstandingCredits: outstanding,
+          priceWad,
+          markupBps: cfg.markupBps,
+          maxCreditsPerOp: cfg.maxCreditsPerOp,
+        });
+  const coverage = coverageOf(info.deposit);
+  const others = await otherPaymasters(hre, ledgerAddress, address);
+
   const warnings: string[] = [];
   if (cfg.paused) warnings.push("the paymaster is paused: it refuses every new operation");
   if (updatedAt === undefined) {
@@ -141,7 +225,15 @@ export async function paymasterStatus(
         "`npx hardhat price:refresh`",
     );
   }
-  if (info.deposit === 0n) warnings.push("the EntryPoint deposit is empty: add funds with paymaster:deposit");
+  if (info.deposit === 0n) {
+    warnings.push("the EntryPoint deposit is empty: add funds with paymaster:deposit");
+  } else if (coverage !== undefined && info.deposit < coverage.maxOpWei) {
+    warnings.push(
+      `the EntryPoint deposit (${formatEth(info.deposit)} ETH) is below one operation at maxCreditsPerOp ` +
+        `(${formatEth(coverage.maxOpWei)} ETH): add funds with paymaster:deposit, or move deposit from another ` +
+        "paymaster with paymaster:move-deposit",
+    );
+  }
   if (!info.staked) {
     // Also after unlockStake(): the EntryPoint clears `staked` at once and sets `withdrawTime`.
     warnings.push(
@@ -195,6 +287,13 @@ export async function paymasterStatus(
     },
     ledgerSpender,
     ledgerPaused,
+    coverage: coverage === undefined ? null : coverageReport(coverage),
+    otherPaymasters: others.map((o) => ({
+      paymaster: o.paymaster,
+      entryPointVersion: o.version,
+      depositWei: o.deposit.toString(),
+      coverageBps: coverageOf(o.deposit)?.coverageBps?.toString() ?? null,
+    })),
     warnings,
   };
   if (args.json) {
@@ -235,6 +334,30 @@ export async function paymasterStatus(
     ["maxCreditsPerOp", `${formatCreditAmount(cfg.maxCreditsPerOp)} credits`],
     ["markupBps", `${cfg.markupBps} (${formatUnits(cfg.markupBps, 4)}× the price)`],
     ["maxPriceAge", formatDuration(cfg.maxPriceAge)],
+    [
+      "deposit coverage",
+      coverage === undefined
+        ? "unknown (no cached price)"
+        : `pays for ${formatCreditAmount(coverage.depositCredits)} credits of gas at the cached price and markup; ` +
+          (coverage.coverageBps === null
+            ? "no credits outstanding"
+            : `${formatCoverage(coverage.coverageBps)} of the ${formatEth(coverage.spendableWei)} ETH the ledger's ` +
+              `${formatCreditAmount(outstanding)} outstanding credits could draw through this paymaster`),
+    ],
+    [
+      "other paymasters",
+      others.length === 0
+        ? "none"
+        : others
+            .map((o) => {
+              const c = coverageOf(o.deposit);
+              return (
+                `${o.paymaster} (v${o.version}): ${formatEth(o.deposit)} ETH` +
+                (c === undefined ? "" : ` (${formatCoverage(c.coverageBps)})`)
+              );
+            })
+            .join("; "),
+    ],
   ]);
   for (const warning of warnings) log(`WARNING: ${warning}`);
   return report;
@@ -376,3 +499,244 @@ withFrom(
     ["paymaster"],
   ),
 ).setAction((args: WithdrawArgs, hre) => paymasterWithdraw(hre, args));
+
+// ---------------------------------------------------------------------------------- paymaster:move-deposit
+
+export interface MoveDepositArgs extends DeploymentFlags {
+  /** The receiving paymaster: "0.7" / "0.8" (the deployment's) or an address. */
+  to: string;
+  amount: string;
+  from?: string;
+  /** Where a timelock-owned move writes proposal.json and safe-batch.json. */
+  out?: string;
+  description?: string;
+}
+
+/** The result of `paymaster:move-deposit`. */
+export interface MoveDepositResult {
+  source: string;
+  target: string;
+  amountWei: bigint;
+  /** "moved" by the owner's two transactions, or "proposed" as files for the timelock. */
+  mode: "moved" | "proposed";
+  sourceDepositWei: bigint;
+  targetDepositWei: bigint;
+  txHashes: string[];
+  files?: { proposal: string; safeBatch: string };
+}
+
+const OWNER_ACTIONS_ABI = parseAbi([
+  "function withdrawTo(address withdrawAddress, uint256 amount)",
+  "function deposit() payable",
+]);
+const TIMELOCK_PROBE = parseAbi(["function getMinDelay() view returns (uint256)"]);
+const GOVERNOR_TIMELOCK = parseAbi(["function timelock() view returns (address)"]);
+
+/**
+ * The Governor (`--governor`, else the deployment's) whose timelock is `timelock`, for the proposal file; undefined
+ * when none is named or it governs another timelock (the file then leaves `governor` null).
+ */
+async function governorOfTimelock(
+  hre: HardhatRuntimeEnvironment,
+  flags: DeploymentFlags,
+  timelock: Address,
+): Promise<{ address: Address } | undefined> {
+  const resolved = await resolveAddress(hre, "governor", flags, { optional: true }).catch(() => undefined);
+  if (resolved === undefined) return undefined;
+  const address = resolved.address as Address;
+  const governed = await readContract(viemPublicClient(hre), {
+    address,
+    abi: GOVERNOR_TIMELOCK,
+    functionName: "timelock",
+  }).catch(() => undefined);
+  return governed?.toLowerCase() === timelock.toLowerCase() ? { address } : undefined;
+}
+
+/**
+ * Moves EntryPoint deposit from one paymaster of the ledger to another: `withdrawTo(owner, amount)` on the source
+ * (owner only: BasePaymaster) and `deposit{value: amount}()` on the target (anyone). An EOA owner sends both; a
+ * TimelockController owner gets `proposal.json` (Governor) and `safe-batch.json` (Safe) with both calls, which
+ * the timelock executes atomically (it receives the withdrawn ETH and forwards it as the deposit's value).
+ */
+export async function paymasterMoveDeposit(
+  hre: HardhatRuntimeEnvironment,
+  args: MoveDepositArgs,
+  log: Log = print,
+): Promise<MoveDepositResult> {
+  const all = args.amount.trim().toLowerCase() === "all";
+  const requested = all ? undefined : parseEth("amount", args.amount);
+  const signer = await resolveAccount(hre, args.from);
+  const { address: source } = await paymasterAddress(hre, args);
+  const toVersion = args.to.trim();
+  const { address: target } =
+    toVersion === "0.7" || toVersion === "0.8"
+      ? await paymasterAddress(hre, { ...args, paymaster: undefined, entrypoint: toVersion })
+      : await paymasterAddress(hre, { paymaster: parseAddress("to", args.to) });
+  if (source.toLowerCase() === target.toLowerCase()) {
+    throw taskError(
+      `--to names the source paymaster ${source} itself: pick the other paymaster ("0.7" or "0.8")`,
+    );
+  }
+  const { publicClient, wallet } = viemClients(hre, signer.address);
+  const src = { address: source, abi: creditPaymasterAbi } as const;
+  const dst = { address: target, abi: creditPaymasterAbi } as const;
+  const [owner, sourceLedger, targetLedger, deposit, targetDeposit] = await Promise.all([
+    readContract(publicClient, { ...src, functionName: "owner" }),
+    readContract(publicClient, { ...src, functionName: "ledger" }),
+    readContract(publicClient, { ...dst, functionName: "ledger" }),
+    readContract(publicClient, { ...src, functionName: "getDeposit" }),
+    readContract(publicClient, { ...dst, functionName: "getDeposit" }),
+  ]);
+  if (sourceLedger !== targetLedger) {
+    throw taskError(
+      `Paymaster ${target} spends the credits of ledger ${targetLedger}, not ${sourceLedger} like ${source}: ` +
+        "deposit moves only between the paymasters of one ledger",
+    );
+  }
+  const amount = requested ?? deposit;
+  if (amount === 0n) throw taskError(`Paymaster ${source} has no deposit to move`);
+  if (amount > deposit) {
+    throw taskError(
+      `Paymaster ${source} has ${formatEth(deposit)} ETH deposited, less than the ${formatEth(amount)} ETH requested`,
+    );
+  }
+  const what = `${formatEth(amount)} ETH of EntryPoint deposit from paymaster ${source} to ${target}`;
+
+  if (owner === signer.address) {
+    const withdrawal = await sendClientTx(
+      hre,
+      log,
+      `Withdrawing ${formatEth(amount)} ETH to ${owner}`,
+      publicClient,
+      () => withdrawFromPaymaster(wallet, { paymaster: source, to: owner, amount }),
+    );
+    const depositTx = await sendClientTx(
+      hre,
+      log,
+      `Depositing ${formatEth(amount)} ETH for paymaster ${target}`,
+      publicClient,
+      () => depositToPaymaster(wallet, { paymaster: target, value: amount }),
+    );
+    const [after, targetAfter] = await Promise.all([
+      readContract(publicClient, { ...src, functionName: "getDeposit" }),
+      readContract(publicClient, { ...dst, functionName: "getDeposit" }),
+    ]);
+    log(`Moved ${what}; deposits now ${formatEth(after)} ETH and ${formatEth(targetAfter)} ETH.`);
+    return {
+      source,
+      target,
+      amountWei: amount,
+      mode: "moved",
+      sourceDepositWei: after,
+      targetDepositWei: targetAfter,
+      txHashes: [withdrawal.transactionHash, depositTx.transactionHash],
+    };
+  }
+
+  const timelock = await readContract(publicClient, {
+    address: owner,
+    abi: TIMELOCK_PROBE,
+    functionName: "getMinDelay",
+  }).then(
+    () => true,
+    () => false,
+  );
+  if (!timelock) {
+    throw taskError(
+      `${signer.address} is not the owner of paymaster ${source}; its owner ${owner} must move the deposit: run ` +
+        "--from the owner (for a timelock owner this task writes a proposal instead)",
+    );
+  }
+  const actions: BudgetAction[] = [
+    {
+      target: source,
+      value: 0n,
+      data: encodeFunctionData({ abi: OWNER_ACTIONS_ABI, functionName: "withdrawTo", args: [owner, amount] }),
+      contract: "CreditPaymaster",
+      function: "withdrawTo(address,uint256)",
+      args: { withdrawAddress: owner, amount: amount.toString() },
+      summary: `withdraw ${formatEth(amount)} ETH of paymaster ${source}'s deposit to the timelock ${owner}`,
+    },
+    {
+      target,
+      value: amount,
+      data: encodeFunctionData({ abi: OWNER_ACTIONS_ABI, functionName: "deposit" }),
+      contract: "CreditPaymaster",
+      function: "deposit()",
+      args: {},
+      summary: `deposit ${formatEth(amount)} ETH on the EntryPoint for paymaster ${target}`,
+    },
+  ];
+  const description = args.description ?? `Move ${what}`;
+  const chain = await chainId(hre);
+  const governor = await governorOfTimelock(hre, args, owner);
+  const proposal = buildProposalFile({
+    chainId: chain,
+    governor: governor?.address,
+    executor: owner,
+    description,
+    actions,
+  });
+  const safeBatch = buildSafeBatchFile({
+    chainId: chain,
+    safe: owner,
+    name: "Move paymaster deposit",
+    description,
+    actions,
+    createdAt: Date.now(),
+  });
+  if (args.out === undefined) {
+    throw taskError(
+      `Paymaster ${source} is owned by the timelock ${owner}: moving its deposit takes a proposal; pass --out <dir> ` +
+        "to write it (proposal.json for the Governor, safe-batch.json for a Safe)",
+    );
+  }
+  const outDir = path.resolve(args.out);
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    proposal: path.join(outDir, "proposal.json"),
+    safeBatch: path.join(outDir, "safe-batch.json"),
+  };
+  writeFileSync(files.proposal, `${toJson(proposal, 2)}\n`);
+  writeFileSync(files.safeBatch, `${toJson(safeBatch, 2)}\n`);
+  log(
+    `Paymaster ${source} is owned by the timelock ${owner}: the move is a proposal (2 calls, executed atomically):`,
+  );
+  actions.forEach((a, i) => log(`  ${i + 1}. ${a.summary}`));
+  log(
+    `Wrote ${files.proposal} (Governor.propose arguments) and ${files.safeBatch} (Safe Transaction Builder).`,
+  );
+  log(
+    governor === undefined
+      ? "Have the owner execute both calls in one batch."
+      : `Propose it on the Governor ${governor.address}: propose(targets, values, calldatas, description) from ` +
+          "proposal.json, by an account whose votes reach the proposal threshold.",
+  );
+  return {
+    source,
+    target,
+    amountWei: amount,
+    mode: "proposed",
+    sourceDepositWei: deposit,
+    targetDepositWei: targetDeposit,
+    txHashes: [],
+    files,
+  };
+}
+
+withFrom(
+  withAddressFlags(
+    task(
+      "paymaster:move-deposit",
+      "Moves EntryPoint deposit to the ledger's other paymaster (owner: two transactions; timelock: a proposal)",
+    )
+      .addParam("to", 'The receiving paymaster: "0.7" or "0.8" (of the deployment) or its address')
+      .addParam("amount", `ETH to move, or "all": ${FORMS.eth}`)
+      .addOptionalParam(
+        "out",
+        "Directory for proposal.json and safe-batch.json (when the owner is a timelock)",
+      )
+      .addOptionalParam("description", "The proposal's description (timelock owner)"),
+    ["paymaster"],
+  ),
+).setAction((args: MoveDepositArgs, hre) => paymasterMoveDeposit(hre, args));

@@ -7,7 +7,12 @@
  *   3. the DaoSystem or AdminSystem module, with the network's parameter file, into the Ignition deployment
  *      `chain-<chainId>` (or `deploymentId`); on the in-process `hardhat` network the deployment is ephemeral.
  */
-import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
+import { DeploymentResultType, deploy as ignitionDeploy } from "@nomicfoundation/ignition-core";
+import type { DeploymentParameters, ExecutionEventListener } from "@nomicfoundation/ignition-core";
+import {
+  HardhatArtifactResolver,
+  errorDeploymentResultToExceptionMessage,
+} from "@nomicfoundation/hardhat-ignition/helpers";
 import { getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { existsSync, rmSync } from "node:fs";
@@ -43,6 +48,11 @@ import {
   withEthUsdFeed,
 } from "./parameters";
 import type { SystemParameters, Variant } from "./parameters";
+import {
+  SystemPrettyEventHandler,
+  plainProgressListener,
+  systemDeploymentStarted,
+} from "./ignition-progress";
 import { checkPreconditions } from "./preconditions";
 import type { PreconditionReport } from "./preconditions";
 
@@ -57,8 +67,11 @@ export interface DeploySystemOptions {
   readonly parameters?: DeploymentParameters;
   /** Ignition deployment id; default `chain-<chainId>` (Ignition's own default). */
   readonly deploymentId?: string;
-  /** Ignition's progress UI (the deploy script turns it on). */
-  readonly displayUi?: boolean;
+  /**
+   * Ignition's progress: true for its terminal display, "plain" for plain lines through `log` (a log file or CI),
+   * false for none (default). Either way it says "Resuming" only when the system's module was started before.
+   */
+  readonly displayUi?: boolean | "plain";
   readonly log?: (line: string) => void;
 }
 
@@ -71,6 +84,11 @@ export interface DeployedSystem {
   readonly deploymentDir: string | undefined;
   /** Ignition future id → address: the keys of deployed_addresses.json (naming contract). */
   readonly addresses: Readonly<Record<string, string>>;
+  /**
+   * Local chains: the gas and transactions of the system module's deployment in this run (the EntryPoints and
+   * the mock feed excluded; a resumed deployment counts only what this run sent).
+   */
+  readonly measured?: { gasUsed: bigint; transactions: number };
   readonly parameters: SystemParameters;
   readonly preconditions: PreconditionReport;
   readonly adapter: PriceAdapter;
@@ -137,11 +155,14 @@ export async function deploySystem(
   const deploymentId = options.deploymentId ?? `chain-${chainId}`;
   const deploymentDir =
     network === "hardhat" ? undefined : path.join(hre.config.paths.ignition, "deployments", deploymentId);
+  // Read before the local feed is recorded in the same journal: whether the system itself is being resumed.
+  let resumed = systemDeploymentStarted(deploymentDir);
 
   log(`Network ${network} (chain ${chainId}), variant "${options.variant}", parameters ${file}`);
   if (local) {
     if (deployer === undefined) throw new Error(`no account on the local network ${network}`);
     if (deploymentDir !== undefined) await dropStaleLocalJournal(hre, deploymentDir, log);
+    resumed = systemDeploymentStarted(deploymentDir);
     log("Local chain: canonical EntryPoints and a mock ETH/USD feed");
     await deployEntryPoints(deployer);
     const { feed } = await hre.ignition.deploy(LocalEthUsdFeedModule, {
@@ -171,19 +192,55 @@ export async function deploySystem(
     log,
   });
 
-  log(`Ignition: ${SYSTEM_MODULE_IDS[options.variant]} (deployment "${deploymentId}")`);
+  log(
+    `Ignition: ${SYSTEM_MODULE_IDS[options.variant]} (deployment "${deploymentId}", ` +
+      `${resumed ? "resuming its journal" : "new"})`,
+  );
   const module = options.variant === "dao" ? DaoSystemModule : AdminSystemModule;
-  const contracts: Record<string, { getAddress(): Promise<string> }> = await hre.ignition.deploy(module, {
-    parameters,
-    deploymentId,
-    displayUi: options.displayUi ?? false,
-    config: local ? LOCAL_IGNITION_CONFIG : undefined,
+  let listener: ExecutionEventListener | undefined;
+  if (options.displayUi === true) listener = new SystemPrettyEventHandler(resumed);
+  else if (options.displayUi === "plain") listener = plainProgressListener(log, resumed);
+  // Ignition's deploy as hre.ignition.deploy runs it, with this script's progress listener.
+  const networkIgnition = (
+    hre.config.networks[network] as {
+      ignition?: { maxFeePerGasLimit?: bigint; maxPriorityFeePerGas?: bigint };
+    }
+  ).ignition;
+  // Local chains mine only this deployment's transactions: the blocks after this one measure its gas.
+  const blockBefore = local ? await hre.ethers.provider.getBlockNumber() : undefined;
+  const result = await ignitionDeploy({
+    config: { ...hre.config.ignition, ...(local ? LOCAL_IGNITION_CONFIG : {}) },
+    provider: hre.network.provider,
+    deploymentDir,
+    executionEventListener: listener,
+    artifactResolver: new HardhatArtifactResolver(hre),
+    ignitionModule: module,
+    deploymentParameters: parameters,
+    accounts: (await hre.network.provider.request({ method: "eth_accounts" })) as string[],
+    maxFeePerGasLimit: networkIgnition?.maxFeePerGasLimit,
+    maxPriorityFeePerGas: networkIgnition?.maxPriorityFeePerGas,
+    maxRetries: hre.config.ignition.maxRetries,
+    retryInterval: hre.config.ignition.retryInterval,
   });
+  if (result.type !== DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
+    throw new Error(errorDeploymentResultToExceptionMessage(result));
+  }
   const addresses: Record<string, string> = {};
-  for (const [name, future] of Object.entries(module.results)) {
-    addresses[future.id] = getAddress(await contracts[name].getAddress());
+  for (const future of Object.values(module.results)) {
+    addresses[future.id] = getAddress(result.contracts[future.id].address);
   }
   if (local) addresses["LocalEthUsdFeed#EthUsdFeed"] = resolved.ethUsdFeed;
+  let measured: DeployedSystem["measured"];
+  if (blockBefore !== undefined) {
+    const latest = await hre.ethers.provider.getBlockNumber();
+    measured = { gasUsed: 0n, transactions: 0 };
+    for (let n = blockBefore + 1; n <= latest; n++) {
+      const block = await hre.ethers.provider.getBlock(n);
+      if (block === null) continue;
+      measured.gasUsed += block.gasUsed;
+      measured.transactions += block.transactions.length;
+    }
+  }
 
   const runner = deployer ?? hre.ethers.provider;
   const at = (suffix: string) => addressBySuffix(addresses, suffix);
@@ -194,6 +251,7 @@ export async function deploySystem(
     deploymentId,
     deploymentDir,
     addresses,
+    measured,
     parameters: resolved,
     preconditions: report,
     adapter: PriceAdapter__factory.connect(at("PriceAdapter"), runner),

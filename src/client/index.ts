@@ -82,6 +82,14 @@ export {
   setPaymasterPaused,
   withdrawFromPaymaster,
 } from "./paymasterAdmin";
+export {
+  creditsForCharge,
+  depositCoverage,
+  formatCoverage,
+  outstandingCredits,
+  weiForCharge,
+} from "./deposits";
+export type { DepositCoverage } from "./deposits";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
 export type {

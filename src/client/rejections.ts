@@ -166,7 +166,8 @@ export function rejectionMessage(reason: RejectionReason): string {
       return (
         `the cached price (updated at ${reason.updatedAt}, maxPriceAge ${reason.maxPriceAge} s) is valid until ` +
         `${reason.validUntil}, ${reason.margin === 0n ? "before" : `less than ${reason.margin} s after`} now ` +
-        `(${reason.now}): refresh it with refreshCachedPrice()`
+        `(${reason.now}): refresh it with refreshCachedPrice() (\`npx hardhat price:refresh\`; on a local chain, ` +
+        `whose mock feed never updates by itself: \`npx hardhat price:set --network localhost\`)`
       );
     case "insufficientCredits":
       return `${reason.account} has ${formatCredits(reason.available)} spendable, needs ${formatCredits(reason.needed)} (worst case)`;

@@ -9,6 +9,7 @@ import type { Address, Hex } from "viem";
 import { getBlockNumber, getChainId } from "viem/actions";
 
 import { createCreditsClient } from "../client/credits";
+import { depositCoverage, outstandingCredits } from "../client/deposits";
 import type { AnyClient, CreditsClient, PaymasterAddresses } from "../client/credits";
 import { encodePaymasterData, minPostOpGasLimit } from "../client/encoding";
 import { paymasterGasLimits } from "../client/paymasterClient";
@@ -68,6 +69,12 @@ export interface PaymasterHealth {
   maxPriceAge: string;
   priceValidUntil: string;
   priceStale: boolean;
+  /** The paymaster's EntryPoint deposit, in wei. */
+  depositWei: string;
+  /** The wei of gas the ledger's outstanding credits could draw through this paymaster (at the cached price). */
+  spendableWei: string;
+  /** depositWei / spendableWei in basis points; null when no credits are outstanding. */
+  depositCoverageBps: string | null;
   problem?: string;
 }
 
@@ -342,14 +349,28 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
       paymaster: target.addresses.paymaster,
     };
     try {
-      const [price, pmConfig] = await Promise.all([
+      const [price, pmConfig, depositWei, outstanding] = await Promise.all([
         target.credits.cachedPrice(),
         target.credits.paymasterConfig(),
+        target.credits.deposit(),
+        outstandingCredits(config.client, target.addresses.ledger),
       ]);
       const priceStale = price.now + validityMargin > price.validUntil;
+      const coverage = depositCoverage({
+        depositWei,
+        outstandingCredits: outstanding,
+        priceWad: price.priceWad,
+        markupBps: pmConfig.markupBps,
+        maxCreditsPerOp: pmConfig.maxCreditsPerOp,
+      });
       const problems = [
         ...(pmConfig.paused ? ["paused"] : []),
         ...(priceStale ? [`cached price is ${price.age} s old (maxPriceAge ${price.maxPriceAge} s)`] : []),
+        ...(depositWei < coverage.maxOpWei
+          ? [
+              `EntryPoint deposit ${depositWei} wei is below one operation at maxCreditsPerOp (${coverage.maxOpWei} wei)`,
+            ]
+          : []),
       ];
       return {
         ...base,
@@ -358,6 +379,9 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
         maxPriceAge: price.maxPriceAge.toString(),
         priceValidUntil: price.validUntil.toString(),
         priceStale,
+        depositWei: depositWei.toString(),
+        spendableWei: coverage.spendableWei.toString(),
+        depositCoverageBps: coverage.coverageBps?.toString() ?? null,
         ...(problems.length === 0 ? {} : { problem: problems.join("; ") }),
       };
     } catch (error) {
@@ -368,6 +392,9 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
         maxPriceAge: "",
         priceValidUntil: "",
         priceStale: true,
+        depositWei: "",
+        spendableWei: "",
+        depositCoverageBps: null,
         problem: shortMessage(error),
       };
     }

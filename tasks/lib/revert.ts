@@ -4,6 +4,7 @@ import { HardhatPluginError } from "hardhat/plugins";
 
 import { ROLE_NAMES, formatCreditAmount, formatTime } from "../../src/client/format";
 import { decodeRevertData, findRevertData } from "../../src/client/revert";
+import { LOCAL_NETWORKS } from "../../scripts/lib/networks";
 import { taskError } from "./errors";
 
 /** The contracts whose custom errors the tasks decode (their ABIs include inherited OpenZeppelin errors). */
@@ -65,8 +66,19 @@ export function describeRevert(decoded: DecodedRevert): string {
 
 const bigintAt = (raw: readonly unknown[], i: number): bigint => BigInt(raw[i] as bigint);
 
+/** Where the error happened, for hints that depend on it. */
+export interface HintContext {
+  /** A local chain (`hardhat`, `localhost`), whose ETH/USD feed is a mock that never updates by itself. */
+  localChain?: boolean;
+}
+
+/** What to do about a stale feed on a local chain, whose mock feed only updates when told to. */
+export const LOCAL_STALE_FEED_HINT =
+  "the local mock feed never updates by itself: renew it with `npx hardhat price:set --network localhost` " +
+  "(or keep it fresh with `npx hardhat price:keep --network localhost`)";
+
 /** What an operator can do about an error, when the error alone does not say it. */
-export function hintFor(decoded: DecodedRevert): string | undefined {
+export function hintFor(decoded: DecodedRevert, context: HintContext = {}): string | undefined {
   const raw = decoded.raw;
   switch (decoded.name) {
     case "AccessControlUnauthorizedAccount": {
@@ -99,6 +111,8 @@ export function hintFor(decoded: DecodedRevert): string | undefined {
     case "CreditLedgerInsufficientCredits":
       return `the account has ${formatCreditAmount(bigintAt(raw, 1))} spendable credits`;
     case "PriceAdapterStalePrice":
+      if (context.localChain === true)
+        return `the feed's latest answer is older than its heartbeat, and ${LOCAL_STALE_FEED_HINT}`;
       return (
         "the feed's latest answer is older than its heartbeat: wait for the feed to update (or configure a " +
         "fallback feed); purchases and the price cache stay closed meanwhile"
@@ -146,7 +160,7 @@ export async function explainFailure(
   if (data !== undefined) {
     const decoded = decodeRevert(data, await errorAbi(hre));
     if (decoded === undefined) return taskError(`${action} reverted with unknown error data ${data}`);
-    const hint = hintFor(decoded);
+    const hint = hintFor(decoded, { localChain: LOCAL_NETWORKS.includes(hre.network.name) });
     const suffix = hint === undefined ? "" : `. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}`;
     return taskError(`${action} reverted with ${describeRevert(decoded)}${suffix}`);
   }

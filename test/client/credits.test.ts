@@ -662,7 +662,9 @@ describe("rejection reasons", function () {
         "the operation may cost up to 2 credits, above the cap of 1 credits per operation",
         "the operation may cost up to 2 credits, above the user's limit of 1 credits",
         "the price adapter has no cached price",
-        "the cached price (updated at 1, maxPriceAge 2 s) is valid until 3, before now (4): refresh it with refreshCachedPrice()",
+        "the cached price (updated at 1, maxPriceAge 2 s) is valid until 3, before now (4): refresh it with " +
+          "refreshCachedPrice() (`npx hardhat price:refresh`; on a local chain, whose mock feed never updates by " +
+          "itself: `npx hardhat price:set --network localhost`)",
         `${a} has 0.000001 credits spendable, needs 0.000002 credits (worst case)`,
         `sponsor ${a} gave ${a} no allowance`,
         `the allowance of ${a} from sponsor ${a} expired at 9`,

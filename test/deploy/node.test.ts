@@ -5,7 +5,7 @@
  * written under unique Ignition deployment ids and removed afterwards.
  */
 import { expect } from "chai";
-import { HDNodeWallet, JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, formatUnits, parseEther } from "ethers";
 import hre from "hardhat";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -202,7 +202,9 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       ]) {
         expect(demo.stdout).to.contain(title);
       }
-      const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as Record<string, string>;
+      const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as Record<string, string> & {
+        usd: Record<string, string>;
+      };
       expect(summary.network).to.equal("localhost");
       expect(summary.userEthBeforeWei).to.equal("0");
       expect(summary.userEthAfterWei).to.equal("0");
@@ -212,6 +214,12 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       );
       expect(BigInt(summary.paymasterDepositChangeWei)).to.equal(-BigInt(summary.actualGasCostWei));
       expect(summary.ethUsdPrice).to.equal("3000.0");
+      // USD figures next to the base units: the dApp paid its credits' value; the user nothing.
+      expect(summary.usd.userPaid).to.equal("0");
+      expect(summary.usd.dappPaid).to.equal(
+        formatUnits(BigInt(summary.creditsCharged), 6).replace(/\.0$/, ""),
+      );
+      expect(Number(summary.usd.withMarkup)).to.be.greaterThan(Number(summary.usd.gasValue));
     });
   });
 });

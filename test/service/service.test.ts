@@ -237,7 +237,9 @@ describe("paymaster service", function () {
       expect([error.code, error.message]).to.deep.equal([
         -32011,
         `rejected by the credit paymaster: the cached price (updated at ${updatedAt}, maxPriceAge 3600 s) is valid ` +
-          `until ${updatedAt + 3_600n}, less than 30 s after now (${updatedAt + 3_571n}): refresh it with refreshCachedPrice()`,
+          `until ${updatedAt + 3_600n}, less than 30 s after now (${updatedAt + 3_571n}): refresh it with refreshCachedPrice() ` +
+          "(`npx hardhat price:refresh`; on a local chain, whose mock feed never updates by itself: " +
+          "`npx hardhat price:set --network localhost`)",
       ]);
     });
   });
@@ -664,7 +666,12 @@ describe("paymaster service", function () {
   describe("HTTP", function () {
     it("GET /health is 200 with every paymaster's price age when it can sponsor", async function () {
       const fx = await setup();
-      const [, updatedAt] = await fx.sys.adapter.cachedPrice();
+      const [priceWad, updatedAt] = await fx.sys.adapter.cachedPrice();
+      const deposit = await fx.sys.paymaster.getDeposit();
+      // What the ledger's outstanding credits could draw through the paymaster: the charge inverted.
+      const outstanding = (await fx.sys.ledger.totalIssued()) - (await fx.sys.ledger.totalBurned());
+      expect(outstanding).to.be.greaterThan(0n);
+      const spendableWei = (outstanding * 10n ** 34n) / (priceWad * 10_500n);
       const response = await fetch(`${fx.url}/health`);
       expect(response.status).to.equal(200);
       const now = BigInt(await time.latest());
@@ -682,10 +689,27 @@ describe("paymaster service", function () {
             maxPriceAge: "3600",
             priceValidUntil: (updatedAt + 3_600n).toString(),
             priceStale: false,
+            depositWei: (await fx.sys.paymaster.getDeposit()).toString(),
+            spendableWei: spendableWei.toString(),
+            depositCoverageBps: ((deposit * 10_000n) / spendableWei).toString(),
           },
         ],
         problems: [],
       });
+    });
+
+    it("GET /health is 503 degraded when the deposit is below one operation at maxCreditsPerOp", async function () {
+      const fx = await setup();
+      const deposit = await fx.sys.paymaster.getDeposit();
+      await (await fx.sys.paymaster.withdrawTo(await fx.sys.admin.getAddress(), deposit - 10n ** 15n)).wait();
+      const response = await fetch(`${fx.url}/health`);
+      expect(response.status).to.equal(503);
+      const report = (await response.json()) as { problems: string[]; paymasters: { depositWei: string }[] };
+      expect(report.paymasters[0].depositWei).to.equal("1000000000000000");
+      expect(report.problems).to.deep.equal([
+        `${fx.paymaster} (EntryPoint v0.8): EntryPoint deposit 1000000000000000 wei is below one operation at ` +
+          "maxCreditsPerOp (31746031746031746 wei)",
+      ]);
     });
 
     it("GET /health is 503 degraded when the price is stale or the paymaster paused", async function () {

@@ -191,8 +191,9 @@ describe("task credits:buy", function () {
         "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls) reverted with " +
           "PriceAdapterStalePrice(" +
           `feed=${await sys.feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
-          "is older than its heartbeat: wait for the feed to update (or configure a fallback feed); purchases and " +
-          "the price cache stay closed meanwhile",
+          "is older than its heartbeat, and the local mock feed never updates by itself: renew it with `npx " +
+          "hardhat price:set --network localhost` (or keep it fresh with `npx hardhat price:keep --network " +
+          "localhost`)",
       );
     });
   });

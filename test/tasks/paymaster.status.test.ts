@@ -48,6 +48,9 @@ describe("task paymaster:status", function () {
       "  maxCreditsPerOp                   100 credits",
       "  markupBps                         10500 (1.05× the price)",
       "  maxPriceAge                       1h",
+      "  deposit coverage                  pays for 31500 credits of gas at the cached price and markup; no credits " +
+        "outstanding",
+      "  other paymasters                  none",
     ]);
   });
 
@@ -98,6 +101,14 @@ describe("task paymaster:status", function () {
       },
       ledgerSpender: true,
       ledgerPaused: false,
+      coverage: {
+        depositCredits: "31500000000",
+        outstandingCredits: "0",
+        spendableWei: "0",
+        coverageBps: null,
+        maxOpWei: "31746031746031746",
+      },
+      otherPaymasters: [],
       warnings: [],
     };
     expect(result).to.deep.equal(expected);
@@ -197,6 +208,63 @@ describe("task paymaster:status", function () {
       "the price cache was never refreshed: every operation is refused; run `npx hardhat price:refresh`";
     expect(result.warnings).to.deep.equal([warning]);
     expect(lines[6]).to.equal("  cached price                      never refreshed");
+    expect(result.coverage).to.equal(null);
+    expect(lines.at(-3)).to.equal("  deposit coverage                  unknown (no cached price)");
     expect(lines.at(-1)).to.equal(`WARNING: ${warning}`);
+  });
+
+  it("shows each paymaster's deposit against what the ledger's outstanding credits could draw through it", async function () {
+    const { sys, flags } = await loadFixture(fixtureV08);
+    await (await sys.ledger.connect(sys.dapp).buyCredits(sys.dapp, { value: ethers.parseEther("5") })).wait();
+    const v07 = await new CreditPaymaster__factory(sys.admin).deploy(
+      ENTRY_POINT_ADDRESSES["0.7"],
+      sys.ledger,
+      sys.adapter,
+      sys.admin,
+      defaultPaymasterConfig(),
+      86_400,
+      ethers.parseEther("1"),
+      { value: ethers.parseEther("1.01") },
+    );
+    await (await sys.ledger.addSpender(v07)).wait();
+    const v07Address = await v07.getAddress();
+    const outstanding = await sys.ledger.totalIssued();
+    expect(outstanding).to.equal(15_000n * 10n ** 6n); // 5 ETH at $3,000
+    const [priceWad] = await sys.adapter.cachedPrice();
+    // The paymaster's charge inverted: credits = wei × price × markup / 1e34.
+    const spendableWei = (outstanding * 10n ** 34n) / (priceWad * 10_500n);
+    expect(spendableWei).to.equal(4_761_904_761_904_761_904n);
+
+    const { result, lines } = await runTask<StatusReport>("paymaster:status", { paymaster: flags.paymaster });
+    expect(result.coverage).to.deep.equal({
+      depositCredits: "31500000000",
+      outstandingCredits: outstanding.toString(),
+      spendableWei: spendableWei.toString(),
+      coverageBps: ((10n ** 19n * 10_000n) / spendableWei).toString(),
+      maxOpWei: "31746031746031746",
+    });
+    expect(result.otherPaymasters).to.deep.equal([
+      {
+        paymaster: v07Address,
+        entryPointVersion: "0.7",
+        depositWei: ethers.parseEther("0.01").toString(),
+        coverageBps: "21",
+      },
+    ]);
+    expect(lines.slice(-2)).to.deep.equal([
+      "  deposit coverage                  pays for 31500 credits of gas at the cached price and markup; 210 % of " +
+        "the 4.761904761904761904 ETH the ledger's 15000 outstanding credits could draw through this paymaster",
+      `  other paymasters                  ${v07Address} (v0.7): 0.01 ETH (0.21 %)`,
+    ]);
+    expect(result.warnings).to.deep.equal([]);
+
+    const low = await runTask<StatusReport>("paymaster:status", { paymaster: v07Address });
+    expect(low.result.warnings).to.deep.equal([
+      "the EntryPoint deposit (0.01 ETH) is below one operation at maxCreditsPerOp (0.031746031746031746 ETH): add " +
+        "funds with paymaster:deposit, or move deposit from another paymaster with paymaster:move-deposit",
+    ]);
+    expect(low.result.otherPaymasters.map((o) => [o.paymaster, o.entryPointVersion])).to.deep.equal([
+      [flags.paymaster, "0.8"],
+    ]);
   });
 });

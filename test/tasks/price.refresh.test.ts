@@ -107,8 +107,9 @@ describe("task price:refresh", function () {
       "price:refresh",
       { adapter: flags.adapter },
       `Refreshing the cached price reverted with PriceAdapterStalePrice(feed=${await sys.feed.getAddress()}, ` +
-        `updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer is older than its heartbeat: wait for ` +
-        "the feed to update (or configure a fallback feed); purchases and the price cache stay closed meanwhile",
+        `updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer is older than its heartbeat, and the ` +
+        "local mock feed never updates by itself: renew it with `npx hardhat price:set --network localhost` (or " +
+        "keep it fresh with `npx hardhat price:keep --network localhost`)",
     );
     expect(await sys.adapter.cachedPrice()).to.deep.equal(cached);
   });
