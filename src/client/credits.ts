@@ -130,12 +130,20 @@ export function policyReasons(
   at: { sender: Address; now: bigint; asOf: bigint; required: bigint; final: boolean },
 ): RejectionReason[] {
   const { sponsor, policyId } = data;
-  if (policy.status !== "Active") return [{ kind: "policyNotActive", sponsor, policyId, status: policy.status }];
+  if (policy.status !== "Active")
+    return [{ kind: "policyNotActive", sponsor, policyId, status: policy.status }];
   if (at.asOf >= policy.end) return [{ kind: "policyEnded", sponsor, policyId, end: policy.end }];
   const reasons: RejectionReason[] = [];
-  if (policy.start > at.now) reasons.push({ kind: "policyNotStarted", sponsor, policyId, start: policy.start, now: at.now });
+  if (policy.start > at.now)
+    reasons.push({ kind: "policyNotStarted", sponsor, policyId, start: policy.start, now: at.now });
   if (at.final && policy.creditsPerOp !== 0n && at.required > policy.creditsPerOp) {
-    reasons.push({ kind: "policyOpCreditsExceeded", sponsor, policyId, limit: policy.creditsPerOp, required: at.required });
+    reasons.push({
+      kind: "policyOpCreditsExceeded",
+      sponsor,
+      policyId,
+      limit: policy.creditsPerOp,
+      required: at.required,
+    });
   }
   const epoch = policyEpoch(policy, at.asOf);
   if (policy.creditsPerEpoch !== 0n) {
@@ -149,7 +157,13 @@ export function policyReasons(
   if (policy.creditsPerUser !== 0n) {
     const remaining = policy.creditsPerUser > counted.credits ? policy.creditsPerUser - counted.credits : 0n;
     if (at.required > remaining) {
-      reasons.push({ kind: "policyUserCreditsExceeded", user: at.sender, policyId, remaining, required: at.required });
+      reasons.push({
+        kind: "policyUserCreditsExceeded",
+        user: at.sender,
+        policyId,
+        remaining,
+        required: at.required,
+      });
     }
   }
   if (policy.opsPerUser !== 0n && counted.ops >= policy.opsPerUser) {
@@ -641,7 +655,11 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     });
   }
 
-  async function readPolicyUsage(sponsor: Address, policyId: bigint, user: Address): Promise<PolicyUsageInfo> {
+  async function readPolicyUsage(
+    sponsor: Address,
+    policyId: bigint,
+    user: Address,
+  ): Promise<PolicyUsageInfo> {
     const { ledger } = await addresses();
     const u = await readContract(client, {
       address: ledger,
@@ -691,7 +709,10 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
           const { signer } = await readPolicy(sponsor, policyId);
           return { ok: false, reason: { kind: "policyApprovalInvalid", sponsor, policyId, signer } };
         }
-        return { ok: false, reason: { kind: "validationReverted", error: "SIG_VALIDATION_FAILED", args: [] } };
+        return {
+          ok: false,
+          reason: { kind: "validationReverted", error: "SIG_VALIDATION_FAILED", args: [] },
+        };
       }
       return { ok: true, validUntil: validUntil === 0n ? VALIDATION_DATA_UINT48 : validUntil, validAfter };
     } catch (error) {

@@ -187,7 +187,13 @@ export interface PolicyApprovalFields {
 export type CreditModeOptions =
   | { mode: "SELF"; maxCredits?: bigint }
   | { mode: "SPONSORED"; sponsor: Address; maxCredits?: bigint }
-  | { mode: "POLICY"; sponsor: Address; policyId: bigint; maxCredits?: bigint; approval?: PolicyApprovalFields };
+  | {
+      mode: "POLICY";
+      sponsor: Address;
+      policyId: bigint;
+      maxCredits?: bigint;
+      approval?: PolicyApprovalFields;
+    };
 
 function checkUint(name: string, value: bigint, max: bigint): void {
   if (value < 0n || value > max) throw new RangeError(`${name} = ${value} is outside [0, ${max}]`);
@@ -284,7 +290,10 @@ export function decodePaymasterData(
   if (mode === PaymasterMode.POLICY) {
     // Without an approval (37 bytes), or with a window and a signature of at least one byte (50 or more).
     if (length !== POLICY_DATA_LENGTH && length <= POLICY_SIGNATURE_OFFSET) {
-      return { ok: false, problem: { kind: "invalidDataLength", mode, length, expected: POLICY_DATA_LENGTH } };
+      return {
+        ok: false,
+        problem: { kind: "invalidDataLength", mode, length, expected: POLICY_DATA_LENGTH },
+      };
     }
     const sponsor = getAddress(slice(data, 1, 21));
     if (sponsor === zeroAddress) return { ok: false, problem: { kind: "zeroSponsor" } };

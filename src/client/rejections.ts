@@ -73,7 +73,13 @@ export type RejectionReason =
   /** POLICY, `CreditLedgerPolicyBudgetExceeded`: the policy's budget left this epoch does not cover the worst case. */
   | { kind: "policyBudgetExceeded"; sponsor: Address; policyId: bigint; remaining: bigint; required: bigint }
   /** POLICY, `CreditLedgerPolicyUserCreditsExceeded`: the sender's credits left under the policy this epoch. */
-  | { kind: "policyUserCreditsExceeded"; user: Address; policyId: bigint; remaining: bigint; required: bigint }
+  | {
+      kind: "policyUserCreditsExceeded";
+      user: Address;
+      policyId: bigint;
+      remaining: bigint;
+      required: bigint;
+    }
   /** POLICY, `CreditLedgerPolicyUserOpsExceeded`: the sender made all `limit` operations of this epoch. */
   | { kind: "policyUserOpsExceeded"; user: Address; policyId: bigint; limit: bigint }
   /**
@@ -423,7 +429,12 @@ export function reasonFromContractError(
         status: POLICY_STATUSES[Number(asBigint(args[2]))] ?? "None",
       };
     case "CreditLedgerPolicyEnded":
-      return { kind: "policyEnded", sponsor: asAddress(args[0]), policyId: asBigint(args[1]), end: asBigint(args[2]) };
+      return {
+        kind: "policyEnded",
+        sponsor: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        end: asBigint(args[2]),
+      };
     case "CreditLedgerPolicyOpCreditsExceeded":
       return {
         kind: "policyOpCreditsExceeded",
@@ -449,7 +460,12 @@ export function reasonFromContractError(
         required: asBigint(args[3]),
       };
     case "CreditLedgerPolicyUserOpsExceeded":
-      return { kind: "policyUserOpsExceeded", user: asAddress(args[0]), policyId: asBigint(args[1]), limit: asBigint(args[2]) };
+      return {
+        kind: "policyUserOpsExceeded",
+        user: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        limit: asBigint(args[2]),
+      };
   }
   return { kind: "validationReverted", error: errorName, args: args.map((a) => String(a)) };
 }
