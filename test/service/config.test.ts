@@ -21,6 +21,7 @@ describe("paymaster service configuration", function () {
         host: "127.0.0.1",
         validityMargin: 30n,
         simulate: true,
+        approvalValidity: 600n,
       });
     });
 
@@ -47,6 +48,7 @@ describe("paymaster service configuration", function () {
         validityMargin: 60n,
         simulate: false,
         sponsorName: "My dApp",
+        approvalValidity: 600n,
       });
     });
 
