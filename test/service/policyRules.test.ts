@@ -296,7 +296,7 @@ describe("paymaster service: policy rules", function () {
     it("reports YAML syntax errors, a missing key, a duplicate policy and an unreadable file", function () {
       expect(() => parsePolicyFile("s.yaml", 'sponsor: "x\npolicies: [')).to.throw(
         PolicyFileError,
-        "s.yaml:1:10:",
+        's.yaml:2:12: Missing closing "quote (fix the YAML/JSON syntax)',
       );
       expect(() => parsePolicyFile("m.yaml", `sponsor: "${SPONSOR}"\n`)).to.throw(
         PolicyFileError,
