@@ -97,7 +97,9 @@ async function main(): Promise<void> {
   const { account, op } = demoPolicy;
   detail(`user key ${owner.address}, SimpleAccount ${account.address} (never seen by the chain, 0 ETH)`);
 
-  step("4. The user (0 ETH) sends its first UserOperation, sponsored under the policy, through EntryPoint v0.8");
+  step(
+    "4. The user (0 ETH) sends its first UserOperation, sponsored under the policy, through EntryPoint v0.8",
+  );
   const userEth = async () =>
     (await hre.ethers.provider.getBalance(account.address)) +
     (await hre.ethers.provider.getBalance(owner.address));
@@ -129,7 +131,9 @@ async function main(): Promise<void> {
   detail(`dApp charged ${credits(charged.creditsCharged)} for ${event.actualGasUsed} gas`);
   detail("per-user set-up transactions: 0 (no allowance, no registration: the policy serves any sender)");
   const refusal = await demoPolicy.refusedOutsidePolicy();
-  detail(`second operation, calling the ledger (outside the policy): refused by the service (${refusal.code})`);
+  detail(
+    `second operation, calling the ledger (outside the policy): refused by the service (${refusal.code})`,
+  );
   detail(`  "${refusal.message}"`);
 
   step("5. Summary");

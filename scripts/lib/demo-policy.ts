@@ -143,7 +143,9 @@ export async function preparePolicyDemo(
     formatUserOperationRequest({
       sender: getAddress(account.address),
       nonce,
-      ...(nonce === 0n ? { factory: getAddress(account.factory), factoryData: account.factoryData as Hex } : {}),
+      ...(nonce === 0n
+        ? { factory: getAddress(account.factory), factoryData: account.factoryData as Hex }
+        : {}),
       callData,
       ...fees,
     });
