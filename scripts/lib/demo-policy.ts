@@ -222,7 +222,7 @@ export async function preparePolicyDemo(
       ) as Hex;
       const answer = await ask("pm_getPaymasterStubData", outside, 1n);
       if (answer.error === undefined) throw new Error("the service sponsored a call outside the policy");
-      return answer.error;
+      return { code: answer.error.code, message: answer.error.message };
     },
   };
 }
