@@ -30,6 +30,16 @@ const DAY = 86_400;
 
 const running: RunningPaymasterService[] = [];
 
+/** The dApp's webhook, as the service's `fetch` sees it: its answer, and the bodies it received. */
+const webhook = {
+  answer: { approve: true } as Record<string, unknown>,
+  bodies: [] as Record<string, unknown>[],
+};
+const webhookFetch: typeof fetch = (_url, init) => {
+  webhook.bodies.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+  return Promise.resolve(new Response(JSON.stringify(webhook.answer), { status: 200 }));
+};
+
 interface Fx {
   sys: System;
   url: string;
@@ -62,6 +72,7 @@ async function fixture(version: EntryPointVersion): Promise<Fx> {
     terms(),
     terms({ signer: OTHER_SIGNER }),
     terms({ signer: service.address, creditsPerEpoch: 1n }),
+    terms({ signer: service.address }),
   ]) {
     await (await ledger.createPolicy(t, DAY)).wait();
   }
@@ -81,6 +92,9 @@ async function fixture(version: EntryPointVersion): Promise<Fx> {
       ]),
       "  - policyId: 2",
       "  - policyId: 3",
+      "  - policyId: 5",
+      "    webhook:",
+      '      url: "https://dapp.example/approve"',
     ].join("\n"),
   );
   const client = createPublicClient({
@@ -93,6 +107,7 @@ async function fixture(version: EntryPointVersion): Promise<Fx> {
     paymasters: [getAddress(await sys.paymaster.getAddress())],
     policies: loadPolicyFiles([file]),
     policySigner: service,
+    fetch: webhookFetch,
     log: () => undefined,
   });
   running.push(svc);
@@ -322,6 +337,29 @@ describe("paymaster service: sponsors' policies", function () {
       });
       expect(answer.error?.code).to.equal(RpcErrorCode.POLICY_BUDGET_EXCEEDED);
       expect(answer.error?.message).to.contain("its epoch budget is spent");
+    });
+
+    it("asks the policy's webhook: a denial refuses with -32036, an approval gets the signed data", async function () {
+      const fx = await load();
+      const user = await newUser(fx.sys, 7108n);
+      const callData = encodeExecute(fx.target, 0n, incrementCall(fx.sys));
+      webhook.bodies.length = 0;
+      webhook.answer = { approve: false, reason: "not a customer" };
+      const denied = await pm(fx, "pm_getPaymasterData", rpcOp(user, callData), {
+        sponsor: fx.dapp,
+        policyId: 5,
+      });
+      expect(denied.error?.code).to.equal(RpcErrorCode.WEBHOOK_DENIED);
+      expect(denied.error?.message).to.contain("did not approve the operation: not a customer");
+      expect(webhook.bodies[0]).to.deep.include({ stage: "final", policyId: "5", sponsor: fx.dapp });
+      expect((webhook.bodies[0].calls as { target: string }[])[0].target).to.equal(fx.target);
+      webhook.answer = { approve: true };
+      const approved = await pm(fx, "pm_getPaymasterData", rpcOp(user, callData), {
+        sponsor: fx.dapp,
+        policyId: 5,
+      });
+      expect(approved.error).to.equal(undefined);
+      expect(size(approved.result!.paymasterData as Hex)).to.equal(114);
     });
 
     it("refuses with -32020 a paused policy", async function () {
