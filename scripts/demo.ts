@@ -6,9 +6,13 @@
  *      on the local chain first);
  *   2. the DAO votes a credit budget for a dApp: Governor proposal `ledger.grant(dApp, amount, expiresAt)`,
  *      vote, queue, execute by the TimelockController (an issuer with a cap);
- *   3. the dApp sets an allowance for a user's (counterfactual) SimpleAccount;
- *   4. the user, holding 0 ETH, sends a UserOperation through EntryPoint v0.8 `handleOps` (sent by a bundler EOA)
- *      that creates the SimpleAccount and opens the user's credit account, sponsored by the dApp's credits;
+ *   3. the dApp creates ONE policy (any user, 5 credits and 20 operations per day, only calls to the dApp's
+ *      contract, approvals signed by the paymaster service, run in-process): no per-user transaction, ever
+ *      (scripts/lib/demo-policy.ts);
+ *   4. a user the chain has never seen, holding 0 ETH, sends its first UserOperation through EntryPoint v0.8
+ *      `handleOps` (sent by a bundler EOA), which creates its SimpleAccount and calls the dApp's contract, sponsored
+ *      under the policy by the dApp's credits; its second operation, calling a contract outside the policy, is
+ *      refused by the service with the rule's message;
  *   5. a summary in words and USD (what the user and the dApp paid, why the charge exceeds the gas's value, who paid
  *      the bundler), also written to reports/demo-summary.json (or DEMO_SUMMARY_PATH) with base units.
  *
@@ -19,19 +23,8 @@ import { Wallet, formatEther, formatUnits } from "ethers";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import {
-  buildUserOp,
-  chargedEvents,
-  counterfactualAccount,
-  deploySimpleAccountFactory,
-  encodeExecute,
-  entryPointAt,
-  handleOps,
-  packPaymasterAndData,
-  runProposal,
-  signUserOp,
-  sponsoredPaymasterData,
-} from "../src/aa";
+import { chargedEvents, deploySimpleAccountFactory, entryPointAt, handleOps, runProposal } from "../src/aa";
+import { preparePolicyDemo } from "./lib/demo-policy";
 import { demoSummary, demoSummaryProblems } from "./lib/demo-summary";
 import type { DemoMeasurements } from "./lib/demo-summary";
 import { deploySystem } from "./lib/deploy-system";
@@ -42,19 +35,6 @@ const CREDIT = 1_000_000n;
 /** The budget the DAO grants the dApp, and how long it lasts. */
 const DAPP_BUDGET = 1_000n * CREDIT;
 const BUDGET_LIFETIME_SEC = 90n * 86_400n;
-/** The dApp's allowance for the user: 50 credits per day, never expiring (uint32 max). */
-const USER_ALLOWANCE_PER_DAY = 50n * CREDIT;
-const NEVER = 2n ** 32n - 1n;
-/** Gas limits of the user's first operation (account creation + credit account opening). */
-const OP_GAS = {
-  verificationGasLimit: 500_000n,
-  callGasLimit: 300_000n,
-  preVerificationGas: 60_000n,
-  paymasterVerificationGasLimit: 150_000n,
-  paymasterPostOpGasLimit: 80_000n,
-  maxPriorityFeePerGas: 1_000_000_000n,
-};
-
 const started = Date.now();
 function step(title: string): void {
   console.log(`\n[${((Date.now() - started) / 1000).toFixed(1)}s] ${title}`);
@@ -102,42 +82,27 @@ async function main(): Promise<void> {
   detail(`proposal ${proposal.proposalId.toString().slice(0, 12)}… proposed, voted For, queued, executed`);
   detail(`dApp ${dapp.address} now holds ${credits(await system.ledger.balanceOfCredits(dapp.address))}`);
 
-  step("3. The dApp sets an allowance for a new user's SimpleAccount");
+  step("3. The dApp creates one policy: any user, 5 credits and 20 operations per day, only its contract");
   const entryPoint = entryPointAt("0.8", bundler);
   const factory = await deploySimpleAccountFactory("0.8", await entryPoint.getAddress(), bundler);
   const owner = Wallet.createRandom().connect(hre.ethers.provider);
-  const account = await counterfactualAccount(factory, owner.address);
-  await (
-    await system.ledger.connect(dapp).setAllowance(account.address, USER_ALLOWANCE_PER_DAY, 86_400, NEVER)
-  ).wait();
-  detail(`user key ${owner.address}, SimpleAccount ${account.address} (not deployed yet)`);
-  detail(`allowance ${credits(USER_ALLOWANCE_PER_DAY)} per day, never expiring`);
-
-  step("4. The user (0 ETH) sends a sponsored UserOperation through EntryPoint v0.8 handleOps");
   const paymaster = system.paymasterV08;
   const paymasterAddress = await paymaster.getAddress();
-  const ledgerAddress = await system.ledger.getAddress();
-  const baseFee = (await hre.ethers.provider.getBlock("latest"))?.baseFeePerGas ?? 0n;
-  const maxFeePerGas = 2n * baseFee + OP_GAS.maxPriorityFeePerGas;
-  const unsigned = buildUserOp({
-    sender: account.address,
-    nonce: 0n,
-    initCode: account.initCode,
-    callData: encodeExecute(ledgerAddress, 0n, system.ledger.interface.encodeFunctionData("openAccount")),
-    verificationGasLimit: OP_GAS.verificationGasLimit,
-    callGasLimit: OP_GAS.callGasLimit,
-    preVerificationGas: OP_GAS.preVerificationGas,
-    maxFeePerGas,
-    maxPriorityFeePerGas: OP_GAS.maxPriorityFeePerGas,
-    paymasterAndData: packPaymasterAndData(
-      paymasterAddress,
-      OP_GAS.paymasterVerificationGasLimit,
-      OP_GAS.paymasterPostOpGasLimit,
-      sponsoredPaymasterData(dapp.address),
-    ),
+  const demoPolicy = await preparePolicyDemo(hre, {
+    ledger: system.ledger,
+    paymaster: paymasterAddress as `0x${string}`,
+    entryPoint,
+    factory,
+    dapp,
+    owner,
+    log: detail,
   });
-  const op = await signUserOp(unsigned, owner, entryPoint, "0.8");
+  const { account, op } = demoPolicy;
+  detail(`user key ${owner.address}, SimpleAccount ${account.address} (never seen by the chain, 0 ETH)`);
 
+  step(
+    "4. The user (0 ETH) sends its first UserOperation, sponsored under the policy, through EntryPoint v0.8",
+  );
   const userEth = async () =>
     (await hre.ethers.provider.getBalance(account.address)) +
     (await hre.ethers.provider.getBalance(owner.address));
@@ -159,8 +124,13 @@ async function main(): Promise<void> {
   }
   detail(`bundle ${result.receipt.hash} by bundler ${bundler.address}`);
   detail(`SimpleAccount deployed: ${(await hre.ethers.provider.getCode(account.address)) !== "0x"}`);
-  detail(`user's credit account opened: ${(await system.ledger.balanceOf(account.address)) === 1n}`);
   detail(`dApp charged ${credits(charged.creditsCharged)} for ${event.actualGasUsed} gas`);
+  detail("per-user set-up transactions: 0 (no allowance, no registration: the policy serves any sender)");
+  const refusal = await demoPolicy.refusedOutsidePolicy();
+  detail(
+    `second operation, calling the ledger (outside the policy): refused by the service (${refusal.code})`,
+  );
+  detail(`  "${refusal.message}"`);
 
   step("5. Summary");
   const measurements: DemoMeasurements = {
@@ -192,7 +162,8 @@ async function main(): Promise<void> {
   const file =
     process.env.DEMO_SUMMARY_PATH ?? path.join(hre.config.paths.root, "reports", "demo-summary.json");
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(summary.json, null, 2)}\n`);
+  const json = { ...summary.json, ...demoPolicy.figures, refusedOutsidePolicy: refusal };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   console.log(
     `\nWrote ${file} (base units: wei, 1e-6 credits; USD in "usd") in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
   );

@@ -81,7 +81,7 @@ const TEST_PAYMASTER_GAS = { paymasterVerificationGasLimit: 200_000n, paymasterP
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The credit paymaster's modes, each with what a user needs before its first operation. */
-type CreditMode = CreditModeOptions["mode"];
+type CreditMode = Exclude<CreditModeOptions["mode"], "POLICY">;
 
 /** The test-only paymasters of contracts/test/TestNonCompliantPaymasters.sol (and the accept-all baseline). */
 type TestPaymasterName =

@@ -199,6 +199,30 @@ export const creditPaymasterAbi = [
   },
   {
     inputs: [
+      {
+        components: [
+          { internalType: "address", name: "sender", type: "address" },
+          { internalType: "uint256", name: "nonce", type: "uint256" },
+          { internalType: "bytes", name: "initCode", type: "bytes" },
+          { internalType: "bytes", name: "callData", type: "bytes" },
+          { internalType: "bytes32", name: "accountGasLimits", type: "bytes32" },
+          { internalType: "uint256", name: "preVerificationGas", type: "uint256" },
+          { internalType: "bytes32", name: "gasFees", type: "bytes32" },
+          { internalType: "bytes", name: "paymasterAndData", type: "bytes" },
+          { internalType: "bytes", name: "signature", type: "bytes" },
+        ],
+        internalType: "struct PackedUserOperation",
+        name: "userOp",
+        type: "tuple",
+      },
+    ],
+    name: "policyApprovalDigest",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "enum ICreditPaymaster.Mode", name: "mode", type: "uint8" },
       { internalType: "uint256", name: "validationCallDataLength", type: "uint256" },
     ],
@@ -756,6 +780,41 @@ export const creditLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        indexed: false,
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "terms",
+        type: "tuple",
+      },
+      { indexed: false, internalType: "uint32", name: "epochLength", type: "uint32" },
+    ],
+    name: "PolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      { indexed: false, internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+    ],
+    name: "PolicyStatusSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "from", type: "address" },
       { indexed: true, internalType: "address", name: "to", type: "address" },
       { indexed: false, internalType: "uint256", name: "purchased", type: "uint256" },
@@ -838,6 +897,29 @@ export const creditLedgerAbi = [
     ],
     name: "buyCreditsWithToken",
     outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+      { internalType: "uint32", name: "", type: "uint32" },
+    ],
+    name: "createPolicy",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -942,6 +1024,72 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+    ],
+    name: "policy",
+    outputs: [
+      {
+        components: [
+          {
+            components: [
+              { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+              { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+              { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+              { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+              { internalType: "uint32", name: "start", type: "uint32" },
+              { internalType: "uint32", name: "end", type: "uint32" },
+              { internalType: "address", name: "signer", type: "address" },
+            ],
+            internalType: "struct ISponsorPolicies.PolicyTerms",
+            name: "terms",
+            type: "tuple",
+          },
+          { internalType: "uint32", name: "epochLength", type: "uint32" },
+          { internalType: "uint32", name: "anchor", type: "uint32" },
+          { internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+          { internalType: "uint64", name: "used", type: "uint64" },
+          { internalType: "uint32", name: "usedEpoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyView",
+        name: "v",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "sponsor", type: "address" }],
+    name: "policyCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "address", name: "user", type: "address" },
+    ],
+    name: "policyUsage",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "credits", type: "uint64" },
+          { internalType: "uint32", name: "ops", type: "uint32" },
+          { internalType: "uint32", name: "epoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyUsage",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "recoveredTo",
     outputs: [{ internalType: "address", name: "", type: "address" }],
@@ -996,6 +1144,16 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "enum ISponsorPolicies.PolicyStatus", name: "", type: "uint8" },
+    ],
+    name: "setPolicyStatus",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "spendableCredits",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
@@ -1007,6 +1165,29 @@ export const creditLedgerAbi = [
     name: "treasury",
     outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    name: "updatePolicy",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
 ] as const;

@@ -24,9 +24,9 @@ import { priceValidity } from "./format";
 import { createLedgerReader } from "./ledger";
 import { readPaymasterConfig } from "./paymasterAdmin";
 import type { LedgerReader } from "./ledger";
-import { reasonFromContractError } from "./rejections";
+import { POLICY_STATUSES, reasonFromContractError } from "./rejections";
 import { decodeRevertData, findRevertData } from "./revert";
-import type { RejectionReason } from "./rejections";
+import type { PolicyStatusName, RejectionReason } from "./rejections";
 
 /** Any viem client with a transport (a public client, a wallet client, a smart-account client's client...). */
 export type AnyClient = Client<Transport, Chain | undefined>;
@@ -86,6 +86,94 @@ export interface EpochBudget {
 
 /** An allowance of a sponsor to a beneficiary. */
 export type Allowance = EpochBudget;
+
+/** A sponsor's policy (`ISponsorPolicies.PolicyView`, flattened; every number a bigint; 0 = no limit). */
+export interface PolicyInfo {
+  creditsPerUser: bigint;
+  opsPerUser: bigint;
+  creditsPerEpoch: bigint;
+  creditsPerOp: bigint;
+  start: bigint;
+  end: bigint;
+  /** The approval signer (zero address: none). */
+  signer: Address;
+  epochLength: bigint;
+  anchor: bigint;
+  status: PolicyStatusName;
+  /** The policy-wide spending of epoch `usedEpoch`. */
+  used: bigint;
+  usedEpoch: bigint;
+}
+
+/** A user's spending under a policy in epoch `epoch` (`ISponsorPolicies.PolicyUsage`). */
+export interface PolicyUsageInfo {
+  credits: bigint;
+  ops: bigint;
+  epoch: bigint;
+}
+
+/** The policy epoch of `time` (`SponsorPolicies._epochOf`). */
+function policyEpoch(p: PolicyInfo, time: bigint): bigint {
+  return time <= p.anchor || p.epochLength === 0n ? 0n : (time - p.anchor) / p.epochLength;
+}
+
+/**
+ * Why the ledger's `holdPolicy` would refuse `required` credits for `sender` under `policy`, in its order (status,
+ * end, per-operation cap, policy budget, the user's credits and operations), judged at `asOf` (the cached price's
+ * time) outside a bundle; plus a window not started yet (the EntryPoint's AA32) and, for the final data, a missing
+ * approval when the policy names a signer.
+ */
+export function policyReasons(
+  data: { sponsor: Address; policyId: bigint; approval?: unknown },
+  policy: PolicyInfo,
+  usage: PolicyUsageInfo,
+  at: { sender: Address; now: bigint; asOf: bigint; required: bigint; final: boolean },
+): RejectionReason[] {
+  const { sponsor, policyId } = data;
+  if (policy.status !== "Active")
+    return [{ kind: "policyNotActive", sponsor, policyId, status: policy.status }];
+  if (at.asOf >= policy.end) return [{ kind: "policyEnded", sponsor, policyId, end: policy.end }];
+  const reasons: RejectionReason[] = [];
+  if (policy.start > at.now)
+    reasons.push({ kind: "policyNotStarted", sponsor, policyId, start: policy.start, now: at.now });
+  if (at.final && policy.creditsPerOp !== 0n && at.required > policy.creditsPerOp) {
+    reasons.push({
+      kind: "policyOpCreditsExceeded",
+      sponsor,
+      policyId,
+      limit: policy.creditsPerOp,
+      required: at.required,
+    });
+  }
+  const epoch = policyEpoch(policy, at.asOf);
+  if (policy.creditsPerEpoch !== 0n) {
+    const used = policy.usedEpoch >= epoch ? policy.used : 0n;
+    const remaining = policy.creditsPerEpoch > used ? policy.creditsPerEpoch - used : 0n;
+    if (at.required > remaining) {
+      reasons.push({ kind: "policyBudgetExceeded", sponsor, policyId, remaining, required: at.required });
+    }
+  }
+  const counted = usage.epoch >= epoch ? usage : { credits: 0n, ops: 0n };
+  if (policy.creditsPerUser !== 0n) {
+    const remaining = policy.creditsPerUser > counted.credits ? policy.creditsPerUser - counted.credits : 0n;
+    if (at.required > remaining) {
+      reasons.push({
+        kind: "policyUserCreditsExceeded",
+        user: at.sender,
+        policyId,
+        remaining,
+        required: at.required,
+      });
+    }
+  }
+  if (policy.opsPerUser !== 0n && counted.ops >= policy.opsPerUser) {
+    reasons.push({ kind: "policyUserOpsExceeded", user: at.sender, policyId, limit: policy.opsPerUser });
+  }
+  if (at.final && policy.signer !== zeroAddress && data.approval === undefined) {
+    reasons.push({ kind: "policyApprovalInvalid", sponsor, policyId, signer: policy.signer });
+  }
+  return reasons;
+}
 
 /** The contracts behind one paymaster. */
 export interface PaymasterAddresses {
@@ -173,6 +261,10 @@ export interface CreditsClient {
   allowance(sponsor: Address, beneficiary: Address): Promise<Allowance>;
   /** The paymaster's deposit on its EntryPoint, in wei. */
   deposit(): Promise<bigint>;
+  /** Policy `policyId` of `sponsor` (`ISponsorPolicies.policy`; status `None`: no such policy). */
+  policy(sponsor: Address, policyId: bigint): Promise<PolicyInfo>;
+  /** What `user` spent under the policy in epoch `epoch` (`ISponsorPolicies.policyUsage`). */
+  policyUsage(sponsor: Address, policyId: bigint, user: Address): Promise<PolicyUsageInfo>;
   /** Worst-case and expected credits of `op` (its paymaster limits default to zero when absent). */
   estimateCredits(op: CreditUserOperation): Promise<CreditEstimate>;
   /**
@@ -382,6 +474,7 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     const data: DecodedPaymasterData | undefined = decoded.ok ? decoded.value : undefined;
     const sender = getAddress(op.sender);
     const payer = data === undefined ? undefined : data.mode === "SELF" ? sender : data.sponsor;
+    const policy = data?.mode === "POLICY" ? data : undefined;
     const ledger = { address: addrs.ledger, abi: creditLedgerAbi } as const;
 
     const [
@@ -408,6 +501,10 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       data?.mode === "SPONSORED"
         ? readContract(client, { ...ledger, functionName: "recoveredTo", args: [sender] })
         : undefined,
+    ]);
+    const [policyInfo, usage] = await Promise.all([
+      policy === undefined ? undefined : readPolicy(policy.sponsor, policy.policyId),
+      policy === undefined ? undefined : readPolicyUsage(policy.sponsor, policy.policyId, sender),
     ]);
 
     const reasons: RejectionReason[] = [];
@@ -511,6 +608,17 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
         });
       }
     }
+    if (policy !== undefined && policyInfo !== undefined && usage !== undefined) {
+      reasons.push(
+        ...policyReasons(policy, policyInfo, usage, {
+          sender,
+          now,
+          asOf: raw === undefined ? now : raw[1],
+          required,
+          final: stage === "final",
+        }),
+      );
+    }
     if (payer !== undefined && spendable !== undefined && spendable < required) {
       reasons.push({ kind: "insufficientCredits", account: payer, needed: required, available: spendable });
     }
@@ -520,6 +628,46 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
         reasons.push({ kind: "insufficientDeposit", paymaster, deposit: depositWei, needed: prefund });
     }
     return reasons;
+  }
+
+  function readPolicy(sponsor: Address, policyId: bigint): Promise<PolicyInfo> {
+    return addresses().then(async ({ ledger }) => {
+      const v = await readContract(client, {
+        address: ledger,
+        abi: creditLedgerAbi,
+        functionName: "policy",
+        args: [sponsor, policyId],
+      });
+      return {
+        creditsPerUser: v.terms.creditsPerUser,
+        opsPerUser: BigInt(v.terms.opsPerUser),
+        creditsPerEpoch: v.terms.creditsPerEpoch,
+        creditsPerOp: v.terms.creditsPerOp,
+        start: BigInt(v.terms.start),
+        end: BigInt(v.terms.end),
+        signer: getAddress(v.terms.signer),
+        epochLength: BigInt(v.epochLength),
+        anchor: BigInt(v.anchor),
+        status: POLICY_STATUSES[v.status] ?? "None",
+        used: v.used,
+        usedEpoch: BigInt(v.usedEpoch),
+      };
+    });
+  }
+
+  async function readPolicyUsage(
+    sponsor: Address,
+    policyId: bigint,
+    user: Address,
+  ): Promise<PolicyUsageInfo> {
+    const { ledger } = await addresses();
+    const u = await readContract(client, {
+      address: ledger,
+      abi: creditLedgerAbi,
+      functionName: "policyUsage",
+      args: [sponsor, policyId, user],
+    });
+    return { credits: u.credits, ops: BigInt(u.ops), epoch: BigInt(u.epoch) };
   }
 
   async function simulateValidation(op: CreditUserOperation): Promise<ValidationSimulation> {
@@ -553,6 +701,19 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       const validationData = result[1];
       const validUntil = (validationData >> 160n) & VALIDATION_DATA_UINT48;
       const validAfter = (validationData >> 208n) & VALIDATION_DATA_UINT48;
+      if ((validationData & ((1n << 160n) - 1n)) === 1n) {
+        // SIG_VALIDATION_FAILED: only POLICY mode returns it (a policy signer's approval missing or invalid).
+        const decoded = decodePaymasterData(full.paymasterData ?? "0x");
+        if (decoded.ok && decoded.value.mode === "POLICY") {
+          const { sponsor, policyId } = decoded.value;
+          const { signer } = await readPolicy(sponsor, policyId);
+          return { ok: false, reason: { kind: "policyApprovalInvalid", sponsor, policyId, signer } };
+        }
+        return {
+          ok: false,
+          reason: { kind: "validationReverted", error: "SIG_VALIDATION_FAILED", args: [] },
+        };
+      }
       return { ok: true, validUntil: validUntil === 0n ? VALIDATION_DATA_UINT48 : validUntil, validAfter };
     } catch (error) {
       const revert = revertOf(error);
@@ -572,6 +733,8 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
     addresses,
     chainId,
     paymasterConfig,
+    policy: readPolicy,
+    policyUsage: readPolicyUsage,
     cachedPrice,
     balanceOfCredits,
     spendableCredits,

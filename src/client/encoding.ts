@@ -16,7 +16,7 @@ import {
 import type { Address, Hex } from "viem";
 
 /** `ICreditPaymaster.Mode`: who pays for an operation. */
-export const PaymasterMode = { SELF: 0, SPONSORED: 1 } as const;
+export const PaymasterMode = { SELF: 0, SPONSORED: 1, POLICY: 2 } as const;
 /** A mode by name. */
 export type PaymasterModeName = keyof typeof PaymasterMode;
 
@@ -39,11 +39,26 @@ export const PAYMASTER_DATA_OFFSET = 52;
 export const SELF_DATA_LENGTH = 9;
 /** Length of the SPONSORED paymaster data: mode ‖ sponsor ‖ uint64 maxCredits. */
 export const SPONSORED_DATA_LENGTH = 29;
+/** Length of the POLICY paymaster data without an approval: mode ‖ sponsor ‖ uint64 policyId ‖ uint64 maxCredits. */
+export const POLICY_DATA_LENGTH = 37;
+/** Where the approval's signature starts in POLICY paymaster data (after `validUntil (6) ‖ validAfter (6)`). */
+export const POLICY_SIGNATURE_OFFSET = 49;
+/** Where the approval's signature starts in `paymasterAndData` (`PolicyApprovals.APPROVAL_SIGNATURE_OFFSET`). */
+export const APPROVAL_SIGNATURE_OFFSET = PAYMASTER_DATA_OFFSET + POLICY_SIGNATURE_OFFSET;
+/**
+ * A 65-byte stand-in for the approval signature in stub data: same length as an ECDSA signature, non-zero bytes (so
+ * the calldata gas of the estimate is the final one's upper bound).
+ */
+export const STUB_APPROVAL_SIGNATURE: Hex = `0x${"ff".repeat(65)}`;
 /** An EntryPoint version the credit paymaster serves. */
 export type EntryPointVersion = "0.7" | "0.8";
 
-/** `CreditPaymaster.POST_OP_GAS_SELF` / `POST_OP_GAS_SPONSORED`: the most gas `postOp` uses in each mode. */
-export const POST_OP_GAS: Readonly<Record<PaymasterModeName, bigint>> = { SELF: 26_000n, SPONSORED: 31_000n };
+/** `CreditPaymaster.POST_OP_GAS_SELF` / `_SPONSORED` / `_POLICY`: the most gas `postOp` uses in each mode. */
+export const POST_OP_GAS: Readonly<Record<PaymasterModeName, bigint>> = {
+  SELF: 26_000n,
+  SPONSORED: 31_000n,
+  POLICY: 52_000n,
+};
 
 /** `EntryPointGas.BASE_V07` / `BASE_V08`: unmetered execution gas of the EntryPoint at an empty operation. */
 const UNMETERED_BASE: Readonly<Record<EntryPointVersion, bigint>> = { "0.7": 24_000n, "0.8": 22_500n };
@@ -155,15 +170,41 @@ const UINT128_MAX = (1n << 128n) - 1n;
 /** `credits = wei × priceWad × markupBps / 1e34` (1e18 wei × 1e18 WAD / 1e6 credit decimals × 1e4 bps). */
 const CREDIT_SCALE = 10n ** 34n;
 
-/** Paymaster-data options of each mode. `maxCredits` (uint64, 0 = none) is the user's own cap on the hold. */
+/**
+ * The policy signer's approval carried by POLICY paymaster data: its window (`validUntil` 0 = no end of its own)
+ * and the EIP-712 `PolicyApproval` signature (see src/service/approval.ts).
+ */
+export interface PolicyApprovalFields {
+  validUntil: bigint;
+  validAfter: bigint;
+  signature: Hex;
+}
+
+/**
+ * Paymaster-data options of each mode. `maxCredits` (uint64, 0 = none) is the user's own cap on the hold. POLICY: the
+ * sponsor's policy `policyId` (uint64), with the approval when the policy names a signer.
+ */
 export type CreditModeOptions =
-  { mode: "SELF"; maxCredits?: bigint } | { mode: "SPONSORED"; sponsor: Address; maxCredits?: bigint };
+  | { mode: "SELF"; maxCredits?: bigint }
+  | { mode: "SPONSORED"; sponsor: Address; maxCredits?: bigint }
+  | {
+      mode: "POLICY";
+      sponsor: Address;
+      policyId: bigint;
+      maxCredits?: bigint;
+      approval?: PolicyApprovalFields;
+    };
 
 function checkUint(name: string, value: bigint, max: bigint): void {
   if (value < 0n || value > max) throw new RangeError(`${name} = ${value} is outside [0, ${max}]`);
 }
 
-/** The paymaster data (after offset 52) of `options`: `0x00 ‖ maxCredits` or `0x01 ‖ sponsor ‖ maxCredits`. */
+const UINT48_MAX = (1n << 48n) - 1n;
+
+/**
+ * The paymaster data (after offset 52) of `options`: `0x00 ‖ maxCredits`, `0x01 ‖ sponsor ‖ maxCredits` or
+ * `0x02 ‖ sponsor ‖ policyId ‖ maxCredits [‖ validUntil ‖ validAfter ‖ signature]`.
+ */
 export function encodePaymasterData(options: CreditModeOptions): Hex {
   const maxCredits = options.maxCredits ?? 0n;
   checkUint("maxCredits", maxCredits, UINT64_MAX);
@@ -172,12 +213,43 @@ export function encodePaymasterData(options: CreditModeOptions): Hex {
   if (!isAddress(options.sponsor, { strict: false }) || getAddress(options.sponsor) === zeroAddress) {
     throw new TypeError(`sponsor must be a non-zero address, got ${String(options.sponsor)}`);
   }
-  return concat([numberToHex(PaymasterMode.SPONSORED, { size: 1 }), getAddress(options.sponsor), limit]);
+  if (options.mode === "SPONSORED") {
+    return concat([numberToHex(PaymasterMode.SPONSORED, { size: 1 }), getAddress(options.sponsor), limit]);
+  }
+  checkUint("policyId", options.policyId, UINT64_MAX);
+  const parts: Hex[] = [
+    numberToHex(PaymasterMode.POLICY, { size: 1 }),
+    getAddress(options.sponsor),
+    numberToHex(options.policyId, { size: 8 }),
+    limit,
+  ];
+  const approval = options.approval;
+  if (approval !== undefined) {
+    checkUint("validUntil", approval.validUntil, UINT48_MAX);
+    checkUint("validAfter", approval.validAfter, UINT48_MAX);
+    if (!isHex(approval.signature, { strict: true }) || size(approval.signature) === 0) {
+      throw new TypeError(`the approval's signature must be non-empty hex bytes, got ${approval.signature}`);
+    }
+    parts.push(
+      numberToHex(approval.validUntil, { size: 6 }),
+      numberToHex(approval.validAfter, { size: 6 }),
+      approval.signature,
+    );
+  }
+  return concat(parts);
 }
 
 /** The parts of a well-formed paymaster data. */
 export type DecodedPaymasterData =
-  { mode: "SELF"; maxCredits: bigint } | { mode: "SPONSORED"; sponsor: Address; maxCredits: bigint };
+  | { mode: "SELF"; maxCredits: bigint }
+  | { mode: "SPONSORED"; sponsor: Address; maxCredits: bigint }
+  | {
+      mode: "POLICY";
+      sponsor: Address;
+      policyId: bigint;
+      maxCredits: bigint;
+      approval?: PolicyApprovalFields;
+    };
 
 /** Why a paymaster data is malformed, as the paymaster's custom errors say it. */
 export type PaymasterDataProblem =
@@ -214,6 +286,31 @@ export function decodePaymasterData(
     const sponsor = getAddress(slice(data, 1, 21));
     if (sponsor === zeroAddress) return { ok: false, problem: { kind: "zeroSponsor" } };
     return { ok: true, value: { mode: "SPONSORED", sponsor, maxCredits: hexToBigInt(slice(data, 21, 29)) } };
+  }
+  if (mode === PaymasterMode.POLICY) {
+    // Without an approval (37 bytes), or with a window and a signature of at least one byte (50 or more).
+    if (length !== POLICY_DATA_LENGTH && length <= POLICY_SIGNATURE_OFFSET) {
+      return {
+        ok: false,
+        problem: { kind: "invalidDataLength", mode, length, expected: POLICY_DATA_LENGTH },
+      };
+    }
+    const sponsor = getAddress(slice(data, 1, 21));
+    if (sponsor === zeroAddress) return { ok: false, problem: { kind: "zeroSponsor" } };
+    const value: DecodedPaymasterData = {
+      mode: "POLICY",
+      sponsor,
+      policyId: hexToBigInt(slice(data, 21, 29)),
+      maxCredits: hexToBigInt(slice(data, 29, 37)),
+    };
+    if (length > POLICY_DATA_LENGTH) {
+      value.approval = {
+        validUntil: hexToBigInt(slice(data, 37, 43)),
+        validAfter: hexToBigInt(slice(data, 43, 49)),
+        signature: slice(data, 49),
+      };
+    }
+    return { ok: true, value };
   }
   return { ok: false, problem: { kind: "unknownMode", mode } };
 }

@@ -7,8 +7,12 @@ export { creditLedgerAbi, creditPaymasterAbi, priceAdapterAbi } from "./abi";
 export {
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
   FLOOR_SIGNATURE_ALLOWANCE,
+  APPROVAL_SIGNATURE_OFFSET,
   GAS_FIELDS,
   PAYMASTER_DATA_OFFSET,
+  POLICY_DATA_LENGTH,
+  POLICY_SIGNATURE_OFFSET,
+  STUB_APPROVAL_SIGNATURE,
   POST_OP_GAS,
   PaymasterMode,
   SELF_DATA_LENGTH,
@@ -42,6 +46,7 @@ export type {
   PaymasterDataProblem,
   PaymasterFields,
   PaymasterModeName,
+  PolicyApprovalFields,
   PrefundGas,
 } from "./encoding";
 export {
@@ -91,7 +96,7 @@ export {
 } from "./deposits";
 export type { DepositCoverage } from "./deposits";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
-export { createCreditsClient, remainingAsOf, revertOf } from "./credits";
+export { createCreditsClient, policyReasons, remainingAsOf, revertOf } from "./credits";
 export type {
   Allowance,
   AnyClient,
@@ -106,17 +111,27 @@ export type {
   ExplainOptions,
   PaymasterAddresses,
   PaymasterConfig,
+  PolicyInfo,
+  PolicyUsageInfo,
   ValidationSimulation,
 } from "./credits";
 export {
   CreditPaymasterRejectedError,
+  POLICY_RULE_CODES,
+  POLICY_STATUSES,
   RpcErrorCode,
   explainReason,
   reasonFromContractError,
   rejectionCode,
   rejectionMessage,
 } from "./rejections";
-export type { ExplainedRejection, RejectionKind, RejectionReason } from "./rejections";
+export type {
+  ExplainedRejection,
+  PolicyRuleName,
+  PolicyStatusName,
+  RejectionKind,
+  RejectionReason,
+} from "./rejections";
 export {
   createCreditPaymasterClient,
   createCreditPaymasterServiceClient,

@@ -89,9 +89,17 @@ export function userOperationOf(
 
 /** The mode options of `parameters` (they may carry other properties). */
 function modeOf(parameters: CreditModeOptions): CreditModeOptions {
-  return parameters.mode === "SELF"
-    ? { mode: "SELF", maxCredits: parameters.maxCredits }
-    : { mode: "SPONSORED", sponsor: getAddress(parameters.sponsor), maxCredits: parameters.maxCredits };
+  if (parameters.mode === "SELF") return { mode: "SELF", maxCredits: parameters.maxCredits };
+  if (parameters.mode === "SPONSORED") {
+    return { mode: "SPONSORED", sponsor: getAddress(parameters.sponsor), maxCredits: parameters.maxCredits };
+  }
+  return {
+    mode: "POLICY",
+    sponsor: getAddress(parameters.sponsor),
+    policyId: parameters.policyId,
+    maxCredits: parameters.maxCredits,
+    ...(parameters.approval === undefined ? {} : { approval: parameters.approval }),
+  };
 }
 
 /**
@@ -165,10 +173,14 @@ export function createCreditPaymasterClient(
   return { getPaymasterStubData, getPaymasterData, credits };
 }
 
-/** The ERC-7677 `context` the paymaster service expects (JSON: `maxCredits` as a hex quantity). */
+/**
+ * The ERC-7677 `context` the paymaster service expects (JSON: `maxCredits` and `policyId` as hex quantities). Under
+ * a sponsor's policy: `{ sponsor, policyId }` (the service signs the approval when the policy names a signer).
+ */
 export interface CreditPaymasterContext {
-  mode: "SELF" | "SPONSORED";
+  mode: "SELF" | "SPONSORED" | "POLICY";
   sponsor?: Address;
+  policyId?: Hex;
   maxCredits?: Hex;
   [key: string]: unknown;
 }
@@ -177,7 +189,8 @@ export interface CreditPaymasterContext {
 export function creditPaymasterContext(options: CreditModeOptions): CreditPaymasterContext {
   const mode = modeOf(options);
   const context: CreditPaymasterContext = { mode: mode.mode };
-  if (mode.mode === "SPONSORED") context.sponsor = mode.sponsor;
+  if (mode.mode !== "SELF") context.sponsor = mode.sponsor;
+  if (mode.mode === "POLICY") context.policyId = numberToHex(mode.policyId);
   if (mode.maxCredits !== undefined) context.maxCredits = numberToHex(mode.maxCredits);
   return context;
 }
@@ -192,8 +205,10 @@ export type CreditPaymasterServiceClientParameters = {
 
 /**
  * `PaymasterActions` that call an ERC-7677 paymaster service (`pm_getPaymasterStubData`, `pm_getPaymasterData`)
- * through viem's `createPaymasterClient`, always with the context of `mode`/`sponsor`/`maxCredits` (a context given
- * by the caller is ignored). A rejection surfaces as viem's RPC error carrying the service's code and message.
+ * through viem's `createPaymasterClient`, always with the context of `mode`/`sponsor`/`policyId`/`maxCredits` (a
+ * context given by the caller is ignored): `{ mode: "POLICY", sponsor, policyId }` sponsors the operation under the
+ * sponsor's policy, with the service's signed approval. A rejection surfaces as viem's RPC error carrying the
+ * service's code and message (and `data.reasons`).
  */
 export function createCreditPaymasterServiceClient(
   parameters: CreditPaymasterServiceClientParameters,

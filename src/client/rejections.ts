@@ -2,7 +2,7 @@
  * Why the credit paymaster would reject a user operation: a typed reason per on-chain check, a readable message,
  * and the JSON-RPC error code the paymaster service answers with (see docs/client.md).
  */
-import { getAddress } from "viem";
+import { getAddress, zeroAddress } from "viem";
 import type { Address } from "viem";
 
 import { GAS_FIELDS } from "./encoding";
@@ -62,8 +62,63 @@ export type RejectionReason =
   | { kind: "allowanceExceeded"; sponsor: Address; beneficiary: Address; needed: bigint; remaining: bigint }
   /** The paymaster's EntryPoint deposit does not cover the operation's prefund (AA31). */
   | { kind: "insufficientDeposit"; paymaster: Address; deposit: bigint; needed: bigint }
+  /** POLICY, `CreditLedgerPolicyNotActive`: the sponsor has no such policy (`None`), or it is paused or closed. */
+  | { kind: "policyNotActive"; sponsor: Address; policyId: bigint; status: PolicyStatusName }
+  /** POLICY: the policy's window `[start, end)` has not started (EntryPoint AA32 on `validAfter`). */
+  | { kind: "policyNotStarted"; sponsor: Address; policyId: bigint; start: bigint; now: bigint }
+  /** POLICY, `CreditLedgerPolicyEnded`: the policy's window ended at `end`. */
+  | { kind: "policyEnded"; sponsor: Address; policyId: bigint; end: bigint }
+  /** POLICY, `CreditLedgerPolicyOpCreditsExceeded`: the worst case exceeds the policy's credits per operation. */
+  | { kind: "policyOpCreditsExceeded"; sponsor: Address; policyId: bigint; limit: bigint; required: bigint }
+  /** POLICY, `CreditLedgerPolicyBudgetExceeded`: the policy's budget left this epoch does not cover the worst case. */
+  | { kind: "policyBudgetExceeded"; sponsor: Address; policyId: bigint; remaining: bigint; required: bigint }
+  /** POLICY, `CreditLedgerPolicyUserCreditsExceeded`: the sender's credits left under the policy this epoch. */
+  | {
+      kind: "policyUserCreditsExceeded";
+      user: Address;
+      policyId: bigint;
+      remaining: bigint;
+      required: bigint;
+    }
+  /** POLICY, `CreditLedgerPolicyUserOpsExceeded`: the sender made all `limit` operations of this epoch. */
+  | { kind: "policyUserOpsExceeded"; user: Address; policyId: bigint; limit: bigint }
+  /**
+   * POLICY: the policy names an approval signer and the operation carries no valid approval (the paymaster returns
+   * a signature failure: the EntryPoint rejects it with AA34).
+   */
+  | { kind: "policyApprovalInvalid"; sponsor: Address; policyId: bigint; signer: Address }
+  /** Service: its approval key is not the signer the policy names on chain (or it holds no key). */
+  | {
+      kind: "policySignerMismatch";
+      sponsor: Address;
+      policyId: bigint;
+      policySigner: Address;
+      serviceSigner: Address | null;
+    }
+  /** Service: no policy file of this service covers `{ sponsor, policyId }`. */
+  | { kind: "policyNotServed"; sponsor: Address; policyId: bigint }
+  /** Service: a rule of the policy file refused the operation (`rule` names it, `detail` says why). */
+  | { kind: "policyRule"; rule: PolicyRuleName; sponsor: Address; policyId: bigint; detail: string }
   /** The paymaster's validation, simulated, reverted for a reason none of the checks above names. */
   | { kind: "validationReverted"; error: string; args: readonly string[] };
+
+/** `ISponsorPolicies.PolicyStatus`, by name (index = on-chain value). */
+export const POLICY_STATUSES = ["None", "Active", "Paused", "Closed"] as const;
+/** A policy status by name. */
+export type PolicyStatusName = (typeof POLICY_STATUSES)[number];
+
+/**
+ * The rules of a service policy file (src/service/policyFile.ts), each with its own JSON-RPC code
+ * ({@link POLICY_RULE_CODES}).
+ */
+export type PolicyRuleName =
+  | "senders.block"
+  | "senders.allow"
+  | "callData"
+  | "targets"
+  | "selectors"
+  | "webhook.denied"
+  | "webhook.unavailable";
 
 /** The kinds of {@link RejectionReason}. */
 export type RejectionKind = RejectionReason["kind"];
@@ -106,9 +161,56 @@ export const RpcErrorCode = {
   PAYMASTER_UNAVAILABLE: -32018,
   /** The simulated validation reverted for another reason (the error is named in the message). */
   VALIDATION_REVERTED: -32019,
+  /** POLICY: the policy does not exist, is paused or closed, or is outside its window `[start, end)`. */
+  POLICY_UNAVAILABLE: -32020,
+  /** POLICY: the worst case exceeds the policy's credits per operation. */
+  POLICY_OP_CREDITS_EXCEEDED: -32021,
+  /** POLICY: the policy's budget left this epoch (all users) does not cover the worst case. */
+  POLICY_BUDGET_EXCEEDED: -32022,
+  /** POLICY: the sender's credits or operations left under the policy this epoch are used up. */
+  POLICY_USER_LIMIT_EXCEEDED: -32023,
+  /** POLICY: the approval is missing or invalid (AA34), or the service's key is not the policy's signer. */
+  POLICY_APPROVAL: -32024,
+  /** Service: this service has no policy file for the requested `{ sponsor, policyId }`. */
+  POLICY_NOT_SERVED: -32030,
+  /** Service rule `senders.block`: the sender is on the policy's blocklist. */
+  SENDER_BLOCKED: -32031,
+  /** Service rule `senders.allow`: the sender is not on the policy's allowlist. */
+  SENDER_NOT_ALLOWED: -32032,
+  /** Service rule `callData`: the account's call data is not a call the service can decode (target rules exist). */
+  CALL_DATA_NOT_DECODED: -32033,
+  /** Service rule `targets`: a call goes to a contract the policy does not allow. */
+  TARGET_NOT_ALLOWED: -32034,
+  /** Service rule `selectors`: a call uses a function the policy does not allow on that contract. */
+  SELECTOR_NOT_ALLOWED: -32035,
+  /** Service rule `webhook`: the dApp's server answered that it does not approve the operation. */
+  WEBHOOK_DENIED: -32036,
+  /** Service rule `webhook`: the dApp's server did not approve in time (timeout, network error, non-2xx): closed. */
+  WEBHOOK_UNAVAILABLE: -32037,
 } as const;
 
-const CODE_OF: Readonly<Record<RejectionKind, number>> = {
+/** The JSON-RPC code of each service policy rule. */
+export const POLICY_RULE_CODES: Readonly<Record<PolicyRuleName, number>> = {
+  "senders.block": RpcErrorCode.SENDER_BLOCKED,
+  "senders.allow": RpcErrorCode.SENDER_NOT_ALLOWED,
+  callData: RpcErrorCode.CALL_DATA_NOT_DECODED,
+  targets: RpcErrorCode.TARGET_NOT_ALLOWED,
+  selectors: RpcErrorCode.SELECTOR_NOT_ALLOWED,
+  "webhook.denied": RpcErrorCode.WEBHOOK_DENIED,
+  "webhook.unavailable": RpcErrorCode.WEBHOOK_UNAVAILABLE,
+};
+
+const CODE_OF: Readonly<Record<Exclude<RejectionKind, "policyRule">, number>> = {
+  policyNotActive: RpcErrorCode.POLICY_UNAVAILABLE,
+  policyNotStarted: RpcErrorCode.POLICY_UNAVAILABLE,
+  policyEnded: RpcErrorCode.POLICY_UNAVAILABLE,
+  policyOpCreditsExceeded: RpcErrorCode.POLICY_OP_CREDITS_EXCEEDED,
+  policyBudgetExceeded: RpcErrorCode.POLICY_BUDGET_EXCEEDED,
+  policyUserCreditsExceeded: RpcErrorCode.POLICY_USER_LIMIT_EXCEEDED,
+  policyUserOpsExceeded: RpcErrorCode.POLICY_USER_LIMIT_EXCEEDED,
+  policyApprovalInvalid: RpcErrorCode.POLICY_APPROVAL,
+  policySignerMismatch: RpcErrorCode.POLICY_APPROVAL,
+  policyNotServed: RpcErrorCode.POLICY_NOT_SERVED,
   wrongPaymaster: RpcErrorCode.INVALID_PAYMASTER_DATA,
   invalidDataLength: RpcErrorCode.INVALID_PAYMASTER_DATA,
   unknownMode: RpcErrorCode.INVALID_PAYMASTER_DATA,
@@ -145,7 +247,7 @@ export function rejectionMessage(reason: RejectionReason): string {
     case "invalidDataLength":
       return `paymaster data of mode ${reason.mode} has ${reason.length} bytes, expected ${reason.expected}`;
     case "unknownMode":
-      return `paymaster data names unknown mode ${reason.mode} (0 = SELF, 1 = SPONSORED)`;
+      return `paymaster data names unknown mode ${reason.mode} (0 = SELF, 1 = SPONSORED, 2 = POLICY)`;
     case "zeroSponsor":
       return "paymaster data names the zero address as sponsor";
     case "gasLimitTooHigh":
@@ -184,6 +286,32 @@ export function rejectionMessage(reason: RejectionReason): string {
       return `the allowance of ${reason.beneficiary} from sponsor ${reason.sponsor} has ${formatCredits(reason.remaining)} left this epoch, needs ${formatCredits(reason.needed)} (worst case)`;
     case "insufficientDeposit":
       return `the paymaster's EntryPoint deposit (${reason.deposit} wei) does not cover the prefund (${reason.needed} wei)`;
+    case "policyNotActive":
+      return reason.status === "None"
+        ? `sponsor ${reason.sponsor} has no policy ${reason.policyId}`
+        : `policy ${reason.policyId} of sponsor ${reason.sponsor} is ${reason.status.toLowerCase()}`;
+    case "policyNotStarted":
+      return `policy ${reason.policyId} of sponsor ${reason.sponsor} starts at ${reason.start}, after now (${reason.now})`;
+    case "policyEnded":
+      return `policy ${reason.policyId} of sponsor ${reason.sponsor} ended at ${reason.end}`;
+    case "policyOpCreditsExceeded":
+      return `the operation may cost up to ${formatCredits(reason.required)}, above policy ${reason.policyId}'s limit of ${formatCredits(reason.limit)} per operation (lower its gas limits)`;
+    case "policyBudgetExceeded":
+      return `policy ${reason.policyId} of sponsor ${reason.sponsor} has ${formatCredits(reason.remaining)} left this epoch for all users, needs ${formatCredits(reason.required)} (worst case): its epoch budget is spent`;
+    case "policyUserCreditsExceeded":
+      return `${reason.user} has ${formatCredits(reason.remaining)} left under policy ${reason.policyId} this epoch, needs ${formatCredits(reason.required)} (worst case)`;
+    case "policyUserOpsExceeded":
+      return `${reason.user} made all ${reason.limit} operations policy ${reason.policyId} allows per epoch`;
+    case "policyApprovalInvalid":
+      return `policy ${reason.policyId} of sponsor ${reason.sponsor} needs an approval signed by ${reason.signer}; the operation carries none valid (AA34): get the paymaster data from the sponsor's paymaster service`;
+    case "policySignerMismatch":
+      return reason.policySigner === zeroAddress
+        ? `policy ${reason.policyId} of sponsor ${reason.sponsor} names no approval signer, but this service signs approvals: the sponsor must name ${reason.serviceSigner ?? "the service's signer"} with updatePolicy`
+        : `policy ${reason.policyId} of sponsor ${reason.sponsor} is signed by ${reason.policySigner}, not by this service's key ${reason.serviceSigner ?? "(none configured)"}: configure that key or rotate the policy's signer`;
+    case "policyNotServed":
+      return `this paymaster service has no policy file for policy ${reason.policyId} of sponsor ${reason.sponsor}`;
+    case "policyRule":
+      return `refused by rule "${reason.rule}" of policy ${reason.policyId} of sponsor ${reason.sponsor}: ${reason.detail}`;
     case "validationReverted":
       return `the paymaster's validation reverted with ${reason.error}(${reason.args.join(", ")})`;
   }
@@ -191,7 +319,7 @@ export function rejectionMessage(reason: RejectionReason): string {
 
 /** The JSON-RPC error code of `reason` (see {@link RpcErrorCode}). */
 export function rejectionCode(reason: RejectionReason): number {
-  return CODE_OF[reason.kind];
+  return reason.kind === "policyRule" ? POLICY_RULE_CODES[reason.rule] : CODE_OF[reason.kind];
 }
 
 /** `reason` with its message and code. */
@@ -293,6 +421,51 @@ export function reasonFromContractError(
         beneficiary: asAddress(args[1]),
         remaining: asBigint(args[2]),
         needed: asBigint(args[3]),
+      };
+    case "CreditLedgerPolicyNotActive":
+      return {
+        kind: "policyNotActive",
+        sponsor: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        status: POLICY_STATUSES[Number(asBigint(args[2]))] ?? "None",
+      };
+    case "CreditLedgerPolicyEnded":
+      return {
+        kind: "policyEnded",
+        sponsor: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        end: asBigint(args[2]),
+      };
+    case "CreditLedgerPolicyOpCreditsExceeded":
+      return {
+        kind: "policyOpCreditsExceeded",
+        sponsor: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        limit: asBigint(args[2]),
+        required: asBigint(args[3]),
+      };
+    case "CreditLedgerPolicyBudgetExceeded":
+      return {
+        kind: "policyBudgetExceeded",
+        sponsor: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        remaining: asBigint(args[2]),
+        required: asBigint(args[3]),
+      };
+    case "CreditLedgerPolicyUserCreditsExceeded":
+      return {
+        kind: "policyUserCreditsExceeded",
+        user: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        remaining: asBigint(args[2]),
+        required: asBigint(args[3]),
+      };
+    case "CreditLedgerPolicyUserOpsExceeded":
+      return {
+        kind: "policyUserOpsExceeded",
+        user: asAddress(args[0]),
+        policyId: asBigint(args[1]),
+        limit: asBigint(args[2]),
       };
   }
   return { kind: "validationReverted", error: errorName, args: args.map((a) => String(a)) };

@@ -5,8 +5,9 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { getAddress, isAddress } from "viem";
-import type { Address } from "viem";
+import { getAddress, isAddress, isHex } from "viem";
+import type { Address, LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 
 import {
@@ -21,6 +22,14 @@ import {
   readDeployedAddresses,
   requireAddressBySuffix,
 } from "../deployment";
+import { loadPolicyFiles } from "./policyFile";
+import type { PolicySet } from "./policyFile";
+
+/**
+ * The environment variable holding the policy signer's private key (no flag on purpose: a flag would show the key
+ * in the process list and the shell history).
+ */
+export const POLICY_SIGNER_KEY_ENV = "PAYMASTER_SERVICE_POLICY_SIGNER_KEY";
 
 /** Settings of the service process. */
 export interface ServiceSettings {
@@ -35,6 +44,12 @@ export interface ServiceSettings {
   validityMargin: bigint;
   simulate: boolean;
   sponsorName?: string;
+  /** The sponsors' policies served (`--policies`). */
+  policies?: PolicySet;
+  /** The policy signer (from {@link POLICY_SIGNER_KEY_ENV}). */
+  policySigner?: LocalAccount;
+  /** Seconds an approval stays valid (`--approval-validity`). */
+  approvalValidity: bigint;
 }
 
 /** Flags, their environment variables and meaning (printed by `--help`). */
@@ -64,6 +79,14 @@ export const SERVICE_OPTIONS = {
   "sponsor-name": {
     env: "PAYMASTER_SERVICE_SPONSOR_NAME",
     help: "sponsor name returned to wallets (optional)",
+  },
+  policies: {
+    env: "PAYMASTER_SERVICE_POLICIES",
+    help: `sponsors' policy files (YAML or JSON), comma-separated; the signer's key comes from ${POLICY_SIGNER_KEY_ENV} only`,
+  },
+  "approval-validity": {
+    env: "PAYMASTER_SERVICE_APPROVAL_VALIDITY",
+    help: "seconds a signed policy approval stays valid (default 600)",
   },
 } as const;
 
@@ -219,7 +242,33 @@ export function parseServiceSettings(
       `--deployment: ${deployment.dir} is a deployment of chain ${deployment.chainId}, not of --chain-id ${chainId}`,
     );
   }
+  const policyFiles = get("policies")
+    ?.split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "");
+  let policies: PolicySet | undefined;
+  if (policyFiles !== undefined && policyFiles.length > 0) {
+    try {
+      policies = loadPolicyFiles(policyFiles);
+    } catch (error) {
+      throw new Error(`--policies: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  const key = env[POLICY_SIGNER_KEY_ENV];
+  let policySigner: LocalAccount | undefined;
+  if (key !== undefined && key !== "") {
+    const hex = key.startsWith("0x") ? key : `0x${key}`;
+    if (!isHex(hex) || hex.length !== 66) {
+      throw new Error(`${POLICY_SIGNER_KEY_ENV} must be a 32-byte hex private key (64 hex digits)`);
+    }
+    policySigner = privateKeyToAccount(hex);
+  }
   return {
+    ...(policies === undefined ? {} : { policies }),
+    ...(policySigner === undefined ? {} : { policySigner }),
+    approvalValidity: BigInt(integer("approval-validity", get("approval-validity") ?? "600", 30, 86_400)),
     rpcUrl,
     chainId,
     ...(deployment === undefined ? {} : { deployment: deployment.dir }),

@@ -1,5 +1,13 @@
 /** The ERC-7677 paymaster service of the credit paymaster. Guide: docs/client.md. */
-export { SERVICE_OPTIONS, parseServiceSettings, usage } from "./config";
+export { POLICY_SIGNER_KEY_ENV, SERVICE_OPTIONS, parseServiceSettings, usage } from "./config";
+export { POLICY_APPROVAL_TYPES, policyApprovalDomain, signPolicyApproval } from "./approval";
+export type { ApprovalTarget } from "./approval";
+export { EXECUTE_USER_OP_SELECTOR, MAX_NESTING, MULTI_SEND_CALL_ONLY, decodeAccountCalls } from "./calls";
+export type { AccountCall, DecodedCalls } from "./calls";
+export { PolicyFileError, loadPolicyFiles, parsePolicyFile, policyKey } from "./policyFile";
+export type { PolicyRules, PolicySet, PolicyWebhook } from "./policyFile";
+export { askWebhook, checkStaticRules, webhookCalls } from "./rules";
+export type { RuleRefusal, WebhookRequest } from "./rules";
 export type { ServiceSettings } from "./config";
 export { RpcError, toJson } from "./jsonrpc";
 export type { RpcErrorObject, RpcId, RpcResponse } from "./jsonrpc";

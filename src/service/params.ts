@@ -22,7 +22,8 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
 /** A hex quantity; leading zeros are tolerated (some clients pad), an empty `0x` is not. */
 const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
-const CONTEXT_FORM = '{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }';
+const CONTEXT_FORM =
+  '{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? } or { sponsor, policyId, maxCredits? }';
 
 /** Failures of the schema read `must be <expected>, got <the value>` (the field's name is put in front). */
 function expecting(expected: string): { errorMap: z.ZodErrorMap } {
@@ -101,25 +102,47 @@ const userOperation = z
       : { ...fields, factory, factoryData: factoryData ?? "0x" },
   );
 
-/** The service's context: `{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }`. */
+/** A safe non-negative integer is accepted as a number too. */
+function numberOrQuantity(max: bigint) {
+  return z.preprocess(
+    (value) =>
+      typeof value === "number" && Number.isSafeInteger(value) && value >= 0
+        ? `0x${value.toString(16)}`
+        : value,
+    quantity(max).nullish(),
+  );
+}
+
+/**
+ * The service's context: `{ mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }`, or under a sponsor's policy
+ * `{ sponsor, policyId, maxCredits? }` (`mode: "POLICY"` optional).
+ */
 const context = z
   .object(
     {
-      mode: z.enum(["SELF", "SPONSORED"], expecting('"SELF" or "SPONSORED"')),
+      mode: z.enum(["SELF", "SPONSORED", "POLICY"], expecting('"SELF", "SPONSORED" or "POLICY"')).optional(),
       sponsor: z.unknown(),
-      // A safe non-negative integer is accepted as a number too.
-      maxCredits: z.preprocess(
-        (value) =>
-          typeof value === "number" && Number.isSafeInteger(value) && value >= 0
-            ? `0x${value.toString(16)}`
-            : value,
-        quantity(UINT64_MAX).nullish(),
-      ),
+      policyId: numberOrQuantity(UINT64_MAX),
+      maxCredits: numberOrQuantity(UINT64_MAX),
     },
     { errorMap: () => ({ message: `must be an object ${CONTEXT_FORM}` }) },
   )
-  .transform(({ mode, sponsor, maxCredits }, ctx): CreditModeOptions => {
+  .transform(({ mode: given, sponsor, policyId, maxCredits }, ctx): CreditModeOptions => {
     const limit = maxCredits === undefined || maxCredits === null ? {} : { maxCredits };
+    const hasPolicy = policyId !== undefined && policyId !== null;
+    const mode = given ?? (hasPolicy ? "POLICY" : undefined);
+    if (mode === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mode"],
+        message: 'must be "SELF" or "SPONSORED", or give policyId to be sponsored under a policy',
+      });
+      return z.NEVER;
+    }
+    if (mode !== "POLICY" && hasPolicy) {
+      ctx.addIssue({ code: "custom", path: ["policyId"], message: `must be absent in mode "${mode}"` });
+      return z.NEVER;
+    }
     if (mode === "SELF") {
       if (sponsor !== undefined && sponsor !== null) {
         ctx.addIssue({ code: "custom", path: ["sponsor"], message: 'must be absent in mode "SELF"' });
@@ -134,7 +157,16 @@ const context = z
     if (parsed.data === zeroAddress) {
       ctx.addIssue({ code: "custom", path: ["sponsor"], message: "must not be the zero address" });
     }
-    return { mode, sponsor: parsed.data, ...limit };
+    if (mode === "SPONSORED") return { mode, sponsor: parsed.data, ...limit };
+    if (!hasPolicy || policyId === 0n) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["policyId"],
+        message: "must be the sponsor's policy id (a positive integer, as a number or a hex quantity)",
+      });
+      return z.NEVER;
+    }
+    return { mode, sponsor: parsed.data, policyId, ...limit };
   });
 
 const paymasterParams = z

@@ -132,6 +132,10 @@ export async function startPaymasterService(
     url,
     chainId: options.chainId,
     ...(options.deployment === undefined ? {} : { deployment: options.deployment }),
+    ...(options.policies === undefined
+      ? {}
+      : { policies: [...options.policies.values()].map((p) => `${p.sponsor}:${p.policyId} (${p.source})`) }),
+    ...(options.policySigner === undefined ? {} : { policySigner: options.policySigner.address }),
     paymasters: service.paymasters.map((p) => ({
       entryPoint: p.entryPoint,
       version: p.entryPointVersion,

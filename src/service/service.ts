@@ -4,22 +4,28 @@
  * comes from the chain (the only cache is the paymasters' immutable addresses), so any number of instances can
  * run behind a load balancer.
  */
-import { BaseError, getAddress, numberToHex } from "viem";
-import type { Address, Hex } from "viem";
-import { getBlockNumber, getChainId } from "viem/actions";
+import { BaseError, getAddress, numberToHex, zeroAddress } from "viem";
+import type { Address, Hex, LocalAccount } from "viem";
+import { getBlock, getBlockNumber, getChainId } from "viem/actions";
 
 import { createCreditsClient } from "../client/credits";
 import { depositCoverage, outstandingCredits } from "../client/deposits";
 import type { AnyClient, CreditsClient, PaymasterAddresses } from "../client/credits";
-import { encodePaymasterData, minPostOpGasLimit } from "../client/encoding";
+import { STUB_APPROVAL_SIGNATURE, encodePaymasterData, minPostOpGasLimit } from "../client/encoding";
+import type { CreditModeOptions } from "../client/encoding";
 import { paymasterGasLimits } from "../client/paymasterClient";
 import type { PaymasterGasLimits } from "../client/paymasterClient";
 import { RpcErrorCode, explainReason } from "../client/rejections";
 import type { RejectionReason } from "../client/rejections";
 import { RpcError, errorResponse, resultResponse, toJson } from "./jsonrpc";
 import type { RpcId, RpcResponse } from "./jsonrpc";
+import { signPolicyApproval } from "./approval";
+import { decodeAccountCalls } from "./calls";
 import { parsePaymasterParams } from "./params";
 import type { PaymasterRequest } from "./params";
+import { policyKey } from "./policyFile";
+import type { PolicyRules, PolicySet } from "./policyFile";
+import { askWebhook, checkStaticRules, webhookCalls } from "./rules";
 
 /** The fields of a log line. */
 export interface LogFields {
@@ -49,6 +55,17 @@ export interface PaymasterServiceConfig {
   simulate?: boolean;
   /** Sponsor name returned to wallets (ERC-7677 `sponsor.name`), if any. */
   sponsorName?: string;
+  /**
+   * The sponsors' policies this service serves (src/service/policyFile.ts, `loadPolicyFiles`): a POLICY request for
+   * a `{ sponsor, policyId }` without rules here is refused.
+   */
+  policies?: PolicySet;
+  /** The policy signer's key: signs the approvals of the policies that name its address as their signer. */
+  policySigner?: LocalAccount;
+  /** Seconds an approval stays valid after the latest block (default 600). */
+  approvalValidity?: bigint;
+  /** The `fetch` the webhooks are called with (default: the global one). */
+  fetch?: typeof fetch;
   /** Where log lines go (default: one JSON line per record on stdout). */
   log?: (record: LogRecord) => void;
 }
@@ -181,6 +198,7 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
     byEntryPoint.set(addresses.entryPoint, { addresses, credits });
   }
   const served = [...byEntryPoint.values()];
+  const approvalValidity = config.approvalValidity ?? 600n;
 
   async function paymasterFields(target: Served, request: PaymasterRequest) {
     const paymasterData: Hex = encodePaymasterData(request.mode);
@@ -215,11 +233,43 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
         `unsupported EntryPoint ${request.entryPoint}: this service serves ${[...byEntryPoint.keys()].join(", ")}`,
       );
     }
-    const fields = await paymasterFields(target, request);
-    const op = { ...request.userOp, ...fields };
     const stage = method === "pm_getPaymasterStubData" ? "stub" : "final";
+    let rules: PolicyRules | undefined;
+    if (request.mode.mode === "POLICY") {
+      const policy = await policyMode(target, request, request.mode);
+      rules = policy.rules;
+      request.mode = policy.mode;
+    }
+    const fields = await paymasterFields(target, request);
+    let op = { ...request.userOp, ...fields };
     const reasons = await target.credits.explainRejection(op, { stage, validityMargin });
     if (reasons.length > 0) throw rejectionError(reasons);
+    if (rules?.webhook !== undefined) {
+      const decoded = decodeAccountCalls(request.userOp.sender, request.userOp.callData ?? "0x");
+      const refusal = await askWebhook(
+        { ...rules, webhook: rules.webhook },
+        {
+          stage,
+          chainId: config.chainId,
+          entryPoint: target.addresses.entryPoint,
+          sponsor: rules.sponsor,
+          policyId: rules.policyId.toString(),
+          userOp: Array.isArray(params) ? (params[0] as unknown) : undefined,
+          ...(decoded.ok ? { calls: webhookCalls(decoded.calls) } : {}),
+        },
+        config.fetch,
+      );
+      if (refusal !== undefined) throw rejectionError([refusal]);
+    }
+    if (stage === "final" && request.mode.mode === "POLICY" && request.mode.approval !== undefined) {
+      // The signer was checked against the policy's by policyMode.
+      fields.paymasterData = await signPolicyApproval(
+        { client: config.client, chainId: config.chainId, ...target.addresses },
+        config.policySigner!,
+        op,
+      );
+      op = { ...op, paymasterData: fields.paymasterData };
+    }
     if (stage === "final" && simulate) {
       const simulation = await target.credits.simulateValidation(op);
       if (!simulation.ok) throw rejectionError([simulation.reason]);
@@ -231,9 +281,50 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
       paymasterPostOpGasLimit: numberToHex(fields.paymasterPostOpGasLimit),
     };
     if (config.sponsorName !== undefined) result.sponsor = { name: config.sponsorName };
-    // The final data needs no signature and equals the stub, but the final checks need the estimated gas limits.
+    // SELF/SPONSORED/open POLICY: the final data equals the stub, but the final checks need the estimated gas
+    // limits. A signed POLICY: the stub carries a 65-byte stand-in signature, the final data the approval.
     if (stage === "stub") result.isFinal = false;
     return result;
+  }
+
+  /**
+   * POLICY: the service's rules for `{ sponsor, policyId }` (refusing when none, or when a rule refuses), and the
+   * mode with an approval window and a stub signature when the policy names a signer, which must be this service's.
+   */
+  async function policyMode(
+    target: Served,
+    request: PaymasterRequest,
+    mode: Extract<CreditModeOptions, { mode: "POLICY" }>,
+  ): Promise<{ rules: PolicyRules; mode: CreditModeOptions }> {
+    const { sponsor, policyId } = mode;
+    const rules = config.policies?.get(policyKey(sponsor, policyId));
+    if (rules === undefined) throw rejectionError([{ kind: "policyNotServed", sponsor, policyId }]);
+    const refusal = checkStaticRules(rules, request.userOp.sender, request.userOp.callData ?? "0x");
+    if (refusal !== undefined) throw rejectionError([refusal]);
+    const [onChain, block] = await Promise.all([
+      target.credits.policy(sponsor, policyId),
+      getBlock(config.client, { blockTag: "latest" }),
+    ]);
+    // A policy that does not exist (or is paused, closed, spent) is explained by explainRejection afterwards.
+    if (onChain.status === "None" || onChain.signer === zeroAddress) return { rules, mode };
+    const own = config.policySigner?.address;
+    if (own === undefined || getAddress(own) !== onChain.signer) {
+      throw rejectionError([
+        {
+          kind: "policySignerMismatch",
+          sponsor,
+          policyId,
+          policySigner: onChain.signer,
+          serviceSigner: own === undefined ? null : getAddress(own),
+        },
+      ]);
+    }
+    const approval = {
+      validAfter: 0n,
+      validUntil: block.timestamp + approvalValidity,
+      signature: STUB_APPROVAL_SIGNATURE,
+    };
+    return { rules, mode: { ...mode, approval } };
   }
 
   /** One call of a request or batch; undefined for a notification. */

@@ -9,6 +9,7 @@ import {
   CreditPaymasterRejectedError,
   DEFAULT_PAYMASTER_VERIFICATION_GAS_LIMIT,
   RpcErrorCode,
+  explainReason,
   createCreditsClient,
   encodePaymasterData,
   minPostOpGasLimit,
@@ -645,6 +646,18 @@ describe("rejection reasons", function () {
         { kind: "accountRecovered", account: a, recoveredTo: a },
         { kind: "allowanceExceeded", sponsor: a, beneficiary: a, needed: 2n, remaining: 1n },
         { kind: "insufficientDeposit", paymaster: a, deposit: 1n, needed: 2n },
+        { kind: "policyNotActive", sponsor: a, policyId: 1n, status: "None" },
+        { kind: "policyNotActive", sponsor: a, policyId: 1n, status: "Paused" },
+        { kind: "policyNotStarted", sponsor: a, policyId: 1n, start: 9n, now: 4n },
+        { kind: "policyEnded", sponsor: a, policyId: 1n, end: 9n },
+        { kind: "policyOpCreditsExceeded", sponsor: a, policyId: 1n, limit: CREDIT, required: 2n * CREDIT },
+        { kind: "policyBudgetExceeded", sponsor: a, policyId: 1n, remaining: 0n, required: CREDIT },
+        { kind: "policyUserCreditsExceeded", user: a, policyId: 1n, remaining: 1n, required: 2n },
+        { kind: "policyUserOpsExceeded", user: a, policyId: 1n, limit: 20n },
+        { kind: "policyApprovalInvalid", sponsor: a, policyId: 1n, signer: a },
+        { kind: "policySignerMismatch", sponsor: a, policyId: 1n, policySigner: a, serviceSigner: null },
+        { kind: "policyNotServed", sponsor: a, policyId: 1n },
+        { kind: "policyRule", rule: "targets", sponsor: a, policyId: 1n, detail: "call 0 goes to X" },
         { kind: "validationReverted", error: "X", args: ["1"] },
       ];
       expect(reasons.map(rejectionMessage)).to.deep.equal([
@@ -653,7 +666,7 @@ describe("rejection reasons", function () {
         `the credit ledger ${a} is paused`,
         `the paymaster ${a} is not an authorised spender of the ledger ${a}`,
         "paymaster data of mode 0 has 1 bytes, expected 9",
-        "paymaster data names unknown mode 3 (0 = SELF, 1 = SPONSORED)",
+        "paymaster data names unknown mode 3 (0 = SELF, 1 = SPONSORED, 2 = POLICY)",
         "paymaster data names the zero address as sponsor",
         "preVerificationGas 2 exceeds the paymaster's cap 1",
         "paymasterPostOpGasLimit 1 is below the minimum 45000 for this operation: what postOp needs plus the gas the " +
@@ -671,7 +684,22 @@ describe("rejection reasons", function () {
         `the credit account of ${a} was recovered to ${a}, which ended every allowance given to ${a}: a sponsor must give ${a} a new allowance`,
         `the allowance of ${a} from sponsor ${a} has 0.000001 credits left this epoch, needs 0.000002 credits (worst case)`,
         "the paymaster's EntryPoint deposit (1 wei) does not cover the prefund (2 wei)",
+        `sponsor ${a} has no policy 1`,
+        `policy 1 of sponsor ${a} is paused`,
+        `policy 1 of sponsor ${a} starts at 9, after now (4)`,
+        `policy 1 of sponsor ${a} ended at 9`,
+        "the operation may cost up to 2 credits, above policy 1's limit of 1 credits per operation (lower its gas limits)",
+        `policy 1 of sponsor ${a} has 0 credits left this epoch for all users, needs 1 credits (worst case): its epoch budget is spent`,
+        `${a} has 0.000001 credits left under policy 1 this epoch, needs 0.000002 credits (worst case)`,
+        `${a} made all 20 operations policy 1 allows per epoch`,
+        `policy 1 of sponsor ${a} needs an approval signed by ${a}; the operation carries none valid (AA34): get the paymaster data from the sponsor's paymaster service`,
+        `policy 1 of sponsor ${a} is signed by ${a}, not by this service's key (none configured): configure that key or rotate the policy's signer`,
+        `this paymaster service has no policy file for policy 1 of sponsor ${a}`,
+        `refused by rule "targets" of policy 1 of sponsor ${a}: call 0 goes to X`,
         "the paymaster's validation reverted with X(1)",
+      ]);
+      expect(reasons.slice(-13, -1).map((r) => explainReason(r).code)).to.deep.equal([
+        -32020, -32020, -32020, -32020, -32021, -32022, -32023, -32023, -32024, -32024, -32030, -32034,
       ]);
     });
   });

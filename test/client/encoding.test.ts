@@ -18,6 +18,7 @@ import {
 import { PRICE_WAD } from "../helpers/system";
 import { selfPaymasterData, sponsoredPaymasterData } from "../helpers/paymaster";
 import { packPaymasterAndData } from "../helpers/userop";
+import { policyPaymasterData } from "../../src/aa/policy";
 import { OP_GAS, clientFixture } from "./fixture";
 
 const SPONSOR = getAddress("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
@@ -58,6 +59,48 @@ describe("client encoding", function () {
     });
   });
 
+  describe("POLICY data", function () {
+    const approval = { validUntil: 1_700_000_000n, validAfter: 5n, signature: `0x${"ab".repeat(65)}` as Hex };
+
+    it("encodes as the ethers helpers (src/aa/policy.ts) do, with and without an approval, and decodes back", function () {
+      const open = { mode: "POLICY", sponsor: SPONSOR, policyId: 7n, maxCredits: 9n } as const;
+      expect(encodePaymasterData(open).toLowerCase()).to.equal(
+        policyPaymasterData(SPONSOR, 7n, 9n).toLowerCase(),
+      );
+      expect(encodePaymasterData(open).length).to.equal(2 + 2 * 37);
+      expect(decodePaymasterData(encodePaymasterData(open))).to.deep.equal({ ok: true, value: open });
+      const signed = { ...open, approval };
+      expect(encodePaymasterData(signed).toLowerCase()).to.equal(
+        policyPaymasterData(SPONSOR, 7n, 9n, approval).toLowerCase(),
+      );
+      expect(decodePaymasterData(encodePaymasterData(signed))).to.deep.equal({ ok: true, value: signed });
+    });
+
+    it("rejects lengths between 38 and 49 bytes, a zero sponsor, a policyId above uint64 and an empty signature", function () {
+      const data = encodePaymasterData({ mode: "POLICY", sponsor: SPONSOR, policyId: 1n });
+      expect(decodePaymasterData(`${data}${"00".repeat(12)}` as Hex)).to.deep.equal({
+        ok: false,
+        problem: { kind: "invalidDataLength", mode: 2, length: 49, expected: 37 },
+      });
+      expect(decodePaymasterData(`0x02${"00".repeat(36)}` as Hex)).to.deep.equal({
+        ok: false,
+        problem: { kind: "zeroSponsor" },
+      });
+      expect(() => encodePaymasterData({ mode: "POLICY", sponsor: SPONSOR, policyId: 2n ** 64n })).to.throw(
+        RangeError,
+        "policyId",
+      );
+      expect(() =>
+        encodePaymasterData({
+          mode: "POLICY",
+          sponsor: SPONSOR,
+          policyId: 1n,
+          approval: { ...approval, signature: "0x" },
+        }),
+      ).to.throw(TypeError, "non-empty");
+    });
+  });
+
   describe("#decodePaymasterData", function () {
     it("round-trips every mode and maxCredits", function () {
       fc.assert(
@@ -93,9 +136,9 @@ describe("client encoding", function () {
     });
 
     it("reports an unknown mode and a zero sponsor", function () {
-      expect(decodePaymasterData("0x02")).to.deep.equal({
+      expect(decodePaymasterData("0x03")).to.deep.equal({
         ok: false,
-        problem: { kind: "unknownMode", mode: 2 },
+        problem: { kind: "unknownMode", mode: 3 },
       });
       const zeroSponsor = `0x01${"00".repeat(28)}` as Hex;
       expect(decodePaymasterData(zeroSponsor)).to.deep.equal({ ok: false, problem: { kind: "zeroSponsor" } });

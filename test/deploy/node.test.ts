@@ -196,7 +196,7 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
       for (const title of [
         "1. Deploy",
         "2. The DAO votes",
-        "3. The dApp sets",
+        "3. The dApp creates one policy",
         "4. The user",
         "5. Summary",
       ]) {
@@ -220,6 +220,19 @@ describe("Deployment on a separate hardhat node (JSON-RPC)", function () {
         formatUnits(BigInt(summary.creditsCharged), 6).replace(/\.0$/, ""),
       );
       expect(Number(summary.usd.withMarkup)).to.be.greaterThan(Number(summary.usd.gasValue));
+      const figures = summary as unknown as {
+        perUserSetupTransactions: number;
+        policy: { opsPerUserPerDay: number; creditsPerUserPerDay: string; paymasterDataBytes: number };
+        refusedOutsidePolicy: { code: number; message: string };
+      };
+      expect(figures.perUserSetupTransactions).to.equal(0);
+      expect(figures.policy).to.include({
+        opsPerUserPerDay: 20,
+        creditsPerUserPerDay: "5000000",
+        paymasterDataBytes: 114,
+      });
+      expect(figures.refusedOutsidePolicy.code).to.equal(-32034);
+      expect(figures.refusedOutsidePolicy.message).to.contain('refused by rule "targets"');
     });
   });
 });

@@ -40,6 +40,8 @@ export interface E2EEnvironment {
   altoLog: () => string;
   /** Measurements printed in the summary. */
   notes: string[];
+  /** The service's policy signer (its key is in the service's environment only). */
+  policySigner: Address;
 }
 
 /** `type(uint32).max`: an allowance that never expires. */
@@ -382,4 +384,177 @@ export async function sponsoredOperationV07(env: E2EEnvironment): Promise<void> 
   env.notes.push(
     `v0.7 sponsored op: actualGasUsed ${receipt.actualGasUsed}, ${spent[0].amount} credit units burned`,
   );
+}
+
+/** The dApp's policy `policyId` as the ledger's view returns it. */
+function readPolicy(env: E2EEnvironment, policyId: bigint) {
+  return env.publicClient.readContract({
+    address: env.system.ledger,
+    abi: creditLedgerAbi,
+    functionName: "policy",
+    args: [env.system.dapp, policyId],
+  });
+}
+
+/**
+ * The dApp creates two open policies signed by the service's key (any user, no per-user transaction, daily epochs):
+ * 1 (the service's file only allows calls to the admin address) and 2 (no rule of the service; used to spend the
+ * policy's budget).
+ */
+export async function dappCreatesPolicies(env: E2EEnvironment): Promise<void> {
+  const now = Number((await env.publicClient.getBlock()).timestamp);
+  for (const id of [1n, 2n]) {
+    await send(
+      env,
+      dappWallet(env).writeContract({
+        address: env.system.ledger,
+        abi: creditLedgerAbi,
+        functionName: "createPolicy",
+        args: [
+          {
+            creditsPerUser: 50n * CREDIT,
+            opsPerUser: 20,
+            creditsPerEpoch: 1_000n * CREDIT,
+            creditsPerOp: 0n,
+            start: now - 60,
+            end: now + 30 * 86_400,
+            signer: env.policySigner,
+          },
+          86_400,
+        ],
+      }),
+    );
+    expect((await readPolicy(env, id)).terms.signer).to.equal(env.policySigner);
+  }
+}
+
+/** A smart account client of `account` paying under the dApp's policy `policyId`, through the service. */
+function policyClient(
+  env: E2EEnvironment,
+  account: E2EAccount,
+  policyId: bigint,
+  bundlerTransport?: ReturnType<typeof http>,
+) {
+  return accountClient(
+    env,
+    account,
+    createCreditPaymasterServiceClient({
+      url: env.paymasterServiceUrl,
+      mode: "POLICY",
+      sponsor: env.system.dapp,
+      policyId,
+    }),
+    bundlerTransport,
+  );
+}
+
+/**
+ * Under the dApp's open signed policy 1: a counterfactual SimpleAccount the chain has never seen, holding 0 ETH and
+ * given no allowance, sends its first operation (which deploys it); the service signs the approval, alto bundles
+ * it, the dApp's credits pay, and the ledger records the user's usage under the policy.
+ */
+export async function sponsoredUnderPolicy(env: E2EEnvironment, version: "0.7" | "0.8"): Promise<void> {
+  const account = await newAccount(env, version);
+  expect(await env.publicClient.getCode({ address: account.address })).to.equal(undefined);
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
+  const allowance = await env.publicClient.readContract({
+    address: env.system.ledger,
+    abi: creditLedgerAbi,
+    functionName: "allowance",
+    args: [env.system.dapp, account.address],
+  });
+  expect(allowance.limit, "no per-user allowance").to.equal(0n);
+  const dappBefore = await creditsOf(env, env.system.dapp);
+  const client = policyClient(env, account, 1n);
+  const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
+  const receipt = await client.waitForUserOperationReceipt({ hash });
+  expect(receipt.success).to.equal(true);
+  expect(getAddress(receipt.paymaster ?? "0x")).to.equal(env.system.paymasters[version]);
+  expect(await env.publicClient.getCode({ address: account.address })).to.not.equal(undefined);
+  expect(await env.publicClient.getBalance({ address: account.address })).to.equal(0n);
+  const { spent, charged } = creditEvents(env, receipt.receipt.logs);
+  expect(spent.map((s) => [s.account, s.beneficiary, s.spender])).to.deep.equal([
+    [env.system.dapp, account.address, env.system.paymasters[version]],
+  ]);
+  expect(charged.map((c) => [c.sender, c.payer])).to.deep.equal([[account.address, env.system.dapp]]);
+  expect(await creditsOf(env, env.system.dapp)).to.equal(dappBefore - spent[0].amount);
+  const usage = await env.publicClient.readContract({
+    address: env.system.ledger,
+    abi: creditLedgerAbi,
+    functionName: "policyUsage",
+    args: [env.system.dapp, 1n, account.address],
+  });
+  expect([usage.credits, usage.ops]).to.deep.equal([spent[0].amount, 1]);
+  env.notes.push(
+    `v${version} first op under a signed policy (account creation, no per-user transaction): actualGasUsed ` +
+      `${receipt.actualGasUsed}, ${spent[0].amount} credit units burned`,
+  );
+}
+
+/** The error of a `sendUserOperation` that must fail with the service's JSON-RPC `code`, and the bundler's bodies. */
+async function refusedByService(env: E2EEnvironment, policyId: bigint, to: Address, code: number) {
+  const account = await newAccount(env, "0.8");
+  const bundlerBodies: string[] = [];
+  const bundlerTransport = http(env.bundlerUrl, {
+    onFetchRequest: (_request, init) => {
+      bundlerBodies.push(typeof init.body === "string" ? init.body : "");
+    },
+  });
+  const client = policyClient(env, account, policyId, bundlerTransport);
+  const error = await client.sendUserOperation({ calls: [{ to, value: 0n, data: "0x" }] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, "sendUserOperation must fail").to.be.instanceOf(BaseError);
+  const rpc = (error as BaseError).walk(
+    (e) => typeof e === "object" && e !== null && "code" in e && e.code === code,
+  );
+  expect(rpc, `the service's error ${code} in the cause chain`).to.not.equal(null);
+  const sender = account.address.toLowerCase();
+  expect(
+    bundlerBodies.filter((b) => b.toLowerCase().includes(sender)),
+    "requests to the bundler naming the sender",
+  ).to.deep.equal([]);
+  expect(await env.publicClient.getCode({ address: account.address })).to.equal(undefined);
+  return {
+    message: (error as BaseError).message,
+    details: rpc instanceof BaseError ? rpc.details : String(rpc),
+  };
+}
+
+/** Policy 1's file allows calls to the admin address only: a call to the ledger is refused by the target rule. */
+export async function policyTargetRefused(env: E2EEnvironment): Promise<void> {
+  const { message, details } = await refusedByService(env, 1n, env.system.ledger, -32034);
+  expect(message).to.contain(
+    `refused by rule "targets" of policy 1 of sponsor ${env.system.dapp}: call 0 goes to ${env.system.ledger}`,
+  );
+  env.notes.push(`refused by the target rule: ${details}`);
+}
+
+/**
+ * Policy 2: one operation spends part of the budget; the dApp then lowers the budget to what was spent (an update
+ * keeps the spending), so the policy's epoch budget is spent, and the next operation is refused (-32022).
+ */
+export async function policyBudgetSpent(env: E2EEnvironment): Promise<void> {
+  const first = await newAccount(env, "0.8");
+  const client = policyClient(env, first, 2n);
+  const hash = await client.sendUserOperation({ calls: [{ to: env.system.admin, value: 0n, data: "0x" }] });
+  expect((await client.waitForUserOperationReceipt({ hash })).success).to.equal(true);
+  const policy = await readPolicy(env, 2n);
+  expect(policy.used > 0n, "the first operation spent part of the budget").to.equal(true);
+  await send(
+    env,
+    dappWallet(env).writeContract({
+      address: env.system.ledger,
+      abi: creditLedgerAbi,
+      functionName: "updatePolicy",
+      args: [2n, { ...policy.terms, creditsPerEpoch: policy.used }],
+    }),
+  );
+  const { message, details } = await refusedByService(env, 2n, env.system.admin, -32022);
+  expect(message).to.contain(
+    `policy 2 of sponsor ${env.system.dapp} has 0 credits left this epoch for all users`,
+  );
+  expect(message).to.contain("its epoch budget is spent");
+  env.notes.push(`refused once the policy's budget is spent: ${details}`);
 }

@@ -97,14 +97,19 @@ export function installCleanupHandlers(): void {
 }
 
 /** Starts `node <args>` (this node binary, no npx wrapper) detached, logging to a file. */
-export function startNode(name: string, args: readonly string[], cwd: string): Started {
+export function startNode(
+  name: string,
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Started {
   const logFile = path.join(logDirectory(), `${name}.log`);
   const fd = openSync(logFile, "w");
   const child = spawn(process.execPath, [...args], {
     cwd,
     detached: true,
     stdio: ["ignore", fd, fd],
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, ...extraEnv, NO_COLOR: "1", FORCE_COLOR: "0" },
   });
   closeSync(fd);
   const started: Started = { name, child, logFile };

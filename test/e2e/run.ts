@@ -10,10 +10,11 @@
  *    when anything failed. Logs of the children are kept (and their directory printed) on failure, or with
  *    KEEP_LOGS=1.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createPublicClient, http } from "viem";
-import type { Chain } from "viem";
+import type { Chain, Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 
 import * as cases from "./cases";
@@ -105,9 +106,31 @@ async function startAlto(rpcUrl: string, entryPoints: readonly string[]): Promis
   return bundlerUrl;
 }
 
+/**
+ * The dApp's policy file for the service (policies 1 and 2 of the dApp, created by `cases.dappCreatesPolicies`):
+ * policy 1 only allows calls to the admin address (the cases' call target), policy 2 has no rule of the service.
+ */
+function writePolicyFile(system: cases.E2EEnvironment["system"]): string {
+  const file = path.join(logDirectory(), "policies.yaml");
+  writeFileSync(
+    file,
+    [
+      `sponsor: "${system.dapp}"`,
+      "policies:",
+      "  - policyId: 1",
+      "    targets:",
+      `      - address: "${system.admin}"`,
+      "  - policyId: 2",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
 async function startPaymasterService(
   rpcUrl: string,
   system: cases.E2EEnvironment["system"],
+  policies: { file: string; signerKey: Hex },
 ): Promise<string> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -118,8 +141,10 @@ async function startPaymasterService(
       ...["--rpc-url", rpcUrl, "--chain-id", "31337"],
       ...["--paymaster-v07", system.paymasters["0.7"], "--paymaster-v08", system.paymasters["0.8"]],
       ...["--ledger", system.ledger, "--port", String(port)],
+      ...["--policies", policies.file],
     ],
     ROOT,
+    { PAYMASTER_SERVICE_POLICY_SIGNER_KEY: policies.signerKey },
   );
   await waitUntil(service, async () => (await fetch(`${url}/health`)).status === 200, 60_000);
   return url;
@@ -155,9 +180,11 @@ async function main(): Promise<number> {
   log(
     `system deployed: ledger ${system.ledger}, paymasters v0.7 ${system.paymasters["0.7"]}, v0.8 ${system.paymasters["0.8"]}`,
   );
+  // The service's policy signer: a key of this run only, given to the service in its environment.
+  const signerKey = generatePrivateKey();
   const [bundlerUrl, paymasterServiceUrl] = await Promise.all([
     startAlto(rpcUrl, [system.entryPoints["0.8"], system.entryPoints["0.7"]]),
-    startPaymasterService(rpcUrl, system),
+    startPaymasterService(rpcUrl, system, { file: writePolicyFile(system), signerKey }),
   ]);
   log(`alto at ${bundlerUrl}, paymaster service at ${paymasterServiceUrl}`);
 
@@ -171,8 +198,10 @@ async function main(): Promise<number> {
     system,
     altoLog: () => readFileSync(path.join(logDirectory(), "alto.log"), "utf8"),
     notes: [],
+    policySigner: privateKeyToAccount(signerKey).address,
   };
   await cases.dappBuysCredits(env);
+  await cases.dappCreatesPolicies(env);
 
   const plan: [string, (e: E2EEnvironment) => Promise<void>][] = [
     [
@@ -189,6 +218,19 @@ async function main(): Promise<number> {
       "EntryPoint v0.8: sponsored through the local paymaster client (no service)",
       cases.sponsoredWithLocalClient,
     ],
+    [
+      "EntryPoint v0.8: a never-seen account with 0 ETH sponsored under an open signed policy (no per-user transaction)",
+      (e) => cases.sponsoredUnderPolicy(e, "0.8"),
+    ],
+    [
+      "EntryPoint v0.7: a never-seen account with 0 ETH sponsored under an open signed policy (no per-user transaction)",
+      (e) => cases.sponsoredUnderPolicy(e, "0.7"),
+    ],
+    [
+      "a call outside the policy's targets is refused by the service's target rule",
+      cases.policyTargetRefused,
+    ],
+    ["an operation is refused once the policy's epoch budget is spent", cases.policyBudgetSpent],
   ];
   const outcomes: Outcome[] = [];
   for (const [name, run] of plan) {

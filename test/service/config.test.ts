@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { privateKeyToAccount } from "viem/accounts";
+
 import { SERVICE_OPTIONS, parseServiceSettings, usage } from "../../src/service";
 
 const PM7 = "0x0165878A594ca255338adfa4d48449f69242Eb8F";
@@ -21,6 +23,7 @@ describe("paymaster service configuration", function () {
         host: "127.0.0.1",
         validityMargin: 30n,
         simulate: true,
+        approvalValidity: 600n,
       });
     });
 
@@ -47,6 +50,7 @@ describe("paymaster service configuration", function () {
         validityMargin: 60n,
         simulate: false,
         sponsorName: "My dApp",
+        approvalValidity: 600n,
       });
     });
 
@@ -98,6 +102,36 @@ describe("paymaster service configuration", function () {
         process.chdir(cwd);
         rmSync(root, { recursive: true, force: true });
       }
+    });
+
+    it("loads --policies files, the signer key from its environment variable only, and --approval-validity", function () {
+      const dir = mkdtempSync(path.join(tmpdir(), "policies-"));
+      const file = path.join(dir, "dapp.yaml");
+      writeFileSync(file, `sponsor: "${PM7}"\npolicies:\n  - policyId: 4\n`);
+      const key = `0x${"11".repeat(32)}` as const;
+      const settings = parseServiceSettings(
+        [...REQUIRED, "--paymaster-v08", PM8, "--policies", ` ${file} `, "--approval-validity", "120"],
+        { PAYMASTER_SERVICE_POLICY_SIGNER_KEY: key },
+      );
+      if (settings === "help") throw new Error("unexpected help");
+      expect([...(settings.policies?.keys() ?? [])]).to.deep.equal([`${PM7}:4`]);
+      expect(settings.policySigner?.address).to.equal(privateKeyToAccount(key).address);
+      expect(settings.approvalValidity).to.equal(120n);
+      expect(() =>
+        parseServiceSettings([...REQUIRED, "--paymaster-v08", PM8], {
+          PAYMASTER_SERVICE_POLICY_SIGNER_KEY: "0x12",
+        }),
+      ).to.throw("PAYMASTER_SERVICE_POLICY_SIGNER_KEY must be a 32-byte hex private key (64 hex digits)");
+      writeFileSync(file, `sponsor: "${PM7}"\npolicies:\n  - policyId: x\n`);
+      expect(() =>
+        parseServiceSettings([...REQUIRED, "--paymaster-v08", PM8, "--policies", file], {}),
+      ).to.throw(
+        `--policies: invalid policy file:\n  ${file}:3:15: policies[0].policyId policyId "x" must be a positive integer`,
+      );
+      expect(() =>
+        parseServiceSettings([...REQUIRED, "--paymaster-v08", PM8, "--approval-validity", "5"], {}),
+      ).to.throw("--approval-validity: expected an integer in [30, 86400], got 5");
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it("returns help for --help", function () {

@@ -532,11 +532,23 @@ describe("paymaster service", function () {
         ],
         [
           [op, fx.entryPoint, CHAIN],
-          'context (params[3]) must be an object { mode: "SELF" | "SPONSORED", sponsor?, maxCredits? }',
+          'context (params[3]) must be an object { mode: "SELF" | "SPONSORED", sponsor?, maxCredits? } or { sponsor, policyId, maxCredits? }',
         ],
         [
           [op, fx.entryPoint, CHAIN, { mode: "FREE" }],
-          'context.mode must be "SELF" or "SPONSORED", got "FREE"',
+          'context.mode must be "SELF", "SPONSORED" or "POLICY", got "FREE"',
+        ],
+        [
+          [op, fx.entryPoint, CHAIN, {}],
+          'context.mode must be "SELF" or "SPONSORED", or give policyId to be sponsored under a policy',
+        ],
+        [
+          [op, fx.entryPoint, CHAIN, { mode: "POLICY", sponsor: fx.dapp }],
+          "context.policyId must be the sponsor's policy id (a positive integer, as a number or a hex quantity)",
+        ],
+        [
+          [op, fx.entryPoint, CHAIN, { sponsor: fx.dapp, policyId: "0x10000000000000000" }],
+          `context.policyId = ${2n ** 64n} exceeds ${2n ** 64n - 1n}`,
         ],
         [
           [op, fx.entryPoint, CHAIN, { mode: "SPONSORED" }],
