@@ -4,3 +4,4 @@ import "./credits";
 import "./paymaster";
 import "./price";
 import "./governance";
+import "./policy";

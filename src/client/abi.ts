@@ -756,6 +756,41 @@ export const creditLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        indexed: false,
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "terms",
+        type: "tuple",
+      },
+      { indexed: false, internalType: "uint32", name: "epochLength", type: "uint32" },
+    ],
+    name: "PolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
+      { indexed: false, internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+    ],
+    name: "PolicyStatusSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "from", type: "address" },
       { indexed: true, internalType: "address", name: "to", type: "address" },
       { indexed: false, internalType: "uint256", name: "purchased", type: "uint256" },
@@ -838,6 +873,29 @@ export const creditLedgerAbi = [
     ],
     name: "buyCreditsWithToken",
     outputs: [{ internalType: "uint256", name: "credits", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+      { internalType: "uint32", name: "", type: "uint32" },
+    ],
+    name: "createPolicy",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -942,6 +1000,72 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+    ],
+    name: "policy",
+    outputs: [
+      {
+        components: [
+          {
+            components: [
+              { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+              { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+              { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+              { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+              { internalType: "uint32", name: "start", type: "uint32" },
+              { internalType: "uint32", name: "end", type: "uint32" },
+              { internalType: "address", name: "signer", type: "address" },
+            ],
+            internalType: "struct ISponsorPolicies.PolicyTerms",
+            name: "terms",
+            type: "tuple",
+          },
+          { internalType: "uint32", name: "epochLength", type: "uint32" },
+          { internalType: "uint32", name: "anchor", type: "uint32" },
+          { internalType: "enum ISponsorPolicies.PolicyStatus", name: "status", type: "uint8" },
+          { internalType: "uint64", name: "used", type: "uint64" },
+          { internalType: "uint32", name: "usedEpoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyView",
+        name: "v",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "sponsor", type: "address" }],
+    name: "policyCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "sponsor", type: "address" },
+      { internalType: "uint256", name: "policyId", type: "uint256" },
+      { internalType: "address", name: "user", type: "address" },
+    ],
+    name: "policyUsage",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint64", name: "credits", type: "uint64" },
+          { internalType: "uint32", name: "ops", type: "uint32" },
+          { internalType: "uint32", name: "epoch", type: "uint32" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyUsage",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "recoveredTo",
     outputs: [{ internalType: "address", name: "", type: "address" }],
@@ -996,6 +1120,16 @@ export const creditLedgerAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "enum ISponsorPolicies.PolicyStatus", name: "", type: "uint8" },
+    ],
+    name: "setPolicyStatus",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "spendableCredits",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
@@ -1007,6 +1141,29 @@ export const creditLedgerAbi = [
     name: "treasury",
     outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "", type: "uint256" },
+      {
+        components: [
+          { internalType: "uint64", name: "creditsPerUser", type: "uint64" },
+          { internalType: "uint32", name: "opsPerUser", type: "uint32" },
+          { internalType: "uint64", name: "creditsPerEpoch", type: "uint64" },
+          { internalType: "uint64", name: "creditsPerOp", type: "uint64" },
+          { internalType: "uint32", name: "start", type: "uint32" },
+          { internalType: "uint32", name: "end", type: "uint32" },
+          { internalType: "address", name: "signer", type: "address" },
+        ],
+        internalType: "struct ISponsorPolicies.PolicyTerms",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    name: "updatePolicy",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
 ] as const;
@@ -1360,10 +1517,43 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "uint8", name: "support", type: "uint8" },
+    ],
+    name: "castVote",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "uint8", name: "support", type: "uint8" },
+      { internalType: "string", name: "reason", type: "string" },
+    ],
+    name: "castVoteWithReason",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "clock",
     outputs: [{ internalType: "uint48", name: "", type: "uint48" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "execute",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "payable",
     type: "function",
   },
   {
@@ -1389,8 +1579,25 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "hasVoted",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
     name: "proposalDeadline",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalEta",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -1410,6 +1617,17 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalVotes",
+    outputs: [
+      { internalType: "uint256", name: "againstVotes", type: "uint256" },
+      { internalType: "uint256", name: "forVotes", type: "uint256" },
+      { internalType: "uint256", name: "abstainVotes", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address[]", name: "targets", type: "address[]" },
       { internalType: "uint256[]", name: "values", type: "uint256[]" },
@@ -1419,6 +1637,25 @@ export const creditsGovernorAbi = [
     name: "propose",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "queue",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "timepoint", type: "uint256" }],
+    name: "quorum",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1488,6 +1725,20 @@ export const timelockControllerAbi = [
     inputs: [],
     name: "getMinDelay",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "id", type: "bytes32" }],
+    name: "isOperationDone",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "id", type: "bytes32" }],
+    name: "isOperationReady",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
     type: "function",
   },
