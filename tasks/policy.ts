@@ -775,10 +775,11 @@ export async function policyShow(
     const u = report.user;
     const left: string[] = [];
     if (u.creditsRemaining !== null) left.push(formatCredits(BigInt(u.creditsRemaining)));
-    if (u.opsRemaining !== null) left.push(`${u.opsRemaining} operations`);
+    const ops = (n: string) => `${n} operation${n === "1" ? "" : "s"}`;
+    if (u.opsRemaining !== null) left.push(ops(u.opsRemaining));
     rows.push([
-      `user ${u.address}`,
-      `${formatCredits(BigInt(u.creditsThisEpoch))} and ${u.opsThisEpoch} operations this epoch` +
+      "user",
+      `${u.address}: ${formatCredits(BigInt(u.creditsThisEpoch))} and ${ops(u.opsThisEpoch)} this epoch` +
         (left.length === 0 ? "" : `; ${left.join(" and ")} left`),
     ]);
   }
