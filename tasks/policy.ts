@@ -250,12 +250,14 @@ export interface CreateArgs extends DeploymentFlags, PolicyTermFlags {
   from?: string;
 }
 
-export async function policyCreate(
-  hre: HardhatRuntimeEnvironment,
-  args: CreateArgs,
-  log: Log = print,
-): Promise<PolicyWriteResult> {
-  const now = await chainTime(hre);
+/**
+ * The terms and epoch length of a new policy from its flags (defaults: no limits, start now, daily epochs, never
+ * ends, no signer), validated: every bad flag at once, a non-empty window, and some limit unless `unlimited`.
+ */
+export function newPolicyTerms(
+  args: PolicyTermFlags & { epoch?: string },
+  now: bigint,
+): { terms: PolicyTerms; epochLength: bigint } {
   const flags = validateFlags(
     termsSchema(now).extend({ epoch: flag((v) => parseDuration("epoch", v, UINT32_MAX)) }),
     args,
@@ -269,9 +271,17 @@ export async function policyCreate(
     end: flags.end ?? Number(NEVER),
     signer: flags.signer ?? zeroAddress,
   };
-  const epochLength = flags.epoch ?? 86_400n;
   requireWindow(terms);
   requireSomeLimit(terms, args.unlimited);
+  return { terms, epochLength: flags.epoch ?? 86_400n };
+}
+
+export async function policyCreate(
+  hre: HardhatRuntimeEnvironment,
+  args: CreateArgs,
+  log: Log = print,
+): Promise<PolicyWriteResult> {
+  const { terms, epochLength } = newPolicyTerms(args, await chainTime(hre));
 
   const signer = await resolveAccount(hre, args.from);
   const { address } = await checkedLedger(hre, args);
