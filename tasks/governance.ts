@@ -14,7 +14,13 @@ import {
   timelockControllerAbi,
 } from "../src/client/abi";
 import { formatCreditAmount, formatDuration, formatTime, toJson } from "../src/client/format";
-import { encodeGrant, encodeSetIssuerCap, encodeSetPaymasterConfig, propose } from "../src/client/governance";
+import {
+  PROPOSAL_STATES,
+  encodeGrant,
+  encodeSetIssuerCap,
+  encodeSetPaymasterConfig,
+  propose,
+} from "../src/client/governance";
 import { readPaymasterConfig } from "../src/client/paymasterAdmin";
 import type { PaymasterConfig } from "../src/client/credits";
 import { FORMS, parseAddress, parseCredits, parseDuration, parseGasPrice, parseInteger } from "./lib/args";
@@ -50,18 +56,6 @@ import { describeTerms, newPolicyTerms } from "./policy";
 import type { PolicyTermFlags } from "./policy";
 import { encodeCreatePolicy, encodeSetPolicyStatus, policyStatusName } from "../src/client/policies";
 import type { PolicyTerms } from "../src/client/policies";
-
-/** OpenZeppelin's `IGovernor.ProposalState`, in order. */
-const PROPOSAL_STATES = [
-  "Pending",
-  "Active",
-  "Canceled",
-  "Defeated",
-  "Succeeded",
-  "Queued",
-  "Expired",
-  "Executed",
-];
 
 /** The paymaster settings `governance:propose-budget` can change, with their flags and bounds. */
 interface ConfigSetting {

@@ -5,3 +5,4 @@ import "./paymaster";
 import "./price";
 import "./governance";
 import "./policy";
+import "./proposals";
