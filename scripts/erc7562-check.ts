@@ -51,7 +51,7 @@ async function policyOp(sys: System, user: User, mode: ModeName): Promise<Packed
   }
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   const terms = {
-    creditsPerUser: 5n * CREDIT,
+    creditsPerUser: 50n * CREDIT, // above the hold of this op (its worst case, ~10 credits at 3 gwei)
     opsPerUser: 20n,
     creditsPerEpoch: 1_000n * CREDIT,
     creditsPerOp: 0n,
@@ -116,6 +116,12 @@ export async function runErc7562Check(
       const op = await validOp(sys, mode, user);
       log(`  ${mode}: tracing validation of a valid operation`);
       const trace = await traceValidation(hre.ethers.provider, { entryPoint, op });
+      if (trace.failed) {
+        // A reverted validation proves nothing about the rules: the code under test may not even have run.
+        throw new Error(
+          `EntryPoint ${version} ${mode}: the operation under test is not valid (handleOps reverted with ${trace.returnValue}); fix the test operation`,
+        );
+      }
       const result = analyzeValidation(trace.structLogs, {
         entryPoint,
         sender: op.sender,

@@ -6,6 +6,7 @@ import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperatio
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -106,13 +107,28 @@ abstract contract PolicyApprovals is EIP712 {
                 termsWord,
                 window
             );
-            sigFailed =
-                !SignatureChecker.isValidSignatureNowCalldata(
-                    signer,
-                    digest,
-                    data[APPROVAL_SIGNATURE_OFFSET:]
-                );
+            sigFailed = !_approvedBy(signer, digest, data[APPROVAL_SIGNATURE_OFFSET:]);
         }
+    }
+
+    /**
+     * @dev Whether `signer` approved `digest`: an ECDSA signature recovering to `signer` first, without touching the
+     *      signer's account; only otherwise, and only when the signer has code, its ERC-1271 `isValidSignature`.
+     *      The order is ERC-7562's: OpenZeppelin's `isValidSignatureNow` reads the signer's code size first, and
+     *      EXTCODESIZE on an EOA signer is an access to an address without code (OP-041), while calling an
+     *      EIP-7702 delegated EOA signer is an access to a delegated account that is not the sender (AUTH-002);
+     *      recovering first makes every valid EOA approval, delegated or not, touch no account at all.
+     */
+    function _approvedBy(
+        address signer,
+        bytes32 digest,
+        bytes calldata signature
+    ) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return
+            signer.code.length != 0 &&
+            SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 
     /// @dev The EntryPoint this paymaster serves.

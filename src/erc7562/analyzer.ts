@@ -181,13 +181,18 @@ function slotHex(slot: bigint): string {
  * the factory), OP-051..054 (EntryPoint access: EXTCODESIZE, `depositTo(sender)` from the account or
  * factory, the fallback from the account), OP-061 (CALL with value other than to the EntryPoint), OP-062
  * (precompiles), OP-070 (TLOAD/TSTORE under the storage rules), OP-080 (BALANCE/SELFBALANCE only when
- * staked), STO-010, STO-021/022, STO-031/032/033.
+ * staked), STO-010, STO-021/022, STO-031/032/033, and the EIP-7702 rules eth-infinitism adds to ERC-7562 in
+ * "Using EIP-7702 accounts with ERC-4337": AUTH-001 (a delegated EOA may be used only as the sender, not as the
+ * paymaster or factory) and AUTH-002 (validation may call or EXTCODE* a delegated EOA only if it is the sender;
+ * its code is mutable by its key, so it is treated like unassociated storage even for staked entities). A
+ * delegated sender itself is an ordinary account: its frame runs the delegate's code on the sender's storage.
  */
 export function analyzeValidation(structLogs: readonly StructLog[], options: AnalyzeOptions): AnalysisResult {
   const entryPoint = options.entryPoint.toLowerCase();
   const sender = options.sender.toLowerCase();
   const paymaster = options.paymaster?.toLowerCase();
   let factory = options.factory?.toLowerCase();
+  const delegated = new Set((options.delegated ?? []).map((address) => address.toLowerCase()));
   const allowedPrecompiles = new Set(
     options.allowedPrecompiles === undefined
       ? DEFAULT_ALLOWED_PRECOMPILES
@@ -360,6 +365,14 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
       }
       if (EXTCODE_OPCODES.has(op)) {
         const target = toAddressKey(stackItem(step, 0));
+        if (delegated.has(target) && target !== sender) {
+          report({
+            ...base,
+            rule: "AUTH-002",
+            address: checksum(target),
+            message: `${ctx.entity} validation uses ${op} on ${checksum(target)}, an EIP-7702 delegated EOA that is not the sender`,
+          });
+        }
         if (target === entryPoint) {
           if (op !== "EXTCODESIZE") {
             report({
@@ -421,6 +434,17 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
         context = openEntity("factory", target, step.depth + 1, i + 1);
         opensEntity = true;
       }
+      if (opensEntity && context !== null && context.entity !== "account" && delegated.has(target)) {
+        report({
+          entity: context.entity,
+          opcode: op,
+          depth: step.depth,
+          pc: step.pc,
+          address: checksum(target),
+          rule: "AUTH-001",
+          message: `the ${context.entity} ${checksum(target)} is an EIP-7702 delegated EOA; a delegated EOA may only be a UserOperation's sender`,
+        });
+      }
 
       if (ctx !== null) {
         const base = {
@@ -446,6 +470,13 @@ export function analyzeValidation(structLogs: readonly StructLog[], options: Ana
             });
           }
         } else {
+          if (delegated.has(target) && target !== sender) {
+            report({
+              ...base,
+              rule: "AUTH-002",
+              message: `${ctx.entity} validation uses ${op} on ${checksum(target)}, an EIP-7702 delegated EOA that is not the sender`,
+            });
+          }
           if (value !== 0n) {
             report({
               ...base,
@@ -636,4 +667,17 @@ function checkStorageAccess(access: StorageAccess, inputs: StorageRuleInputs): V
       ? `${context.entity} ${kind} ${where}, associated with neither the sender nor the entity (never allowed)`
       : `unstaked ${context.entity} ${kind} ${where}, associated with neither the sender nor the entity`,
   };
+}
+
+/**
+ * Every address a trace calls (CALL, CALLCODE, DELEGATECALL, STATICCALL) or reads the code of (EXTCODE*):
+ * the candidates {@link checkErc7562} asks the node about to find EIP-7702 delegated EOAs.
+ */
+export function referencedAddresses(structLogs: readonly StructLog[]): string[] {
+  const found = new Set<string>();
+  for (const step of structLogs) {
+    if (CALL_OPCODES.has(step.op)) found.add(toAddressKey(stackItem(step, 1)));
+    else if (EXTCODE_OPCODES.has(step.op)) found.add(toAddressKey(stackItem(step, 0)));
+  }
+  return [...found];
 }

@@ -67,6 +67,12 @@ export interface AnalyzeOptions {
    * "0x0000000000000000000000000000000000000100" on networks that accepted RIP-7212.
    */
   readonly allowedPrecompiles?: readonly string[];
+  /**
+   * Addresses whose code was an EIP-7702 delegation designation (`0xef0100 ‖ delegate`) when the trace ran
+   * ({@link checkErc7562} finds them with `eth_getCode`). Such an address may only be the sender: used as the
+   * paymaster or factory it violates AUTH-001, and any other entity's call or EXTCODE* on it violates AUTH-002.
+   */
+  readonly delegated?: readonly string[];
 }
 
 /** A validation frame the checker found (the EntryPoint calling into an entity). */
