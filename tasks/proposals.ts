@@ -251,6 +251,16 @@ async function readProposal(
   };
 }
 
+/**
+ * When the boundary is the latest point itself: the Governor's state, and a transaction's simulation (eth_call runs in
+ * the latest block), only change with the next one.
+ */
+function waitOne(boundary: string, clock: string, unit: string): string {
+  return boundary === clock
+    ? `, the latest ${unit === "block" ? "block" : "time"}: one more block changes it`
+    : "";
+}
+
 function tally(r: ProposalReport): string {
   return (
     `for ${votesText(BigInt(r.votes.for))}, against ${votesText(BigInt(r.votes.against))}, abstain ` +
@@ -332,7 +342,7 @@ export async function governanceVote(
   if (before.state === "Pending") {
     throw taskError(
       `Voting on proposal ${ref.id} has not started: it opens after ${unit} ${before.voteStart} (now ` +
-        `${before.clock}); vote then`,
+        `${before.clock}${waitOne(before.voteStart, before.clock, unit)}); vote then`,
     );
   }
   if (before.state !== "Active") {
@@ -400,8 +410,8 @@ function notReady(action: "queue" | "execute", r: ProposalReport, now: bigint): 
     case "Pending":
     case "Active":
       return (
-        `Voting on proposal ${r.proposalId} is not over: it ends at ${unit} ${r.voteEnd} (now ${r.clock}); ` +
-        `${action} after that`
+        `Voting on proposal ${r.proposalId} is not over: it ends at ${unit} ${r.voteEnd} (now ${r.clock}` +
+        `${waitOne(r.voteEnd, r.clock, unit)}); ${action} after that`
       );
     case "Defeated":
       return (

@@ -115,7 +115,14 @@ describe("tasks governance:state, vote, queue, execute", function () {
         { ...base, from: voterA },
         `Voting on proposal ${id} has not started: it opens after block ${snapshot} (now ${now}); vote then`,
       );
-      await mine(VOTING_DELAY + 1n);
+      await mine(VOTING_DELAY);
+      await refused(
+        "governance:vote",
+        { ...base, from: voterA },
+        `Voting on proposal ${id} has not started: it opens after block ${snapshot} (now ${snapshot}, the latest ` +
+          "block: one more block changes it); vote then",
+      );
+      await mine(1);
       await runTask("governance:vote", { ...base, from: voterA });
       await refused(
         "governance:vote",
