@@ -8,7 +8,8 @@ import type { ProposeBudgetResult } from "../../tasks/governance";
 import type { ProposalFile } from "../../tasks/lib/budget";
 import { runProposal } from "../helpers/governance";
 import { TIMELOCK_DELAY, deployGovernanceSystem } from "../helpers/governanceSystem";
-import { CREDIT } from "../helpers/system";
+import { CREDIT, deploySystem } from "../helpers/system";
+import type { SafeBatchFile } from "../../tasks/lib/budget";
 import { expectTaskError, runTask, tempDir } from "../helpers/tasks";
 
 const DAY = 86_400n;
@@ -133,6 +134,32 @@ describe("task governance:propose-budget --policy (the executor sponsors)", func
       `Policy 1 of the executor ${timelock} is Active: it cannot resume (setPolicyStatus would revert)`,
     );
     expect(await g.ledger.policyCount(timelock)).to.equal(0n);
+  });
+
+  it("with --safe, the Safe's batch creates the policy of the Safe (msg.sender)", async function () {
+    const sys = await deploySystem("0.8");
+    const safe = await sys.admin.getAddress();
+    const ledger = await sys.ledger.getAddress();
+    const out = tempDir("safe-policy");
+    const { lines } = await runTask("governance:propose-budget", {
+      ledger,
+      safe,
+      policy: "per-user=2,per-op=1",
+      out,
+    });
+    expect(lines[1]).to.match(
+      new RegExp(`^  - create policy 1 of ${safe} \\(its sponsor\\): per user 2 credits`),
+    );
+    const batch = JSON.parse(readFileSync(path.join(out, "safe-batch.json"), "utf8")) as SafeBatchFile;
+    for (const tx of batch.transactions) {
+      await (await sys.admin.sendTransaction({ to: tx.to, value: BigInt(tx.value), data: tx.data })).wait();
+    }
+    const view = await sys.ledger.policy(safe, 1n);
+    expect([view.status, view.terms.creditsPerUser, view.terms.creditsPerOp]).to.deep.equal([
+      1n,
+      2n * CREDIT,
+      CREDIT,
+    ]);
   });
 
   describe("validation", function () {
