@@ -368,13 +368,18 @@ export async function governanceVote(
     );
   }
   const { publicClient, wallet } = viemClients(hre, signer.address);
-  const receipt = await sendClientTx(hre, log, `Voting ${support} on proposal ${ref.id}`, publicClient, () =>
-    castVote(wallet, {
-      governor: gov.address,
-      proposalId: ref.id,
-      support: VOTE_SUPPORT[support as keyof typeof VOTE_SUPPORT],
-      reason: args.reason,
-    }),
+  const receipt = await sendClientTx(
+    hre,
+    log,
+    `Voting (${support}) on proposal ${ref.id}`,
+    publicClient,
+    () =>
+      castVote(wallet, {
+        governor: gov.address,
+        proposalId: ref.id,
+        support: VOTE_SUPPORT[support as keyof typeof VOTE_SUPPORT],
+        reason: args.reason,
+      }),
   );
   const after = await readProposal(hre, gov, ref);
   log(`${signer.address} voted ${support} with ${votesText(weight)} votes. Now ${tally(after)}.`);
