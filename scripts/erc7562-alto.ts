@@ -19,12 +19,22 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { JsonRpcProvider } from "ethers";
-import { createPublicClient, createWalletClient, getAddress, http, parseEther, zeroAddress } from "viem";
+import {
+  concat,
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  http,
+  numberToHex,
+  parseEther,
+  zeroAddress,
+} from "viem";
 import type { Abi, Address, Chain, Hex, PublicClient, WalletClient } from "viem";
 import { hardhat } from "viem/chains";
 import { createBundlerClient, prepareUserOperation, toPackedUserOperation } from "viem/account-abstraction";
-import type { PaymasterActions, UserOperation } from "viem/account-abstraction";
+import type { GetPaymasterDataParameters, PaymasterActions, UserOperation } from "viem/account-abstraction";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { toSimpleSmartAccount } from "permissionless/accounts";
 
 import { createCreditPaymasterClient, creditLedgerAbi } from "../src/client";
@@ -80,8 +90,13 @@ const TEST_PAYMASTER_GAS = { paymasterVerificationGasLimit: 200_000n, paymasterP
 // Cases
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The credit paymaster's modes, each with what a user needs before its first operation. */
-type CreditMode = Exclude<CreditModeOptions["mode"], "POLICY">;
+/**
+ * The credit paymaster's modes: SELF and SPONSORED (through the project's viem paymaster client), and POLICY under
+ * an open policy of the dApp, under a policy whose approvals an EOA signs, and under one whose approvals an ERC-1271
+ * contract (contracts/test/TestPolicySigner.sol, a Safe stand-in) validates.
+ */
+type CreditMode = Exclude<CreditModeOptions["mode"], "POLICY"> | PolicyMode;
+type PolicyMode = "POLICY open" | "POLICY EOA signer" | "POLICY ERC-1271 signer";
 
 /** The test-only paymasters of contracts/test/TestNonCompliantPaymasters.sol (and the accept-all baseline). */
 type TestPaymasterName =
@@ -111,26 +126,27 @@ export interface CheckCase {
   readonly expect: CaseExpectation;
 }
 
-/** What each credit mode needs set up for a fresh account before it can pay, and its client options. */
+/** What each credit mode needs set up for a fresh account before it can pay, and the paymaster a wallet uses. */
 interface CreditModeSetup {
-  /** The client's mode options (`sponsor` filled in from the system). */
-  options(system: E2ESystem): CreditModeOptions;
+  /** The paymaster actions a wallet uses in this mode on `version`'s EntryPoint. */
+  paymaster(env: Env, version: EntryPointVersion): Promise<PaymasterActions>;
   /** Funds `account` (an address that may not exist yet) so the mode can pay for its operations. */
   fund(env: Env, account: Address): Promise<void>;
 }
 
 /**
- * The credit paymaster's modes. A later mode (open policy, signed policy with an EOA or an ERC-1271 signer) is one
- * entry here; {@link CASES} then checks it on both EntryPoints, for a new and an existing account.
+ * The credit paymaster's modes; {@link CASES} checks each on both EntryPoints, for a new and an existing account.
+ * A POLICY mode needs nothing per user: the dApp's policy (created once, {@link dappPolicy}) serves any sender.
  */
 const CREDIT_MODES: Readonly<Record<CreditMode, CreditModeSetup>> = {
   SELF: {
-    options: () => ({ mode: "SELF" }),
+    paymaster: (env, version) => Promise.resolve(creditPaymaster(env, version, { mode: "SELF" })),
     // The account holds credits of its own, bought for it by the dApp.
     fund: (env, account) => buyCredits(env, account, parseEther("0.05")),
   },
   SPONSORED: {
-    options: (system) => ({ mode: "SPONSORED", sponsor: system.dapp }),
+    paymaster: (env, version) =>
+      Promise.resolve(creditPaymaster(env, version, { mode: "SPONSORED", sponsor: env.system.dapp })),
     // The dApp (which bought credits at the start) gives the account 50 credits a day, forever.
     fund: (env, account) =>
       send(
@@ -143,6 +159,18 @@ const CREDIT_MODES: Readonly<Record<CreditMode, CreditModeSetup>> = {
         },
         env.system.dapp,
       ),
+  },
+  "POLICY open": {
+    paymaster: (env, v) => policyPaymaster(env, v, "POLICY open"),
+    fund: () => Promise.resolve(),
+  },
+  "POLICY EOA signer": {
+    paymaster: (env, v) => policyPaymaster(env, v, "POLICY EOA signer"),
+    fund: () => Promise.resolve(),
+  },
+  "POLICY ERC-1271 signer": {
+    paymaster: (env, v) => policyPaymaster(env, v, "POLICY ERC-1271 signer"),
+    fund: () => Promise.resolve(),
   },
 };
 
@@ -250,6 +278,8 @@ interface Env {
   /** Deployed test paymasters, by "<version> <contract> <staked>". */
   testPaymasters: Map<string, Address>;
   storageTarget?: Address;
+  /** The dApp's policy of each POLICY mode (created on first use). */
+  policies: Map<PolicyMode, { policyId: bigint; approver?: PrivateKeyAccount }>;
 }
 
 /** Sends a transaction from `from` (an unlocked anvil account), after simulating it: a revert throws its reason. */
@@ -473,13 +503,139 @@ async function submit(env: Env, version: EntryPointVersion, op: UserOperation<"0
 }
 
 /** The credit paymaster client of `mode` on `version`, exactly as a wallet or dApp builds it (docs/client.md). */
-function creditPaymaster(env: Env, version: EntryPointVersion, mode: CreditMode) {
+function creditPaymaster(env: Env, version: EntryPointVersion, mode: CreditModeOptions) {
   return createCreditPaymasterClient({
     publicClient: env.publicClient,
     paymaster: env.system.paymasters[version],
     ledger: env.system.ledger,
-    ...CREDIT_MODES[mode].options(env.system),
+    ...mode,
   });
+}
+
+// POLICY mode, built as src/aa/policy.ts documents it (the project's viem client has no POLICY mode yet): data after
+// offset 52 is `2 ‖ sponsor ‖ policyId (8) ‖ maxCredits (8)`, then for a signed policy `validUntil (6) ‖ validAfter
+// (6) ‖ signature`, the signer's EIP-712 `PolicyApproval` over `getUserOpHash` of the operation cut at byte 101.
+
+/** Paymaster gas of a POLICY operation: verification within the deployment's cap; postOp above its floor. */
+const POLICY_GAS = { paymasterVerificationGasLimit: 250_000n, paymasterPostOpGasLimit: 150_000n };
+const STUB_APPROVAL_SIGNATURE: Hex = `0x${"ff".repeat(65)}`;
+const GET_USER_OP_HASH_ABI = [
+  {
+    type: "function",
+    name: "getUserOpHash",
+    stateMutability: "view",
+    inputs: [{ name: "userOp", type: "tuple", components: HANDLE_OPS_ABI[0].inputs[0].components }],
+    outputs: [{ name: "", type: "bytes32" }],
+  },
+] as const;
+const POLICY_APPROVAL_TYPES = {
+  PolicyApproval: [
+    { name: "userOpHash", type: "bytes32" },
+    { name: "sponsor", type: "address" },
+    { name: "policyId", type: "uint256" },
+    { name: "maxCredits", type: "uint256" },
+    { name: "validAfter", type: "uint48" },
+    { name: "validUntil", type: "uint48" },
+  ],
+} as const;
+
+/** The dApp's policy of `mode` (5 credits… per user per day, as the demo's), created once with its signer. */
+async function dappPolicy(
+  env: Env,
+  mode: PolicyMode,
+): Promise<{ policyId: bigint; approver?: PrivateKeyAccount }> {
+  const known = env.policies.get(mode);
+  if (known !== undefined) return known;
+  const approver = mode === "POLICY open" ? undefined : privateKeyToAccount(generatePrivateKey());
+  let signer: Address = zeroAddress;
+  if (mode === "POLICY EOA signer") signer = (approver as PrivateKeyAccount).address;
+  if (mode === "POLICY ERC-1271 signer") {
+    signer = await deploy(env, "TestPolicySigner.sol", "TestPolicySigner", [
+      (approver as PrivateKeyAccount).address,
+    ]);
+  }
+  const now = (await env.publicClient.getBlock()).timestamp;
+  const terms = {
+    creditsPerUser: 50n * CREDIT,
+    opsPerUser: 20,
+    creditsPerEpoch: 1_000n * CREDIT,
+    creditsPerOp: 0n,
+    start: Number(now - 10n),
+    end: Number(now + 30n * 86_400n),
+    signer,
+  };
+  await send(
+    env,
+    { address: env.system.ledger, abi: creditLedgerAbi, functionName: "createPolicy", args: [terms, 86_400] },
+    env.system.dapp,
+  );
+  const policyId = await env.publicClient.readContract({
+    address: env.system.ledger,
+    abi: creditLedgerAbi,
+    functionName: "policyCount",
+    args: [env.system.dapp],
+  });
+  const policy = { policyId, ...(approver === undefined ? {} : { approver }) };
+  env.policies.set(mode, policy);
+  return policy;
+}
+
+/** `PaymasterActions` of POLICY mode: stub data of the final length, then the approval signed over the final op. */
+async function policyPaymaster(
+  env: Env,
+  version: EntryPointVersion,
+  mode: PolicyMode,
+): Promise<PaymasterActions> {
+  const { policyId, approver } = await dappPolicy(env, mode);
+  const paymaster = env.system.paymasters[version];
+  const head = concat([
+    numberToHex(2, { size: 1 }),
+    env.system.dapp,
+    numberToHex(policyId, { size: 8 }),
+    numberToHex(0n, { size: 8 }),
+  ]);
+  const unsigned =
+    approver === undefined ? head : concat([head, numberToHex(0, { size: 6 }), numberToHex(0, { size: 6 })]);
+  const stub = approver === undefined ? head : concat([unsigned, STUB_APPROVAL_SIGNATURE]);
+  return {
+    getPaymasterStubData: () =>
+      Promise.resolve({ paymaster, paymasterData: stub, ...POLICY_GAS, isFinal: approver === undefined }),
+    getPaymasterData: async (parameters: GetPaymasterDataParameters) => {
+      if (approver === undefined) return { paymaster, paymasterData: head, ...POLICY_GAS };
+      const op = {
+        ...(parameters as unknown as UserOperation<"0.7">),
+        paymaster,
+        paymasterData: unsigned,
+        ...POLICY_GAS,
+        signature: "0x" as Hex,
+      };
+      const userOpHash = await env.publicClient.readContract({
+        address: env.system.entryPoints[version],
+        abi: GET_USER_OP_HASH_ABI,
+        functionName: "getUserOpHash",
+        args: [toPackedUserOperation(op)],
+      });
+      const signature = await approver.signTypedData({
+        domain: {
+          name: "CreditPaymaster",
+          version: "1",
+          chainId: env.chain.id,
+          verifyingContract: paymaster,
+        },
+        types: POLICY_APPROVAL_TYPES,
+        primaryType: "PolicyApproval",
+        message: {
+          userOpHash,
+          sponsor: env.system.dapp,
+          policyId,
+          maxCredits: 0n,
+          validAfter: 0,
+          validUntil: 0,
+        },
+      });
+      return { paymaster, paymasterData: concat([unsigned, signature]), ...POLICY_GAS };
+    },
+  };
 }
 
 /** An account of `version` created by a first SPONSORED credit operation, for the test paymasters' cases. */
@@ -492,7 +648,7 @@ async function accountFor(
   if (c.paymaster.kind === "credit") {
     const account = await newAccount(env, c.entryPoint);
     await CREDIT_MODES[c.paymaster.mode].fund(env, account.address);
-    const paymaster = creditPaymaster(env, c.entryPoint, c.paymaster.mode);
+    const paymaster = await CREDIT_MODES[c.paymaster.mode].paymaster(env, c.entryPoint);
     if (c.account === "existing")
       await submit(env, c.entryPoint, await walletOperation(env, account, paymaster));
     return { account, paymaster };
@@ -501,7 +657,7 @@ async function accountFor(
   if (account === undefined) {
     account = await newAccount(env, c.entryPoint);
     await CREDIT_MODES.SPONSORED.fund(env, account.address);
-    const sponsored = creditPaymaster(env, c.entryPoint, "SPONSORED");
+    const sponsored = await CREDIT_MODES.SPONSORED.paymaster(env, c.entryPoint);
     await submit(env, c.entryPoint, await walletOperation(env, account, sponsored));
     deployedAccounts.set(c.entryPoint, account);
   }
@@ -672,6 +828,7 @@ async function main(json: boolean): Promise<number> {
     alto,
     simulations,
     testPaymasters: new Map(),
+    policies: new Map(),
   };
   await buyCredits(env, system.dapp, ONE_ETH);
   const deploySeconds = seconds(t1);

@@ -14,7 +14,13 @@ import {
   timelockControllerAbi,
 } from "../src/client/abi";
 import { formatCreditAmount, formatDuration, formatTime, toJson } from "../src/client/format";
-import { encodeGrant, encodeSetIssuerCap, encodeSetPaymasterConfig, propose } from "../src/client/governance";
+import {
+  PROPOSAL_STATES,
+  encodeGrant,
+  encodeSetIssuerCap,
+  encodeSetPaymasterConfig,
+  propose,
+} from "../src/client/governance";
 import { readPaymasterConfig } from "../src/client/paymasterAdmin";
 import type { PaymasterConfig } from "../src/client/credits";
 import { FORMS, parseAddress, parseCredits, parseDuration, parseGasPrice, parseInteger } from "./lib/args";
@@ -46,18 +52,10 @@ import type { BudgetAction, GrantSpec, IssuerCapSpec, ProposalFile, SafeBatchFil
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
 import { explained } from "./lib/revert";
-
-/** OpenZeppelin's `IGovernor.ProposalState`, in order. */
-const PROPOSAL_STATES = [
-  "Pending",
-  "Active",
-  "Canceled",
-  "Defeated",
-  "Succeeded",
-  "Queued",
-  "Expired",
-  "Executed",
-];
+import { describeTerms, newPolicyTerms } from "./policy";
+import type { PolicyTermFlags } from "./policy";
+import { encodeCreatePolicy, encodeSetPolicyStatus, policyStatusName } from "../src/client/policies";
+import type { PolicyTerms } from "../src/client/policies";
 
 /** The paymaster settings `governance:propose-budget` can change, with their flags and bounds. */
 interface ConfigSetting {
@@ -121,6 +119,10 @@ const SETTINGS: readonly ConfigSetting[] = [
 ];
 
 export interface ProposeBudgetArgs extends DeploymentFlags, ConfigArgs {
+  /** Policies the executor creates (it is their sponsor): `key=value,…` entries separated by ";". */
+  policy?: string;
+  /** Status changes of the executor's policies: `<id>:<pause|resume|close>`, comma-separated. */
+  policyStatus?: string;
   grant?: string;
   grantsFile?: string;
   issuerCap?: string;
@@ -371,6 +373,193 @@ function ledgerActions(
   return [...capActions, ...grantActions];
 }
 
+// ------------------------------------------------------------------------------------------ policies of the executor
+
+/** The keys of a `--policy` entry and the policy:create flag each stands for. */
+const POLICY_KEYS: Readonly<Record<string, keyof PolicyTermFlags | "epoch">> = {
+  "per-user": "perUser",
+  "ops-per-user": "opsPerUser",
+  "per-epoch": "perEpoch",
+  "per-op": "perOp",
+  start: "start",
+  end: "end",
+  signer: "signer",
+  epoch: "epoch",
+  unlimited: "unlimited",
+};
+const POLICY_FORM =
+  `expected key=value pairs separated by commas (keys: ${Object.keys(POLICY_KEYS).join(", ")}; values as ` +
+  'policy:create takes them), policies separated by ";", such as per-user=5,ops-per-user=20,epoch=1d';
+
+/** A policy the proposal creates for its executor. */
+interface PolicySpec {
+  entry: string;
+  terms: PolicyTerms;
+  epochLength: bigint;
+}
+
+/** Parses `--policy`: `;`-separated policies of `key=value` pairs, each validated as policy:create validates. */
+export function parsePolicySpecs(value: string, now: bigint): PolicySpec[] {
+  const list = value
+    .split(";")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (list.length === 0) throw taskError(`Invalid --policy "${value}": ${POLICY_FORM}`);
+  return list.map((entry) => {
+    const flags: Record<string, string | boolean> = {};
+    for (const pair of entry.split(",").map((p) => p.trim())) {
+      const eq = pair.indexOf("=");
+      const key = eq < 0 ? pair : pair.slice(0, eq).trim();
+      const name = POLICY_KEYS[key];
+      if (name === undefined || (eq < 0 && key !== "unlimited")) {
+        throw taskError(
+          `Invalid --policy entry "${entry}": "${pair}" is not a known key=value (${POLICY_FORM})`,
+        );
+      }
+      flags[name] =
+        name === "unlimited" ? eq < 0 || pair.slice(eq + 1).trim() === "true" : pair.slice(eq + 1).trim();
+    }
+    try {
+      return { entry, ...newPolicyTerms(flags, now) };
+    } catch (e) {
+      throw taskError(`${(e as Error).message} (in --policy entry "${entry}")`);
+    }
+  });
+}
+
+/** A status change of one of the executor's policies. */
+interface PolicyStatusSpec {
+  policyId: bigint;
+  command: "pause" | "resume" | "close";
+}
+
+const STATUS_TARGET = { pause: "Paused", resume: "Active", close: "Closed" } as const;
+
+/** Parses `--policy-status`: `<id>:<pause|resume|close>` entries separated by commas. */
+export function parsePolicyStatusSpecs(value: string): PolicyStatusSpec[] {
+  const form = 'expected <policy id>:<pause|resume|close>, comma-separated, such as "1:pause,2:close"';
+  const list = value
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (list.length === 0) throw taskError(`Invalid --policy-status "${value}": ${form}`);
+  return list.map((entry) => {
+    const match = /^(\d+)\s*:\s*(pause|resume|close)$/.exec(entry);
+    if (match === null || BigInt(match[1]) === 0n || BigInt(match[1]) >= 2n ** 64n) {
+      throw taskError(`Invalid --policy-status "${entry}": ${form}`);
+    }
+    return { policyId: BigInt(match[1]), command: match[2] as PolicyStatusSpec["command"] };
+  });
+}
+
+/**
+ * Checks the executor's policy actions: each new policy is still open when the proposal can execute, and each
+ * status change applies to a policy of the executor in a status that allows it. Returns the id of each new policy
+ * (the executor's next ids, if no other policy of it is created first).
+ */
+async function checkPolicyActions(
+  ledger: LedgerRef,
+  executor: string,
+  policies: readonly PolicySpec[],
+  statuses: readonly PolicyStatusSpec[],
+  earliestExecution: bigint,
+): Promise<bigint[]> {
+  const sponsor = executor as Address;
+  const count = await readContract(ledger.client, {
+    ...ledger.contract,
+    functionName: "policyCount",
+    args: [sponsor],
+  });
+  for (const p of policies) {
+    if (BigInt(p.terms.end) <= earliestExecution) {
+      throw taskError(
+        `The policy "${p.entry}" ends at ${formatTime(BigInt(p.terms.end))}, before the proposal can execute ` +
+          `(${formatTime(earliestExecution)} at the earliest, after the timelock delay): choose a later end`,
+      );
+    }
+  }
+  const ids = policies.map((_, i) => count + 1n + BigInt(i));
+  const status = new Map<bigint, string>(ids.map((id) => [id, "Active"]));
+  for (const s of statuses) {
+    let current = status.get(s.policyId);
+    if (current === undefined) {
+      if (s.policyId > count) {
+        throw taskError(
+          `The executor ${executor} has no policy ${s.policyId} (it has ${count}${
+            ids.length > 0 ? `, and this ` + `proposal creates ${ids.join(", ")}` : ""
+          }): check --policy-status`,
+        );
+      }
+      const view = await readContract(ledger.client, {
+        ...ledger.contract,
+        functionName: "policy",
+        args: [sponsor, s.policyId],
+      });
+      current = policyStatusName(view.status);
+    }
+    const allowed =
+      s.command === "pause"
+        ? current === "Active"
+        : s.command === "resume"
+          ? current === "Paused"
+          : current !== "Closed";
+    if (!allowed) {
+      throw taskError(
+        `Policy ${s.policyId} of the executor ${executor} is ${current}: it cannot ${s.command} ` +
+          "(setPolicyStatus would revert)",
+      );
+    }
+    status.set(s.policyId, STATUS_TARGET[s.command]);
+  }
+  return ids;
+}
+
+function policyActions(
+  ledgerAddress: string,
+  executor: string | undefined,
+  policies: readonly PolicySpec[],
+  ids: readonly bigint[] | undefined,
+  statuses: readonly PolicyStatusSpec[],
+): BudgetAction[] {
+  const sponsor = executor ?? "the executor";
+  const creates = policies.map((p, i) => {
+    const call = encodeCreatePolicy(p.terms, p.epochLength);
+    return {
+      target: ledgerAddress,
+      value: 0n,
+      data: call.data,
+      contract: "CreditLedger",
+      function: call.function,
+      args: {
+        creditsPerUser: p.terms.creditsPerUser.toString(),
+        opsPerUser: p.terms.opsPerUser.toString(),
+        creditsPerEpoch: p.terms.creditsPerEpoch.toString(),
+        creditsPerOp: p.terms.creditsPerOp.toString(),
+        start: p.terms.start.toString(),
+        end: p.terms.end.toString(),
+        signer: p.terms.signer,
+        epochLength: p.epochLength.toString(),
+      },
+      summary:
+        `create policy ${ids === undefined ? "" : `${ids[i]} `}of ${sponsor} (its sponsor): ` +
+        describeTerms(p.terms, p.epochLength),
+    };
+  });
+  const changes = statuses.map((s) => {
+    const call = encodeSetPolicyStatus(s.policyId, STATUS_TARGET[s.command]);
+    return {
+      target: ledgerAddress,
+      value: 0n,
+      data: call.data,
+      contract: "CreditLedger",
+      function: call.function,
+      args: { policyId: s.policyId.toString(), status: STATUS_TARGET[s.command] },
+      summary: `${s.command} policy ${s.policyId} of ${sponsor}`,
+    };
+  });
+  return [...creates, ...changes];
+}
+
 export async function proposeBudget(
   hre: HardhatRuntimeEnvironment,
   args: ProposeBudgetArgs,
@@ -382,12 +571,21 @@ export async function proposeBudget(
     ...(args.grantsFile === undefined ? [] : parseGrantsFile(args.grantsFile, now)),
   ];
   const caps = args.issuerCap === undefined ? [] : parseIssuerCapSpecs(args.issuerCap);
+  const policies = args.policy === undefined ? [] : parsePolicySpecs(args.policy, now);
+  const policyStatuses = args.policyStatus === undefined ? [] : parsePolicyStatusSpecs(args.policyStatus);
   const proposer = args.proposer === undefined ? undefined : parseAddress("proposer", args.proposer);
   const safe = args.safe === undefined ? undefined : parseAddress("safe", args.safe);
   const hasConfig = SETTINGS.some((s) => args[s.key] !== undefined);
-  if (grants.length === 0 && caps.length === 0 && !hasConfig) {
+  if (
+    grants.length === 0 &&
+    caps.length === 0 &&
+    policies.length === 0 &&
+    policyStatuses.length === 0 &&
+    !hasConfig
+  ) {
     throw taskError(
-      "Nothing to propose: pass --grant, --grants-file, --issuer-cap, or a paymaster setting (" +
+      "Nothing to propose: pass --grant, --grants-file, --issuer-cap, --policy, --policy-status, or a paymaster " +
+        "setting (" +
         SETTINGS.map((s) => `--${s.flag}`).join(", ") +
         ")",
     );
@@ -433,6 +631,7 @@ export async function proposeBudget(
   }
 
   const actions: BudgetAction[] = [];
+  const notes: string[] = [];
   if (grants.length > 0 || caps.length > 0) {
     const { address: ledgerAddress } = await checkedLedger(hre, args);
     const ledger: LedgerRef = { client, contract: { address: ledgerAddress, abi: creditLedgerAbi } };
@@ -440,6 +639,32 @@ export async function proposeBudget(
       await checkLedgerActions(ledger, ledgerAddress, executor, grants, caps, now, now + timelockDelay);
     }
     actions.push(...ledgerActions(ledgerAddress, caps, grants));
+  }
+  let policyIds: bigint[] | undefined;
+  if (policies.length > 0 || policyStatuses.length > 0) {
+    const { address: ledgerAddress } = await checkedLedger(hre, args);
+    const ledger: LedgerRef = { client, contract: { address: ledgerAddress, abi: creditLedgerAbi } };
+    if (executor !== undefined) {
+      policyIds = await checkPolicyActions(ledger, executor, policies, policyStatuses, now + timelockDelay);
+    }
+    actions.push(...policyActions(ledgerAddress, executor, policies, policyIds, policyStatuses));
+    if (executor !== undefined && policies.length > 0) {
+      const spendable = await readContract(client, {
+        ...ledger.contract,
+        functionName: "spendableCredits",
+        args: [executor as Address],
+      });
+      const granted = grants.filter((g) => g.account === executor).reduce((sum, g) => sum + g.amount, 0n);
+      notes.push(
+        spendable + granted === 0n
+          ? `Note: the executor ${executor} sponsors the new ${policies.length === 1 ? "policy" : "policies"} but ` +
+              `has no credits and this proposal grants it none: add --grant ${executor}:<credits>:<expiry>`
+          : `The executor ${executor} sponsors the new ${policies.length === 1 ? "policy" : "policies"} with its ` +
+              `credits (${formatCreditAmount(spendable)} spendable now, ${formatCreditAmount(granted)} granted by ` +
+              `this proposal). Wallets pass { "sponsor": "${executor}", "policyId": <id> }; the ids assume no ` +
+              "other policy of the executor is created before execution.",
+      );
+    }
   }
   const configAction = await paymasterAction(hre, args, executor);
   if (configAction !== undefined) actions.push(configAction);
@@ -492,6 +717,7 @@ export async function proposeBudget(
   for (const a of actions) log(`  - ${a.summary}`);
   log(`Wrote ${files.proposal} (Governor.propose arguments; proposal id ${proposal.proposalId})`);
   log(`Wrote ${files.safeBatch} (Safe Transaction Builder batch)`);
+  for (const note of notes) log(note);
 
   const result: ProposeBudgetResult = { proposal, safeBatch, files };
   if (!args.submit || governor === undefined || gov === undefined) return result;
@@ -580,6 +806,15 @@ let definition = task(
   .addOptionalParam(
     "issuerCap",
     "Issuer caps, comma-separated <issuer>:<credits per epoch>:<epoch> (epoch: 30d)",
+  )
+  .addOptionalParam(
+    "policy",
+    "Policies the executor creates and sponsors, ';'-separated; each key=value pairs as policy:create's flags " +
+      "(per-user, ops-per-user, per-epoch, per-op, start, end, signer, epoch, unlimited)",
+  )
+  .addOptionalParam(
+    "policyStatus",
+    "Status changes of the executor's policies: <id>:<pause|resume|close>, comma-separated",
   )
   .addOptionalParam("description", "Proposal description (default: a list of the actions)")
   .addOptionalParam("proposer", "Restrict the proposal to this proposer (appends #proposer=<address>)")

@@ -4,3 +4,5 @@ import "./credits";
 import "./paymaster";
 import "./price";
 import "./governance";
+import "./policy";
+import "./proposals";

@@ -1541,10 +1541,43 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "uint8", name: "support", type: "uint8" },
+    ],
+    name: "castVote",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "uint8", name: "support", type: "uint8" },
+      { internalType: "string", name: "reason", type: "string" },
+    ],
+    name: "castVoteWithReason",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "clock",
     outputs: [{ internalType: "uint48", name: "", type: "uint48" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "execute",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "payable",
     type: "function",
   },
   {
@@ -1570,8 +1603,25 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "proposalId", type: "uint256" },
+      { internalType: "address", name: "account", type: "address" },
+    ],
+    name: "hasVoted",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
     name: "proposalDeadline",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalEta",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -1591,6 +1641,17 @@ export const creditsGovernorAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "proposalVotes",
+    outputs: [
+      { internalType: "uint256", name: "againstVotes", type: "uint256" },
+      { internalType: "uint256", name: "forVotes", type: "uint256" },
+      { internalType: "uint256", name: "abstainVotes", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address[]", name: "targets", type: "address[]" },
       { internalType: "uint256[]", name: "values", type: "uint256[]" },
@@ -1600,6 +1661,25 @@ export const creditsGovernorAbi = [
     name: "propose",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "targets", type: "address[]" },
+      { internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { internalType: "bytes32", name: "descriptionHash", type: "bytes32" },
+    ],
+    name: "queue",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "timepoint", type: "uint256" }],
+    name: "quorum",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1669,6 +1749,20 @@ export const timelockControllerAbi = [
     inputs: [],
     name: "getMinDelay",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "id", type: "bytes32" }],
+    name: "isOperationDone",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "id", type: "bytes32" }],
+    name: "isOperationReady",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
     type: "function",
   },

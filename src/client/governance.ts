@@ -81,3 +81,79 @@ export async function propose(
   });
   return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
 }
+
+/** `IGovernor.ProposalState`, in order. */
+export const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+] as const;
+export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
+
+/** `GovernorCountingSimple`'s support values. */
+export const VOTE_SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
+
+/** The calls of a proposal and its description's hash: what `queue` and `execute` take. */
+export interface ProposalCalls {
+  targets: readonly Address[];
+  values: readonly bigint[];
+  calldatas: readonly Hex[];
+  descriptionHash: Hex;
+}
+
+/** `Governor.castVote(proposalId, support)`, or `castVoteWithReason` with a reason. Simulated first. */
+export async function castVote(
+  wallet: CreditWallet,
+  args: { governor: Address; proposalId: bigint; support: 0 | 1 | 2; reason?: string },
+): Promise<Hash> {
+  const base = { address: args.governor, abi: creditsGovernorAbi, account: wallet.account } as const;
+  if (args.reason === undefined) {
+    const { request } = await simulateContract(wallet, {
+      ...base,
+      functionName: "castVote",
+      args: [args.proposalId, args.support],
+    });
+    return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+  }
+  const { request } = await simulateContract(wallet, {
+    ...base,
+    functionName: "castVoteWithReason",
+    args: [args.proposalId, args.support, args.reason],
+  });
+  return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}
+
+/** `Governor.queue(targets, values, calldatas, descriptionHash)`: schedules a succeeded proposal on the timelock. */
+export async function queueProposal(
+  wallet: CreditWallet,
+  args: { governor: Address } & ProposalCalls,
+): Promise<Hash> {
+  const { request } = await simulateContract(wallet, {
+    address: args.governor,
+    abi: creditsGovernorAbi,
+    functionName: "queue",
+    args: [args.targets, args.values, args.calldatas, args.descriptionHash],
+    account: wallet.account,
+  });
+  return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}
+
+/** `Governor.execute(targets, values, calldatas, descriptionHash)`: runs a queued proposal whose delay passed. */
+export async function executeProposal(
+  wallet: CreditWallet,
+  args: { governor: Address } & ProposalCalls,
+): Promise<Hash> {
+  const { request } = await simulateContract(wallet, {
+    address: args.governor,
+    abi: creditsGovernorAbi,
+    functionName: "execute",
+    args: [args.targets, args.values, args.calldatas, args.descriptionHash],
+    account: wallet.account,
+  });
+  return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+}

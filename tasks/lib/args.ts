@@ -178,3 +178,37 @@ export function parseEntryPointVersion(value: string): "0.7" | "0.8" {
   if (trimmed === "0.7" || trimmed === "0.8") return trimmed;
   throw argumentError("entrypoint", value, 'expected "0.7" or "0.8"');
 }
+
+/**
+ * Parses a point in time into unix seconds: "now" (the chain's latest block time), `+<duration>` from now, unix
+ * seconds or an ISO date (UTC unless it names an offset); past times are accepted. At most 2^32 - 1.
+ */
+export function parseTime(flag: string, value: string, now: bigint): bigint {
+  const trimmed = value.trim();
+  const form = `"now", ${FORMS.expiry.replace(/ or "never"$/, "")}`;
+  let time: bigint;
+  if (trimmed.toLowerCase() === "now") {
+    time = now;
+  } else if (trimmed.startsWith("+")) {
+    const match = DURATION.exec(trimmed.slice(1));
+    if (match === null) throw argumentError(flag, value, `expected ${form}`);
+    time = now + BigInt(match[1]) * UNIT_SECONDS[match[2] ?? "s"];
+  } else if (INTEGER.test(trimmed)) {
+    time = BigInt(trimmed);
+  } else if (ISO_DATE.test(trimmed)) {
+    const iso = /[T ]/.test(trimmed) && !/(Z|[+-]\d{2}:?\d{2})$/.test(trimmed) ? `${trimmed}Z` : trimmed;
+    const ms = Date.parse(iso.replace(" ", "T"));
+    if (Number.isNaN(ms)) throw argumentError(flag, value, `expected ${form}`);
+    time = BigInt(Math.floor(ms / 1000));
+  } else {
+    throw argumentError(flag, value, `expected ${form}`);
+  }
+  if (time > NEVER) {
+    throw argumentError(
+      flag,
+      value,
+      "expected a time before 2106-02-07T06:28:15Z (the latest the ledger stores)",
+    );
+  }
+  return time;
+}

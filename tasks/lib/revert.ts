@@ -135,6 +135,15 @@ export function hintFor(decoded: DecodedRevert, context: HintContext = {}): stri
       return "refresh the cache first: npx hardhat price:refresh";
     case "CreditPaymasterInvalidConfig":
       return "see the configuration rules in contracts/interfaces/ICreditPaymaster.sol";
+    case "CreditLedgerPolicyInvalidTerms":
+      return "the window [start, end) must be non-empty and end in the future: pass a later --end";
+    case "CreditLedgerPolicyNotActive":
+      return (
+        "the signer has no such policy, or it is closed (policies belong to the account that created them: run " +
+        "--from the sponsor; see policy:list)"
+      );
+    case "CreditLedgerPolicyInvalidStatus":
+      return "the policy already has this status (see policy:show)";
     case "GovernorInsufficientProposerVotes":
       return "the proposer needs delegated votes of at least the proposal threshold (delegate to yourself first)";
     case "GovernorRestrictedProposer":

@@ -242,7 +242,8 @@ describe("task governance:propose-budget", function () {
         "nothing to propose",
         {},
         () =>
-          "Nothing to propose: pass --grant, --grants-file, --issuer-cap, or a paymaster setting (--max-call-gas-limit, " +
+          "Nothing to propose: pass --grant, --grants-file, --issuer-cap, --policy, --policy-status, or a paymaster " +
+          "setting (--max-call-gas-limit, " +
           "--max-pre-verification-gas, --max-verification-gas-limit, --max-paymaster-verification-gas-limit, " +
           "--max-paymaster-post-op-gas-limit, --max-fee-per-gas, --max-priority-fee-per-gas, --max-credits-per-op, " +
           "--markup-bps, --max-price-age, --post-op-gas-margin)",
