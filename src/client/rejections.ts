@@ -63,7 +63,9 @@ export type RejectionReason =
   /** The paymaster's EntryPoint deposit does not cover the operation's prefund (AA31). */
   | { kind: "insufficientDeposit"; paymaster: Address; deposit: bigint; needed: bigint }
   /** The paymaster's validation, simulated, reverted for a reason none of the checks above names. */
-  | { kind: "validationReverted"; error: string; args: readonly string[] };
+  | { kind: "validationReverted"; error: string; args: readonly string[] }
+  /** The operation's EIP-7702 fields (authorization, `0x7702` marker) would make the bundler or EntryPoint refuse it. */
+  | { kind: "eip7702Invalid"; sender: Address; problem: string };
 
 /** The kinds of {@link RejectionReason}. */
 export type RejectionKind = RejectionReason["kind"];
@@ -106,6 +108,8 @@ export const RpcErrorCode = {
   PAYMASTER_UNAVAILABLE: -32018,
   /** The simulated validation reverted for another reason (the error is named in the message). */
   VALIDATION_REVERTED: -32019,
+  /** The operation's EIP-7702 authorization or `0x7702` marker is unusable (see src/client/eip7702.ts). */
+  EIP7702_INVALID: -32030,
 } as const;
 
 const CODE_OF: Readonly<Record<RejectionKind, number>> = {
@@ -129,6 +133,7 @@ const CODE_OF: Readonly<Record<RejectionKind, number>> = {
   accountRecovered: RpcErrorCode.NO_ALLOWANCE,
   allowanceExceeded: RpcErrorCode.ALLOWANCE_EXCEEDED,
   validationReverted: RpcErrorCode.VALIDATION_REVERTED,
+  eip7702Invalid: RpcErrorCode.EIP7702_INVALID,
 };
 
 /** A readable sentence for `reason`. */
@@ -185,6 +190,8 @@ export function rejectionMessage(reason: RejectionReason): string {
       return `the paymaster's EntryPoint deposit (${reason.deposit} wei) does not cover the prefund (${reason.needed} wei)`;
     case "validationReverted":
       return `the paymaster's validation reverted with ${reason.error}(${reason.args.join(", ")})`;
+    case "eip7702Invalid":
+      return `EIP-7702 sender ${reason.sender}: ${reason.problem}`;
   }
 }
 
