@@ -17,6 +17,7 @@ import type { Chain } from "viem";
 import { hardhat } from "viem/chains";
 
 import * as cases from "./cases";
+import { eip7702Operations } from "./cases7702";
 import type { E2EEnvironment } from "./cases";
 import { deploySystemForE2E } from "./deploy";
 import {
@@ -189,6 +190,7 @@ async function main(): Promise<number> {
       "EntryPoint v0.8: sponsored through the local paymaster client (no service)",
       cases.sponsoredWithLocalClient,
     ],
+    ["EntryPoint v0.8: an EIP-7702 EOA, sponsored then self-paid (docs snippet)", eip7702Operations],
   ];
   const outcomes: Outcome[] = [];
   for (const [name, run] of plan) {
