@@ -9,7 +9,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { RequestArguments } from "hardhat/types";
-import { createPublicClient, custom, getAddress, zeroAddress } from "viem";
+import { createPublicClient, custom, getAddress, pad, toFunctionSelector, zeroAddress } from "viem";
 import type { Hex, SignedAuthorization } from "viem";
 import { createBundlerClient, toPackedUserOperation } from "viem/account-abstraction";
 import type { SmartAccount, UserOperation } from "viem/account-abstraction";
@@ -219,6 +219,16 @@ describe("client: EIP-7702 accounts (EntryPoint v0.8)", function () {
     const { factory: _factory, factoryData: _factoryData, ...later } = op;
     expect(await credits.simulateValidation(later)).to.include({ ok: true });
     expect(overrides).to.deep.equal([undefined]);
+
+    // The node honours the override: the EOA answers as its delegate (Simple7702Account.entryPoint()), and as an
+    // EOA (no code, empty answer) without it.
+    const entryPointCall = { to: account.address, data: toFunctionSelector("entryPoint()") } as const;
+    const delegated = await fx.publicClient.call({
+      ...entryPointCall,
+      stateOverride: eip7702StateOverride({ sender: account.address, authorization }),
+    });
+    expect(delegated.data).to.equal(pad(fx.entryPoint.toLowerCase() as Hex));
+    expect((await fx.publicClient.call(entryPointCall)).data).to.equal(undefined);
   });
 });
 
