@@ -3,7 +3,7 @@
  * `explainRejection`: why the paymaster would reject an operation, before anyone signs it.
  */
 import { BaseError, ContractFunctionRevertedError, getAddress, zeroAddress, zeroHash } from "viem";
-import type { Address, Chain, Client, Hex, Transport } from "viem";
+import type { Address, Chain, Client, Hex, SignedAuthorization, Transport } from "viem";
 import { getBlock, getChainId, readContract, simulateContract } from "viem/actions";
 import { toPackedUserOperation } from "viem/account-abstraction";
 import type { UserOperation } from "viem/account-abstraction";
@@ -20,6 +20,7 @@ import {
   worstCaseCredits,
 } from "./encoding";
 import type { DecodedPaymasterData, GasFieldName } from "./encoding";
+import { eip7702StateOverride, explainEip7702 } from "./eip7702";
 import { priceValidity } from "./format";
 import { createLedgerReader } from "./ledger";
 import { readPaymasterConfig } from "./paymasterAdmin";
@@ -205,6 +206,8 @@ export interface CreditUserOperation {
   factoryData?: Hex | undefined;
   callData?: Hex | undefined;
   signature?: Hex | undefined;
+  /** An EIP-7702 sender's signed authorization (its first operation; see src/client/eip7702.ts). */
+  authorization?: SignedAuthorization | undefined;
 }
 
 /** Credit estimates of an operation. */
@@ -627,7 +630,12 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
       if (depositWei < prefund)
         reasons.push({ kind: "insufficientDeposit", paymaster, deposit: depositWei, needed: prefund });
     }
-    return reasons;
+    // An unusable EIP-7702 authorization or marker: the bundler or the EntryPoint refuses before the paymaster runs.
+    const eip7702 = await explainEip7702(client, op, {
+      chainId: await chainId(),
+      entryPointVersion: addrs.entryPointVersion,
+    });
+    return [...eip7702, ...reasons];
   }
 
   function readPolicy(sponsor: Address, policyId: bigint): Promise<PolicyInfo> {
@@ -697,6 +705,8 @@ export function createCreditsClient(parameters: CreditsClientParameters): Credit
         functionName: "validatePaymasterUserOp",
         args: [packed, zeroHash, requiredPrefund(full)],
         account: addrs.entryPoint,
+        // A first EIP-7702 operation: the sender has the delegation its authorization will give it.
+        stateOverride: eip7702StateOverride(op),
       });
       const validationData = result[1];
       const validUntil = (validationData >> 160n) & VALIDATION_DATA_UINT48;

@@ -146,3 +146,14 @@ export type {
   CreditPaymasterServiceClientParameters,
   PaymasterGasLimits,
 } from "./paymasterClient";
+export {
+  EIP7702_DELEGATION_PREFIX,
+  EIP7702_FACTORY_MARKER,
+  EIP7702_FACTORY_MARKER_PADDED,
+  eip7702DelegateOf,
+  eip7702DelegationCode,
+  eip7702StateOverride,
+  explainEip7702,
+  isEip7702Factory,
+} from "./eip7702";
+export type { Eip7702Fields } from "./eip7702";

@@ -6,7 +6,7 @@
  * Both refuse, before anything is signed, an operation the paymaster would reject.
  */
 import { getAddress, http, numberToHex } from "viem";
-import type { Address, Hex, HttpTransportConfig } from "viem";
+import type { Address, Hex, HttpTransportConfig, SignedAuthorization } from "viem";
 import { createPaymasterClient } from "viem/account-abstraction";
 import type {
   GetPaymasterDataParameters,
@@ -69,7 +69,7 @@ export type CreditPaymasterClientParameters = {
 /** `PaymasterActions` plus the {@link CreditsClient} they use. */
 export type CreditPaymasterActions = PaymasterActions & { credits: CreditsClient };
 
-/** The operation fields of viem's paymaster-action parameters, as a {@link CreditUserOperation}. */
+/** The operation fields of viem's paymaster-action parameters (with an EIP-7702 authorization), as a {@link CreditUserOperation}. */
 export function userOperationOf(
   parameters: GetPaymasterStubDataParameters | GetPaymasterDataParameters,
 ): CreditUserOperation {
@@ -84,6 +84,8 @@ export function userOperationOf(
     preVerificationGas: parameters.preVerificationGas ?? 0n,
     maxFeePerGas: parameters.maxFeePerGas ?? 0n,
     maxPriorityFeePerGas: parameters.maxPriorityFeePerGas ?? 0n,
+    // viem passes an EIP-7702 account's authorization along, though its parameter types omit it.
+    authorization: (parameters as { authorization?: SignedAuthorization }).authorization,
   };
 }
 

@@ -100,7 +100,9 @@ export type RejectionReason =
   /** Service: a rule of the policy file refused the operation (`rule` names it, `detail` says why). */
   | { kind: "policyRule"; rule: PolicyRuleName; sponsor: Address; policyId: bigint; detail: string }
   /** The paymaster's validation, simulated, reverted for a reason none of the checks above names. */
-  | { kind: "validationReverted"; error: string; args: readonly string[] };
+  | { kind: "validationReverted"; error: string; args: readonly string[] }
+  /** The operation's EIP-7702 fields (authorization, `0x7702` marker) would make the bundler or EntryPoint refuse it. */
+  | { kind: "eip7702Invalid"; sender: Address; problem: string };
 
 /** `ISponsorPolicies.PolicyStatus`, by name (index = on-chain value). */
 export const POLICY_STATUSES = ["None", "Active", "Paused", "Closed"] as const;
@@ -187,6 +189,8 @@ export const RpcErrorCode = {
   WEBHOOK_DENIED: -32036,
   /** Service rule `webhook`: the dApp's server did not approve in time (timeout, network error, non-2xx): closed. */
   WEBHOOK_UNAVAILABLE: -32037,
+  /** The operation's EIP-7702 authorization or `0x7702` marker is unusable (see src/client/eip7702.ts). */
+  EIP7702_INVALID: -32040,
 } as const;
 
 /** The JSON-RPC code of each service policy rule. */
@@ -231,6 +235,7 @@ const CODE_OF: Readonly<Record<Exclude<RejectionKind, "policyRule">, number>> = 
   accountRecovered: RpcErrorCode.NO_ALLOWANCE,
   allowanceExceeded: RpcErrorCode.ALLOWANCE_EXCEEDED,
   validationReverted: RpcErrorCode.VALIDATION_REVERTED,
+  eip7702Invalid: RpcErrorCode.EIP7702_INVALID,
 };
 
 /** A readable sentence for `reason`. */
@@ -314,6 +319,8 @@ export function rejectionMessage(reason: RejectionReason): string {
       return `refused by rule "${reason.rule}" of policy ${reason.policyId} of sponsor ${reason.sponsor}: ${reason.detail}`;
     case "validationReverted":
       return `the paymaster's validation reverted with ${reason.error}(${reason.args.join(", ")})`;
+    case "eip7702Invalid":
+      return `EIP-7702 sender ${reason.sender}: ${reason.problem}`;
   }
 }
 

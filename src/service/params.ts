@@ -2,11 +2,12 @@
  * Validation of ERC-7677 parameters: `[userOp, entryPoint, chainId, context]`, with zod. Every shape problem
  * becomes a `-32602 Invalid params` error naming the offending field; nothing is coerced silently.
  */
-import { getAddress, isAddress, isHex, zeroAddress } from "viem";
-import type { Address, Hex } from "viem";
+import { getAddress, isAddress, isHex, numberToHex, zeroAddress } from "viem";
+import type { Address, Hex, SignedAuthorization } from "viem";
 import { z } from "zod";
 
 import type { CreditUserOperation } from "../client/credits";
+import { isEip7702Factory } from "../client/eip7702";
 import type { CreditModeOptions } from "../client/encoding";
 import { invalidParams } from "./jsonrpc";
 
@@ -68,6 +69,60 @@ const bytes = z
   )
   .transform((value) => value as Hex);
 
+/** The `0x7702` factory marker of an EIP-7702 sender (EntryPoint v0.8), short or padded to 20 bytes. */
+const eip7702Marker = z
+  .string()
+  .refine((value) => isEip7702Factory(value))
+  .transform((value) => value.toLowerCase() as Hex);
+
+/** `factory`: an address, or the EIP-7702 marker. */
+const factory = z.union(
+  [eip7702Marker, address],
+  expecting(`${ADDRESS_FORM} or the EIP-7702 marker "0x7702"`),
+);
+
+const AUTH_FORM = "an EIP-7702 authorization { address, chainId, nonce, r, s, yParity }";
+
+/** A 32-byte word (`r`, `s`), as a hex quantity or 32 bytes. */
+const word = z
+  .string(expecting("a 32-byte hex word"))
+  .regex(QUANTITY)
+  .transform((value) => numberToHex(BigInt(value), { size: 32 }));
+
+/**
+ * `eip7702Auth`: the sender's signed authorization (its first operation), as viem and alto write it (`address`, or
+ * `contractAddress` as older clients do), into viem's `SignedAuthorization`.
+ */
+const eip7702Auth = z
+  .object(
+    {
+      address: address.optional(),
+      contractAddress: address.optional(),
+      chainId: quantity(BigInt(Number.MAX_SAFE_INTEGER)),
+      nonce: quantity(BigInt(Number.MAX_SAFE_INTEGER)),
+      r: word,
+      s: word,
+      yParity: quantity(1n),
+      v: z.unknown(),
+    },
+    { errorMap: () => ({ message: `must be ${AUTH_FORM}` }) },
+  )
+  .transform(({ address: delegate, contractAddress, chainId, nonce, r, s, yParity }, ctx) => {
+    const target = delegate ?? contractAddress;
+    if (target === undefined) {
+      ctx.addIssue({ code: "custom", path: ["address"], message: "must be the delegate's address" });
+      return z.NEVER;
+    }
+    return {
+      address: target,
+      chainId: Number(chainId),
+      nonce: Number(nonce),
+      r,
+      s,
+      yParity: Number(yParity),
+    } satisfies SignedAuthorization;
+  });
+
 /** The user operation (v0.7/v0.8 unpacked shape); gas fields missing in stub requests count as zero. */
 const userOperation = z
   .object(
@@ -80,9 +135,10 @@ const userOperation = z
       preVerificationGas: optionalQuantity,
       maxFeePerGas: optionalQuantity,
       maxPriorityFeePerGas: optionalQuantity,
-      factory: address.nullish(),
+      factory: factory.nullish(),
       factoryData: bytes.optional(),
       initCode: z.unknown(),
+      eip7702Auth: eip7702Auth.nullish(),
     },
     { errorMap: () => ({ message: "must be an object" }) },
   )
@@ -96,10 +152,14 @@ const userOperation = z
       });
     }
   })
-  .transform(({ factory, factoryData, initCode: _initCode, ...fields }): CreditUserOperation =>
-    factory === undefined || factory === null
-      ? fields
-      : { ...fields, factory, factoryData: factoryData ?? "0x" },
+  .transform(
+    ({ factory, factoryData, initCode: _initCode, eip7702Auth: auth, ...fields }): CreditUserOperation => {
+      const op: CreditUserOperation =
+        factory === undefined || factory === null
+          ? fields
+          : { ...fields, factory, factoryData: factoryData ?? "0x" };
+      return auth === undefined || auth === null ? op : { ...op, authorization: auth };
+    },
   );
 
 /** A safe non-negative integer is accepted as a number too. */

@@ -42,6 +42,12 @@ describe("docs/client.md", function () {
     expect(docsSnippet("wallet")).to.equal(asFromRoot(tested));
   });
 
+  it("shows the EIP-7702 snippet that the end-to-end run executes through alto (test/e2e/cases7702.ts)", function () {
+    const file = "test/e2e/cases7702.ts";
+    const tested = `${region(file, "eoa-7702-imports")}\n\n${region(file, "eoa-7702")}`;
+    expect(docsSnippet("eoa-7702")).to.equal(asFromRoot(tested));
+  });
+
   it("shows the explainRejection snippet that this test executes", async function () {
     const fx = await loadFixture(clientFixture);
     const publicClient = fx.publicClient;

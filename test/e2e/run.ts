@@ -18,6 +18,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 
 import * as cases from "./cases";
+import { eip7702Operations } from "./cases7702";
 import type { E2EEnvironment } from "./cases";
 import { deploySystemForE2E } from "./deploy";
 import {
@@ -231,6 +232,7 @@ async function main(): Promise<number> {
       cases.policyTargetRefused,
     ],
     ["an operation is refused once the policy's epoch budget is spent", cases.policyBudgetSpent],
+    ["EntryPoint v0.8: an EIP-7702 EOA, sponsored then self-paid (docs snippet)", eip7702Operations],
   ];
   const outcomes: Outcome[] = [];
   for (const [name, run] of plan) {
