@@ -285,6 +285,33 @@ describe("Review: POLICY mode through the EntryPoints", function () {
         for (const op of fresh) expect(await bundlePasses(sys, [op], beneficiary)).to.equal(false);
       });
 
+      // Defence: the user's transient hold counts one operation per hold. Only the ledger suite (TestSpender) tested
+      // it; removing `own` from the count (`counted >> 128` instead of `total >> 128`) fails this test as well.
+      it("R6: one sender cannot exceed its operations per epoch with several operations of one bundle", async function () {
+        const { sys, dapp, beneficiary } = await load();
+        await (await sys.ledger.connect(sys.dapp).updatePolicy(1n, await terms({ opsPerUser: 2n }))).wait();
+        const user = await newUser(sys, 97_001n);
+        const ops = [
+          await policyOp(sys, user, dapp, 1n, { nonce: 0n }),
+          await policyOp(sys, user, dapp, 1n, { nonce: 1n, deploy: false }),
+          await policyOp(sys, user, dapp, 1n, { nonce: 2n, deploy: false }),
+        ];
+        await expect(sys.entryPoint.connect(sys.bundler).handleOps(ops, beneficiary))
+          .to.be.revertedWithCustomError(sys.entryPoint, "FailedOpWithRevert")
+          .withArgs(
+            2n,
+            "AA33 reverted",
+            sys.ledger.interface.encodeErrorResult("CreditLedgerPolicyUserOpsExceeded", [
+              user.account.address,
+              1n,
+              2n,
+            ]),
+          );
+        const result = await handleOps(sys.entryPoint, ops.slice(0, 2), beneficiary, sys.bundler);
+        expectSolvent(sys.paymaster, result, ops.slice(0, 2), MARKUP);
+        expect((await sys.ledger.policyUsage(dapp, 1n, user.account.address)).ops).to.equal(2n);
+      });
+
       it("R4: an approval signature of odd length (1, 64, 66 bytes) fails the signature (AA34), never reverts", async function () {
         const { sys, dapp, beneficiary } = await load();
         const user = await newUser(sys, 95_001n);
