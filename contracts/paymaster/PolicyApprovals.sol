@@ -5,7 +5,6 @@ import {Eip7702Support} from "@account-abstraction/contracts/core/Eip7702Support
 import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperationLib.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -74,25 +73,20 @@ abstract contract PolicyApprovals is EIP712 {
     /**
      * @dev POLICY validation after the paymaster data was checked: holds `held` credits of the sponsor under the
      *      policy for the sender, then checks the approval when the policy names a signer. Returns the window (the
-     *      policy's and the approval's) and whether the approval failed.
+     *      policy's and the approval's), whether the approval failed and whether the ledger held the user's usage
+     *      (the policy has a per-user limit: settlement must say so).
      */
     function _holdUnderPolicy(
         ISponsorPolicies policies,
         PackedUserOperation calldata userOp,
         uint256 held,
         uint256 asOf
-    ) internal returns (uint256 validUntil, uint256 validAfter, bool sigFailed) {
+    ) internal returns (uint256 validUntil, uint256 validAfter, bool sigFailed, bool perUser) {
         bytes calldata data = userOp.paymasterAndData;
         uint256 termsWord = _word(data, POLICY_TERMS_OFFSET);
         address signer;
-        (validAfter, validUntil, signer) = policies.holdPolicy(
-            address(uint160(termsWord >> 96)),
-            uint64(termsWord >> 32),
-            userOp.sender,
-            held,
-            asOf
-        );
-        if (data.length == POLICY_DATA_LENGTH) return (validUntil, validAfter, signer != address(0));
+        (validAfter, validUntil, signer, perUser) = _callHoldPolicy(policies, termsWord, userOp.sender, held, asOf);
+        if (data.length == POLICY_DATA_LENGTH) return (validUntil, validAfter, signer != address(0), perUser);
         // The data is at least APPROVAL_SIGNATURE_OFFSET + 1 bytes long (checked by the caller).
         uint256 window = _word(data, APPROVAL_WINDOW_OFFSET) >> 96; // maxCredits (64) ‖ validUntil (48) ‖ validAfter (48)
         uint256 approvedUntil = uint48(window >> 48);
@@ -115,6 +109,42 @@ abstract contract PolicyApprovals is EIP712 {
         }
     }
 
+    /**
+     * @dev `policies.holdPolicy(sponsor, policyId, user, amount, asOf)` for `termsWord` = sponsor (160) ‖ policyId (64)
+     *      ‖ …, bubbling up its revert. In assembly so that GAS immediately precedes CALL (ERC-7562 OP-012), which
+     *      the compiler's own call sequence for this signature does not guarantee; the ledger's return words are
+     *      clean (its ABI encoder), and are read at their types' widths.
+     */
+    function _callHoldPolicy(
+        ISponsorPolicies policies,
+        uint256 termsWord,
+        address user,
+        uint256 amount,
+        uint256 asOf
+    ) private returns (uint256 validAfter, uint256 validUntil, address signer, bool perUser) {
+        bytes4 selector = ISponsorPolicies.holdPolicy.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), shr(96, termsWord))
+            mstore(add(m, 0x24), and(shr(32, termsWord), 0xffffffffffffffff))
+            mstore(add(m, 0x44), user)
+            mstore(add(m, 0x64), amount)
+            mstore(add(m, 0x84), asOf)
+            // call's arguments are evaluated right to left: gas() is the last, right before CALL
+            let ok := call(gas(), policies, 0, m, 0xa4, m, 0x80)
+            // a revert (bubbled up), or too little return data (not the ledger's holdPolicy)
+            if iszero(and(ok, iszero(lt(returndatasize(), 0x80)))) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            validAfter := and(mload(m), 0xffffffffffff)
+            validUntil := and(mload(add(m, 0x20)), 0xffffffffffff)
+            signer := and(mload(add(m, 0x40)), 0xffffffffffffffffffffffffffffffffffffffff)
+            perUser := iszero(iszero(mload(add(m, 0x60))))
+        }
+    }
+
     /// @dev The EntryPoint this paymaster serves.
     function _approvalEntryPoint() internal view virtual returns (address);
 
@@ -131,7 +161,8 @@ abstract contract PolicyApprovals is EIP712 {
 
     /**
      * @dev The approval digest of `userOp` for `termsWord` (sponsor ‖ policyId ‖ …) and `window` (maxCredits ‖
-     *      validUntil ‖ validAfter); `isV07` selects the EntryPoint's hashing, `entryPoint_` its address.
+     *      validUntil ‖ validAfter); `isV07` selects the EntryPoint's hashing, `entryPoint_` its address. Hashed in
+     *      scratch memory (no allocation): the same words as `keccak256(abi.encode(...))` of the EIP-712 struct.
      */
     function _policyApprovalDigest(
         PackedUserOperation calldata userOp,
@@ -141,71 +172,85 @@ abstract contract PolicyApprovals is EIP712 {
         uint256 window
     ) internal view returns (bytes32) {
         bytes32 opHash = _cutUserOpHash(userOp, entryPoint_, isV07);
-        // termsWord = sponsor (160) ‖ policyId (64) ‖ 0 (32); maxCredits and the window come from the data too.
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        POLICY_APPROVAL_TYPEHASH,
-                        opHash,
-                        address(uint160(termsWord >> 96)),
-                        uint64(termsWord >> 32),
-                        uint64(window >> 96),
-                        uint48(window),
-                        uint48(window >> 48)
-                    )
-                )
-            );
+        bytes32 typeHash = POLICY_APPROVAL_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            // PolicyApproval(userOpHash, sponsor, policyId, maxCredits, validAfter, validUntil), ABI-encoded words:
+            // termsWord = sponsor (160) ‖ policyId (64) ‖ 0 (32); window = maxCredits (64) ‖ validUntil ‖ validAfter
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), opHash)
+            mstore(add(m, 0x40), shr(96, termsWord))
+            mstore(add(m, 0x60), and(shr(32, termsWord), 0xffffffffffffffff))
+            mstore(add(m, 0x80), shr(96, window))
+            mstore(add(m, 0xa0), and(window, 0xffffffffffff))
+            mstore(add(m, 0xc0), and(shr(48, window), 0xffffffffffff))
+            structHash := keccak256(m, 0xe0)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
-    /// @dev The EntryPoint's `getUserOpHash` of `userOp` with `paymasterAndData` cut before the signature.
+    /**
+     * @dev The EntryPoint's `getUserOpHash` of `userOp` with `paymasterAndData` cut before the signature (reverts
+     *      when it is shorter), computed in scratch memory: v0.7 `keccak(abi.encode(keccak(abi.encode(sender, nonce,
+     *      keccak(initCode), keccak(callData), accountGasLimits, preVerificationGas, gasFees, keccak(cut))),
+     *      entryPoint, chainid))`; v0.8 the EIP-712 hash of the same fields after its type hash under its
+     *      `ERC4337`/`1` domain, with an EIP-7702 sender's initCode hash replaced as the EntryPoint does.
+     */
     function _cutUserOpHash(
         PackedUserOperation calldata userOp,
         address entryPoint_,
         bool isV07
-    ) private view returns (bytes32) {
+    ) private view returns (bytes32 h) {
         bytes32 initCodeHash = isV07 ? bytes32(0) : Eip7702Support._getEip7702InitCodeHashOverride(userOp);
-        if (initCodeHash == 0) initCodeHash = keccak256(userOp.initCode);
-        bytes32 callDataHash = keccak256(userOp.callData);
-        bytes32 paymasterHash = keccak256(userOp.paymasterAndData[:APPROVAL_SIGNATURE_OFFSET]);
-        if (isV07) {
-            bytes32 fields = keccak256(
-                abi.encode(
-                    userOp.sender,
-                    userOp.nonce,
-                    initCodeHash,
-                    callDataHash,
-                    userOp.accountGasLimits,
-                    userOp.preVerificationGas,
-                    userOp.gasFees,
-                    paymasterHash
-                )
-            );
-            return keccak256(abi.encode(fields, entryPoint_, block.chainid));
+        bytes calldata initCode = userOp.initCode;
+        bytes calldata callData = userOp.callData;
+        bytes calldata cut = userOp.paymasterAndData[:APPROVAL_SIGNATURE_OFFSET];
+        address sender = userOp.sender;
+        bytes32 opTypeHash = UserOperationLib.PACKED_USEROP_TYPEHASH;
+        bytes32 domainTypeHash = DOMAIN_TYPEHASH;
+        bytes32 nameHash = ENTRY_POINT_NAME_HASH;
+        bytes32 versionHash = ENTRY_POINT_VERSION_HASH;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            if iszero(initCodeHash) {
+                calldatacopy(m, initCode.offset, initCode.length)
+                initCodeHash := keccak256(m, initCode.length)
+            }
+            calldatacopy(m, callData.offset, callData.length)
+            let callDataHash := keccak256(m, callData.length)
+            calldatacopy(m, cut.offset, cut.length)
+            let cutHash := keccak256(m, cut.length)
+            // [v0.8 type hash] sender nonce initCode callData accountGasLimits preVerificationGas gasFees paymaster
+            mstore(m, opTypeHash)
+            mstore(add(m, 0x20), sender)
+            mstore(add(m, 0x40), calldataload(add(userOp, 0x20))) // nonce
+            mstore(add(m, 0x60), initCodeHash)
+            mstore(add(m, 0x80), callDataHash)
+            mstore(add(m, 0xa0), calldataload(add(userOp, 0x80))) // accountGasLimits
+            mstore(add(m, 0xc0), calldataload(add(userOp, 0xa0))) // preVerificationGas
+            mstore(add(m, 0xe0), calldataload(add(userOp, 0xc0))) // gasFees
+            mstore(add(m, 0x100), cutHash)
+            switch isV07
+            case 0 {
+                let structHash := keccak256(m, 0x120)
+                mstore(m, domainTypeHash)
+                mstore(add(m, 0x20), nameHash)
+                mstore(add(m, 0x40), versionHash)
+                mstore(add(m, 0x60), chainid())
+                mstore(add(m, 0x80), entryPoint_)
+                let domain := keccak256(m, 0xa0)
+                mstore(m, hex"1901")
+                mstore(add(m, 0x02), domain)
+                mstore(add(m, 0x22), structHash)
+                h := keccak256(m, 0x42)
+            }
+            default {
+                mstore(m, keccak256(add(m, 0x20), 0x100))
+                mstore(add(m, 0x20), entryPoint_)
+                mstore(add(m, 0x40), chainid())
+                h := keccak256(m, 0x60)
+            }
         }
-        // v0.8 hashes the same fields after its type hash, as an EIP-712 struct of its own domain.
-        bytes32 structHash = keccak256(
-            abi.encode(
-                UserOperationLib.PACKED_USEROP_TYPEHASH,
-                userOp.sender,
-                userOp.nonce,
-                initCodeHash,
-                callDataHash,
-                userOp.accountGasLimits,
-                userOp.preVerificationGas,
-                userOp.gasFees,
-                paymasterHash
-            )
-        );
-        bytes32 domain = keccak256(
-            abi.encode(
-                DOMAIN_TYPEHASH,
-                ENTRY_POINT_NAME_HASH,
-                ENTRY_POINT_VERSION_HASH,
-                block.chainid,
-                entryPoint_
-            )
-        );
-        return MessageHashUtils.toTypedDataHash(domain, structHash);
     }
 }
