@@ -46,6 +46,8 @@ import type { Variant } from "./lib/variants";
 const CLOCK_STEP = 12;
 /** Operations per warm-up bundle (account deployments: ~300k gas each). */
 const WARM_UP_BUNDLE = 20;
+/** POLICY warm-ups also write each user's usage slot: 20 of them would exceed EIP-7825's transaction gas cap. */
+const POLICY_WARM_UP_BUNDLE = 10;
 
 // ------------------------------------------------------------------ main
 
@@ -69,10 +71,11 @@ async function planVariant(variant: Variant): Promise<Plan> {
   const all = BUNDLE_SIZES.flatMap((size) => users[`${size}`]);
   await variant.refresh();
   await variant.prepare(all);
-  for (let i = 0; i < all.length; i += WARM_UP_BUNDLE) {
+  const chunk = variant.name.startsWith("policy-") ? POLICY_WARM_UP_BUNDLE : WARM_UP_BUNDLE;
+  for (let i = 0; i < all.length; i += chunk) {
     await variant.refresh();
     const ops: PackedUserOperation[] = [];
-    for (const user of all.slice(i, i + WARM_UP_BUNDLE)) ops.push(await variant.warmUpOp(user));
+    for (const user of all.slice(i, i + chunk)) ops.push(await variant.warmUpOp(user));
     await sendBundle(variant.sys.entryPoint, variant.sys.bundler, ops, `${version} ${variant.name} warm-up`);
   }
   for (const user of all) {

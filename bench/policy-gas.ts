@@ -12,7 +12,14 @@ import { deploySystem } from "../src/aa";
 import type { PackedUserOperation, User } from "../src/aa";
 import { installDeterministicClock } from "./lib/clock";
 import type { MeasuredVariantName } from "./lib/report";
-import { CLOCK_START, benchUser, creditPaymaster, noPaymaster, policyPaymaster, sendBundle } from "./lib/variants";
+import {
+  CLOCK_START,
+  benchUser,
+  creditPaymaster,
+  noPaymaster,
+  policyPaymaster,
+  sendBundle,
+} from "./lib/variants";
 import type { PolicyVariantName, Variant } from "./lib/variants";
 
 const OPS = 10;
@@ -69,7 +76,11 @@ function lastGasAtDepth(logs: readonly StructLog[], from: number, to: number, de
 }
 
 function classOf(op: string): string {
-  if (/^(SLOAD|SSTORE|TLOAD|TSTORE|KECCAK256|SHA3|EXTCODESIZE|EXTCODEHASH|CALLDATACOPY|RETURNDATACOPY)$/.test(op)) {
+  if (
+    /^(SLOAD|SSTORE|TLOAD|TSTORE|KECCAK256|SHA3|EXTCODESIZE|EXTCODEHASH|CALLDATACOPY|RETURNDATACOPY)$/.test(
+      op,
+    )
+  ) {
     return op;
   }
   if (op.startsWith("LOG")) return "LOG";
@@ -89,7 +100,12 @@ async function measureTrace(variant: Variant, names: Map<string, string>): Promi
   await variant.refresh();
   const ops: PackedUserOperation[] = [];
   for (const u of users) ops.push(await variant.measuredOp(u));
-  const result = await sendBundle(variant.sys.entryPoint, variant.sys.bundler, ops, `${variant.name} x${OPS}`);
+  const result = await sendBundle(
+    variant.sys.entryPoint,
+    variant.sys.bundler,
+    ops,
+    `${variant.name} x${OPS}`,
+  );
   variant.checkSteadyPath(result, OPS);
   const trace = (await network.provider.send("debug_traceTransaction", [
     result.receipt.hash,

@@ -527,14 +527,20 @@ export async function policyPaymaster(sys: System, name: PolicyVariantName): Pro
   await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
   const signed = name === "policy-signed";
   const approver = new Wallet(keyOf(`${sys.version}/policy-approver`));
-  const measuredPolicy = await createBenchPolicy(sys, !signed, signed ? approver.address : ethers.ZeroAddress);
+  const measuredPolicy = await createBenchPolicy(
+    sys,
+    !signed,
+    signed ? approver.address : ethers.ZeroAddress,
+  );
   const warmUpPolicy =
     name === "policy-open-first" ? await createBenchPolicy(sys, true, ethers.ZeroAddress) : measuredPolicy;
   const adapterAddress = await sys.adapter.getAddress();
   const paymasterAddress = await sys.paymaster.getAddress();
   const increment = await incrementCallData(sys);
   const build = async (user: User, policyId: bigint, fields: Omit<CreditOpOptions, "paymasterData">) => {
-    const approval = signed ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE } : undefined;
+    const approval = signed
+      ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE }
+      : undefined;
     const op = await creditOp(sys, user, {
       ...fields,
       ...PAYMASTER_GAS,

@@ -75,12 +75,20 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     ) external returns (uint48 validAfter, uint48 validUntil, address signer, bool perUser) {
         address next = _authorizeHold(amount);
         PolicyStorage.PolicyRecord storage p = PolicyStorage.layout().policies[sponsor][policyId];
-        uint256 othersCredit;
-        uint256 end;
-        (othersCredit, end, validAfter, perUser) = _holdPolicyLimits(p, next, sponsor, policyId, user, amount, asOf);
+        (uint256 othersCredit, uint256 window) = _holdPolicyLimits(
+            p,
+            next,
+            sponsor,
+            policyId,
+            user,
+            amount,
+            asOf
+        );
         validUntil = _holdCredits(sponsor, HoldSlots.creditKey(sponsor), othersCredit, amount, asOf);
-        // end > asOf >= 0 (checked), so end - 1 does not underflow; it fits in 48 bits (a uint32).
-        if (end - 1 < validUntil) validUntil = uint48(end - 1);
+        // window = end (32) ‖ start (32) ‖ perUser: end > asOf >= 0 (checked), so end - 1 does not underflow.
+        if (uint32(window) - 1 < validUntil) validUntil = uint48(uint32(window) - 1);
+        validAfter = uint32(window >> 32);
+        perUser = window >> 64 != 0;
         signer = p.signer;
     }
 
@@ -158,7 +166,8 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     /**
      * @dev Checks the policy (status, end, per-operation cap) and holds the policy-wide budget and, when the policy
      *      has a per-user limit, the user's credits and operation; returns every other spender's hold on the
-     *      sponsor's credits, the policy's end and start, and whether the user was held.
+     *      sponsor's credits and `end | start << 32 | perUser << 64` (the policy's window and whether the user was
+     *      held: one word, for the legacy code generator's stack).
      */
     function _holdPolicyLimits(
         PolicyStorage.PolicyRecord storage p,
@@ -168,7 +177,7 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         address user,
         uint256 amount,
         uint256 asOf
-    ) private returns (uint256 othersCredit, uint256 end, uint48 start, bool perUser) {
+    ) private returns (uint256 othersCredit, uint256 window) {
         (EpochBudget memory budget, PolicyStorage.PolicyLimits memory limits) = _checkPolicy(
             p,
             sponsor,
@@ -176,19 +185,23 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
             amount,
             asOf
         );
-        perUser = limits.creditsPerUser != 0 || limits.opsPerUser != 0;
+        // The user key is zero without per-user limits (a keccak is never zero in practice): nothing held for it.
         PolicyKeys memory k = PolicyKeys(
             HoldSlots.creditKey(sponsor),
             HoldSlots.policyKey(sponsor, policyId),
-            perUser ? HoldSlots.policyUserKey(sponsor, policyId, user) : bytes32(0)
+            limits.creditsPerUser != 0 || limits.opsPerUser != 0
+                ? HoldSlots.policyUserKey(sponsor, policyId, user)
+                : bytes32(0)
         );
         uint256[3] memory others = _otherPolicyHolds(next, k);
         _holdPolicyBudget(sponsor, policyId, budget, k.policy, others[1], amount, asOf);
-        if (perUser) {
+        window = uint256(budget.expiresAt) | (uint256(limits.start) << 32);
+        if (k.user != 0) {
             others[2] += _userUsage(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, asOf);
             _holdPolicyUser(limits, user, policyId, k.user, others[2], amount);
+            window |= 1 << 64;
         }
-        return (others[0], budget.expiresAt, limits.start, perUser);
+        othersCredit = others[0];
     }
 
     /// @dev Checks the policy-wide budget at `asOf` against what was spent and every hold, then adds the caller's.

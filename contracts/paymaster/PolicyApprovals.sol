@@ -5,6 +5,7 @@ import {Eip7702Support} from "@account-abstraction/contracts/core/Eip7702Support
 import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperationLib.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -85,7 +86,13 @@ abstract contract PolicyApprovals is EIP712 {
         bytes calldata data = userOp.paymasterAndData;
         uint256 termsWord = _word(data, POLICY_TERMS_OFFSET);
         address signer;
-        (validAfter, validUntil, signer, perUser) = _callHoldPolicy(policies, termsWord, userOp.sender, held, asOf);
+        (validAfter, validUntil, signer, perUser) = _callHoldPolicy(
+            policies,
+            termsWord,
+            userOp.sender,
+            held,
+            asOf
+        );
         if (data.length == POLICY_DATA_LENGTH) return (validUntil, validAfter, signer != address(0), perUser);
         // The data is at least APPROVAL_SIGNATURE_OFFSET + 1 bytes long (checked by the caller).
         uint256 window = _word(data, APPROVAL_WINDOW_OFFSET) >> 96; // maxCredits (64) ‖ validUntil (48) ‖ validAfter (48)
@@ -192,10 +199,10 @@ abstract contract PolicyApprovals is EIP712 {
 
     /**
      * @dev The EntryPoint's `getUserOpHash` of `userOp` with `paymasterAndData` cut before the signature (reverts
-     *      when it is shorter), computed in scratch memory: v0.7 `keccak(abi.encode(keccak(abi.encode(sender, nonce,
-     *      keccak(initCode), keccak(callData), accountGasLimits, preVerificationGas, gasFees, keccak(cut))),
-     *      entryPoint, chainid))`; v0.8 the EIP-712 hash of the same fields after its type hash under its
-     *      `ERC4337`/`1` domain, with an EIP-7702 sender's initCode hash replaced as the EntryPoint does.
+     *      when it is shorter): v0.7 `keccak(abi.encode(keccak(abi.encode(sender, nonce, keccak(initCode),
+     *      keccak(callData), accountGasLimits, preVerificationGas, gasFees, keccak(cut))), entryPoint, chainid))`;
+     *      v0.8 the EIP-712 hash of the same fields after its type hash under its `ERC4337`/`1` domain, with an
+     *      EIP-7702 sender's initCode hash replaced as the EntryPoint does.
      */
     function _cutUserOpHash(
         PackedUserOperation calldata userOp,
@@ -203,26 +210,64 @@ abstract contract PolicyApprovals is EIP712 {
         bool isV07
     ) private view returns (bytes32 h) {
         bytes32 initCodeHash = isV07 ? bytes32(0) : Eip7702Support._getEip7702InitCodeHashOverride(userOp);
-        bytes calldata initCode = userOp.initCode;
+        if (initCodeHash == 0) initCodeHash = _calldataKeccak(userOp.initCode);
+        if (isV07) {
+            bytes32 fields = _opFieldsHash(userOp, 0, initCodeHash);
+            assembly ("memory-safe") {
+                // keccak(abi.encode(fields, entryPoint, chainid)) in scratch memory
+                let m := mload(0x40)
+                mstore(m, fields)
+                mstore(add(m, 0x20), entryPoint_)
+                mstore(add(m, 0x40), chainid())
+                h := keccak256(m, 0x60)
+            }
+            return h;
+        }
+        bytes32 domain = keccak256(
+            abi.encode(
+                DOMAIN_TYPEHASH,
+                ENTRY_POINT_NAME_HASH,
+                ENTRY_POINT_VERSION_HASH,
+                block.chainid,
+                entryPoint_
+            )
+        );
+        return
+            MessageHashUtils.toTypedDataHash(
+                domain,
+                _opFieldsHash(userOp, UserOperationLib.PACKED_USEROP_TYPEHASH, initCodeHash)
+            );
+    }
+
+    /// @dev `keccak256(b)` hashed in scratch memory (no allocation).
+    function _calldataKeccak(bytes calldata b) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, b.offset, b.length)
+            h := keccak256(m, b.length)
+        }
+    }
+
+    /**
+     * @dev `keccak(abi.encode([typeHash,] sender, nonce, initCodeHash, keccak(callData), accountGasLimits,
+     *      preVerificationGas, gasFees, keccak(paymasterAndData[:APPROVAL_SIGNATURE_OFFSET])))`, the type hash only
+     *      when not zero (v0.8), computed in scratch memory (no allocation).
+     */
+    function _opFieldsHash(
+        PackedUserOperation calldata userOp,
+        bytes32 typeHash,
+        bytes32 initCodeHash
+    ) private pure returns (bytes32 h) {
         bytes calldata callData = userOp.callData;
         bytes calldata cut = userOp.paymasterAndData[:APPROVAL_SIGNATURE_OFFSET];
         address sender = userOp.sender;
-        bytes32 opTypeHash = UserOperationLib.PACKED_USEROP_TYPEHASH;
-        bytes32 domainTypeHash = DOMAIN_TYPEHASH;
-        bytes32 nameHash = ENTRY_POINT_NAME_HASH;
-        bytes32 versionHash = ENTRY_POINT_VERSION_HASH;
         assembly ("memory-safe") {
             let m := mload(0x40)
-            if iszero(initCodeHash) {
-                calldatacopy(m, initCode.offset, initCode.length)
-                initCodeHash := keccak256(m, initCode.length)
-            }
             calldatacopy(m, callData.offset, callData.length)
             let callDataHash := keccak256(m, callData.length)
             calldatacopy(m, cut.offset, cut.length)
             let cutHash := keccak256(m, cut.length)
-            // [v0.8 type hash] sender nonce initCode callData accountGasLimits preVerificationGas gasFees paymaster
-            mstore(m, opTypeHash)
+            mstore(m, typeHash)
             mstore(add(m, 0x20), sender)
             mstore(add(m, 0x40), calldataload(add(userOp, 0x20))) // nonce
             mstore(add(m, 0x60), initCodeHash)
@@ -231,25 +276,12 @@ abstract contract PolicyApprovals is EIP712 {
             mstore(add(m, 0xc0), calldataload(add(userOp, 0xa0))) // preVerificationGas
             mstore(add(m, 0xe0), calldataload(add(userOp, 0xc0))) // gasFees
             mstore(add(m, 0x100), cutHash)
-            switch isV07
+            switch typeHash
             case 0 {
-                let structHash := keccak256(m, 0x120)
-                mstore(m, domainTypeHash)
-                mstore(add(m, 0x20), nameHash)
-                mstore(add(m, 0x40), versionHash)
-                mstore(add(m, 0x60), chainid())
-                mstore(add(m, 0x80), entryPoint_)
-                let domain := keccak256(m, 0xa0)
-                mstore(m, hex"1901")
-                mstore(add(m, 0x02), domain)
-                mstore(add(m, 0x22), structHash)
-                h := keccak256(m, 0x42)
+                h := keccak256(add(m, 0x20), 0x100)
             }
             default {
-                mstore(m, keccak256(add(m, 0x20), 0x100))
-                mstore(add(m, 0x20), entryPoint_)
-                mstore(add(m, 0x40), chainid())
-                h := keccak256(m, 0x60)
+                h := keccak256(m, 0x120)
             }
         }
     }

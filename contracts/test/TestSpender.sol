@@ -40,7 +40,13 @@ contract TestSpender {
 
     event Held(uint256 indexed step, uint48 validUntil);
     event Called(uint256 indexed step, bytes result);
-    event PolicyHeld(uint256 indexed step, uint48 validAfter, uint48 validUntil, address signer, bool perUser);
+    event PolicyHeld(
+        uint256 indexed step,
+        uint48 validAfter,
+        uint48 validUntil,
+        address signer,
+        bool perUser
+    );
 
     /// @dev `holdPolicy`'s `perUser` of the last hold of (sponsor, policyId, user), passed back by its settlement as a
     ///      paymaster does (through its context); a settlement step whose data holds a second word passes that instead.

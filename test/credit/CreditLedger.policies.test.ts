@@ -426,7 +426,10 @@ describe("CreditLedger: sponsors' policies", function () {
       const { ledger, spender, carol, bob } = await loadFixture(policiesFixture);
       await ledger
         .connect(carol)
-        .createPolicy(await terms({ creditsPerEpoch: 10n * CREDIT, creditsPerUser: 100n * CREDIT }), Number(DAY));
+        .createPolicy(
+          await terms({ creditsPerEpoch: 10n * CREDIT, creditsPerUser: 100n * CREDIT }),
+          Number(DAY),
+        );
       const settleOne = async () =>
         runSteps(spender, [
           await holdPolicyStep(carol, 1n, bob, 4n * CREDIT, await now()),

@@ -57,7 +57,9 @@ async function fixture(version: EntryPointVersion) {
   const safe = await new TestPolicySigner__factory(sys.admin).deploy(await approver.getAddress());
   // Policy 1: open, no signer, a per-user operation limit (so the user's usage is counted). Policy 2: signed by the
   // EOA. Policy 3: signed by the ERC-1271 contract. Policies 2 and 3 have no per-user limits.
-  await (await sys.ledger.connect(sys.dapp).createPolicy(await terms({ opsPerUser: 1_000n }), Number(DAY))).wait();
+  await (
+    await sys.ledger.connect(sys.dapp).createPolicy(await terms({ opsPerUser: 1_000n }), Number(DAY))
+  ).wait();
   await (
     await sys.ledger
       .connect(sys.dapp)
