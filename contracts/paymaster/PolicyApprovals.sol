@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {Eip7702Support} from "@account-abstraction/contracts/core/Eip7702Support.sol";
 import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperationLib.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -107,12 +108,20 @@ abstract contract PolicyApprovals is EIP712 {
                 termsWord,
                 window
             );
+            // The ECDSA recovery first: an EOA signer is accepted without EXTCODESIZE on its address, which ERC-7562
+            // forbids on an address without code (OP-041) and OpenZeppelin's isValidSignatureNow would run; only a
+            // signature that does not recover to the signer is asked of it by ERC-1271 (a contract: a Safe).
+            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(
+                digest,
+                data[APPROVAL_SIGNATURE_OFFSET:]
+            );
             sigFailed =
-                !SignatureChecker.isValidSignatureNowCalldata(
-                    signer,
-                    digest,
-                    data[APPROVAL_SIGNATURE_OFFSET:]
-                );
+                !((err == ECDSA.RecoverError.NoError && recovered == signer) ||
+                    SignatureChecker.isValidERC1271SignatureNowCalldata(
+                        signer,
+                        digest,
+                        data[APPROVAL_SIGNATURE_OFFSET:]
+                    ));
         }
     }
 
