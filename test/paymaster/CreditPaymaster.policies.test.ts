@@ -405,6 +405,17 @@ function shouldSponsorUnderPolicies(version: EntryPointVersion) {
       expect(await sys.entryPoint.balanceOf(sys.paymaster)).to.equal(deposit);
     });
 
+    // Defence: the approval is recovered before any ERC-1271 call. OpenZeppelin's isValidSignatureNow runs
+    // EXTCODESIZE on the signer first, which ERC-7562 forbids on an address without code (OP-041): a bundler would
+    // refuse every operation approved by an EOA.
+    it("an EOA signer's approval passes the ERC-7562 check (no EXTCODESIZE on the EOA)", async function () {
+      const { sys, dapp, approver } = await load();
+      const user = await newUser(sys, 4009n);
+      const op = await policyOp(sys, user, dapp, 2n, { signer: approver });
+      const result = await checkErc7562(ethers.provider, await sys.entryPoint.getAddress(), op);
+      expect(result.violations.filter((v) => v.entity === "paymaster")).to.deep.equal([]);
+    });
+
     // The ERC-7562 check (`npm run check:erc7562` covers compliant EOA and ERC-1271 signers) flags a signer that
     // reads TIMESTAMP: it runs in the paymaster's validation frame, so a bundler rejects the operation.
     it("an ERC-1271 signer that uses a banned opcode fails the ERC-7562 check, as the paymaster's", async function () {
