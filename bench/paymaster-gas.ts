@@ -1,10 +1,13 @@
 /**
  * Gas benchmark: the same SimpleAccount operation (`execute(TestTarget, 0, increment())`) sent through
  * `handleOps` without paymaster, through the eth-infinitism reference paymasters (EntryPoint v0.7) and through
- * this project's CreditPaymaster in both modes (v0.7 and v0.8), in bundles of 1, 10 and 50 operations.
- * Writes `reports/gas.json` and `reports/gas.md`.
+ * this project's CreditPaymaster in self-pay and sponsored mode (v0.7 and v0.8) and in POLICY mode (v0.7: a signed
+ * policy without per-user limits, an open policy's returning and first-time users), in bundles of 1, 10 and 50
+ * operations. Writes `reports/gas.json` and `reports/gas.md`.
  *
  * Run: `npm run bench` (`hardhat run bench/paymaster-gas.ts`, in-process Hardhat network).
+ * `BENCH_ONLY=policy-signed,token npx hardhat run bench/paymaster-gas.ts` measures only the named variants (and
+ * `none`) and prints their figures without writing the reports: for iterating on one row.
  *
  * Fairness: every measured operation carries the same callData, account gas limits, preVerificationGas and fees
  * (and every paymaster the same paymaster gas limits); every sender is a distinct, already deployed account that
@@ -32,6 +35,7 @@ import {
   benchUser,
   creditPaymaster,
   noPaymaster,
+  policyPaymaster,
   sendBundle,
   tokenPaymaster,
   verifyingPaymaster,
@@ -42,6 +46,8 @@ import type { Variant } from "./lib/variants";
 const CLOCK_STEP = 12;
 /** Operations per warm-up bundle (account deployments: ~300k gas each). */
 const WARM_UP_BUNDLE = 20;
+/** POLICY warm-ups also write each user's usage slot: 20 of them would exceed EIP-7825's transaction gas cap. */
+const POLICY_WARM_UP_BUNDLE = 10;
 
 // ------------------------------------------------------------------ main
 
@@ -65,10 +71,11 @@ async function planVariant(variant: Variant): Promise<Plan> {
   const all = BUNDLE_SIZES.flatMap((size) => users[`${size}`]);
   await variant.refresh();
   await variant.prepare(all);
-  for (let i = 0; i < all.length; i += WARM_UP_BUNDLE) {
+  const chunk = variant.name.startsWith("policy-") ? POLICY_WARM_UP_BUNDLE : WARM_UP_BUNDLE;
+  for (let i = 0; i < all.length; i += chunk) {
     await variant.refresh();
     const ops: PackedUserOperation[] = [];
-    for (const user of all.slice(i, i + WARM_UP_BUNDLE)) ops.push(await variant.warmUpOp(user));
+    for (const user of all.slice(i, i + chunk)) ops.push(await variant.warmUpOp(user));
     await sendBundle(variant.sys.entryPoint, variant.sys.bundler, ops, `${version} ${variant.name} warm-up`);
   }
   for (const user of all) {
@@ -92,7 +99,7 @@ async function measure(plan: Plan, size: BundleSize): Promise<number> {
   const n = BigInt(size);
   const perOp = Number((2n * result.receipt.gasUsed + n) / (2n * n));
   console.log(
-    `[${version}] ${variant.name.padEnd(16)} x${String(size).padEnd(2)}  ${perOp.toLocaleString("en-US").padStart(8)} gas/op` +
+    `[${version}] ${variant.name.padEnd(21)} x${String(size).padEnd(2)}  ${perOp.toLocaleString("en-US").padStart(8)} gas/op` +
       `  (bundle ${result.receipt.gasUsed.toLocaleString("en-US")} gas)`,
   );
   return perOp;
@@ -117,6 +124,9 @@ async function main(): Promise<void> {
       await tokenPaymaster(sys07),
       await creditPaymaster(sys07, "credit-self"),
       await creditPaymaster(sys07, "credit-sponsored"),
+      await policyPaymaster(sys07, "policy-signed"),
+      await policyPaymaster(sys07, "policy-open-returning"),
+      await policyPaymaster(sys07, "policy-open-first"),
     ],
     "v0.8": [
       await noPaymaster(sys08),
@@ -128,9 +138,17 @@ async function main(): Promise<void> {
   // The floor of the lower-bound section (v0.7 only; not part of gas.json).
   const floorVariant = await acceptAllPaymaster(sys07);
 
+  const only = process.env.BENCH_ONLY?.split(",").map((v) => v.trim());
+  const selected = (variant: Variant): boolean =>
+    only === undefined || variant.name === "none" || only.includes(variant.name);
   const plans: Plan[] = [];
   for (const version of ["v0.7", "v0.8"] as const) {
-    for (const variant of variants[version]) plans.push(await planVariant(variant));
+    for (const variant of variants[version]) if (selected(variant)) plans.push(await planVariant(variant));
+  }
+  if (only !== undefined) {
+    console.log("Measuring (BENCH_ONLY: the reports are not written)…");
+    for (const plan of plans) for (const size of BUNDLE_SIZES) await measure(plan, size);
+    return;
   }
   const floorPlan = await planVariant(floorVariant);
 
@@ -155,6 +173,9 @@ async function main(): Promise<void> {
       token: rowOf("v0.7", "token"),
       "credit-self": rowOf("v0.7", "credit-self"),
       "credit-sponsored": rowOf("v0.7", "credit-sponsored"),
+      "policy-signed": rowOf("v0.7", "policy-signed"),
+      "policy-open-returning": rowOf("v0.7", "policy-open-returning"),
+      "policy-open-first": rowOf("v0.7", "policy-open-first"),
     },
     "v0.8": {
       none: rowOf("v0.8", "none"),

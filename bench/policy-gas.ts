@@ -1,140 +1,159 @@
 /**
- * Gas of the CreditPaymaster's POLICY mode on EntryPoint v0.7, measured like `npm run bench` (the same operation,
- * gas fields and paymaster limits; distinct senders with one prior operation; prices refreshed before each bundle)
- * against no paymaster and the reference TokenPaymaster, in bundles of 1, 10 and 50:
- * - `policy-signed`: a policy with an EOA approval signer and no per-user limits (a returning user);
- * - `policy-open-returning`: an open policy with per-user limits, a user's later operation;
- * - `policy-open-first`: the same policy, a user's first operation under it (its usage slot is written from zero).
- * Prints the gas per operation, the overhead over no paymaster and its ratio to TokenPaymaster's (issue 13's bar:
- * signed ≤ 0.60 × TokenPaymaster's at bundles of 10 and 50). Not part of reports/gas.json.
+ * Profiler of the CreditPaymaster's rows (not a benchmark: `npm run bench` measures every row): sends one measured
+ * bundle of 10 per variant, exactly as `npm run bench` does, and walks its `debug_traceTransaction` struct logs to
+ * show where the gas goes, per operation: by contract (its own code, calls excluded) and by opcode class in the
+ * paymaster and the ledger. Used to find and measure the POLICY mode's hot-path costs (see reports/gas.md).
  *
- * Run: `npx hardhat run bench/policy-gas.ts`.
+ * Run: `npx hardhat run bench/policy-gas.ts` (`PROFILE_VARIANTS=policy-signed,credit-sponsored` to choose).
  */
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 
+import { deploySystem } from "../src/aa";
+import type { PackedUserOperation, User } from "../src/aa";
+import { installDeterministicClock } from "./lib/clock";
+import type { MeasuredVariantName } from "./lib/report";
 import {
-  deploySystem,
-  policyPaymasterData,
-  signPolicyApproval,
-  signUserOp,
-  STUB_APPROVAL_SIGNATURE,
-} from "../src/aa";
-import type { PackedUserOperation, System, User } from "../src/aa";
-import { CREDIT, buyCredits, creditOp, encodeExecute, incrementCall } from "../src/aa";
-import { BUNDLE_SIZES } from "./lib/report";
-import {
-  MEASURED_GAS,
-  PAYMASTER_GAS,
-  WARM_UP_GAS,
+  CLOCK_START,
   benchUser,
+  creditPaymaster,
   noPaymaster,
+  policyPaymaster,
   sendBundle,
-  tokenPaymaster,
 } from "./lib/variants";
-import type { Variant } from "./lib/variants";
+import type { PolicyVariantName, Variant } from "./lib/variants";
 
-type Kind = "policy-signed" | "policy-open-returning" | "policy-open-first";
+const OPS = 10;
 
-async function createPolicy(sys: System, perUser: boolean, signer: string): Promise<bigint> {
-  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  const terms = {
-    creditsPerUser: perUser ? 50n * CREDIT : 0n,
-    opsPerUser: perUser ? 100n : 0n,
-    creditsPerEpoch: perUser ? 100_000n * CREDIT : 0n,
-    creditsPerOp: 0n,
-    start: now - 10n,
-    end: now + 365n * 86_400n,
-    signer,
-  };
-  await (await sys.ledger.connect(sys.dapp).createPolicy(terms, 86_400)).wait();
-  return sys.ledger.policyCount(await sys.dapp.getAddress());
+interface StructLog {
+  op: string;
+  gas: number;
+  gasCost: number;
+  depth: number;
+  stack?: string[];
 }
 
-async function policyVariant(sys: System, kind: Kind): Promise<Variant & { kind: Kind }> {
-  const dapp = await sys.dapp.getAddress();
-  await buyCredits(sys, sys.dapp, dapp, ethers.parseEther("5"));
-  const approver = sys.outsider;
-  const signed = kind === "policy-signed";
-  const measuredPolicy = await createPolicy(
-    sys,
-    !signed,
-    signed ? await approver.getAddress() : ethers.ZeroAddress,
-  );
-  // First operation under the measured policy: warm up under another policy.
-  const warmUpPolicy =
-    kind === "policy-open-first" ? await createPolicy(sys, true, ethers.ZeroAddress) : measuredPolicy;
-  const increment = encodeExecute(await sys.target.getAddress(), 0n, incrementCall(sys));
-  const op = async (user: User, policyId: bigint, gas: object, extra: object = {}) => {
-    const approval = signed
-      ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE }
-      : undefined;
-    let o: PackedUserOperation = await creditOp(sys, user, {
-      ...gas,
-      ...PAYMASTER_GAS,
-      ...extra,
-      paymasterData: policyPaymasterData(dapp, policyId, 0n, approval),
-    });
-    if (!signed) return o;
-    o = await signPolicyApproval(o, approver, sys.paymaster, sys.entryPoint);
-    return signUserOp(o, user.owner, sys.entryPoint, sys.version);
-  };
-  return {
-    kind,
-    name: "credit-sponsored",
-    sys,
-    async prepare() {},
-    warmUpOp: (user) => op(user, warmUpPolicy, WARM_UP_GAS),
-    measuredOp: (user) => op(user, measuredPolicy, MEASURED_GAS, { nonce: 1n, callData: increment }),
-    async refresh() {
-      await (await sys.feed.updateAnswer(await sys.feed.latestAnswer())).wait();
-      await (await sys.adapter.refreshCachedPrice()).wait();
-    },
-    checkSteadyPath() {},
-  };
-}
-
-async function perOp(variant: Variant, label: string): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const size of BUNDLE_SIZES) {
-    const users: User[] = [];
-    for (let i = 0; i < size; i++)
-      users.push(await benchUser(variant.sys, `policy-bench/${label}/${size}/${i}`));
-    await variant.prepare(users);
-    await variant.refresh();
-    // Warm-up bundles of 10 (each deploys an account), within the transaction gas cap.
-    for (let i = 0; i < users.length; i += 10) {
-      const warm: PackedUserOperation[] = [];
-      for (const u of users.slice(i, i + 10)) warm.push(await variant.warmUpOp(u));
-      await sendBundle(variant.sys.entryPoint, variant.sys.bundler, warm, `${label} warm-up`);
+/** Gas per operation by "contract" and by "contract opcode-class", from the trace of a handleOps transaction. */
+function profile(logs: readonly StructLog[], names: ReadonlyMap<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (key: string, gas: number) => out.set(key, (out.get(key) ?? 0) + gas);
+  const frames: string[] = ["EntryPoint"];
+  for (let i = 0; i < logs.length; i++) {
+    const step = logs[i];
+    const next = logs[i + 1];
+    const frame = frames[frames.length - 1];
+    if (next !== undefined && next.depth > step.depth) {
+      // A call entered: the caller pays the call's own cost (the gas it had minus what the callee started with,
+      // minus the gas returned: counted when the frame resumes), the callee its steps.
+      const stack = step.stack ?? [];
+      const target = "0x" + (stack[stack.length - 2] ?? "").replace(/^0x/, "").slice(-40).padStart(40, "0");
+      frames.push(names.get(target.toLowerCase()) ?? `other ${target.slice(0, 10)}`);
+      const resume = logs.findIndex((l, j) => j > i && l.depth === step.depth);
+      const calleeUsed = next.gas - (resume === -1 ? 0 : lastGasAtDepth(logs, i + 1, resume, next.depth));
+      const callCost = resume === -1 ? 0 : step.gas - logs[resume].gas - calleeUsed;
+      add(frame, callCost);
+      add(`${frame} ${step.op}`, callCost);
+      continue;
     }
-    await variant.refresh();
-    const ops: PackedUserOperation[] = [];
-    for (const u of users) ops.push(await variant.measuredOp(u));
-    const result = await sendBundle(variant.sys.entryPoint, variant.sys.bundler, ops, `${label} x${size}`);
-    out[size] = Number(result.receipt.gasUsed / BigInt(size));
+    if (next !== undefined && next.depth < step.depth) {
+      frames.pop();
+      add(frame, step.gasCost);
+      add(`${frame} ${classOf(step.op)}`, step.gasCost);
+      continue;
+    }
+    const cost = next === undefined ? step.gasCost : step.gas - next.gas;
+    add(frame, cost);
+    add(`${frame} ${classOf(step.op)}`, cost);
   }
   return out;
 }
 
-async function main(): Promise<void> {
-  const sys = await deploySystem("0.7");
-  const none = await perOp(await noPaymaster(sys), "none");
-  const token = await perOp(await tokenPaymaster(sys), "token");
-  console.log("| variant (v0.7) | ops/bundle | gas/op | overhead | token overhead | ratio |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const kind of ["policy-signed", "policy-open-returning", "policy-open-first"] as Kind[]) {
-    const gas = await perOp(await policyVariant(sys, kind), kind);
-    for (const size of BUNDLE_SIZES) {
-      const overhead = gas[size] - none[size];
-      const tokenOverhead = token[size] - none[size];
-      console.log(
-        `| ${kind} | ${size} | ${gas[size]} | +${overhead} | +${tokenOverhead} | ${((100 * overhead) / tokenOverhead).toFixed(1)}% |`,
-      );
-    }
+/** Gas the callee frame at `depth` (steps from..to) used: its first step's gas minus the gas left at its end. */
+function lastGasAtDepth(logs: readonly StructLog[], from: number, to: number, depth: number): number {
+  for (let j = to - 1; j >= from; j--) {
+    if (logs[j].depth === depth) return logs[j].gas - logs[j].gasCost;
   }
+  return logs[from].gas;
 }
 
-main().catch((e) => {
-  console.error(e);
+function classOf(op: string): string {
+  if (
+    /^(SLOAD|SSTORE|TLOAD|TSTORE|KECCAK256|SHA3|EXTCODESIZE|EXTCODEHASH|CALLDATACOPY|RETURNDATACOPY)$/.test(
+      op,
+    )
+  ) {
+    return op;
+  }
+  if (op.startsWith("LOG")) return "LOG";
+  if (op.endsWith("CALL")) return "CALL (precompile, or to a codeless account)";
+  return "other";
+}
+
+async function measureTrace(variant: Variant, names: Map<string, string>): Promise<Map<string, number>> {
+  const users: User[] = [];
+  for (let i = 0; i < OPS; i++) users.push(await benchUser(variant.sys, `profile/${variant.name}/${i}`));
+  await variant.refresh();
+  await variant.prepare(users);
+  await variant.refresh();
+  const warm: PackedUserOperation[] = [];
+  for (const u of users) warm.push(await variant.warmUpOp(u));
+  await sendBundle(variant.sys.entryPoint, variant.sys.bundler, warm, `${variant.name} warm-up`);
+  await variant.refresh();
+  const ops: PackedUserOperation[] = [];
+  for (const u of users) ops.push(await variant.measuredOp(u));
+  const result = await sendBundle(
+    variant.sys.entryPoint,
+    variant.sys.bundler,
+    ops,
+    `${variant.name} x${OPS}`,
+  );
+  variant.checkSteadyPath(result, OPS);
+  const trace = (await network.provider.send("debug_traceTransaction", [
+    result.receipt.hash,
+    { disableMemory: true, disableStorage: true },
+  ])) as { structLogs: StructLog[] };
+  for (const u of users) names.set(u.account.address.toLowerCase(), "account");
+  const byKey = profile(trace.structLogs, names);
+  byKey.set("TOTAL (receipt)", Number(result.receipt.gasUsed));
+  return byKey;
+}
+
+async function main(): Promise<void> {
+  installDeterministicClock(network.provider, CLOCK_START, 12);
+  const sys = await deploySystem("0.7");
+  const names = new Map<string, string>([
+    [(await sys.entryPoint.getAddress()).toLowerCase(), "EntryPoint"],
+    [(await sys.paymaster.getAddress()).toLowerCase(), "paymaster"],
+    [(await sys.ledger.getAddress()).toLowerCase(), "ledger"],
+    [(await sys.adapter.getAddress()).toLowerCase(), "adapter"],
+    [(await sys.target.getAddress()).toLowerCase(), "target"],
+    ["0x0000000000000000000000000000000000000001", "ecrecover"],
+  ]);
+  const wanted = (process.env.PROFILE_VARIANTS ?? "none,credit-sponsored,policy-signed")
+    .split(",")
+    .map((v) => v.trim() as MeasuredVariantName);
+  const results = new Map<string, Map<string, number>>();
+  for (const name of wanted) {
+    const variant =
+      name === "none"
+        ? await noPaymaster(sys)
+        : name === "credit-self" || name === "credit-sponsored"
+          ? await creditPaymaster(sys, name)
+          : await policyPaymaster(sys, name as PolicyVariantName);
+    results.set(name, await measureTrace(variant, names));
+  }
+  const keys = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))].sort();
+  console.log(`gas per operation (bundle of ${OPS}, v0.7)`);
+  console.log(["key".padEnd(32), ...wanted.map((w) => w.padStart(22))].join(""));
+  for (const key of keys) {
+    const cells = wanted.map((w) => Math.round((results.get(w)?.get(key) ?? 0) / OPS));
+    if (cells.every((c) => Math.abs(c) < 20)) continue;
+    console.log([key.padEnd(32), ...cells.map((c) => c.toLocaleString("en-US").padStart(22))].join(""));
+  }
+  const block = await ethers.provider.getBlock("latest");
+  console.log(`(${block?.number ?? "?"} blocks)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
   process.exitCode = 1;
 });

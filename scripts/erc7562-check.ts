@@ -50,9 +50,14 @@ async function policyOp(sys: System, user: User, mode: ModeName): Promise<Packed
     signer = await safe.getAddress();
   }
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  // The EOA-signed policy has no per-user limits (the user's usage slot is not read: the bench's signed row); the
+  // open and ERC-1271 ones have them (the usage slot, associated with the sender, is read).
+  const perUser = mode !== "policy-eoa";
   const terms = {
-    creditsPerUser: 50n * CREDIT, // above the hold of this op (its worst case, ~10 credits at 3 gwei)
-    opsPerUser: 20n,
+    // Above the hold of this op (its worst case, ~10 credits at 3 gwei): a limit below it makes validation revert
+    // before the signature check, and a reverted validation proves nothing (the check refuses it).
+    creditsPerUser: perUser ? 50n * CREDIT : 0n,
+    opsPerUser: perUser ? 20n : 0n,
     creditsPerEpoch: 1_000n * CREDIT,
     creditsPerOp: 0n,
     start: now - 10n,

@@ -46,10 +46,14 @@ import {
   handleOps,
   incrementCall,
   packPaymasterAndData,
+  policyPaymasterData,
+  signPolicyApproval,
   signUserOp,
+  STUB_APPROVAL_SIGNATURE,
   simpleAccountAbi,
 } from "../../src/aa";
 import type {
+  CreditOpOptions,
   EntryPointCommon,
   HandleOpsResult,
   PackedUserOperation,
@@ -479,6 +483,92 @@ export async function creditPaymaster(
         throw new Error(
           `CreditPaymaster left its steady path: ${charged}/${ops} charges, ${paymasterLogs} paymaster and ` +
             `${adapterLogs} adapter events`,
+        );
+      }
+    },
+  };
+}
+
+/** The POLICY rows: a signed policy without per-user limits, an open policy's returning and first-time users. */
+export type PolicyVariantName = "policy-signed" | "policy-open-returning" | "policy-open-first";
+
+/** Creates a policy of the sponsor `sys.dapp` (one-day epochs, open for a year) and returns its id. */
+async function createBenchPolicy(sys: System, perUserLimits: boolean, signer: string): Promise<bigint> {
+  const block = await ethers.provider.getBlock("latest");
+  if (block === null) throw new Error("no latest block");
+  const now = BigInt(block.timestamp);
+  const terms = {
+    creditsPerUser: perUserLimits ? SPONSORED_ALLOWANCE : 0n,
+    opsPerUser: perUserLimits ? 100n : 0n,
+    creditsPerEpoch: perUserLimits ? 100_000n * CREDIT : 0n,
+    creditsPerOp: 0n,
+    start: now - 10n,
+    end: now + 365n * BigInt(DAY),
+    signer,
+  };
+  await send(sys.ledger.connect(sys.dapp).createPolicy(terms, DAY));
+  return sys.ledger.policyCount(await sys.dapp.getAddress());
+}
+
+/**
+ * This project's CreditPaymaster in POLICY mode, the sponsor (`sys.dapp`, holding purchased credits) paying under
+ * one of its policies: `policy-signed` (an EOA approval signer, no per-user or policy-wide limit, a returning
+ * user), `policy-open-returning` (no signer, per-user and policy-wide limits, the user's second operation under
+ * it) and `policy-open-first` (the same kind of policy, the user's first operation under it: its warm-up ran under
+ * another policy of the sponsor, so the measured operation writes the user's usage slot from zero).
+ */
+export async function policyPaymaster(sys: System, name: PolicyVariantName): Promise<Variant> {
+  const sponsor = await sys.dapp.getAddress();
+  const refresh = async (): Promise<void> => {
+    await send(sys.feed.updateAnswer(ETH_USD));
+    await send(sys.adapter.refreshCachedPrice());
+  };
+  await refresh();
+  await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
+  const signed = name === "policy-signed";
+  const approver = new Wallet(keyOf(`${sys.version}/policy-approver`));
+  const measuredPolicy = await createBenchPolicy(
+    sys,
+    !signed,
+    signed ? approver.address : ethers.ZeroAddress,
+  );
+  const warmUpPolicy =
+    name === "policy-open-first" ? await createBenchPolicy(sys, true, ethers.ZeroAddress) : measuredPolicy;
+  const adapterAddress = await sys.adapter.getAddress();
+  const paymasterAddress = await sys.paymaster.getAddress();
+  const increment = await incrementCallData(sys);
+  const build = async (user: User, policyId: bigint, fields: Omit<CreditOpOptions, "paymasterData">) => {
+    const approval = signed
+      ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE }
+      : undefined;
+    const op = await creditOp(sys, user, {
+      ...fields,
+      ...PAYMASTER_GAS,
+      paymasterData: policyPaymasterData(sponsor, policyId, 0n, approval),
+    });
+    if (!signed) return op;
+    const approved = await signPolicyApproval(op, approver, sys.paymaster, sys.entryPoint);
+    return signUserOp(approved, user.owner, sys.entryPoint, sys.version);
+  };
+  return {
+    name,
+    sys,
+    async prepare() {},
+    warmUpOp: (user) => build(user, warmUpPolicy, WARM_UP_GAS),
+    async measuredOp(user) {
+      const nonce = await measuredNonce(sys.entryPoint, user.account.address);
+      return build(user, measuredPolicy, { ...MEASURED_GAS, nonce, callData: increment });
+    },
+    refresh,
+    // As the other CreditPaymaster rows: one UserOperationCharged per operation, no other paymaster or adapter event.
+    checkSteadyPath(result, ops) {
+      const charged = chargedEvents(sys.paymaster, result).length;
+      const paymasterLogs = logsOf(result, paymasterAddress).length;
+      const adapterLogs = logsOf(result, adapterAddress).length;
+      if (charged !== ops || paymasterLogs !== ops || adapterLogs !== 0) {
+        throw new Error(
+          `CreditPaymaster (${name}) left its steady path: ${charged}/${ops} charges, ${paymasterLogs} paymaster ` +
+            `and ${adapterLogs} adapter events`,
         );
       }
     },

@@ -20,10 +20,11 @@ import {SponsorPolicyAdmin} from "./SponsorPolicyAdmin.sol";
  *
  * Holds (see {HoldSlots}), transient and associated with the spender: the sponsor's credit hold (shared with SELF
  * and SPONSORED holds, so that holds under all of a sponsor's policies and allowances add up), the policy-wide
- * hold and the user's hold (`credits | operations << 128`).
+ * hold and, when the policy has a per-user limit, the user's hold (`credits | operations << 128`).
  *
- * Bounded cost: a hold reads 3 policy slots and 1 usage slot, and 3 TLOADs per other spender; a settlement writes
- * the policy's budget slot and the user's usage slot.
+ * Bounded cost: a hold reads 3 policy slots and, with per-user limits, 1 usage slot, and 2 or 3 TLOADs per other
+ * spender; a settlement writes the policy's budget slot and, with per-user limits, the user's usage slot. A policy
+ * without per-user limits neither reads nor writes the user's usage.
  */
 abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     using EpochBudgets for EpochBudget;
@@ -71,15 +72,23 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         address user,
         uint256 amount,
         uint256 asOf
-    ) external returns (uint48 validAfter, uint48 validUntil, address signer) {
+    ) external returns (uint48 validAfter, uint48 validUntil, address signer, bool perUser) {
         address next = _authorizeHold(amount);
         PolicyStorage.PolicyRecord storage p = PolicyStorage.layout().policies[sponsor][policyId];
-        uint256 othersCredit;
-        uint256 end;
-        (othersCredit, end, validAfter) = _holdPolicyLimits(p, next, sponsor, policyId, user, amount, asOf);
+        (uint256 othersCredit, uint256 window) = _holdPolicyLimits(
+            p,
+            next,
+            sponsor,
+            policyId,
+            user,
+            amount,
+            asOf
+        );
         validUntil = _holdCredits(sponsor, HoldSlots.creditKey(sponsor), othersCredit, amount, asOf);
-        // end > asOf >= 0 (checked), so end - 1 does not underflow; it fits in 48 bits (a uint32).
-        if (end - 1 < validUntil) validUntil = uint48(end - 1);
+        // window = end (32) ‖ start (32) ‖ perUser: end > asOf >= 0 (checked), so end - 1 does not underflow.
+        if (uint32(window) - 1 < validUntil) validUntil = uint48(uint32(window) - 1);
+        validAfter = uint32(window >> 32);
+        perUser = window >> 64 != 0;
         signer = p.signer;
     }
 
@@ -88,6 +97,7 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         address sponsor,
         uint256 policyId,
         address user,
+        bool perUser,
         uint256 held,
         uint256 charge,
         bytes32 ref,
@@ -95,18 +105,20 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     ) external {
         (SpenderInfo storage info, uint256 infoWord) = _authorizeSettle();
         _release(HoldSlots.slot(msg.sender, HoldSlots.policyKey(sponsor, policyId)), sponsor, held, charge);
-        bytes32 userSlot = HoldSlots.slot(msg.sender, HoldSlots.policyUserKey(sponsor, policyId, user));
-        uint256 userHeld = HoldSlots.load(userSlot);
-        // The policy hold above checked 0 < held; a user hold placed with it holds >= held credits and >= 1 op.
-        if (uint128(userHeld) < held || userHeld < ONE_OP) revert CreditLedgerNoHold(msg.sender, user);
-        unchecked {
-            HoldSlots.store(userSlot, userHeld - held - ONE_OP); // both parts checked just above
-        }
         _release(HoldSlots.slot(msg.sender, HoldSlots.creditKey(sponsor)), sponsor, held, held);
         PolicyStorage.PolicyRecord storage p = PolicyStorage.layout().policies[sponsor][policyId];
         // A hold implies the policy exists (epochLength > 0); recording saturates, so settlement never reverts here.
         if (charge != 0) p.budget.record(charge);
-        _recordUser(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, charge);
+        if (perUser) {
+            bytes32 userSlot = HoldSlots.slot(msg.sender, HoldSlots.policyUserKey(sponsor, policyId, user));
+            uint256 userHeld = HoldSlots.load(userSlot);
+            // The policy hold above checked 0 < held; a user hold placed with it holds >= held credits and >= 1 op.
+            if (uint128(userHeld) < held || userHeld < ONE_OP) revert CreditLedgerNoHold(msg.sender, user);
+            unchecked {
+                HoldSlots.store(userSlot, userHeld - held - ONE_OP); // both parts checked just above
+            }
+            _recordUser(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, charge);
+        }
         _spend(info, infoWord, sponsor, user, charge, ref, spenderData);
     }
 
@@ -152,8 +164,10 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
     // ------------------------------------------------------------------ internal
 
     /**
-     * @dev Checks the policy (status, end, per-operation cap) and holds the policy-wide budget and the user's credits
-     *      and operation; returns every other spender's hold on the sponsor's credits, the policy's end and start.
+     * @dev Checks the policy (status, end, per-operation cap) and holds the policy-wide budget and, when the policy
+     *      has a per-user limit, the user's credits and operation; returns every other spender's hold on the
+     *      sponsor's credits and `end | start << 32 | perUser << 64` (the policy's window and whether the user was
+     *      held: one word, for the legacy code generator's stack).
      */
     function _holdPolicyLimits(
         PolicyStorage.PolicyRecord storage p,
@@ -163,7 +177,7 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         address user,
         uint256 amount,
         uint256 asOf
-    ) private returns (uint256 othersCredit, uint256 end, uint48 start) {
+    ) private returns (uint256 othersCredit, uint256 window) {
         (EpochBudget memory budget, PolicyStorage.PolicyLimits memory limits) = _checkPolicy(
             p,
             sponsor,
@@ -171,16 +185,23 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
             amount,
             asOf
         );
+        // The user key is zero without per-user limits (a keccak is never zero in practice): nothing held for it.
         PolicyKeys memory k = PolicyKeys(
             HoldSlots.creditKey(sponsor),
             HoldSlots.policyKey(sponsor, policyId),
-            HoldSlots.policyUserKey(sponsor, policyId, user)
+            limits.creditsPerUser != 0 || limits.opsPerUser != 0
+                ? HoldSlots.policyUserKey(sponsor, policyId, user)
+                : bytes32(0)
         );
         uint256[3] memory others = _otherPolicyHolds(next, k);
         _holdPolicyBudget(sponsor, policyId, budget, k.policy, others[1], amount, asOf);
-        others[2] += _userUsage(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, asOf);
-        _holdPolicyUser(limits, user, policyId, k.user, others[2], amount);
-        return (others[0], budget.expiresAt, limits.start);
+        window = uint256(budget.expiresAt) | (uint256(limits.start) << 32);
+        if (k.user != 0) {
+            others[2] += _userUsage(PolicyStorage.layout().usage[sponsor][policyId][user], p.budget, asOf);
+            _holdPolicyUser(limits, user, policyId, k.user, others[2], amount);
+            window |= 1 << 64;
+        }
+        othersCredit = others[0];
     }
 
     /// @dev Checks the policy-wide budget at `asOf` against what was spent and every hold, then adds the caller's.
@@ -275,7 +296,8 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         return time <= anchor ? 0 : (time - anchor) / length;
     }
 
-    /// @dev Sums the policy holds of every spender other than the caller: [credit, policy-wide, user word].
+    /// @dev Sums the policy holds of every spender other than the caller: [credit, policy-wide, user word (when
+    ///      `k.user` is not zero)].
     function _otherPolicyHolds(
         address next,
         PolicyKeys memory k
@@ -284,7 +306,7 @@ abstract contract SponsorPolicies is SpenderRegistry, ISponsorPolicies {
         while (s != msg.sender) {
             held[0] += HoldSlots.load(HoldSlots.slot(s, k.credit));
             held[1] += HoldSlots.load(HoldSlots.slot(s, k.policy));
-            held[2] += HoldSlots.load(HoldSlots.slot(s, k.user));
+            if (k.user != 0) held[2] += HoldSlots.load(HoldSlots.slot(s, k.user));
             s = _nextSpender(s);
         }
     }

@@ -12,9 +12,9 @@ pragma solidity ^0.8.28;
  *
  * Spending goes through a hold in validation and its settlement in postOp, like the ledger's other holds
  * ({ICreditHolds}). ERC-7562: `holdPolicy` reads the policy (the ledger's storage, readable by a staked paymaster)
- * and the user's usage (`_policyUsers[sponsor][policyId][user]`, a slot associated with the user, i.e. the
- * UserOperation sender), and writes only transient slots associated with the spender: the sponsor's credit hold,
- * the policy-wide hold and the user's hold (credits and operations). The policy-wide and per-user usage is written
+ * and, when the policy has per-user limits, the user's usage (`usage[sponsor][policyId][user]`, a slot associated
+ * with the user, i.e. the UserOperation sender), and writes only transient slots associated with the spender: the
+ * sponsor's credit hold, the policy-wide hold and (with per-user limits) the user's hold (credits and operations). The policy-wide and per-user usage is written
  * only by `settlePolicy`, in postOp, where validation rules do not apply. Holds accumulate across every operation
  * of a transaction and every registered spender (the v0.7 and the v0.8 paymasters), so a bundle of many senders of
  * one policy, or many operations of one sender, can never exceed a limit.
@@ -124,11 +124,14 @@ interface ISponsorPolicies {
     /**
      * @notice Holds `amount` (> 0) of `sponsor`'s credits for `user`'s operation under policy `policyId`, within
      *         every limit of the policy for the epoch that contains `asOf`, counting every hold of this transaction
-     *         (all spenders) and one operation of `user`.
+     *         (all spenders) and, when the policy has a per-user limit (`creditsPerUser` or `opsPerUser`), one
+     *         operation of `user`. Without per-user limits the user's usage is neither read nor held (nor recorded
+     *         at settlement): a per-user limit added later by `updatePolicy` counts from then on.
      * @param asOf A lower bound of the current time (e.g. the cached price's timestamp).
      * @return validAfter The policy's start (the paymaster returns it, or later, as `validAfter`).
      * @return validUntil As {ICreditHolds-hold}, and at most the policy's `end - 1`.
      * @return signer The policy's approval signer (zero: none), whose signature the caller must check.
+     * @return perUser Whether the user's credits and operation were held: the caller passes it to `settlePolicy`.
      */
     function holdPolicy(
         address sponsor,
@@ -136,17 +139,19 @@ interface ISponsorPolicies {
         address user,
         uint256 amount,
         uint256 asOf
-    ) external returns (uint48 validAfter, uint48 validUntil, address signer);
+    ) external returns (uint48 validAfter, uint48 validUntil, address signer, bool perUser);
 
     /**
-     * @notice Settles a hold placed with `holdPolicy`: releases `held` credits and one operation of `user`, burns
-     *         `charge <= held` of `sponsor`'s credits and records `charge` and one operation as spent by `user` and
-     *         by the policy in the current epoch. Works while the ledger or the policy is paused or closed.
+     * @notice Settles a hold placed with `holdPolicy`: releases `held` credits (and, with `perUser` as `holdPolicy`
+     *         returned it, one operation of `user`), burns `charge <= held` of `sponsor`'s credits and records
+     *         `charge` as spent by the policy in the current epoch (and, with `perUser`, `charge` and one operation
+     *         as spent by `user`). Works while the ledger or the policy is paused or closed.
      */
     function settlePolicy(
         address sponsor,
         uint256 policyId,
         address user,
+        bool perUser,
         uint256 held,
         uint256 charge,
         bytes32 ref,
@@ -159,7 +164,8 @@ interface ISponsorPolicies {
     /// @notice Policy `policyId` of `sponsor`.
     function policy(address sponsor, uint256 policyId) external view returns (PolicyView memory);
 
-    /// @notice `user`'s recorded spending under policy `policyId` of `sponsor` (for epoch `epoch` only).
+    /// @notice `user`'s recorded spending under policy `policyId` of `sponsor` (for epoch `epoch` only). Recorded only
+    ///         for operations held while the policy had a per-user limit.
     function policyUsage(
         address sponsor,
         uint256 policyId,

@@ -214,12 +214,15 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         } else if (mode_ == uint256(Mode.SPONSORED)) {
             validUntil = ledger.holdSponsored(parsed.payer(), userOp.sender, held_, asOf);
         } else {
-            (validUntil, validAfter, sigFailed) = _holdUnderPolicy(
+            bool perUser_;
+            (validUntil, validAfter, sigFailed, perUser_) = _holdUnderPolicy(
                 ISponsorPolicies(address(ledger)),
                 userOp,
                 held_,
                 asOf
             );
+            terms = parsed.withHeld(held_, cfg.markupBps);
+            return (perUser_ ? terms.withPerUser() : terms, validUntil, validAfter, sigFailed);
         }
         terms = parsed.withHeld(held_, cfg.markupBps);
     }
@@ -326,6 +329,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
                 terms.payer(),
                 policyId_,
                 sender_,
+                terms.perUser(),
                 terms.held(),
                 charge,
                 userOpHash,

@@ -4,9 +4,9 @@ pragma solidity 0.8.28;
 import {Eip7702Support} from "@account-abstraction/contracts/core/Eip7702Support.sol";
 import {UserOperationLib} from "@account-abstraction/contracts/core/UserOperationLib.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
@@ -75,25 +75,29 @@ abstract contract PolicyApprovals is EIP712 {
     /**
      * @dev POLICY validation after the paymaster data was checked: holds `held` credits of the sponsor under the
      *      policy for the sender, then checks the approval when the policy names a signer. Returns the window (the
-     *      policy's and the approval's) and whether the approval failed.
+     *      policy's and the approval's), whether the approval failed and whether the ledger held the user's usage
+     *      (the policy has a per-user limit: settlement must say so).
      */
     function _holdUnderPolicy(
         ISponsorPolicies policies,
         PackedUserOperation calldata userOp,
         uint256 held,
         uint256 asOf
-    ) internal returns (uint256 validUntil, uint256 validAfter, bool sigFailed) {
+    ) internal returns (uint256 validUntil, uint256 validAfter, bool sigFailed, bool perUser) {
         bytes calldata data = userOp.paymasterAndData;
         uint256 termsWord = _word(data, POLICY_TERMS_OFFSET);
         address signer;
-        (validAfter, validUntil, signer) = policies.holdPolicy(
-            address(uint160(termsWord >> 96)),
-            uint64(termsWord >> 32),
+        (validAfter, validUntil, signer, perUser) = _callHoldPolicy(
+            policies,
+            termsWord,
             userOp.sender,
             held,
             asOf
         );
-        if (data.length == POLICY_DATA_LENGTH) return (validUntil, validAfter, signer != address(0));
+        // The policy is usable from `start`: v0.7 refuses `block.timestamp < validAfter`, v0.8 refuses
+        // `block.timestamp <= validAfter`, so v0.8 gets `start - 1`.
+        if (validAfter != 0 && !_approvalIsV07()) --validAfter;
+        if (data.length == POLICY_DATA_LENGTH) return (validUntil, validAfter, signer != address(0), perUser);
         // The data is at least APPROVAL_SIGNATURE_OFFSET + 1 bytes long (checked by the caller).
         uint256 window = _word(data, APPROVAL_WINDOW_OFFSET) >> 96; // maxCredits (64) ‖ validUntil (48) ‖ validAfter (48)
         uint256 approvedUntil = uint48(window >> 48);
@@ -107,28 +111,57 @@ abstract contract PolicyApprovals is EIP712 {
                 termsWord,
                 window
             );
-            sigFailed = !_approvedBy(signer, digest, data[APPROVAL_SIGNATURE_OFFSET:]);
+            // The ECDSA recovery first: an EOA signer is accepted without EXTCODESIZE on its address, which ERC-7562
+            // forbids on an address without code (OP-041) and OpenZeppelin's isValidSignatureNow would run; only a
+            // signature that does not recover to the signer is asked of it by ERC-1271 (a contract: a Safe).
+            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(
+                digest,
+                data[APPROVAL_SIGNATURE_OFFSET:]
+            );
+            sigFailed =
+                !((err == ECDSA.RecoverError.NoError && recovered == signer) ||
+                    SignatureChecker.isValidERC1271SignatureNowCalldata(
+                        signer,
+                        digest,
+                        data[APPROVAL_SIGNATURE_OFFSET:]
+                    ));
         }
     }
 
     /**
-     * @dev Whether `signer` approved `digest`: an ECDSA signature recovering to `signer` first, without touching the
-     *      signer's account; only otherwise, and only when the signer has code, its ERC-1271 `isValidSignature`.
-     *      The order is ERC-7562's: OpenZeppelin's `isValidSignatureNow` reads the signer's code size first, and
-     *      EXTCODESIZE on an EOA signer is an access to an address without code (OP-041), while calling an
-     *      EIP-7702 delegated EOA signer is an access to a delegated account that is not the sender (AUTH-002);
-     *      recovering first makes every valid EOA approval, delegated or not, touch no account at all.
+     * @dev `policies.holdPolicy(sponsor, policyId, user, amount, asOf)` for `termsWord` = sponsor (160) ‖ policyId (64)
+     *      ‖ …, bubbling up its revert. In assembly so that GAS immediately precedes CALL (ERC-7562 OP-012), which
+     *      the compiler's own call sequence for this signature does not guarantee; the ledger's return words are
+     *      clean (its ABI encoder), and are read at their types' widths.
      */
-    function _approvedBy(
-        address signer,
-        bytes32 digest,
-        bytes calldata signature
-    ) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        return
-            signer.code.length != 0 &&
-            SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
+    function _callHoldPolicy(
+        ISponsorPolicies policies,
+        uint256 termsWord,
+        address user,
+        uint256 amount,
+        uint256 asOf
+    ) private returns (uint256 validAfter, uint256 validUntil, address signer, bool perUser) {
+        bytes4 selector = ISponsorPolicies.holdPolicy.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), shr(96, termsWord))
+            mstore(add(m, 0x24), and(shr(32, termsWord), 0xffffffffffffffff))
+            mstore(add(m, 0x44), user)
+            mstore(add(m, 0x64), amount)
+            mstore(add(m, 0x84), asOf)
+            // call's arguments are evaluated right to left: gas() is the last, right before CALL
+            let ok := call(gas(), policies, 0, m, 0xa4, m, 0x80)
+            // a revert (bubbled up), or too little return data (not the ledger's holdPolicy)
+            if iszero(and(ok, iszero(lt(returndatasize(), 0x80)))) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            validAfter := and(mload(m), 0xffffffffffff)
+            validUntil := and(mload(add(m, 0x20)), 0xffffffffffff)
+            signer := and(mload(add(m, 0x40)), 0xffffffffffffffffffffffffffffffffffffffff)
+            perUser := iszero(iszero(mload(add(m, 0x60))))
+        }
     }
 
     /// @dev The EntryPoint this paymaster serves.
@@ -147,7 +180,8 @@ abstract contract PolicyApprovals is EIP712 {
 
     /**
      * @dev The approval digest of `userOp` for `termsWord` (sponsor ‖ policyId ‖ …) and `window` (maxCredits ‖
-     *      validUntil ‖ validAfter); `isV07` selects the EntryPoint's hashing, `entryPoint_` its address.
+     *      validUntil ‖ validAfter); `isV07` selects the EntryPoint's hashing, `entryPoint_` its address. Hashed in
+     *      scratch memory (no allocation): the same words as `keccak256(abi.encode(...))` of the EIP-712 struct.
      */
     function _policyApprovalDigest(
         PackedUserOperation calldata userOp,
@@ -157,62 +191,50 @@ abstract contract PolicyApprovals is EIP712 {
         uint256 window
     ) internal view returns (bytes32) {
         bytes32 opHash = _cutUserOpHash(userOp, entryPoint_, isV07);
-        // termsWord = sponsor (160) ‖ policyId (64) ‖ 0 (32); maxCredits and the window come from the data too.
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        POLICY_APPROVAL_TYPEHASH,
-                        opHash,
-                        address(uint160(termsWord >> 96)),
-                        uint64(termsWord >> 32),
-                        uint64(window >> 96),
-                        uint48(window),
-                        uint48(window >> 48)
-                    )
-                )
-            );
+        bytes32 typeHash = POLICY_APPROVAL_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            // PolicyApproval(userOpHash, sponsor, policyId, maxCredits, validAfter, validUntil), ABI-encoded words:
+            // termsWord = sponsor (160) ‖ policyId (64) ‖ 0 (32); window = maxCredits (64) ‖ validUntil ‖ validAfter
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), opHash)
+            mstore(add(m, 0x40), shr(96, termsWord))
+            mstore(add(m, 0x60), and(shr(32, termsWord), 0xffffffffffffffff))
+            mstore(add(m, 0x80), shr(96, window))
+            mstore(add(m, 0xa0), and(window, 0xffffffffffff))
+            mstore(add(m, 0xc0), and(shr(48, window), 0xffffffffffff))
+            structHash := keccak256(m, 0xe0)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
-    /// @dev The EntryPoint's `getUserOpHash` of `userOp` with `paymasterAndData` cut before the signature.
+    /**
+     * @dev The EntryPoint's `getUserOpHash` of `userOp` with `paymasterAndData` cut before the signature (reverts
+     *      when it is shorter): v0.7 `keccak(abi.encode(keccak(abi.encode(sender, nonce, keccak(initCode),
+     *      keccak(callData), accountGasLimits, preVerificationGas, gasFees, keccak(cut))), entryPoint, chainid))`;
+     *      v0.8 the EIP-712 hash of the same fields after its type hash under its `ERC4337`/`1` domain, with an
+     *      EIP-7702 sender's initCode hash replaced as the EntryPoint does.
+     */
     function _cutUserOpHash(
         PackedUserOperation calldata userOp,
         address entryPoint_,
         bool isV07
-    ) private view returns (bytes32) {
+    ) private view returns (bytes32 h) {
         bytes32 initCodeHash = isV07 ? bytes32(0) : Eip7702Support._getEip7702InitCodeHashOverride(userOp);
-        if (initCodeHash == 0) initCodeHash = keccak256(userOp.initCode);
-        bytes32 callDataHash = keccak256(userOp.callData);
-        bytes32 paymasterHash = keccak256(userOp.paymasterAndData[:APPROVAL_SIGNATURE_OFFSET]);
+        if (initCodeHash == 0) initCodeHash = _calldataKeccak(userOp.initCode);
         if (isV07) {
-            bytes32 fields = keccak256(
-                abi.encode(
-                    userOp.sender,
-                    userOp.nonce,
-                    initCodeHash,
-                    callDataHash,
-                    userOp.accountGasLimits,
-                    userOp.preVerificationGas,
-                    userOp.gasFees,
-                    paymasterHash
-                )
-            );
-            return keccak256(abi.encode(fields, entryPoint_, block.chainid));
+            bytes32 fields = _opFieldsHash(userOp, 0, initCodeHash);
+            assembly ("memory-safe") {
+                // keccak(abi.encode(fields, entryPoint, chainid)) in scratch memory
+                let m := mload(0x40)
+                mstore(m, fields)
+                mstore(add(m, 0x20), entryPoint_)
+                mstore(add(m, 0x40), chainid())
+                h := keccak256(m, 0x60)
+            }
+            return h;
         }
-        // v0.8 hashes the same fields after its type hash, as an EIP-712 struct of its own domain.
-        bytes32 structHash = keccak256(
-            abi.encode(
-                UserOperationLib.PACKED_USEROP_TYPEHASH,
-                userOp.sender,
-                userOp.nonce,
-                initCodeHash,
-                callDataHash,
-                userOp.accountGasLimits,
-                userOp.preVerificationGas,
-                userOp.gasFees,
-                paymasterHash
-            )
-        );
         bytes32 domain = keccak256(
             abi.encode(
                 DOMAIN_TYPEHASH,
@@ -222,6 +244,57 @@ abstract contract PolicyApprovals is EIP712 {
                 entryPoint_
             )
         );
-        return MessageHashUtils.toTypedDataHash(domain, structHash);
+        return
+            MessageHashUtils.toTypedDataHash(
+                domain,
+                _opFieldsHash(userOp, UserOperationLib.PACKED_USEROP_TYPEHASH, initCodeHash)
+            );
+    }
+
+    /// @dev `keccak256(b)` hashed in scratch memory (no allocation).
+    function _calldataKeccak(bytes calldata b) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, b.offset, b.length)
+            h := keccak256(m, b.length)
+        }
+    }
+
+    /**
+     * @dev `keccak(abi.encode([typeHash,] sender, nonce, initCodeHash, keccak(callData), accountGasLimits,
+     *      preVerificationGas, gasFees, keccak(paymasterAndData[:APPROVAL_SIGNATURE_OFFSET])))`, the type hash only
+     *      when not zero (v0.8), computed in scratch memory (no allocation).
+     */
+    function _opFieldsHash(
+        PackedUserOperation calldata userOp,
+        bytes32 typeHash,
+        bytes32 initCodeHash
+    ) private pure returns (bytes32 h) {
+        bytes calldata callData = userOp.callData;
+        bytes calldata cut = userOp.paymasterAndData[:APPROVAL_SIGNATURE_OFFSET];
+        address sender = userOp.sender;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, callData.offset, callData.length)
+            let callDataHash := keccak256(m, callData.length)
+            calldatacopy(m, cut.offset, cut.length)
+            let cutHash := keccak256(m, cut.length)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), sender)
+            mstore(add(m, 0x40), calldataload(add(userOp, 0x20))) // nonce
+            mstore(add(m, 0x60), initCodeHash)
+            mstore(add(m, 0x80), callDataHash)
+            mstore(add(m, 0xa0), calldataload(add(userOp, 0x80))) // accountGasLimits
+            mstore(add(m, 0xc0), calldataload(add(userOp, 0xa0))) // preVerificationGas
+            mstore(add(m, 0xe0), calldataload(add(userOp, 0xc0))) // gasFees
+            mstore(add(m, 0x100), cutHash)
+            switch typeHash
+            case 0 {
+                h := keccak256(add(m, 0x20), 0x100)
+            }
+            default {
+                h := keccak256(m, 0x120)
+            }
+        }
     }
 }

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @notice Context word 0: who pays and what was held: `mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (8)`.
+/// @notice Context word 0: who pays and what was held: `mode (8) ‖ payer (160) ‖ held (64) ‖ markupBps (16) ‖ 0 (7) ‖
+///         perUser (1)` (POLICY: the ledger held the user's usage).
 type HoldTerms is uint256;
 /// @notice Context word 1: `sender (160) ‖ callGasLimit (24) ‖ paymasterPostOpGasLimit (24) ‖ refreshAfter (48)`.
 type OpGas is uint256;
 /// @notice Context word 3: `priceWad (128) ‖ preOpGasBound (40) ‖ keepGas (24) ‖ extraOverhead (24) ‖ 0 (40)`.
 type PriceTerms is uint256;
 
-using {mode, payer, held, markupBps, withHeld} for HoldTerms global;
+using {mode, payer, held, markupBps, perUser, withHeld, withPerUser} for HoldTerms global;
 using {sender, callGasLimit, postOpGasLimit, refreshAfter, withSender} for OpGas global;
 using {priceWad, preOpGasBound, keepGas, extraOverhead, withPrice} for PriceTerms global;
 
@@ -32,6 +33,16 @@ function held(HoldTerms t) pure returns (uint256) {
 /// @notice The markup at validation, in basis points.
 function markupBps(HoldTerms t) pure returns (uint256) {
     return uint16(HoldTerms.unwrap(t) >> 8);
+}
+
+/// @notice POLICY: whether the ledger held the user's credits and operation (the policy has a per-user limit).
+function perUser(HoldTerms t) pure returns (bool) {
+    return HoldTerms.unwrap(t) & 1 != 0;
+}
+
+/// @notice `t` with its perUser flag set (the flag is clear in `t`).
+function withPerUser(HoldTerms t) pure returns (HoldTerms) {
+    return HoldTerms.wrap(HoldTerms.unwrap(t) | 1);
 }
 
 /// @notice `t` with `held_` (< 2^64) in place of its held field and `markup` (< 2^16) as its markup.

@@ -40,7 +40,17 @@ contract TestSpender {
 
     event Held(uint256 indexed step, uint48 validUntil);
     event Called(uint256 indexed step, bytes result);
-    event PolicyHeld(uint256 indexed step, uint48 validAfter, uint48 validUntil, address signer);
+    event PolicyHeld(
+        uint256 indexed step,
+        uint48 validAfter,
+        uint48 validUntil,
+        address signer,
+        bool perUser
+    );
+
+    /// @dev `holdPolicy`'s `perUser` of the last hold of (sponsor, policyId, user), passed back by its settlement as a
+    ///      paymaster does (through its context); a settlement step whose data holds a second word passes that instead.
+    mapping(bytes32 key => bool) private _perUser;
 
     ICreditHolds public immutable ledger;
 
@@ -70,17 +80,21 @@ contract TestSpender {
     function _policyStep(uint256 i, Step calldata s) private {
         ISponsorPolicies policies = ISponsorPolicies(address(ledger));
         uint256 policyId = abi.decode(s.data, (uint256));
+        bytes32 key = keccak256(abi.encode(s.a, policyId, s.b));
         if (s.kind == Kind.HoldPolicy) {
-            (uint48 validAfter, uint48 validUntil, address signer) = policies.holdPolicy(
+            (uint48 validAfter, uint48 validUntil, address signer, bool perUser) = policies.holdPolicy(
                 s.a,
                 policyId,
                 s.b,
                 s.amount,
                 s.extra
             );
-            emit PolicyHeld(i, validAfter, validUntil, signer);
+            _perUser[key] = perUser;
+            emit PolicyHeld(i, validAfter, validUntil, signer, perUser);
         } else {
-            policies.settlePolicy(s.a, policyId, s.b, s.amount, s.extra, stepRef(i), stepData(i));
+            bool perUser = _perUser[key];
+            if (s.data.length >= 64) (, perUser) = abi.decode(s.data, (uint256, bool));
+            policies.settlePolicy(s.a, policyId, s.b, perUser, s.amount, s.extra, stepRef(i), stepData(i));
         }
     }
 

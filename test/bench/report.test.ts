@@ -26,6 +26,9 @@ function sampleReport(): GasReport {
       token: { "1": 120_000, "10": 70_000, "50": 55_000 },
       "credit-self": { "1": 100_000, "10": 60_000, "50": 50_001 },
       "credit-sponsored": { "1": 106_000, "10": 63_000, "50": 51_500 },
+      "policy-signed": { "1": 104_000, "10": 62_001, "50": 51_000 },
+      "policy-open-returning": { "1": 110_000, "10": 66_000, "50": 53_000 },
+      "policy-open-first": { "1": 130_000, "10": 80_000, "50": 70_000 },
     },
     "v0.8": {
       none: { "1": 78_000, "10": 49_000, "50": 44_000 },
@@ -66,7 +69,7 @@ describe("bench/lib/report", function () {
     it("passes a ratio equal to the target and fails one just above it", function () {
       const results = evaluateTargets(loose(sampleReport()));
       const byCell = new Map(results.map((t) => [`${t.variant}/${t.size}`, t]));
-      expect(results).to.have.length(6);
+      expect(results).to.have.length(9);
       // credit-self x1: 20,000 / 40,000 = 50% <= 50%.
       expect(byCell.get("credit-self/1")?.pass).to.equal(true);
       // credit-self x50: 5,001 / 10,000 = 50.01% > 50%.
@@ -75,6 +78,11 @@ describe("bench/lib/report", function () {
       expect(byCell.get("credit-sponsored/1")?.pass).to.equal(true);
       expect(byCell.get("credit-sponsored/10")?.ratio).to.equal(0.65);
       expect(byCell.get("credit-sponsored/50")?.pass).to.equal(true);
+      // policy-signed (issue 13, 60%): x1 24,000 / 40,000 = 60% passes; x10 12,001 / 20,000 fails.
+      expect(byCell.get("policy-signed/1")?.pass).to.equal(true);
+      expect(byCell.get("policy-signed/10")?.maxRatio).to.equal(0.6);
+      expect(byCell.get("policy-signed/10")?.pass).to.equal(false);
+      expect(byCell.get("policy-signed/50")?.pass).to.equal(true);
     });
 
     it("fails a cell whose ratio cannot be computed", function () {
@@ -94,7 +102,8 @@ describe("bench/lib/report", function () {
       fresh["v0.8"]["credit-sponsored"]["10"] = 63_241; // +2.002%
       fresh["v0.8"]["credit-self"]["10"] = 60_180; // +2.000%
       const rows = compareReports(baseline, fresh);
-      expect(rows).to.have.length(12);
+      // self and sponsored on both versions, the three POLICY rows on v0.7: every bundle size.
+      expect(rows).to.have.length(21);
       const regressions = rows.filter((r) => r.regression);
       expect(regressions).to.have.length(1);
       expect(regressions[0]).to.deep.include({
@@ -176,6 +185,9 @@ describe("bench/lib/report", function () {
         "token",
         "credit-self",
         "credit-sponsored",
+        "policy-signed",
+        "policy-open-returning",
+        "policy-open-first",
       ]);
       expect(Object.keys(parsed["v0.7"].none)).to.deep.equal(["1", "10", "50"]);
     });
@@ -194,6 +206,7 @@ describe("bench/lib/report", function () {
         "### 10 ops per bundle",
         "### 50 ops per bundle",
         "## Targets",
+        "## POLICY mode: where a signed policy's gas goes (issue 13)",
         "## Optimisations",
       ]) {
         expect(md).to.contain(heading);
@@ -204,6 +217,12 @@ describe("bench/lib/report", function () {
       expect(squeezed).to.contain("| CreditPaymaster, self-pay | 98,000 | +20,000 | 50.0% |");
       expect(squeezed).to.contain("| credit-self | 1 | +20,000 | +40,000 | 50.0% | <= 50% | PASS |");
       expect(squeezed).to.contain("| credit-self | 50 | +5,001 | +10,000 | 50.0% | <= 50% | FAIL |");
+      expect(squeezed).to.contain(
+        "| CreditPaymaster, signed policy (no per-user limits) | 104,000 | +24,000 | 60.0% |",
+      );
+      expect(squeezed).to.contain("| policy-signed | 10 | +12,001 | +20,000 | 60.0% | <= 60% | FAIL |");
+      // The POLICY section prices the 60% bar from TokenPaymaster's x10 overhead.
+      expect(squeezed).to.contain("The 60% bar is +12,000 at this bundle size");
       expect(squeezed).to.contain("| callGasLimit | 100,000 |");
       expect(squeezed).to.contain("| paymasterPostOpGasLimit | 80,000 |");
     });

@@ -52,7 +52,7 @@ async function policiesFixture() {
 
 /** The PolicyHeld events of `spender` in `receipt`, by step index. */
 function policyHolds(spender: TestSpender, receipt: ContractTransactionReceipt) {
-  const out = new Map<number, { validAfter: bigint; validUntil: bigint; signer: string }>();
+  const out = new Map<number, { validAfter: bigint; validUntil: bigint; signer: string; perUser: boolean }>();
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== spender.target.toString().toLowerCase()) continue;
     const parsed = spender.interface.parseLog(log);
@@ -61,6 +61,7 @@ function policyHolds(spender: TestSpender, receipt: ContractTransactionReceipt) 
         validAfter: parsed.args.validAfter as bigint,
         validUntil: parsed.args.validUntil as bigint,
         signer: parsed.args.signer as string,
+        perUser: parsed.args.perUser as boolean,
       });
     }
   }
@@ -195,6 +196,7 @@ describe("CreditLedger: sponsors' policies", function () {
         validAfter: BigInt(p.start),
         validUntil: BigInt(p.end) - 1n, // purchased credits alone would give UINT48_MAX
         signer: bob.address,
+        perUser: false, // no per-user limit: the user's usage is neither read nor held
       });
       expect(holds.get(1)?.validUntil).to.be.lessThan(UINT48_MAX);
     });
@@ -341,7 +343,9 @@ describe("CreditLedger: sponsors' policies", function () {
   describe("#settlePolicy", function () {
     it("burns the charge, records it for the user and the policy, and releases every hold", async function () {
       const { ledger, spender, carol, bob, alice } = await loadFixture(policiesFixture);
-      await ledger.connect(carol).createPolicy(await terms({ creditsPerEpoch: 100n * CREDIT }), Number(DAY));
+      await ledger
+        .connect(carol)
+        .createPolicy(await terms({ creditsPerEpoch: 100n * CREDIT, opsPerUser: 10n }), Number(DAY));
       const t = await now();
       const receipt = await runSteps(spender, [
         await holdPolicyStep(carol, 1n, bob, 5n * CREDIT, t),
@@ -397,27 +401,35 @@ describe("CreditLedger: sponsors' policies", function () {
 
     it("refuses a settlement without its hold, or one larger than the user's hold", async function () {
       const { ledger, spender, carol, bob, alice } = await loadFixture(policiesFixture);
-      await ledger.connect(carol).createPolicy(await terms(), Number(DAY));
+      await ledger.connect(carol).createPolicy(await terms({ opsPerUser: 10n }), Number(DAY));
       await expect(spender.run([await settlePolicyStep(carol, 1n, bob, CREDIT, 0n)]))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
         .withArgs(await spender.getAddress(), carol.address);
-      // The policy holds 2 credits (bob's), but alice holds nothing under it.
+      // The policy holds 2 credits (bob's), but alice holds nothing under it (settled as a per-user hold).
       await expect(
         spender.run([
           await holdPolicyStep(carol, 1n, bob, 2n * CREDIT, await now()),
-          await settlePolicyStep(carol, 1n, alice, CREDIT, 0n),
+          {
+            ...(await settlePolicyStep(carol, 1n, alice, CREDIT, 0n)),
+            data: ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "bool"], [1n, true]),
+          },
         ]),
       )
         .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
         .withArgs(await spender.getAddress(), alice.address);
-      await expect(ledger.connect(bob).settlePolicy(carol, 1n, bob, CREDIT, 0n, ethers.ZeroHash, 0n))
+      await expect(ledger.connect(bob).settlePolicy(carol, 1n, bob, true, CREDIT, 0n, ethers.ZeroHash, 0n))
         .to.be.revertedWithCustomError(ledger, "CreditLedgerUnauthorizedSpender")
         .withArgs(bob.address);
     });
 
     it("records usage for the epoch of the settlement (a new epoch resets the user's and the policy's)", async function () {
       const { ledger, spender, carol, bob } = await loadFixture(policiesFixture);
-      await ledger.connect(carol).createPolicy(await terms({ creditsPerEpoch: 10n * CREDIT }), Number(DAY));
+      await ledger
+        .connect(carol)
+        .createPolicy(
+          await terms({ creditsPerEpoch: 10n * CREDIT, creditsPerUser: 100n * CREDIT }),
+          Number(DAY),
+        );
       const settleOne = async () =>
         runSteps(spender, [
           await holdPolicyStep(carol, 1n, bob, 4n * CREDIT, await now()),
@@ -431,6 +443,71 @@ describe("CreditLedger: sponsors' policies", function () {
       expect(await ledger.policyUsage(carol, 1n, bob)).to.deep.equal([4n * CREDIT, 1n, 1n]);
       const v = await ledger.policy(carol, 1n);
       expect([v.used, v.usedEpoch]).to.deep.equal([4n * CREDIT, 1n]);
+    });
+    // Gas (issue 13): a policy without per-user limits neither reads, holds nor records the user's usage. The
+    // ledger tells the spender which it did, and settlement follows the hold, not the terms of the moment.
+    it("without per-user limits holds and records no user usage; with them it does", async function () {
+      const { ledger, spender, carol, bob } = await loadFixture(policiesFixture);
+      await ledger.connect(carol).createPolicy(await terms({ creditsPerEpoch: 10n * CREDIT }), Number(DAY));
+      await ledger.connect(carol).createPolicy(await terms({ creditsPerUser: 10n * CREDIT }), Number(DAY));
+      await ledger.connect(carol).createPolicy(await terms({ opsPerUser: 3n }), Number(DAY));
+      const t = await now();
+      const receipt = await runSteps(spender, [
+        await holdPolicyStep(carol, 1n, bob, 4n * CREDIT, t),
+        await holdPolicyStep(carol, 2n, bob, 4n * CREDIT, t),
+        await holdPolicyStep(carol, 3n, bob, 4n * CREDIT, t),
+        await settlePolicyStep(carol, 1n, bob, 4n * CREDIT, 3n * CREDIT),
+        await settlePolicyStep(carol, 2n, bob, 4n * CREDIT, 3n * CREDIT),
+        await settlePolicyStep(carol, 3n, bob, 4n * CREDIT, 3n * CREDIT),
+      ]);
+      const held = policyHolds(spender, receipt);
+      expect([0, 1, 2].map((i) => held.get(i)?.perUser)).to.deep.equal([false, true, true]);
+      expect(await ledger.policyUsage(carol, 1n, bob)).to.deep.equal([0n, 0n, 0n]);
+      expect(await ledger.policyUsage(carol, 2n, bob)).to.deep.equal([3n * CREDIT, 1n, 0n]);
+      expect(await ledger.policyUsage(carol, 3n, bob)).to.deep.equal([3n * CREDIT, 1n, 0n]);
+      // The policy-wide spending is recorded either way.
+      expect((await ledger.policy(carol, 1n)).used).to.equal(3n * CREDIT);
+      // A settlement claiming a user hold that the ledger did not place finds none.
+      await expect(
+        spender.run([
+          await holdPolicyStep(carol, 1n, bob, CREDIT, await now()),
+          {
+            ...(await settlePolicyStep(carol, 1n, bob, CREDIT, 0n)),
+            data: ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "bool"], [1n, true]),
+          },
+        ]),
+      )
+        .to.be.revertedWithCustomError(ledger, "CreditLedgerNoHold")
+        .withArgs(await spender.getAddress(), bob.address);
+    });
+
+    // Defence: the per-user flag travels from the hold to its settlement. Settling by the terms of the moment would
+    // look for a user hold that was never placed (a postOp revert) once a per-user limit is added mid-transaction,
+    // or leave the user's hold and usage unaccounted once it is removed.
+    it("settles by the hold's per-user flag when the terms change between the hold and its settlement", async function () {
+      const f = await loadFixture(policiesFixture);
+      const { ledger, spender, carol } = f;
+      await buyWithUsdc(f, carol, spender, 100n * CREDIT);
+      const create = ledger.interface.encodeFunctionData("createPolicy", [await terms(), Number(DAY)]);
+      await runSteps(spender, [await callStep(ledger, create)]);
+      const user = carol.address;
+      const update = async (over: Partial<Terms>) =>
+        callStep(ledger, ledger.interface.encodeFunctionData("updatePolicy", [1n, await terms(over)]));
+      // Held without per-user limits, settled after one was added: nothing recorded for the user.
+      await runSteps(spender, [
+        await holdPolicyStep(spender, 1n, user, CREDIT, await now()),
+        await update({ opsPerUser: 1n }),
+        await settlePolicyStep(spender, 1n, user, CREDIT, CREDIT),
+      ]);
+      expect(await ledger.policyUsage(spender, 1n, user)).to.deep.equal([0n, 0n, 0n]);
+      // Held with the limit, settled after it was removed: recorded.
+      await runSteps(spender, [
+        await holdPolicyStep(spender, 1n, user, CREDIT, await now()),
+        await update({}),
+        await settlePolicyStep(spender, 1n, user, CREDIT, CREDIT),
+      ]);
+      expect(await ledger.policyUsage(spender, 1n, user)).to.deep.equal([CREDIT, 1n, 0n]);
+      expect(await ledger.balanceOfCredits(spender)).to.equal(98n * CREDIT);
     });
   });
 });

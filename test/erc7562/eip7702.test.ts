@@ -200,7 +200,6 @@ describe("ERC-7562 checker: EIP-7702 delegated EOAs", function () {
     expect(forged.trace.failed).to.equal(true);
     const auth = forged.violations.filter((v) => v.rule === "AUTH-002");
     expect(auth.map((v) => [v.entity, v.opcode, v.address])).to.deep.equal([
-      ["paymaster", "EXTCODESIZE", approver.address],
       ["paymaster", "STATICCALL", approver.address],
     ]);
     expect(auth[0]!.message).to.match(/EIP-7702 delegated EOA that is not the sender/);

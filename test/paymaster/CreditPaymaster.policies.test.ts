@@ -55,8 +55,11 @@ async function fixture(version: EntryPointVersion) {
   await buyCredits(sys, sys.dapp, dapp, parseEther("1"));
   const approver = sys.outsider; // the dApp's approval server (an EOA)
   const safe = await new TestPolicySigner__factory(sys.admin).deploy(await approver.getAddress());
-  // Policy 1: open, no signer. Policy 2: signed by the EOA. Policy 3: signed by the ERC-1271 contract.
-  await (await sys.ledger.connect(sys.dapp).createPolicy(await terms(), Number(DAY))).wait();
+  // Policy 1: open, no signer, a per-user operation limit (so the user's usage is counted). Policy 2: signed by the
+  // EOA. Policy 3: signed by the ERC-1271 contract. Policies 2 and 3 have no per-user limits.
+  await (
+    await sys.ledger.connect(sys.dapp).createPolicy(await terms({ opsPerUser: 1_000n }), Number(DAY))
+  ).wait();
   await (
     await sys.ledger
       .connect(sys.dapp)
@@ -126,6 +129,19 @@ function shouldSponsorUnderPolicies(version: EntryPointVersion) {
         [again],
         MARKUP,
       );
+    });
+
+    // Gas (issue 13): without per-user limits the user's usage slot is neither read nor written; settlement
+    // follows the hold's flag carried in the context.
+    it("under a policy without per-user limits records the policy's spending but no user usage", async function () {
+      const { sys, dapp, approver, beneficiary } = await load();
+      const user = await newUser(sys, 1002n);
+      const usedBefore = (await sys.ledger.policy(dapp, 2n)).used;
+      const op = await policyOp(sys, user, dapp, 2n, { signer: approver });
+      const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+      const [charged] = expectSolvent(sys.paymaster, result, [op], MARKUP);
+      expect(await sys.ledger.policyUsage(dapp, 2n, user.account.address)).to.deep.equal([0n, 0n, 0n]);
+      expect((await sys.ledger.policy(dapp, 2n)).used).to.equal(usedBefore + charged.creditsCharged);
     });
 
     // Defence: the policy-wide transient hold. Removing it (see the ledger suite) lets all three validate.
@@ -387,6 +403,17 @@ function shouldSponsorUnderPolicies(version: EntryPointVersion) {
           }),
       ).to.be.reverted;
       expect(await sys.entryPoint.balanceOf(sys.paymaster)).to.equal(deposit);
+    });
+
+    // Defence: the approval is recovered before any ERC-1271 call. OpenZeppelin's isValidSignatureNow runs
+    // EXTCODESIZE on the signer first, which ERC-7562 forbids on an address without code (OP-041): a bundler would
+    // refuse every operation approved by an EOA.
+    it("an EOA signer's approval passes the ERC-7562 check (no EXTCODESIZE on the EOA)", async function () {
+      const { sys, dapp, approver } = await load();
+      const user = await newUser(sys, 4009n);
+      const op = await policyOp(sys, user, dapp, 2n, { signer: approver });
+      const result = await checkErc7562(ethers.provider, await sys.entryPoint.getAddress(), op);
+      expect(result.violations.filter((v) => v.entity === "paymaster")).to.deep.equal([]);
     });
 
     // The ERC-7562 check (`npm run check:erc7562` covers compliant EOA and ERC-1271 signers) flags a signer that

@@ -113,28 +113,24 @@ describe("Review: POLICY mode through the EntryPoints", function () {
     describe(`on EntryPoint v${version}`, function () {
       const load = () => loadFixture(fixtures[version]);
 
-      it("R1: an operation at block.timestamp == the policy's start (v0.7 accepts, v0.8 refuses with AA32)", async function () {
+      it("R1: a policy is usable from its start second on both EntryPoints, and not one second before", async function () {
         const { sys, dapp, beneficiary } = await load();
         const start = BigInt(await time.latest()) + 600n;
         await (await sys.ledger.connect(sys.dapp).updatePolicy(1n, await terms({ start }))).wait();
         const user = await newUser(sys, 91_001n);
         const op = await policyOp(sys, user, dapp, 1n);
+        // One second early: not due (AA32) on both versions.
+        await time.setNextBlockTimestamp(start - 1n);
+        await expect(sys.entryPoint.connect(sys.bundler).handleOps([op], beneficiary))
+          .to.be.revertedWithCustomError(sys.entryPoint, "FailedOp")
+          .withArgs(0n, "AA32 paymaster expired or not due");
+        // At `start` itself ("usable from start", ISponsorPolicies.PolicyTerms.start): v0.8 refuses
+        // `block.timestamp <= validAfter`, so the paymaster returns start - 1 there.
         await time.setNextBlockTimestamp(start);
-        if (version === "0.7") {
-          const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
-          expect(result.userOperationEvents).to.have.length(1);
-          expect(result.userOperationEvents[0].success).to.equal(true);
-        } else {
-          // The policy says "usable from start" (ISponsorPolicies.PolicyTerms.start, SECURITY.md A6), but the
-          // paymaster returns validAfter = start and v0.8 treats `block.timestamp <= validAfter` as not yet due.
-          await expect(sys.entryPoint.connect(sys.bundler).handleOps([op], beneficiary))
-            .to.be.revertedWithCustomError(sys.entryPoint, "FailedOp")
-            .withArgs(0n, "AA32 paymaster expired or not due");
-          expect(BigInt(await time.latest())).to.equal(start);
-          // One second later it passes.
-          const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
-          expect(result.userOperationEvents[0].success).to.equal(true);
-        }
+        const result = await handleOps(sys.entryPoint, [op], beneficiary, sys.bundler);
+        expect(BigInt(await time.latest())).to.equal(start);
+        expect(result.userOperationEvents).to.have.length(1);
+        expect(result.userOperationEvents[0].success).to.equal(true);
       });
 
       it("R2: a sponsor lowering every limit and closing its policy mid-bundle cannot make a validated POLICY or SPONSORED postOp revert", async function () {
