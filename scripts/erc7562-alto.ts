@@ -36,6 +36,8 @@ import type { GetPaymasterDataParameters, PaymasterActions, UserOperation } from
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { toSimpleSmartAccount } from "permissionless/accounts";
+import { toSimple7702SmartAccount } from "viem/account-abstraction";
+import type { SignedAuthorization } from "viem";
 
 import { createCreditPaymasterClient, creditLedgerAbi } from "../src/client";
 import type { CreditModeOptions } from "../src/client";
@@ -116,12 +118,26 @@ type PaymasterSpec =
   | { readonly kind: "credit"; readonly mode: CreditMode }
   | { readonly kind: "test"; readonly contract: TestPaymasterName; readonly staked: boolean };
 
+/** The sender of a case (see {@link CheckCase.account}). */
+type AccountKind = "new" | "existing" | "eip7702 first" | "eip7702 delegated";
+
+/**
+ * The credit modes checked with an EIP-7702 sender's first operation (its authorization applied by the trace's
+ * state override). A signed policy's approval needs the EntryPoint's hash of the op, which substitutes the sender's
+ * delegate: a never-delegated EOA has none on chain yet, so signed policies are checked once it is delegated.
+ */
+const EIP7702_FIRST_MODES: readonly CreditMode[] = ["SELF", "SPONSORED", "POLICY open"];
+
 /** One operation checked by both checkers. */
 export interface CheckCase {
   readonly name: string;
   readonly entryPoint: EntryPointVersion;
-  /** "new": the operation creates its SimpleAccount (initCode); "existing": the account was created before. */
-  readonly account: "new" | "existing";
+  /**
+   * "new": the operation creates its SimpleAccount (initCode); "existing": the account was created before;
+   * "eip7702 first": a fresh EOA (0 ETH, never delegated) whose operation carries its EIP-7702 authorization for
+   * Simple7702Account (`eip7702Auth`, the `0x7702` marker); "eip7702 delegated": that EOA after its delegation.
+   */
+  readonly account: AccountKind;
   readonly paymaster: PaymasterSpec;
   readonly expect: CaseExpectation;
 }
@@ -251,6 +267,17 @@ export const CASES: readonly CheckCase[] = [
       })),
     ),
   ),
+  ...(Object.keys(CREDIT_MODES) as CreditMode[]).flatMap((mode) =>
+    (["eip7702 first", "eip7702 delegated"] as const)
+      .filter((account) => account === "eip7702 delegated" || EIP7702_FIRST_MODES.includes(mode))
+      .map((account): CheckCase => ({
+        name: `v0.8 ${mode}, EIP-7702 EOA${account === "eip7702 first" ? " with its authorization" : ", delegated"}`,
+        entryPoint: "0.8",
+        account,
+        paymaster: { kind: "credit", mode },
+        expect: compliant,
+      })),
+  ),
   ...TEST_PAYMASTER_CASES.map((c): CheckCase => ({
     ...c,
     name: `v${c.entryPoint ?? "0.8"} ${c.paymaster.kind === "test" ? c.paymaster.contract : ""}${
@@ -280,6 +307,8 @@ interface Env {
   storageTarget?: Address;
   /** The dApp's policy of each POLICY mode (created on first use). */
   policies: Map<PolicyMode, { policyId: bigint; approver?: PrivateKeyAccount }>;
+  /** Simple7702Account, the EIP-7702 EOAs' delegate (deployed on first use). */
+  eip7702Delegate?: Address;
 }
 
 /** Sends a transaction from `from` (an unlocked anvil account), after simulating it: a revert throws its reason. */
@@ -391,7 +420,8 @@ async function testPaymaster(
 // Operations, built as a wallet builds them
 // ---------------------------------------------------------------------------------------------------------------
 
-type WalletAccount = Awaited<ReturnType<typeof toSimpleSmartAccount>>;
+type WalletAccount =
+  Awaited<ReturnType<typeof toSimpleSmartAccount>> | Awaited<ReturnType<typeof toSimple7702SmartAccount>>;
 
 /** A fresh user's SimpleAccount on `version`'s EntryPoint (counterfactual until its first operation). */
 function newAccount(env: Env, version: EntryPointVersion): Promise<WalletAccount> {
@@ -400,6 +430,58 @@ function newAccount(env: Env, version: EntryPointVersion): Promise<WalletAccount
     owner: privateKeyToAccount(generatePrivateKey()),
     entryPoint: { address: env.system.entryPoints[version], version },
     factoryAddress: env.system.factories[version],
+  });
+}
+
+/** Simple7702Account (from @account-abstraction/contracts 0.8, compiled through contracts/test/AAImports.sol). */
+async function eip7702Delegate(env: Env): Promise<Address> {
+  if (env.eip7702Delegate === undefined) {
+    const json = JSON.parse(
+      readFileSync(
+        path.join(
+          ROOT,
+          "artifacts",
+          "@account-abstraction",
+          "contracts",
+          "accounts",
+          "Simple7702Account.sol",
+          "Simple7702Account.json",
+        ),
+        "utf8",
+      ),
+    ) as { abi: Abi; bytecode: Hex };
+    const hash = await env.wallet.deployContract({
+      abi: json.abi,
+      bytecode: json.bytecode,
+      account: env.system.admin,
+      chain: env.chain,
+    });
+    const receipt = await env.publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
+    if (receipt.status !== "success" || receipt.contractAddress == null) {
+      throw new Error(`deploying Simple7702Account failed (${hash})`);
+    }
+    env.eip7702Delegate = getAddress(receipt.contractAddress);
+  }
+  return env.eip7702Delegate;
+}
+
+/** A fresh EOA (0 ETH, never delegated) as viem's Simple7702 smart account, and its key. */
+async function new7702Account(env: Env): Promise<{ account: WalletAccount; owner: PrivateKeyAccount }> {
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const account = await toSimple7702SmartAccount({
+    client: env.publicClient,
+    owner,
+    implementation: await eip7702Delegate(env),
+  });
+  return { account, owner };
+}
+
+/** The EIP-7702 authorization `owner` signs for the delegate, at its current transaction count. */
+async function authorizationOf(env: Env, owner: PrivateKeyAccount): Promise<SignedAuthorization> {
+  return owner.signAuthorization({
+    address: await eip7702Delegate(env),
+    chainId: env.chain.id,
+    nonce: await env.publicClient.getTransactionCount({ address: owner.address }),
   });
 }
 
@@ -421,6 +503,7 @@ async function walletOperation(
   env: Env,
   account: WalletAccount,
   paymaster: PaymasterActions,
+  authorization?: SignedAuthorization,
 ): Promise<UserOperation<"0.7">> {
   const deployed = await account.isDeployed();
   const fees = await env.publicClient.estimateFeesPerGas();
@@ -435,7 +518,8 @@ async function walletOperation(
     ...OPERATION_GAS[deployed ? "existing" : "new"],
     maxFeePerGas: fees.maxFeePerGas,
     maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-  });
+    ...(authorization === undefined ? {} : { authorization }),
+  } as Parameters<typeof prepareUserOperation>[1]);
   const op = { ...prepared, signature: "0x" as Hex } as UserOperation<"0.7">;
   op.signature = await account.signUserOperation(op);
   return op;
@@ -459,6 +543,18 @@ function altoShape(op: UserOperation<"0.7">): AltoUserOperation {
     paymasterPostOpGasLimit: op.paymasterPostOpGasLimit ?? null,
     paymasterData: op.paymasterData ?? null,
     signature: op.signature,
+    ...(op.authorization === undefined
+      ? {}
+      : {
+          eip7702Auth: {
+            address: op.authorization.address,
+            chainId: op.authorization.chainId,
+            nonce: op.authorization.nonce,
+            r: op.authorization.r,
+            s: op.authorization.s,
+            yParity: op.authorization.yParity ?? 0,
+          },
+        }),
   };
 }
 
@@ -644,7 +740,30 @@ const deployedAccounts = new Map<EntryPointVersion, WalletAccount>();
 async function accountFor(
   env: Env,
   c: CheckCase,
-): Promise<{ account: WalletAccount; paymaster: PaymasterActions }> {
+): Promise<{ account: WalletAccount; paymaster: PaymasterActions; authorization?: SignedAuthorization }> {
+  if (c.paymaster.kind === "credit" && (c.account === "eip7702 first" || c.account === "eip7702 delegated")) {
+    const { account, owner } = await new7702Account(env);
+    await CREDIT_MODES[c.paymaster.mode].fund(env, account.address);
+    const paymaster = await CREDIT_MODES[c.paymaster.mode].paymaster(env, c.entryPoint);
+    const authorization = await authorizationOf(env, owner);
+    if (c.account === "eip7702 first") return { account, paymaster, authorization };
+    // Delegated by a type-4 transaction the admin sends (and pays): the EOA still holds 0 ETH.
+    const hash = await env.wallet.sendTransaction({
+      account: env.system.admin,
+      chain: env.chain,
+      to: env.system.admin,
+      authorizationList: [authorization],
+    });
+    const receipt = await env.publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
+    const code = await env.publicClient.getCode({ address: account.address });
+    if (
+      receipt.status !== "success" ||
+      code?.toLowerCase() !== `0xef0100${authorization.address.slice(2)}`.toLowerCase()
+    ) {
+      throw new Error(`the type-4 transaction did not delegate ${account.address} (${hash})`);
+    }
+    return { account, paymaster };
+  }
   if (c.paymaster.kind === "credit") {
     const account = await newAccount(env, c.entryPoint);
     await CREDIT_MODES[c.paymaster.mode].fund(env, account.address);
@@ -694,8 +813,8 @@ export interface CaseReport {
 
 async function runCase(env: Env, c: CheckCase): Promise<CaseReport> {
   const started = performance.now();
-  const { account, paymaster } = await accountFor(env, c);
-  const op = await walletOperation(env, account, paymaster);
+  const { account, paymaster, authorization } = await accountFor(env, c);
+  const op = await walletOperation(env, account, paymaster, authorization);
   const entryPoint = env.system.entryPoints[c.entryPoint];
 
   const alto: AltoValidation = await altoValidate(
@@ -718,6 +837,8 @@ async function runCase(env: Env, c: CheckCase): Promise<CaseReport> {
   const project = await checkErc7562(env.provider, entryPoint, packed, {
     beneficiary: env.system.admin,
     requireSuccess: false,
+    // A first EIP-7702 operation is traced with its authorization applied, as alto's state override does.
+    ...(authorization === undefined ? {} : { eip7702Delegate: authorization.address }),
   });
   const rules = [...new Set(project.violations.map((v) => v.rule))];
   const judgement: CaseJudgement = judgeCase(c.expect, {

@@ -33,6 +33,8 @@ export interface AltoUserOperation {
   paymasterPostOpGasLimit: bigint | null;
   paymasterData: Hex | null;
   signature: Hex;
+  /** An EIP-7702 sender's authorization (its first operation): alto's state override gives the sender its code. */
+  eip7702Auth?: { address: Address; chainId: number; nonce: number; r: Hex; s: Hex; yParity: number };
 }
 
 /** `bundlerCollectorTracer`'s result (the parts read here; alto's parser reads the rest). */
