@@ -9,6 +9,8 @@
 import { concat, size, slice } from "viem";
 import type { Address, Hex, LocalAccount } from "viem";
 import { readContract } from "viem/actions";
+
+import { eip7702StateOverride } from "../client/eip7702";
 import { entryPoint07Abi, entryPoint08Abi, toPackedUserOperation } from "viem/account-abstraction";
 import type { UserOperation } from "viem/account-abstraction";
 
@@ -84,6 +86,9 @@ export async function signPolicyApproval(
     abi: target.entryPointVersion === "0.7" ? entryPoint07Abi : entryPoint08Abi,
     functionName: "getUserOpHash",
     args: [packed(op, cut)],
+    // An EIP-7702 sender's first operation: v0.8's hash substitutes the delegate its authorization installs, which
+    // the chain does not have yet (the same state override as the simulation's).
+    stateOverride: eip7702StateOverride(op),
   });
   const signature = await account.signTypedData({
     domain: policyApprovalDomain(target.chainId, target.paymaster),

@@ -9,6 +9,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ethers, network } from "hardhat";
+import { Wallet } from "ethers";
+
+import { Simple7702Account__factory } from "../../typechain-types";
 import { concat, createPublicClient, custom, getAddress, numberToHex, size, slice } from "viem";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -18,7 +21,13 @@ import { hardhat } from "viem/chains";
 import { RpcErrorCode, STUB_APPROVAL_SIGNATURE } from "../../src/client";
 import { loadPolicyFiles, startPaymasterService } from "../../src/service";
 import type { RunningPaymasterService } from "../../src/service";
-import { buildUserOp, encodeExecute, handleOps, signUserOp } from "../../src/aa/userop";
+import {
+  EIP7702_INITCODE_MARKER,
+  buildUserOp,
+  encodeExecute,
+  handleOps,
+  signUserOp,
+} from "../../src/aa/userop";
 import { CREDIT, MAX_FEE_PER_GAS, buyCredits, deploySystem, incrementCall, newUser } from "../helpers/system";
 import type { System, User } from "../helpers/system";
 import type { EntryPointVersion } from "../helpers/entrypoint";
@@ -213,6 +222,64 @@ function shouldServePolicies(version: EntryPointVersion) {
     const usage = await fx.sys.ledger.policyUsage(fx.dapp, 1n, user.account.address);
     expect(usage.ops).to.equal(1n);
   });
+
+  if (version === "0.8") {
+    it("signs the approval of an EIP-7702 EOA's first operation (its authorization installs the delegate the hash binds)", async function () {
+      const fx = await load();
+      const delegate = await (await new Simple7702Account__factory(fx.sys.admin).deploy()).getAddress();
+      const eoa = Wallet.createRandom().connect(ethers.provider);
+      const authorization = await eoa.authorize({ address: delegate, nonce: 0n, chainId: 31337n });
+      const callData = encodeExecute(fx.target, 0n, incrementCall(fx.sys));
+      const rpc = {
+        ...formatUserOperationRequest({
+          sender: getAddress(eoa.address),
+          nonce: 0n,
+          factory: "0x7702",
+          factoryData: "0x",
+          callData: callData as Hex,
+          ...OP_GAS,
+        }),
+        eip7702Auth: {
+          address: delegate,
+          chainId: "0x7a69",
+          nonce: "0x0",
+          r: authorization.signature.r,
+          s: authorization.signature.s,
+          yParity: numberToHex(authorization.signature.yParity),
+        },
+      };
+      const context = { sponsor: fx.dapp, policyId: 1 };
+      const final = await pm(fx, "pm_getPaymasterData", rpc, context);
+      expect(final.error).to.equal(undefined);
+      const result = final.result!;
+      const op = buildUserOp({
+        sender: eoa.address,
+        nonce: 0n,
+        // The marker padded to 20 bytes: the EntryPoint hashes the delegate alone for either form.
+        initCode: EIP7702_INITCODE_MARKER,
+        callData,
+        ...OP_GAS,
+        paymasterAndData: concat([
+          result.paymaster as Hex,
+          numberToHex(BigInt(result.paymasterVerificationGasLimit as Hex), { size: 16 }),
+          numberToHex(BigInt(result.paymasterPostOpGasLimit as Hex), { size: 16 }),
+          result.paymasterData as Hex,
+        ]),
+      });
+      const signed = await signUserOp(op, eoa, fx.sys.entryPoint, "0.8", { eip7702Delegate: delegate });
+      const { userOperationEvents } = await handleOps(
+        fx.sys.entryPoint,
+        [signed],
+        await fx.sys.bundler.getAddress(),
+        fx.sys.bundler,
+        { authorizationList: [authorization] },
+      );
+      expect(userOperationEvents.map((e) => [e.sender, e.success])).to.deep.equal([[eoa.address, true]]);
+      expect(await fx.sys.target.counts(eoa.address)).to.equal(1n);
+      expect((await fx.sys.ledger.policyUsage(fx.dapp, 1n, eoa.address)).ops).to.equal(1n);
+      expect(await ethers.provider.getBalance(eoa.address)).to.equal(0n);
+    });
+  }
 
   it("an approval the service signed does not validate once the operation changes (AA34)", async function () {
     const fx = await load();
