@@ -10,9 +10,12 @@ import { simulateContract, writeContract } from "viem/actions";
 import { creditLedgerAbi } from "./abi";
 import type { CreditWallet } from "./writes";
 
-/** `ISponsorPolicies.PolicyStatus`, in order. */
-export const POLICY_STATUSES = ["None", "Active", "Paused", "Closed"] as const;
-export type PolicyStatusName = (typeof POLICY_STATUSES)[number];
+import { POLICY_STATUSES } from "./rejections";
+import type { PolicyStatusName } from "./rejections";
+
+/** `ISponsorPolicies.PolicyStatus` by name: one list, in src/client/rejections.ts. */
+export { POLICY_STATUSES };
+export type { PolicyStatusName };
 
 /** `ISponsorPolicies.PolicyTerms` (0 = no limit, for every limit; the zero address = no signer). */
 export interface PolicyTerms {
