@@ -438,9 +438,36 @@ export function decodeGrantsTaken(word: bigint): GrantsTaken {
   };
 }
 
-/** Decodes the CreditPaymaster's `CreditsSpent.spenderData`: `priceWad << 128 | gasCostWei`. */
-export function decodePaymasterSpendData(word: bigint): { priceWad: bigint; gasCostWei: bigint } {
-  return { priceWad: word >> 128n, gasCostWei: word & ((1n << 128n) - 1n) };
+/** What the CreditPaymaster logs in `CreditsSpent.spenderData` for each operation it charged. */
+export interface PaymasterSpendData {
+  /** How the operation was paid: SELF (the sender's credits), SPONSORED (an allowance) or POLICY. */
+  mode: PaymasterModeName;
+  /** The sponsor's policy id in POLICY mode, 0 otherwise. */
+  policyId: bigint;
+  /** The price used (stable units per native token, 18 decimals). */
+  priceWad: bigint;
+  /** The wei charged for: an upper bound of what the EntryPoint took from the paymaster's deposit. */
+  gasCostWei: bigint;
+}
+
+const mask56 = (1n << 56n) - 1n;
+const mask96 = (1n << 96n) - 1n;
+
+/**
+ * Decodes the CreditPaymaster's `CreditsSpent.spenderData`:
+ * `mode (8) << 248 | policyId (56) << 192 | priceWad (96) << 96 | gasCostWei (96)`.
+ */
+export function decodePaymasterSpendData(word: bigint): PaymasterSpendData {
+  const modeByte = Number(word >> 248n);
+  const mode = (Object.keys(PaymasterMode) as PaymasterModeName[]).find((m) => PaymasterMode[m] === modeByte);
+  if (mode === undefined)
+    throw new Error(`CreditsSpent.spenderData has an unknown paymaster mode ${modeByte}`);
+  return {
+    mode,
+    policyId: (word >> 192n) & mask56,
+    priceWad: (word >> 96n) & mask96,
+    gasCostWei: word & mask96,
+  };
 }
 
 /**

@@ -38,6 +38,7 @@ export {
 export type {
   CreditModeOptions,
   DecodedPaymasterData,
+  PaymasterSpendData,
   EntryPointVersion,
   FloorOperation,
   GrantsTaken,
