@@ -42,7 +42,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "validatePaymasterUserOp",
       "withdrawTo",
     ],
-    events: ["GuardianSet", "PausedSet", "UserOperationCharged"],
+    events: ["GuardianSet", "PausedSet", "PriceRefreshFailed"],
   },
   creditLedgerAbi: {
     artifact: "contracts/credit/CreditLedger.sol/CreditLedger.json",

@@ -109,15 +109,8 @@ export const creditPaymasterAbi = [
   },
   {
     anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "userOpHash", type: "bytes32" },
-      { indexed: true, internalType: "address", name: "sender", type: "address" },
-      { indexed: true, internalType: "address", name: "payer", type: "address" },
-      { indexed: false, internalType: "uint256", name: "creditsCharged", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "gasCostWei", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "priceWad", type: "uint256" },
-    ],
-    name: "UserOperationCharged",
+    inputs: [{ indexed: false, internalType: "uint256", name: "retryAfter", type: "uint256" }],
+    name: "PriceRefreshFailed",
     type: "event",
   },
   {
