@@ -13,6 +13,8 @@ export default tseslint.config(
       "coverage/",
       "dist/",
       "ignition/deployments/",
+      "indexer/.ponder/",
+      "indexer/generated/",
     ],
   },
   eslint.configs.recommended,
