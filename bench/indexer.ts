@@ -56,6 +56,12 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "indexer-bench-"));
   let node: HardhatNode | undefined;
   let ponder: PonderProcess | undefined;
+  // Interrupted (Ctrl-C, CI timeout): stop the node and the indexer, which run in their own process groups.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void Promise.all([ponder?.stop(), node?.stop()]).finally(() => process.exit(130));
+    });
+  }
   try {
     node = await startHardhatNode(REPO_ROOT);
     const demo = await runHardhat(REPO_ROOT, ["run", "scripts/demo.ts", "--network", "localhost"], {
