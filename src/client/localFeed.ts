@@ -8,7 +8,14 @@
  */
 import { parseAbi } from "viem";
 import type { Address, Hex } from "viem";
-import { getBlock, getChainId, getCode, readContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import {
+  getBlock,
+  getChainId,
+  getCode,
+  readContract,
+  waitForTransactionReceipt,
+  writeContract,
+} from "viem/actions";
 
 import { priceAdapterAbi } from "./abi";
 import type { AnyClient } from "./credits";
@@ -47,7 +54,11 @@ export async function localMockFeed(
   mockCode: Hex,
 ): Promise<LocalMockFeed | undefined> {
   if ((await getChainId(client)) !== LOCAL_CHAIN_ID) return undefined;
-  const primary = await readContract(client, { address: adapter, abi: priceAdapterAbi, functionName: "primaryFeed" });
+  const primary = await readContract(client, {
+    address: adapter,
+    abi: priceAdapterAbi,
+    functionName: "primaryFeed",
+  });
   const code = await getCode(client, { address: primary.feed });
   if (code === undefined || code.toLowerCase() !== mockCode.toLowerCase()) return undefined;
   const [, answer, , updatedAt] = await readContract(client, {
@@ -79,7 +90,8 @@ export async function renewLocalMockFeed(
   const mock = await localMockFeed(wallet, args.adapter, args.mockCode);
   if (mock === undefined) return undefined;
   const { timestamp } = await getBlock(wallet, { blockTag: "latest" });
-  if (timestamp + (args.margin ?? LOCAL_FEED_RENEWAL_MARGIN) < mock.updatedAt + mock.heartbeat) return undefined;
+  if (timestamp + (args.margin ?? LOCAL_FEED_RENEWAL_MARGIN) < mock.updatedAt + mock.heartbeat)
+    return undefined;
   const hash = await writeContract(wallet, {
     address: mock.feed,
     abi: MOCK_FEED_ABI,
@@ -89,7 +101,8 @@ export async function renewLocalMockFeed(
     account: wallet.account,
   });
   const receipt = await waitForTransactionReceipt(wallet, { hash, pollingInterval: 100 });
-  if (receipt.status !== "success") throw new Error(`renewing the local mock feed ${mock.feed} reverted (${hash})`);
+  if (receipt.status !== "success")
+    throw new Error(`renewing the local mock feed ${mock.feed} reverted (${hash})`);
   const [, , , updatedAt] = await readContract(wallet, {
     address: mock.feed,
     abi: MOCK_FEED_ABI,

@@ -238,7 +238,8 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
           event: "localPriceKeeper",
           adapter,
           kept: false,
-          message: "the adapter's primary feed is not the local MockV3Aggregator: never renewed by this service",
+          message:
+            "the adapter's primary feed is not the local MockV3Aggregator: never renewed by this service",
         });
       } else {
         keptAdapters.add(adapter);
@@ -275,7 +276,11 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
           adapter,
           ...(renewal === undefined
             ? {}
-            : { feed: renewal.feed, answer: renewal.answer.toString(), feedUpdatedAt: renewal.updatedAt.toString() }),
+            : {
+                feed: renewal.feed,
+                answer: renewal.answer.toString(),
+                feedUpdatedAt: renewal.updatedAt.toString(),
+              }),
           priceWad: refreshed.priceWad.toString(),
           message:
             renewal === undefined

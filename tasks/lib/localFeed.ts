@@ -34,7 +34,11 @@ export async function renewLocalFeedIfDue(
     renewLocalMockFeed(wallet, { adapter, mockCode }),
   );
   if (renewal === undefined) return undefined;
-  const decimals = await readContract(wallet, { address: renewal.feed, abi: MOCK_FEED_ABI, functionName: "decimals" });
+  const decimals = await readContract(wallet, {
+    address: renewal.feed,
+    abi: MOCK_FEED_ABI,
+    functionName: "decimals",
+  });
   log(
     `Local chain: the mock ETH/USD feed ${renewal.feed} was ` +
       `${formatDuration(renewal.updatedAt - renewal.previousUpdatedAt)} old, renewed at ` +

@@ -30,7 +30,11 @@ describe("paymaster service: a local chain's price keeper (issue 17 item 6)", fu
 
   async function service(fx: ClientFixture, localPriceKeeper?: LocalPriceKeeper) {
     const logs: LogRecord[] = [];
-    const client = createPublicClient({ chain: hardhat, transport: custom(network.provider), pollingInterval: 50 });
+    const client = createPublicClient({
+      chain: hardhat,
+      transport: custom(network.provider),
+      pollingInterval: 50,
+    });
     const created: PaymasterService = await createPaymasterService({
       client,
       chainId: 31_337,
@@ -74,7 +78,8 @@ describe("paymaster service: a local chain's price keeper (issue 17 item 6)", fu
       adapter: fx.adapter,
       feed: getAddress(await fx.sys.feed.getAddress()),
       answer: ETH_USD.toString(),
-      message: "local chain: renewed the mock ETH/USD feed (same answer, fresh timestamp) and refreshed the cached price",
+      message:
+        "local chain: renewed the mock ETH/USD feed (same answer, fresh timestamp) and refreshed the cached price",
     });
     // Fresh again: the next request renews nothing.
     expect((await stub(fx, svc)).result?.paymaster).to.equal(fx.paymaster);
@@ -107,7 +112,12 @@ describe("paymaster service: a local chain's price keeper (issue 17 item 6)", fu
     const now = BigInt(await time.latest());
     await (await other.setRoundData(5, ETH_USD, now, now)).wait();
     await (
-      await fx.sys.adapter.setPrimaryFeed({ feed: other, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n })
+      await fx.sys.adapter.setPrimaryFeed({
+        feed: other,
+        heartbeat: 3_600,
+        minAnswer: 1n,
+        maxAnswer: 10n ** 14n,
+      })
     ).wait();
     await (await fx.sys.adapter.refreshCachedPrice()).wait();
     const { service: svc, logs } = await service(fx, await keeper());
@@ -140,7 +150,10 @@ describe("paymaster service: a local chain's price keeper (issue 17 item 6)", fu
         client: createPublicClient({ transport: mainnetLike }),
         chainId: 1,
         paymasters: [fx.paymaster],
-        localPriceKeeper: { ...local, wallet: createWalletClient({ account: local.wallet.account, transport: mainnetLike }) },
+        localPriceKeeper: {
+          ...local,
+          wallet: createWalletClient({ account: local.wallet.account, transport: mainnetLike }),
+        },
         log: () => undefined,
       });
     } catch (error) {
@@ -157,7 +170,9 @@ describe("paymaster service: a local chain's price keeper (issue 17 item 6)", fu
       const found = await keeper();
       const [first] = (await network.provider.request({ method: "eth_accounts" })) as string[];
       expect(found.wallet.account.address).to.equal(getAddress(first));
-      expect(found.mockCode).to.equal((await artifacts.readArtifact("MockV3Aggregator")).deployedBytecode as Hex);
+      expect(found.mockCode).to.equal(
+        (await artifacts.readArtifact("MockV3Aggregator")).deployedBytecode as Hex,
+      );
     });
 
     it("on any other chain: none, without an RPC call", async function () {

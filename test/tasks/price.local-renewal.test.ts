@@ -38,7 +38,11 @@ describe("a local deployment keeps its mock feed fresh (issue 17 item 6)", funct
       });
       const [, answer, , updatedAt] = await sys.feed.latestRoundData();
       expect([answer, updatedAt]).to.deep.equal([ETH_USD, feedUpdatedAt + 7_201n]);
-      expect([result.refreshed, result.priceWad, result.fromFallback]).to.deep.equal([true, PRICE_WAD, false]);
+      expect([result.refreshed, result.priceWad, result.fromFallback]).to.deep.equal([
+        true,
+        PRICE_WAD,
+        false,
+      ]);
       expect(await sys.adapter.cachedPrice()).to.deep.equal([PRICE_WAD, result.updatedAt]);
       expect(lines[0]).to.equal(renewalLine(getAddress(feed), "2h 1s"));
       expect(lines.at(-1)).to.match(/^Cached price refreshed: 3000 per native token from the primary feed/);
@@ -91,7 +95,12 @@ describe("a local deployment keeps its mock feed fresh (issue 17 item 6)", funct
       const now = BigInt(await time.latest());
       await (await other.setRoundData(7, ETH_USD, now, now)).wait();
       await (
-        await sys.adapter.setPrimaryFeed({ feed: other, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n })
+        await sys.adapter.setPrimaryFeed({
+          feed: other,
+          heartbeat: 3_600,
+          minAnswer: 1n,
+          maxAnswer: 10n ** 14n,
+        })
       ).wait();
       await time.increase(7_200);
       const { message, lines } = await taskFailure("price:refresh", { adapter: flags.adapter });
@@ -116,9 +125,9 @@ describe("a local deployment keeps its mock feed fresh (issue 17 item 6)", funct
       const sepolia = { ...hre, network: { ...hre.network, name: "sepolia", provider } } as typeof hre;
       const lines: string[] = [];
       const signer = (await hre.ethers.getSigners())[0].address;
-      expect(await renewLocalFeedIfDue(sepolia, flags.adapter as Address, signer, (l) => lines.push(l))).to.equal(
-        undefined,
-      );
+      expect(
+        await renewLocalFeedIfDue(sepolia, flags.adapter as Address, signer, (l) => lines.push(l)),
+      ).to.equal(undefined);
       expect([calls, lines]).to.deep.equal([[], []]);
     });
   });
@@ -160,7 +169,9 @@ describe("a local deployment keeps its mock feed fresh (issue 17 item 6)", funct
       const round = await sys.feed.latestRound();
       const { wallet, sent } = await walletOn(1);
       const mockCode = await mockFeedCode(hre);
-      expect(await renewLocalMockFeed(wallet, { adapter: flags.adapter as Address, mockCode })).to.equal(undefined);
+      expect(await renewLocalMockFeed(wallet, { adapter: flags.adapter as Address, mockCode })).to.equal(
+        undefined,
+      );
       expect(sent).to.deep.equal([]);
       expect(await sys.feed.latestRound()).to.equal(round);
     });
@@ -171,9 +182,9 @@ describe("a local deployment keeps its mock feed fresh (issue 17 item 6)", funct
       const round = await sys.feed.latestRound();
       const { wallet, sent } = await walletOn(31_337);
       const otherCode = (await hre.artifacts.readArtifact("TestFeed")).deployedBytecode as Hex;
-      expect(await renewLocalMockFeed(wallet, { adapter: flags.adapter as Address, mockCode: otherCode })).to.equal(
-        undefined,
-      );
+      expect(
+        await renewLocalMockFeed(wallet, { adapter: flags.adapter as Address, mockCode: otherCode }),
+      ).to.equal(undefined);
       expect(sent).to.deep.equal([]);
       expect(await sys.feed.latestRound()).to.equal(round);
     });

@@ -44,12 +44,17 @@ describe("tasks price:set and price:keep (a local chain's mock feed, issue 17 it
     const { sys, flags } = await loadFixture(fixture);
     await time.increase(3_601);
     // Stale: the adapter refuses the feed's answer.
-    await expect(sys.adapter.nativePrice()).to.be.revertedWithCustomError(sys.adapter, "PriceAdapterStalePrice");
+    await expect(sys.adapter.nativePrice()).to.be.revertedWithCustomError(
+      sys.adapter,
+      "PriceAdapterStalePrice",
+    );
     const { result } = await runTask<SetResult>("price:set", { adapter: flags.adapter, noRefresh: true });
     expect(result.answer).to.equal(ETH_USD);
     expect(result.refresh).to.equal(undefined);
     expect(result.updatedAt).to.equal(await time.latest());
-    const { result: refreshed, lines } = await runTask<RefreshResult>("price:refresh", { adapter: flags.adapter });
+    const { result: refreshed, lines } = await runTask<RefreshResult>("price:refresh", {
+      adapter: flags.adapter,
+    });
     // Already fresh: price:refresh had nothing to renew.
     expect(refreshed.renewedFeed).to.equal(undefined);
     expect(lines.at(-1)).to.match(/^Cached price refreshed: 3000 per native token from the primary feed/);
