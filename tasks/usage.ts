@@ -5,6 +5,7 @@
 import path from "node:path";
 
 import { task, types } from "hardhat/config";
+import { formatUnits } from "viem";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import type { ApiDao, ApiSponsor, ApiSponsors, ApiStatus, ApiTotals, ApiUser } from "../indexer/api-types";
@@ -156,8 +157,8 @@ async function getJson<T>(base: string, route: string): Promise<T> {
   return body as T;
 }
 
-const credits = (base: string, usdValue: string) =>
-  `${(Number(base) / 1e6).toFixed(6)} credits ($${usdValue})`;
+const amount = (base: string) => `${formatUnits(BigInt(base), 6)} credits`;
+const credits = (base: string, usdValue: string) => `${amount(base)} ($${usdValue})`;
 
 task(
   "credits:usage",
@@ -185,7 +186,7 @@ task(
     }
     if (args.json) {
       print(JSON.stringify(out, null, 2));
-      return;
+      return out;
     }
     const t = out.totals as ApiTotals;
     printTable(
@@ -194,8 +195,8 @@ task(
       [
         ["issued", credits(t.totalIssued, t.usdIssued)],
         ["burned", credits(t.totalBurned, t.usdBurned)],
-        ["expired", `${(Number(t.totalExpired) / 1e6).toFixed(6)} credits`],
-        ["revoked", `${(Number(t.totalRevoked) / 1e6).toFixed(6)} credits`],
+        ["expired", amount(t.totalExpired)],
+        ["revoked", amount(t.totalRevoked)],
         ["operations", String(t.operations)],
       ],
     );
@@ -253,4 +254,5 @@ task(
       for (const p of dao.proposals)
         print(`  proposal ${p.proposalId.slice(0, 12)}… ${p.state}: ${p.description}`);
     }
+    return out;
   });
