@@ -214,9 +214,9 @@ export interface ApiGrant {
   amount: string;
   usd: string;
   expiresAt: number;
-  /** Credits revoked from this grant's bucket by the issuer. */
+  /** Credits revoked from this grant's bucket (account, expiresAt; shared by grants with the same expiry). */
   revoked: string;
-  /** Credits of this grant's bucket swept as expired. */
+  /** Credits of this grant's bucket swept as expired (same bucket). */
   expired: string;
   timestamp: number;
   txHash: string;

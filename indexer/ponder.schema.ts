@@ -46,7 +46,7 @@ export const purchase = onchainTable(
   (table) => ({ accountIdx: index().on(table.account) }),
 );
 
-/** A grant; `revoked` and `expired` are what the issuer revoked and the ledger swept of its bucket (account, expiry). */
+/** A grant (CreditsGranted). Grants expiring at the same time share a bucket ({@link grantBucket}). */
 export const grant = onchainTable(
   "grant",
   (t) => ({
@@ -55,13 +55,25 @@ export const grant = onchainTable(
     issuer: t.hex().notNull(),
     amount: t.bigint().notNull(),
     expiresAt: t.int8({ mode: "number" }).notNull(),
-    revoked: t.bigint().notNull(),
-    expired: t.bigint().notNull(),
     timestamp: t.int8({ mode: "number" }).notNull(),
     blockNumber: t.bigint().notNull(),
     txHash: t.hex().notNull(),
   }),
   (table) => ({ accountIdx: index().on(table.account), issuerIdx: index().on(table.issuer) }),
+);
+
+/** A grant bucket (account, expiry): what was granted into it, revoked by issuers and swept as expired. */
+export const grantBucket = onchainTable(
+  "grant_bucket",
+  (t) => ({
+    id: t.text().primaryKey(),
+    account: t.hex().notNull(),
+    expiresAt: t.int8({ mode: "number" }).notNull(),
+    granted: t.bigint().notNull(),
+    revoked: t.bigint().notNull(),
+    expired: t.bigint().notNull(),
+  }),
+  (table) => ({ accountIdx: index().on(table.account) }),
 );
 
 /** Revocations and sweeps of grant buckets (GrantRevoked, CreditsExpired). */

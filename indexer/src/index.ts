@@ -14,6 +14,7 @@ import {
   dailyTarget,
   dailyUser,
   grant,
+  grantBucket,
   issuerCap,
   operation,
   paymaster,
@@ -113,6 +114,31 @@ async function takeFromBucket(db: Db, address: Address, expiry: bigint, amount: 
   await saveAccount(db, { ...row, buckets: storedBuckets(buckets) });
 }
 
+/** Adds to a grant bucket's granted, revoked or expired credits. */
+async function addToBucket(
+  db: Db,
+  address: Address,
+  expiresAt: bigint,
+  add: { granted?: bigint; revoked?: bigint; expired?: bigint },
+): Promise<void> {
+  const id = `${address}-${expiresAt}`;
+  const row = (await db.find(grantBucket, { id })) ?? {
+    id,
+    account: address,
+    expiresAt: Number(expiresAt),
+    granted: 0n,
+    revoked: 0n,
+    expired: 0n,
+  };
+  const next = {
+    ...row,
+    granted: row.granted + (add.granted ?? 0n),
+    revoked: row.revoked + (add.revoked ?? 0n),
+    expired: row.expired + (add.expired ?? 0n),
+  };
+  await db.insert(grantBucket).values(next).onConflictDoUpdate(next);
+}
+
 const budgetOf = (r: {
   limit: bigint;
   used: bigint;
@@ -170,8 +196,6 @@ ponder.on("CreditLedger:CreditsGranted", async ({ event, context }) => {
     issuer,
     amount,
     expiresAt: Number(expiresAt),
-    revoked: 0n,
-    expired: 0n,
     timestamp: Number(event.block.timestamp),
     blockNumber: event.block.number,
     txHash: event.transaction.hash,
@@ -186,6 +210,7 @@ ponder.on("CreditLedger:CreditsGranted", async ({ event, context }) => {
     buckets: storedBuckets(buckets),
     totalGranted: row.totalGranted + amount,
   });
+  await addToBucket(context.db, who, expiresAt, { granted: amount });
   const cap = await context.db.find(issuerCap, { issuer });
   if (cap !== null) {
     // CreditLedger._useIssuance: the epoch's usage plus the grant.
@@ -203,6 +228,7 @@ ponder.on("CreditLedger:CreditsGranted", async ({ event, context }) => {
 ponder.on("CreditLedger:GrantRevoked", async ({ event, context }) => {
   const { account: who, issuer, expiresAt, amount, reason } = event.args;
   await takeFromBucket(context.db, who, expiresAt, amount, "GrantRevoked");
+  await addToBucket(context.db, who, expiresAt, { revoked: amount });
   await context.db.insert(bucketEvent).values({
     id: event.id,
     account: who,
@@ -220,6 +246,7 @@ ponder.on("CreditLedger:GrantRevoked", async ({ event, context }) => {
 ponder.on("CreditLedger:CreditsExpired", async ({ event, context }) => {
   const { account: who, expiresAt, amount } = event.args;
   await takeFromBucket(context.db, who, expiresAt, amount, "CreditsExpired");
+  await addToBucket(context.db, who, expiresAt, { expired: amount });
   await context.db.insert(bucketEvent).values({
     id: event.id,
     account: who,

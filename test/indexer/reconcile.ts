@@ -142,6 +142,16 @@ async function main(): Promise<void> {
     equal("totalExpired", totals.totalExpired, await read<bigint>("totalExpired", []));
     equal("totalRevoked", totals.totalRevoked, await read<bigint>("totalRevoked", []));
 
+    // Grant buckets: what was revoked from and swept out of them adds up to the ledger's totals.
+    const buckets = await api<{ rows: Record<string, string | number | null>[] }>(
+      ponder,
+      "/api/export/grant_buckets.json",
+    );
+    const sum = (column: string) => buckets.rows.reduce((s, r) => s + BigInt(String(r[column])), 0n);
+    equal("grant buckets: revoked", sum("revoked"), await read<bigint>("totalRevoked", []));
+    equal("grant buckets: expired", sum("expired"), await read<bigint>("totalExpired", []));
+    equal("grant buckets: granted", sum("granted"), BigInt(totals.totalGranted));
+
     const demoSummary = JSON.parse(readFileSync(summaryPath, "utf8")) as Record<string, unknown>;
     const accounts = new Set<string>(random.accounts.map((a) => getAddress(a)));
     const sponsor = getAddress(String((demoSummary.policy as { sponsor: string }).sponsor));

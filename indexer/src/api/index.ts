@@ -342,7 +342,7 @@ app.get("/api/users/:address", async (c) => {
     .from(schema.purchase)
     .where(eq(schema.purchase.account, user))
     .orderBy(desc(schema.purchase.blockNumber));
-  const bucketEvents = await db.select().from(schema.bucketEvent).where(eq(schema.bucketEvent.account, user));
+  const buckets = await db.select().from(schema.grantBucket).where(eq(schema.grantBucket.account, user));
   const ops = await db
     .select()
     .from(op)
@@ -354,11 +354,7 @@ app.get("/api/users/:address", async (c) => {
     .from(schema.dailyUser)
     .where(eq(schema.dailyUser.user, user))
     .orderBy(schema.dailyUser.day);
-  const sumOf = (kind: string, expiresAt: number) =>
-    bucketEvents
-      .filter((e) => e.kind === kind && e.expiresAt === expiresAt)
-      .reduce((s, e) => s + e.amount, 0n)
-      .toString();
+  const bucketOf = (expiresAt: number) => buckets.find((b) => b.expiresAt === expiresAt);
   const body: ApiUser = {
     address: addr(user),
     balance: balanceView(accountRow ?? null, time),
@@ -369,8 +365,8 @@ app.get("/api/users/:address", async (c) => {
       amount: g.amount.toString(),
       usd: usd(g.amount),
       expiresAt: g.expiresAt,
-      revoked: sumOf("revoked", g.expiresAt),
-      expired: sumOf("expired", g.expiresAt),
+      revoked: (bucketOf(g.expiresAt)?.revoked ?? 0n).toString(),
+      expired: (bucketOf(g.expiresAt)?.expired ?? 0n).toString(),
       timestamp: g.timestamp,
       txHash: g.txHash,
     })),
@@ -478,6 +474,7 @@ const TABLES = {
   accounts: schema.account,
   purchases: schema.purchase,
   grants: schema.grant,
+  grant_buckets: schema.grantBucket,
   bucket_events: schema.bucketEvent,
   operations: schema.operation,
   allowances: schema.allowance,
