@@ -286,6 +286,14 @@ async function main(): Promise<void> {
     equal("demo operation policy", demoOp?.policyId, "1");
     equal("demo operation payer", demoOp?.payer, sponsor);
     equal("demo operation gas used", demoOp?.gasUsed, String(demoSummary.gasUsed));
+    const demoSponsor = views.get(sponsor);
+    equal("demo sponsor's spending", demoSponsor?.totals.credits, String(demoSummary.creditsCharged));
+    equal("demo sponsor's operations", demoSponsor?.totals.operations, 1);
+    equal(
+      "demo sponsor's last operation",
+      demoSponsor?.lastOperations[0]?.userOpHash,
+      demoSummary.userOpHash,
+    );
     if (problems.length > 0) {
       console.error(`\n${problems.length} of ${checks} checks FAILED (seed ${seed}):`);
       for (const p of problems) console.error(`  - ${p}`);
