@@ -141,7 +141,11 @@ export function findDeploymentDir(ignitionDir: string, given: string): string | 
 export function deploymentChainId(dir: string): number | undefined {
   const file = path.join(dir, JOURNAL_FILE);
   if (!existsSync(file)) return undefined;
-  const head = readFileSync(file, "utf8").split("\n", 1)[0];
+  // Ignition's journal may start with an empty line.
+  const head = readFileSync(file, "utf8")
+    .split("\n")
+    .find((line) => line.trim() !== "");
+  if (head === undefined) return undefined;
   try {
     const parsed = journalHeadSchema.safeParse(JSON.parse(head));
     return parsed.success ? parsed.data.chainId : undefined;

@@ -227,11 +227,11 @@ task(
         print(`  ${d.day}  ${credits(d.credits, d.usd)}  ${d.operations} ops  ${d.wei} wei`);
       for (const p of sponsor.policies) {
         print(
-          `  policy ${p.policyId} (${p.status}): used ${p.usedThisEpoch} this epoch, left ${p.left ?? "no limit"}`,
+          `  policy ${p.policyId} (${p.status}): used ${amount(p.usedThisEpoch)} this epoch, left ${p.left === null ? "no limit" : amount(p.left)}`,
         );
       }
       for (const a of sponsor.allowances)
-        print(`  allowance to ${a.beneficiary}: used ${a.used}, left ${a.left}`);
+        print(`  allowance to ${a.beneficiary}: used ${amount(a.used)}, left ${amount(a.left)}`);
       for (const u of sponsor.topUsers)
         print(`  top user ${u.address}: ${credits(u.credits, u.usd)}, ${u.operations} ops`);
       for (const u of sponsor.topTargets)
@@ -246,11 +246,11 @@ task(
     if (user !== undefined) {
       const b = user.balance;
       print(
-        `\nUser ${user.address}: purchased ${b.purchased}, granted ${b.granted}, expired unswept ${b.expiredUnswept}`,
+        `\nUser ${user.address}: purchased ${amount(b.purchased)}, granted ${amount(b.granted)}, expired unswept ${amount(b.expiredUnswept)}`,
       );
       for (const g of b.buckets)
         print(
-          `  grant bucket ${g.amount} expiring ${new Date(g.expiresAt * 1000).toISOString()}${g.expired ? " (expired)" : ""}`,
+          `  grant bucket ${amount(g.amount)} expiring ${new Date(g.expiresAt * 1000).toISOString()}${g.expired ? " (expired)" : ""}`,
         );
       for (const o of user.operations)
         print(`  op ${o.userOpHash.slice(0, 10)}… ${o.mode} ${credits(o.credits, o.usd)}`);
@@ -259,11 +259,15 @@ task(
     if (dao !== undefined) {
       print("\nDAO");
       for (const b of dao.budgets)
-        print(`  budget ${b.sponsor}: granted ${b.granted}, spent ${b.spent}, left ${b.left}`);
+        print(
+          `  budget ${b.sponsor}: granted ${amount(b.granted)}, spent ${amount(b.spent)}, left ${amount(b.left)}`,
+        );
       for (const c of dao.issuerCaps)
-        print(`  issuer ${c.issuer}: cap ${c.capPerEpoch}, left ${c.left} this epoch`);
+        print(`  issuer ${c.issuer}: cap ${amount(c.capPerEpoch)}, left ${amount(c.left)} this epoch`);
       for (const e of dao.expiringSoon)
-        print(`  expiring ${e.account}: ${e.amount} at ${new Date(e.expiresAt * 1000).toISOString()}`);
+        print(
+          `  expiring ${e.account}: ${amount(e.amount)} at ${new Date(e.expiresAt * 1000).toISOString()}`,
+        );
       for (const p of dao.proposals)
         print(`  proposal ${p.proposalId.slice(0, 12)}… ${p.state}: ${p.description}`);
     }

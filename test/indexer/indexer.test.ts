@@ -22,6 +22,7 @@ import {
   resolveIndexerDeployment,
 } from "../../scripts/lib/indexer-process";
 import { startParentHashProxy } from "../../scripts/lib/rpc-proxy";
+import { deploymentChainId } from "../../src/deployment";
 import {
   budgetRemaining,
   budgetUsage,
@@ -213,6 +214,16 @@ describe("indexer: deployment and launcher", function () {
       ].join("\n"),
     );
     expect(deploymentStartBlock(dir)).to.equal(9);
+  });
+
+  it("reads a deployment's chain from its journal, which Ignition starts with an empty line", function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "indexer-chain-"));
+    writeFileSync(
+      path.join(dir, "journal.jsonl"),
+      '\n{"chainId":31337,"type":"DEPLOYMENT_INITIALIZE"}\n{"receipt":{"blockNumber":3}}\n',
+    );
+    expect(deploymentChainId(dir)).to.equal(31337);
+    expect(deploymentStartBlock(dir)).to.equal(3);
   });
 
   it("a missing deployment or an unreachable node is an IndexerSetupError saying what to do", async function () {

@@ -499,7 +499,7 @@ app.get("/api/export/:file", async (c) => {
   const file = c.req.param("file");
   const match = /^([a-z_]+)\.(csv|json)$/.exec(file);
   const name = match?.[1] as TableName | undefined;
-  if (match === null || name === undefined || !(name in TABLES)) {
+  if (match === null || name === undefined || !Object.hasOwn(TABLES, name)) {
     return c.json(
       {
         error: `no table "${file}": expected <table>.csv or <table>.json, tables: ${Object.keys(TABLES).join(", ")}`,
@@ -509,7 +509,10 @@ app.get("/api/export/:file", async (c) => {
   }
   const table = TABLES[name];
   const rows = (await db.select().from(table)) as Record<string, unknown>[];
-  const columns = Object.keys(table).filter((k) => !k.startsWith("_") && typeof k === "string");
+  // The table's columns (drizzle keeps them as the table object's properties that have a column type).
+  const columns = Object.entries(table)
+    .filter(([, v]) => typeof v === "object" && v !== null && "columnType" in v)
+    .map(([k]) => k);
   const cols = rows[0] !== undefined ? Object.keys(rows[0]) : columns;
   if (match[2] === "csv") {
     c.header("content-type", "text/csv; charset=utf-8");
