@@ -10,6 +10,7 @@ import { parseEther } from "ethers";
 import type { Signer } from "ethers";
 
 import { CreditPaymaster__factory, TestLowFloorPaymaster__factory } from "../../typechain-types";
+import type { ICreditPaymaster } from "../../typechain-types";
 import type { PackedUserOperation, System, User } from "../../src/aa";
 import { POST_OP_FLOOR_BUNDLE } from "./report";
 import type { PostOpFloorCost, ReportVersion } from "./report";
@@ -44,7 +45,9 @@ export async function measurePostOpFloorCost(
   ledgerAdmin: Signer,
   version: ReportVersion,
 ): Promise<PostOpFloorCost[]> {
-  const config = await sys.paymaster.config();
+  // The production paymaster's configuration, as a plain struct (ethers' Result cannot be passed back as is).
+  const read = (await sys.paymaster.config()) as unknown as { toObject(deep: boolean): unknown };
+  const config = read.toObject(true) as ICreditPaymaster.ConfigStruct & { postOpGasMargin: bigint };
   const low = await new TestLowFloorPaymaster__factory(sys.admin).deploy(
     sys.entryPoint,
     sys.ledger,
@@ -110,7 +113,8 @@ export async function measurePostOpFloorCost(
       usedAtLowFloor: atLow.used,
     });
     console.log(
-      `${what}: limit ${atFloor.limit} → billed ${atFloor.billed}/op; limit ${atLow.limit} → billed ${atLow.billed}/op`,
+      `${what}: limit ${atFloor.limit} → billed ${atFloor.billed}/op, used ${atFloor.used}/op; ` +
+        `limit ${atLow.limit} → billed ${atLow.billed}/op, used ${atLow.used}/op`,
     );
   }
   return costs;

@@ -752,6 +752,7 @@ export function renderPostOpFloorCost(costs: readonly PostOpFloorCost[]): string
     c.billedAtLowFloor.toLocaleString("en-US"),
     formatSigned(c.billedAtFloor - c.billedAtLowFloor),
     formatSigned(c.usedAtFloor - c.usedAtLowFloor),
+    formatSigned(c.billedAtFloor - c.billedAtLowFloor - (c.usedAtFloor - c.usedAtLowFloor)),
   ]);
   return [
     "## What the postOp gas floor costs, per EntryPoint version (issue 11's solvency fix)",
@@ -763,8 +764,9 @@ export function renderPostOpFloorCost(costs: readonly PostOpFloorCost[]): string
       `${POST_OP_FLOOR_BUNDLE}, through the test-only TestLowFloorPaymaster (the real paymaster's code on the same ` +
       "ledger, registered after the tables above were measured) with the limit at the floor and at the floor " +
       "without the reserve (`POST_OP_GAS_<mode>`, which would be unsound). **billed** is the gas the EntryPoint " +
-      "charged per operation (`actualGasCost / actualGasPrice`), which the payer pays in credits; the bundle's " +
-      "gasUsed hardly moves.",
+      "charged per operation (`actualGasCost / actualGasPrice`), which the payer pays in credits; **gasUsed " +
+      "change** is the change of the bundle's gasUsed per operation (gas really spent, which the billed gas " +
+      "includes); **of which penalties** is the rest: the unused-gas penalties the floor adds.",
     "",
     markdownTable(
       [
@@ -775,6 +777,7 @@ export function renderPostOpFloorCost(costs: readonly PostOpFloorCost[]): string
         "billed without",
         "floor's cost (billed)",
         "gasUsed change",
+        "of which penalties",
       ],
       rows,
     ),
