@@ -14,7 +14,14 @@ import type { ICreditPaymaster } from "../../typechain-types";
 import type { PackedUserOperation, System, User } from "../../src/aa";
 import { POST_OP_FLOOR_BUNDLE } from "./report";
 import type { PostOpFloorCost, ReportVersion } from "./report";
-import { PAYMASTER_GAS, WARM_UP_CHUNK, benchUser, creditPaymaster, policyPaymaster, sendBundle } from "./variants";
+import {
+  PAYMASTER_GAS,
+  WARM_UP_CHUNK,
+  benchUser,
+  creditPaymaster,
+  policyPaymaster,
+  sendBundle,
+} from "./variants";
 import type { Variant } from "./variants";
 
 const MODES = [
@@ -58,7 +65,10 @@ export async function measurePostOpFloorCost(
   await low.waitForDeployment();
   await (await sys.entryPoint.depositTo(low, { value: parseEther("10") })).wait();
   await (await sys.ledger.connect(ledgerAdmin).addSpender(low)).wait();
-  const lowSys: System = { ...sys, paymaster: CreditPaymaster__factory.connect(await low.getAddress(), sys.admin) };
+  const lowSys: System = {
+    ...sys,
+    paymaster: CreditPaymaster__factory.connect(await low.getAddress(), sys.admin),
+  };
 
   const costs: PostOpFloorCost[] = [];
   for (const mode of MODES) {

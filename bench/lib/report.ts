@@ -809,7 +809,7 @@ export function renderMarkdown(
       "the code of `npm run deploy`) with `ignition/parameters/hardhat.json`: one ledger and one price adapter, " +
       "both CreditPaymasters (v0.7 and v0.8) registered as the ledger's spenders (the bench checks that there " +
       "are exactly these two), the parameter file's paymaster configuration. Payers hold purchased credits, or " +
-      "(rows \"payer holds grants\") DAO grants only: three buckets, the soonest expired, every charge taken from " +
+      '(rows "payer holds grants") DAO grants only: three buckets, the soonest expired, every charge taken from ' +
       "the soonest live one (the bench checks each `CreditsSpent`).",
     "",
     "Every operation is `SimpleAccount.execute(TestTarget, 0, increment())` from an already deployed account " +

@@ -522,7 +522,8 @@ async function checkCreditSteadyPath(
   for (const parsed of spent) {
     if (parsed === null) continue;
     const account = getAddress(parsed.args.account as string);
-    if (getAddress(parsed.args.spender as string) !== paymasterAddress) fail(`spent by ${parsed.args.spender}`);
+    if (getAddress(parsed.args.spender as string) !== paymasterAddress)
+      fail(`spent by ${parsed.args.spender}`);
     if (sponsor === undefined ? !senders.has(account) : account !== getAddress(sponsor)) {
       fail(`charged ${account}`);
     }
@@ -538,8 +539,11 @@ async function checkCreditSteadyPath(
     }
     if (BigInt(block?.timestamp ?? 0) < expiries.expired) fail("the payer's expiring bucket is still live");
   }
-  if (logsOf(result, await sys.adapter.getAddress()).length !== 0) fail("the adapter logged (a price refresh)");
-  const paymasterEvents = logsOf(result, paymasterAddress).map((l) => sys.paymaster.interface.parseLog(l)?.name);
+  if (logsOf(result, await sys.adapter.getAddress()).length !== 0)
+    fail("the adapter logged (a price refresh)");
+  const paymasterEvents = logsOf(result, paymasterAddress).map(
+    (l) => sys.paymaster.interface.parseLog(l)?.name,
+  );
   if (paymasterEvents.length > ops || paymasterEvents.includes("PriceRefreshFailed")) {
     fail(`paymaster events ${paymasterEvents.join(", ")}`);
   }
@@ -560,7 +564,8 @@ export async function creditPaymaster(
   name: CreditVariantName,
   grants?: DaoGrants,
 ): Promise<Variant> {
-  if (name.endsWith("-grants") !== (grants !== undefined)) throw new Error(`${name}: grants must come with -grants`);
+  if (name.endsWith("-grants") !== (grants !== undefined))
+    throw new Error(`${name}: grants must come with -grants`);
   const sponsored = name.startsWith("credit-sponsored");
   const sponsorSigner = grants?.sponsor ?? sys.dapp;
   const sponsor = sponsored ? await sponsorSigner.getAddress() : undefined;
@@ -647,7 +652,8 @@ export async function policyPaymaster(
   name: PolicyVariantName,
   grants?: DaoGrants,
 ): Promise<Variant> {
-  if (name.endsWith("-grants") !== (grants !== undefined)) throw new Error(`${name}: grants must come with -grants`);
+  if (name.endsWith("-grants") !== (grants !== undefined))
+    throw new Error(`${name}: grants must come with -grants`);
   const sponsorSigner = grants?.sponsor ?? sys.dapp;
   const sponsor = await sponsorSigner.getAddress();
   const refresh = async (): Promise<void> => {

@@ -259,7 +259,11 @@ describe("bench/lib/report", function () {
         ...modes,
         ...modes.map((m) => `${m}-grants`),
       ]);
-      expect(Object.keys(parsed["v0.8"])).to.deep.equal(["none", ...modes, ...modes.map((m) => `${m}-grants`)]);
+      expect(Object.keys(parsed["v0.8"])).to.deep.equal([
+        "none",
+        ...modes,
+        ...modes.map((m) => `${m}-grants`),
+      ]);
       expect(Object.keys(parsed["v0.7"].none)).to.deep.equal(["1", "10", "50"]);
     });
   });
@@ -391,7 +395,9 @@ describe("bench/lib/report", function () {
       expect(squeezed).to.contain(
         "| credit-self | 1 | +10,000 | +21,215 | +31,215 | – | – | bundle of 1: reported only |",
       );
-      expect(squeezed).to.contain("| credit-self | 50 | +3,000 | +7,201 | +10,201 | +7,500 | -2,701 | unreachable |");
+      expect(squeezed).to.contain(
+        "| credit-self | 50 | +3,000 | +7,201 | +10,201 | +7,500 | -2,701 | unreachable |",
+      );
       // sponsored x10: 4,000 + 10,410 + 1,910 = 16,320 against 19,000.
       expect(squeezed).to.contain(
         "| credit-sponsored | 10 | +4,000 | +12,320 | +16,320 | +19,000 | 2,680 | reachable only if all other costs fit the room |",
@@ -401,36 +407,33 @@ describe("bench/lib/report", function () {
     });
 
     it("adds the postOp-floor table: limits, billed gas per operation and the floor's cost per version", function () {
-      const md = renderMarkdown(
-        sampleReport(),
-        { opGas: {}, paymasterGas: {} },
-        undefined,
-        [
-          {
-            version: "v0.7",
-            mode: "self-pay",
-            floor: 56_000,
-            lowFloor: 26_000,
-            billedAtFloor: 90_000,
-            billedAtLowFloor: 87_000,
-            usedAtFloor: 75_000,
-            usedAtLowFloor: 74_990,
-          },
-          {
-            version: "v0.8",
-            mode: "self-pay",
-            floor: 54_000,
-            lowFloor: 26_000,
-            billedAtFloor: 80_000,
-            billedAtLowFloor: 80_000,
-            usedAtFloor: 74_000,
-            usedAtLowFloor: 74_000,
-          },
-        ],
-      );
+      const md = renderMarkdown(sampleReport(), { opGas: {}, paymasterGas: {} }, undefined, [
+        {
+          version: "v0.7",
+          mode: "self-pay",
+          floor: 56_000,
+          lowFloor: 26_000,
+          billedAtFloor: 90_000,
+          billedAtLowFloor: 87_000,
+          usedAtFloor: 75_000,
+          usedAtLowFloor: 74_990,
+        },
+        {
+          version: "v0.8",
+          mode: "self-pay",
+          floor: 54_000,
+          lowFloor: 26_000,
+          billedAtFloor: 80_000,
+          billedAtLowFloor: 80_000,
+          usedAtFloor: 74_000,
+          usedAtLowFloor: 74_000,
+        },
+      ]);
       const squeezed = md.replace(/ +/g, " ");
       expect(md).to.contain("## What the postOp gas floor costs, per EntryPoint version");
-      expect(squeezed).to.contain("| v0.7 self-pay | 56,000 | 26,000 | 90,000 | 87,000 | +3,000 | +10 | +2,990 |");
+      expect(squeezed).to.contain(
+        "| v0.7 self-pay | 56,000 | 26,000 | 90,000 | 87,000 | +3,000 | +10 | +2,990 |",
+      );
       expect(squeezed).to.contain("| v0.8 self-pay | 54,000 | 26,000 | 80,000 | 80,000 | 0 | 0 | 0 |");
       expect(md).not.to.contain("## Lower bound");
     });
