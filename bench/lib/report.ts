@@ -766,7 +766,9 @@ export function renderPostOpFloorCost(costs: readonly PostOpFloorCost[]): string
       "without the reserve (`POST_OP_GAS_<mode>`, which would be unsound). **billed** is the gas the EntryPoint " +
       "charged per operation (`actualGasCost / actualGasPrice`), which the payer pays in credits; **gasUsed " +
       "change** is the change of the bundle's gasUsed per operation (gas really spent, which the billed gas " +
-      "includes); **of which penalties** is the rest: the unused-gas penalties the floor adds.",
+      "includes); **of which penalties** is the rest: the unused-gas penalties the floor adds. The gas really spent at " +
+      "the floor is a few hundred gas higher in every row and both versions; this bench measures it, it does not " +
+      "attribute it.",
     "",
     markdownTable(
       [
