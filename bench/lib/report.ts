@@ -519,7 +519,7 @@ export const SECURITY_FIXES: readonly { change: string; cost: string }[] = [
   {
     change:
       "F1, for wallets that use the floor as their postOp limit (the client and the ERC-7677 service do): EntryPoint v0.8 bills no penalty on the ~35,500 unused postOp gas (under 40,000); v0.7 bills 10% of it",
-    cost: "v0.8: 0; v0.7: ~3,700 gas per operation, 770 (self-pay) / 1,270 (sponsored) more than at the old fixed minimum of 45,000, which was unsound",
+    cost: "v0.8: 0; v0.7: ~3,700 gas per operation, 770 (self-pay) / 1,270 (sponsored) more than at the old fixed minimum of 45,000, which was unsound (measured on today's code per version and mode in the postOp-floor section above)",
   },
 ];
 

@@ -193,7 +193,7 @@ export async function sendBundle(
   return result;
 }
 
-function logsOf(result: HandleOpsResult, address: string): Log[] {
+function logsOf(result: Pick<HandleOpsResult, "receipt">, address: string): Log[] {
   return result.receipt.logs.filter((l) => getAddress(l.address) === getAddress(address));
 }
 
@@ -500,13 +500,13 @@ export class DaoGrants {
  * otherwise); from purchased credits only, or (grant rows) entirely from the payer's soonest LIVE bucket with its
  * expired bucket skipped; no adapter event (no price refresh) and no PriceRefreshFailed.
  */
-async function checkCreditSteadyPath(
-  sys: System,
-  result: HandleOpsResult,
+export async function checkCreditSteadyPath(
+  sys: Pick<System, "ledger" | "paymaster" | "adapter">,
+  result: Pick<HandleOpsResult, "receipt" | "userOperationEvents">,
   ops: number,
   what: string,
   sponsor: string | undefined,
-  grants: DaoGrants | undefined,
+  grants: Pick<DaoGrants, "expiriesOf"> | undefined,
 ): Promise<void> {
   const fail = (why: string): never => {
     throw new Error(`${what} left its steady path: ${why}`);
