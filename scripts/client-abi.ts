@@ -42,7 +42,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "validatePaymasterUserOp",
       "withdrawTo",
     ],
-    events: ["GuardianSet", "PausedSet", "UserOperationCharged"],
+    events: ["GuardianSet", "PausedSet", "PriceRefreshFailed"],
   },
   creditLedgerAbi: {
     artifact: "contracts/credit/CreditLedger.sol/CreditLedger.json",
@@ -82,15 +82,19 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "updatePolicy",
     ],
     events: [
+      "AllowanceRevoked",
       "AllowanceSet",
       "CreditsExpired",
       "CreditsGranted",
       "CreditsPurchased",
       "CreditsSpent",
       "GrantRevoked",
+      "IssuerCapSet",
       "PolicySet",
       "PolicyStatusSet",
       "RecoveryExecuted",
+      "SpenderAdded",
+      "SpenderRemoved",
     ],
   },
   priceAdapterAbi: {
@@ -128,7 +132,7 @@ export const CLIENT_ABI_SOURCES: Readonly<Record<string, AbiSelection>> = {
       "state",
       "timelock",
     ],
-    events: [],
+    events: ["ProposalCanceled", "ProposalCreated", "ProposalExecuted", "ProposalQueued", "VoteCast"],
   },
   timelockControllerAbi: {
     artifact: "@openzeppelin/contracts/governance/TimelockController.sol/TimelockController.json",

@@ -6,3 +6,4 @@ import "./price";
 import "./governance";
 import "./policy";
 import "./proposals";
+import "./usage";

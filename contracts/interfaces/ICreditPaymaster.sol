@@ -120,7 +120,7 @@ interface ICreditPaymaster {
     /// @notice The operation's `paymasterPostOpGasLimit` is below {minPostOpGasLimit} for its mode and size: what
     ///         `postOp` needs plus the EntryPoint's unmetered gas, which must stay unused.
     error CreditPaymasterPostOpGasTooLow(uint256 value, uint256 minimum);
-    /// @notice The adapter's cached price does not fit in the 128 bits the validation context carries it in.
+    /// @notice The adapter's cached price does not fit in the 96 bits the ledger's `CreditsSpent` logs it in.
     error CreditPaymasterPriceTooHigh(uint256 priceWad);
     /// @notice The worst-case credits of the operation exceed the governance cap per operation.
     error CreditPaymasterCreditsPerOpTooHigh(uint256 credits, uint256 cap);
@@ -136,23 +136,8 @@ interface ICreditPaymaster {
     error CreditPaymasterZeroAddress();
 
     // ------------------------------------------------------------------ events
-    /**
-     * @notice One per sponsored operation, emitted in `postOp`.
-     * @param userOpHash The operation's hash.
-     * @param sender The operation's sender (the beneficiary).
-     * @param payer Whose credits paid: the sender (SELF) or the sponsor (SPONSORED).
-     * @param creditsCharged Credits burned.
-     * @param gasCostWei The wei amount charged for (upper bound of what the EntryPoint takes from the deposit).
-     * @param priceWad The price used (stable units per native token, 18 decimals), from validation.
-     */
-    event UserOperationCharged(
-        bytes32 indexed userOpHash,
-        address indexed sender,
-        address indexed payer,
-        uint256 creditsCharged,
-        uint256 gasCostWei,
-        uint256 priceWad
-    );
+    // One event per charged operation: the ledger's `CreditsSpent` (ref = userOpHash; spenderData =
+    // `mode << 248 | policyId << 192 | priceWad << 96 | gasCostWei`), not a second one here.
     /// @notice The configuration changed.
     event ConfigUpdated(Config config);
     /// @notice A guardian was added or removed.

@@ -141,8 +141,8 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         );
 
         (uint256 priceWad_, uint256 priceTime) = priceAdapter.cachedPrice();
-        // The context carries the price in 128 bits: refuse one that would not fit rather than truncate it.
-        if (priceWad_ > type(uint128).max) revert CreditPaymasterPriceTooHigh(priceWad_);
+        // The ledger's CreditsSpent logs the price in 96 bits: refuse one that would not fit rather than truncate it.
+        if (priceWad_ > type(uint96).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
         (terms, validationData) = _holdWithin(
             cfg,
@@ -153,7 +153,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         );
 
         // The adapter keeps its cache time in 48 bits, set from block.timestamp (far below 2^47), so refreshAfter =
-        // priceTime + maxPriceAge / 2 < 2^48; the price fits in 128 bits (checked above).
+        // priceTime + maxPriceAge / 2 < 2^48; the price fits in 96 bits (checked above).
         context = PostOpContext.encode(
             terms,
             gas.withSender(userOp.sender, priceTime + cfg.maxPriceAge / 2),
@@ -289,24 +289,19 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             terms.held()
         );
 
-        // The ledger's CreditsSpent carries the userOpHash and the price and wei charged for (the price < 2^128 was
-        // checked in validation; gasCostWei < 2^128: the EntryPoint's uint120 limits).
-        uint256 spenderData = (price.priceWad() << 128) | gasCostWei;
+        // The ledger's CreditsSpent is the one event per operation: it carries the userOpHash (`ref`), the payer,
+        // the sender, the charge and, in `spenderData`, `mode << 248 | policyId << 192 | priceWad << 96 | gasCostWei`.
+        // priceWad < 2^96 was checked in validation; gasCostWei < 2^82 (see {_ceilCredits}); policy ids are a
+        // sponsor's counter (a hold under an id that was never created fails), far below 2^56.
+        uint256 mode_ = terms.mode();
+        uint256 policyId_ = mode_ == uint256(Mode.POLICY) ? PostOpContext.policyId(context) : 0;
         _settle(
             terms,
             gas.sender(),
-            terms.mode() == uint256(Mode.POLICY) ? PostOpContext.policyId(context) : 0,
+            policyId_,
             charge,
             userOpHash,
-            spenderData
-        );
-        emit UserOperationCharged(
-            userOpHash,
-            gas.sender(),
-            terms.payer(),
-            charge,
-            gasCostWei,
-            price.priceWad()
+            (mode_ << 248) | (policyId_ << 192) | (price.priceWad() << 96) | gasCostWei
         );
     }
 
@@ -397,8 +392,8 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
      *      views), equal to `Math.mulDiv(…, Math.Rounding.Ceil)` whenever the product fits in 256 bits, at a fraction
      *      of its gas. On the hot path it always fits: wei amounts are at most the prefund, i.e. (4 × 2^24 + 2^32
      *      gas) × 2^48 wei/gas < 2^82 (every gas limit and maxFeePerGas is capped by the uint24/uint32/uint48 fields
-     *      of `Config`), the cached price is checked to fit in a uint128 and markupBps < 2^15, so the product is below
-     *      2^225. Arithmetic stays checked all the same: a product that did not fit would revert (fail closed), never
+     *      of `Config`), the cached price is checked to fit in a uint96 and markupBps < 2^15, so the product is below
+     *      2^193. Arithmetic stays checked all the same: a product that did not fit would revert (fail closed), never
      *      wrap.
      */
     function _ceilCredits(uint256 weiAmount, uint256 priceTimesMarkup) private pure returns (uint256) {

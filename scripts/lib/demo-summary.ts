@@ -24,7 +24,7 @@ export interface DemoMeasurements {
   userEthAfterWei: bigint;
   sponsorCreditsBefore: bigint;
   sponsorCreditsAfter: bigint;
-  /** `UserOperationCharged`: credits burned, the wei they price, and the price used (USD per ETH, 18 decimals). */
+  /** The ledger's `CreditsSpent` (spenderData decoded): credits burned, the wei they price, and the price used (USD per ETH, 18 decimals). */
   creditsCharged: bigint;
   chargeBasisWei: bigint;
   priceWad: bigint;

@@ -1,9 +1,11 @@
 /**
- * CreditPaymaster helpers for ethers callers: the `paymasterData` of each mode and the `UserOperationCharged`
- * events of a bundle. No Hardhat import: usable against any JSON-RPC node.
+ * CreditPaymaster helpers for ethers callers: the `paymasterData` of each mode and the charges of a bundle (the
+ * ledger's `CreditsSpent` events settled by the paymaster). No Hardhat import: usable against any JSON-RPC node.
  */
 import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
 
+import { decodePaymasterSpendData, PaymasterMode } from "../client/encoding";
+import { CreditLedger__factory } from "../../typechain-types";
 import type { CreditPaymaster } from "../../typechain-types";
 import type { HandleOpsResult } from "./userop";
 
@@ -31,7 +33,7 @@ export function sponsoredPaymasterData(sponsor: string, maxCredits = 0n): string
   return concat([toBeHex(Mode.SPONSORED, 1), getAddress(sponsor), zeroPadValue(toBeHex(maxCredits), 8)]);
 }
 
-/** A parsed `UserOperationCharged` event of the paymaster. */
+/** A charge of the paymaster: one `CreditsSpent` event of the ledger whose spender is the paymaster. */
 export interface ChargedEvent {
   userOpHash: string;
   sender: string;
@@ -39,23 +41,36 @@ export interface ChargedEvent {
   creditsCharged: bigint;
   gasCostWei: bigint;
   priceWad: bigint;
+  /** 0 self-pay, 1 sponsored by allowance, 2 policy. */
+  mode: number;
+  /** The policy id in POLICY mode, 0 otherwise. */
+  policyId: bigint;
 }
 
-/** The paymaster's `UserOperationCharged` events of a bundle, in order. */
-export function chargedEvents(paymaster: CreditPaymaster, result: HandleOpsResult): ChargedEvent[] {
+const ledgerInterface = CreditLedger__factory.createInterface();
+const creditsSpentTopic = ledgerInterface.getEvent("CreditsSpent").topicHash;
+
+/**
+ * The paymaster's charges in a bundle, in order: the `CreditsSpent` events (of any ledger) whose spender is the
+ * paymaster, with `spenderData` decoded (`mode << 248 | policyId << 192 | priceWad << 96 | gasCostWei`).
+ */
+export function chargedEvents(paymaster: CreditPaymaster | string, result: HandleOpsResult): ChargedEvent[] {
+  const spender = zeroPadValue(typeof paymaster === "string" ? paymaster : paymaster.target.toString(), 32);
   const out: ChargedEvent[] = [];
-  const address = paymaster.target.toString().toLowerCase();
   for (const log of result.receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = paymaster.interface.parseLog(log);
-    if (parsed?.name !== "UserOperationCharged") continue;
+    if (log.topics[0] !== creditsSpentTopic || log.topics[3]?.toLowerCase() !== spender.toLowerCase()) continue;
+    const parsed = ledgerInterface.parseLog(log);
+    if (parsed === null) continue;
+    const data = decodePaymasterSpendData(parsed.args.spenderData as bigint);
     out.push({
-      userOpHash: parsed.args.userOpHash,
-      sender: parsed.args.sender,
-      payer: parsed.args.payer,
-      creditsCharged: parsed.args.creditsCharged,
-      gasCostWei: parsed.args.gasCostWei,
-      priceWad: parsed.args.priceWad,
+      userOpHash: parsed.args.ref,
+      sender: parsed.args.beneficiary,
+      payer: parsed.args.account,
+      creditsCharged: parsed.args.amount,
+      gasCostWei: data.gasCostWei,
+      priceWad: data.priceWad,
+      mode: PaymasterMode[data.mode],
+      policyId: data.policyId,
     });
   }
   return out;

@@ -75,15 +75,10 @@ describe("Security: postOp never settles more than the hold (charge-to-hold clam
       }
 
       it("charges exactly the hold when the cost passed exceeds the prefund", async function () {
-        const { sys, paymaster, receipt, spent, held, before, payer, hash } = await run((p) => 2n * p);
+        const { sys, spent, held, before, payer, hash } = await run((p) => 2n * p);
         expect(spent.args.amount).to.equal(held);
         expect(spent.args.ref).to.equal(hash);
         expect(await sys.ledger.balanceOfCredits(payer)).to.equal(before - held);
-        const charged = receipt!.logs
-          .filter((l) => l.address === paymaster.target)
-          .map((l) => paymaster.interface.parseLog(l))
-          .find((p) => p?.name === "UserOperationCharged");
-        expect(charged?.args.creditsCharged).to.equal(held);
       });
 
       it("charges exactly the hold when the cost equals the prefund (the bound of the unseen gas goes above it)", async function () {
