@@ -135,7 +135,12 @@ export async function daoView(): Promise<HTMLElement[]> {
           cell: (p) => formatTime(p.createdAt),
           raw: (p) => p.createdAt,
         },
-        { key: "description", title: "Description", cell: (p) => p.description, raw: (p) => p.description },
+        {
+          key: "description",
+          title: "Description",
+          cell: (p) => h("span", { class: "clip", title: p.description }, p.description),
+          raw: (p) => p.description,
+        },
         { key: "state", title: "State", cell: (p) => p.state, raw: (p) => p.state },
         { key: "proposer", title: "Proposer", cell: (p) => address(p.proposer), raw: (p) => p.proposer },
         {
