@@ -14,6 +14,8 @@ export default tseslint.config(
       "dist/",
       "ignition/deployments/",
       "dashboard/dist/",
+      "indexer/.ponder/",
+      "indexer/generated/",
     ],
   },
   eslint.configs.recommended,

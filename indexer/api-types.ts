@@ -237,7 +237,14 @@ export interface ApiPurchase {
 /** `GET /api/dao`. */
 export interface ApiDao {
   /** Credits granted by the DAO's issuers per sponsor vs spent by that sponsor (as payer). */
-  budgets: { sponsor: string; granted: string; spent: string; left: string; usdGranted: string; usdSpent: string }[];
+  budgets: {
+    sponsor: string;
+    granted: string;
+    spent: string;
+    left: string;
+    usdGranted: string;
+    usdSpent: string;
+  }[];
   issuerCaps: {
     issuer: string;
     capPerEpoch: string;

@@ -26,9 +26,7 @@ const schema = z.object({
   adapter: address,
   governor: address.nullable(),
   timelock: address.nullable(),
-  paymasters: z
-    .array(z.object({ address, entryPoint: address, version: z.enum(["0.7", "0.8"]) }))
-    .min(1),
+  paymasters: z.array(z.object({ address, entryPoint: address, version: z.enum(["0.7", "0.8"]) })).min(1),
   /** Polling interval of the RPC (ms); small on a local node. */
   pollingInterval: z.number().int().positive().optional(),
 });

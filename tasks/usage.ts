@@ -15,7 +15,13 @@ import {
   startPonder,
 } from "../scripts/lib/indexer-process";
 import { LOCAL_NETWORKS, liveNetwork } from "../scripts/lib/networks";
-import { defaultDeploymentId, deploymentsOnChain, deploymentsRoot, displayPath, findDeploymentDir } from "../src/deployment";
+import {
+  defaultDeploymentId,
+  deploymentsOnChain,
+  deploymentsRoot,
+  displayPath,
+  findDeploymentDir,
+} from "../src/deployment";
 import { parseAddress } from "./lib/args";
 import { print, printTable } from "./lib/chain";
 import { ignitionDir } from "./lib/deployment";
@@ -34,7 +40,10 @@ function networkUrl(hre: HardhatRuntimeEnvironment): string {
 }
 
 /** The deployment directory: --deployment, else chain-<id>, else the only deployment of the chain. */
-async function indexedDeploymentDir(hre: HardhatRuntimeEnvironment, given: string | undefined): Promise<string> {
+async function indexedDeploymentDir(
+  hre: HardhatRuntimeEnvironment,
+  given: string | undefined,
+): Promise<string> {
   const ignition = ignitionDir(hre);
   if (given !== undefined) {
     const dir = findDeploymentDir(ignition, given);
@@ -70,11 +79,20 @@ interface IndexerArgs {
 }
 
 task("indexer", "Start the usage indexer (Ponder) and its API on the network's Ignition deployment")
-  .addOptionalParam("deployment", "Ignition deployment directory or id (default: chain-<chainId>, or the chain's only one)")
+  .addOptionalParam(
+    "deployment",
+    "Ignition deployment directory or id (default: chain-<chainId>, or the chain's only one)",
+  )
   .addOptionalParam("port", "Port of the API", DEFAULT_INDEXER_PORT, types.int)
-  .addOptionalParam("pgliteDir", "PGlite directory (default: indexer/.ponder/pglite; ignored with DATABASE_URL)")
+  .addOptionalParam(
+    "pgliteDir",
+    "PGlite directory (default: indexer/.ponder/pglite; ignored with DATABASE_URL)",
+  )
   .addOptionalParam("dbSchema", "Database schema (PostgreSQL; one schema per deployment)", "public")
-  .addFlag("serve", "Only serve the API of a PostgreSQL database another `npm run indexer` fills (DATABASE_URL)")
+  .addFlag(
+    "serve",
+    "Only serve the API of a PostgreSQL database another `npm run indexer` fills (DATABASE_URL)",
+  )
   .setAction(async (args: IndexerArgs, hre) => {
     if (args.serve && (process.env.DATABASE_URL ?? "") === "") {
       throw taskError("--serve reads a PostgreSQL database another indexer fills: set DATABASE_URL");
@@ -133,13 +151,18 @@ async function getJson<T>(base: string, route: string): Promise<T> {
     );
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string };
-  if (!response.ok) throw taskError(`The indexer answered ${response.status} for ${route}: ${body.error ?? ""}`);
+  if (!response.ok)
+    throw taskError(`The indexer answered ${response.status} for ${route}: ${body.error ?? ""}`);
   return body as T;
 }
 
-const credits = (base: string, usdValue: string) => `${(Number(base) / 1e6).toFixed(6)} credits ($${usdValue})`;
+const credits = (base: string, usdValue: string) =>
+  `${(Number(base) / 1e6).toFixed(6)} credits ($${usdValue})`;
 
-task("credits:usage", "Print usage figures from the indexer's API: totals, a sponsor's, a user's or the DAO's")
+task(
+  "credits:usage",
+  "Print usage figures from the indexer's API: totals, a sponsor's, a user's or the DAO's",
+)
   .addOptionalParam("indexerUrl", "The indexer's API", `http://127.0.0.1:${DEFAULT_INDEXER_PORT}`)
   .addOptionalParam("sponsor", "A sponsor's spending per day, policies, allowances, top users and operations")
   .addOptionalParam("user", "A user's balance by source, grants with expiry and operations")
@@ -165,13 +188,17 @@ task("credits:usage", "Print usage figures from the indexer's API: totals, a spo
       return;
     }
     const t = out.totals as ApiTotals;
-    printTable(print, `Chain ${status.chainId}, deployment "${status.deploymentId}", block ${status.indexedBlock?.number ?? "none"}`, [
-      ["issued", credits(t.totalIssued, t.usdIssued)],
-      ["burned", credits(t.totalBurned, t.usdBurned)],
-      ["expired", `${(Number(t.totalExpired) / 1e6).toFixed(6)} credits`],
-      ["revoked", `${(Number(t.totalRevoked) / 1e6).toFixed(6)} credits`],
-      ["operations", String(t.operations)],
-    ]);
+    printTable(
+      print,
+      `Chain ${status.chainId}, deployment "${status.deploymentId}", block ${status.indexedBlock?.number ?? "none"}`,
+      [
+        ["issued", credits(t.totalIssued, t.usdIssued)],
+        ["burned", credits(t.totalBurned, t.usdBurned)],
+        ["expired", `${(Number(t.totalExpired) / 1e6).toFixed(6)} credits`],
+        ["revoked", `${(Number(t.totalRevoked) / 1e6).toFixed(6)} credits`],
+        ["operations", String(t.operations)],
+      ],
+    );
     if (out.sponsors !== undefined) {
       for (const s of (out.sponsors as ApiSponsors).sponsors) {
         print(`  sponsor ${s.address}: ${credits(s.credits, s.usd)}, ${s.operations} operations`);
@@ -179,31 +206,51 @@ task("credits:usage", "Print usage figures from the indexer's API: totals, a spo
     }
     const sponsor = out.sponsor as ApiSponsor | undefined;
     if (sponsor !== undefined) {
-      print(`\nSponsor ${sponsor.address}: ${credits(sponsor.totals.credits, sponsor.totals.usd)}, ${sponsor.totals.operations} operations`);
-      for (const d of sponsor.spendByDay) print(`  ${d.day}  ${credits(d.credits, d.usd)}  ${d.operations} ops  ${d.wei} wei`);
+      print(
+        `\nSponsor ${sponsor.address}: ${credits(sponsor.totals.credits, sponsor.totals.usd)}, ${sponsor.totals.operations} operations`,
+      );
+      for (const d of sponsor.spendByDay)
+        print(`  ${d.day}  ${credits(d.credits, d.usd)}  ${d.operations} ops  ${d.wei} wei`);
       for (const p of sponsor.policies) {
-        print(`  policy ${p.policyId} (${p.status}): used ${p.usedThisEpoch} this epoch, left ${p.left ?? "no limit"}`);
+        print(
+          `  policy ${p.policyId} (${p.status}): used ${p.usedThisEpoch} this epoch, left ${p.left ?? "no limit"}`,
+        );
       }
-      for (const a of sponsor.allowances) print(`  allowance to ${a.beneficiary}: used ${a.used}, left ${a.left}`);
-      for (const u of sponsor.topUsers) print(`  top user ${u.address}: ${credits(u.credits, u.usd)}, ${u.operations} ops`);
-      for (const u of sponsor.topTargets) print(`  top target ${u.address}: ${credits(u.credits, u.usd)}, ${u.operations} ops`);
+      for (const a of sponsor.allowances)
+        print(`  allowance to ${a.beneficiary}: used ${a.used}, left ${a.left}`);
+      for (const u of sponsor.topUsers)
+        print(`  top user ${u.address}: ${credits(u.credits, u.usd)}, ${u.operations} ops`);
+      for (const u of sponsor.topTargets)
+        print(`  top target ${u.address}: ${credits(u.credits, u.usd)}, ${u.operations} ops`);
       for (const o of sponsor.lastOperations) {
-        print(`  op ${o.userOpHash.slice(0, 10)}… ${o.mode} ${credits(o.credits, o.usd)} gas ${o.gasUsed ?? "?"} by ${o.sender}`);
+        print(
+          `  op ${o.userOpHash.slice(0, 10)}… ${o.mode} ${credits(o.credits, o.usd)} gas ${o.gasUsed ?? "?"} by ${o.sender}`,
+        );
       }
     }
     const user = out.user as ApiUser | undefined;
     if (user !== undefined) {
       const b = user.balance;
-      print(`\nUser ${user.address}: purchased ${b.purchased}, granted ${b.granted}, expired unswept ${b.expiredUnswept}`);
-      for (const g of b.buckets) print(`  grant bucket ${g.amount} expiring ${new Date(g.expiresAt * 1000).toISOString()}${g.expired ? " (expired)" : ""}`);
-      for (const o of user.operations) print(`  op ${o.userOpHash.slice(0, 10)}… ${o.mode} ${credits(o.credits, o.usd)}`);
+      print(
+        `\nUser ${user.address}: purchased ${b.purchased}, granted ${b.granted}, expired unswept ${b.expiredUnswept}`,
+      );
+      for (const g of b.buckets)
+        print(
+          `  grant bucket ${g.amount} expiring ${new Date(g.expiresAt * 1000).toISOString()}${g.expired ? " (expired)" : ""}`,
+        );
+      for (const o of user.operations)
+        print(`  op ${o.userOpHash.slice(0, 10)}… ${o.mode} ${credits(o.credits, o.usd)}`);
     }
     const dao = out.dao as ApiDao | undefined;
     if (dao !== undefined) {
       print("\nDAO");
-      for (const b of dao.budgets) print(`  budget ${b.sponsor}: granted ${b.granted}, spent ${b.spent}, left ${b.left}`);
-      for (const c of dao.issuerCaps) print(`  issuer ${c.issuer}: cap ${c.capPerEpoch}, left ${c.left} this epoch`);
-      for (const e of dao.expiringSoon) print(`  expiring ${e.account}: ${e.amount} at ${new Date(e.expiresAt * 1000).toISOString()}`);
-      for (const p of dao.proposals) print(`  proposal ${p.proposalId.slice(0, 12)}… ${p.state}: ${p.description}`);
+      for (const b of dao.budgets)
+        print(`  budget ${b.sponsor}: granted ${b.granted}, spent ${b.spent}, left ${b.left}`);
+      for (const c of dao.issuerCaps)
+        print(`  issuer ${c.issuer}: cap ${c.capPerEpoch}, left ${c.left} this epoch`);
+      for (const e of dao.expiringSoon)
+        print(`  expiring ${e.account}: ${e.amount} at ${new Date(e.expiresAt * 1000).toISOString()}`);
+      for (const p of dao.proposals)
+        print(`  proposal ${p.proposalId.slice(0, 12)}… ${p.state}: ${p.description}`);
     }
   });

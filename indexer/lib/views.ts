@@ -30,7 +30,12 @@ export function balanceView(
   const purchased = row?.purchased ?? 0n;
   const buckets: ApiGrantBucket[] = (row?.buckets ?? []).map((b) => {
     const amount = BigInt(b.amount);
-    return { amount: amount.toString(), usd: usd(amount), expiresAt: Number(b.expiry), expired: BigInt(b.expiry) <= now };
+    return {
+      amount: amount.toString(),
+      usd: usd(amount),
+      expiresAt: Number(b.expiry),
+      expired: BigInt(b.expiry) <= now,
+    };
   });
   let granted = 0n;
   let expiredUnswept = 0n;

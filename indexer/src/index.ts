@@ -54,10 +54,16 @@ const ZERO_TOTALS = {
 
 async function addTotals(db: Db, add: Partial<typeof ZERO_TOTALS>): Promise<void> {
   const row = (await db.find(totals, { id: TOTALS_ID })) ?? { id: TOTALS_ID, ...ZERO_TOTALS };
-  const next = { ...row };
-  for (const [k, v] of Object.entries(add) as [keyof typeof ZERO_TOTALS, bigint | number][]) {
-    (next as Record<string, bigint | number>)[k] = (row[k] as bigint & number) + (v as bigint & number);
-  }
+  const next = {
+    id: TOTALS_ID,
+    purchased: row.purchased + (add.purchased ?? 0n),
+    granted: row.granted + (add.granted ?? 0n),
+    burned: row.burned + (add.burned ?? 0n),
+    expired: row.expired + (add.expired ?? 0n),
+    revoked: row.revoked + (add.revoked ?? 0n),
+    operations: row.operations + (add.operations ?? 0),
+    wei: row.wei + (add.wei ?? 0n),
+  };
   await db.insert(totals).values(next).onConflictDoUpdate(next);
 }
 
@@ -99,7 +105,9 @@ async function takeFromBucket(db: Db, address: Address, expiry: bigint, amount: 
   const buckets = bucketsOf(row);
   const b = buckets.find((x) => x.expiry === expiry);
   if (b === undefined || b.amount < amount) {
-    throw new Error(`${what} of ${amount} from ${address}'s bucket ${expiry}, which holds ${b?.amount ?? 0n}`);
+    throw new Error(
+      `${what} of ${amount} from ${address}'s bucket ${expiry}, which holds ${b?.amount ?? 0n}`,
+    );
   }
   b.amount -= amount;
   await saveAccount(db, { ...row, buckets: storedBuckets(buckets) });
@@ -393,7 +401,13 @@ ponder.on("CreditLedger:CreditsSpent", async ({ event, context }) => {
     txHash: event.transaction.hash,
   };
   await context.db.insert(operation).values(op).onConflictDoUpdate(op);
-  await addDaily(context.db, utcDay(time), { payer, sender: beneficiary, target, policyId }, amount, data.gasCostWei);
+  await addDaily(
+    context.db,
+    utcDay(time),
+    { payer, sender: beneficiary, target, policyId },
+    amount,
+    data.gasCostWei,
+  );
   await addTotals(context.db, { burned: amount, operations: 1, wei: data.gasCostWei });
 });
 
@@ -412,7 +426,9 @@ ponder.on("CreditLedger:AllowanceSet", async ({ event, context }) => {
   const id = `${sponsor}-${beneficiary}`;
   const old = await context.db.find(allowance, { id });
   const b = reconfigureBudget(
-    old === null ? { limit: 0n, used: 0n, epochLength: 0n, anchor: 0n, usedEpoch: 0n, expiresAt: 0n } : budgetOf(old),
+    old === null
+      ? { limit: 0n, used: 0n, epochLength: 0n, anchor: 0n, usedEpoch: 0n, expiresAt: 0n }
+      : budgetOf(old),
     { limit: perEpoch, epochLength: BigInt(epochLength), expiresAt, carried: carriedSpent },
     event.block.timestamp,
   );
@@ -480,7 +496,9 @@ ponder.on("CreditLedger:IssuerCapSet", async ({ event, context }) => {
   const { issuer, capPerEpoch, epochLength, carriedUsed } = event.args;
   const old = await context.db.find(issuerCap, { issuer });
   const b = reconfigureBudget(
-    old === null ? { limit: 0n, used: 0n, epochLength: 0n, anchor: 0n, usedEpoch: 0n, expiresAt: 0n } : budgetOf(old),
+    old === null
+      ? { limit: 0n, used: 0n, epochLength: 0n, anchor: 0n, usedEpoch: 0n, expiresAt: 0n }
+      : budgetOf(old),
     { limit: capPerEpoch, epochLength: BigInt(epochLength), expiresAt: 2n ** 32n - 1n, carried: carriedUsed },
     event.block.timestamp,
   );

@@ -115,7 +115,11 @@ export async function resolveIndexerDeployment(target: IndexerTarget): Promise<I
   for (const version of ["0.7", "0.8"] as const) {
     const address = found("paymaster", version);
     if (address === null) continue;
-    const entryPoint = await client.readContract({ address, abi: creditPaymasterAbi, functionName: "entryPoint" });
+    const entryPoint = await client.readContract({
+      address,
+      abi: creditPaymasterAbi,
+      functionName: "entryPoint",
+    });
     paymasters.push({ address, entryPoint, version });
   }
   if (paymasters.length === 0) {
@@ -243,7 +247,9 @@ export async function waitForIndexed(p: PonderProcess, block: bigint, timeoutMs 
       // not listening yet
     }
     if (Date.now() > deadline) {
-      throw new Error(`the indexer did not reach block ${block} within ${timeoutMs} ms:\n${p.output().slice(-4000)}`);
+      throw new Error(
+        `the indexer did not reach block ${block} within ${timeoutMs} ms:\n${p.output().slice(-4000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }

@@ -102,7 +102,12 @@ function dayView(r: { day: string; credits: bigint; wei: bigint; operations: num
   };
 }
 
-function topView(r: { key: string | null; credits: unknown; wei: unknown; operations: unknown }): ApiTopEntry {
+function topView(r: {
+  key: string | null;
+  credits: unknown;
+  wei: unknown;
+  operations: unknown;
+}): ApiTopEntry {
   const credits = BigInt(String(r.credits ?? 0));
   return {
     address: addr(r.key ?? "0x0000000000000000000000000000000000000000"),
@@ -170,7 +175,8 @@ app.get("/api/status", async (c) => {
     },
     paymasters: deployment.paymasters,
     explorer: deployment.explorer,
-    indexedBlock: block === null ? null : { number: block.number.toString(), timestamp: Number(block.timestamp) },
+    indexedBlock:
+      block === null ? null : { number: block.number.toString(), timestamp: Number(block.timestamp) },
   };
   return c.json(body);
 });
@@ -235,7 +241,9 @@ app.get("/api/sponsors", async (c) => {
       };
     }),
   };
-  body.sponsors.sort((a, b) => (BigInt(b.credits) > BigInt(a.credits) ? 1 : BigInt(b.credits) < BigInt(a.credits) ? -1 : 0));
+  body.sponsors.sort((a, b) =>
+    BigInt(b.credits) > BigInt(a.credits) ? 1 : BigInt(b.credits) < BigInt(a.credits) ? -1 : 0,
+  );
   return c.json(body);
 });
 
@@ -388,14 +396,19 @@ app.get("/api/dao", async (c) => {
   const caps = await db.select().from(schema.issuerCap);
   const issuers = caps.map((cap) => cap.issuer);
   const grants =
-    issuers.length === 0 ? [] : await db.select().from(schema.grant).where(inArray(schema.grant.issuer, issuers));
+    issuers.length === 0
+      ? []
+      : await db.select().from(schema.grant).where(inArray(schema.grant.issuer, issuers));
   const grantedBy = new Map<string, bigint>();
   for (const g of grants) grantedBy.set(g.account, (grantedBy.get(g.account) ?? 0n) + g.amount);
   const sponsors = [...grantedBy.keys()];
   const accounts =
     sponsors.length === 0
       ? []
-      : await db.select().from(schema.account).where(inArray(schema.account.address, sponsors as `0x${string}`[]));
+      : await db
+          .select()
+          .from(schema.account)
+          .where(inArray(schema.account.address, sponsors as `0x${string}`[]));
   const allAccounts = await db.select().from(schema.account);
   const proposals = await db.select().from(schema.proposal).orderBy(desc(schema.proposal.createdAt));
   const expiringSoon: ApiDao["expiringSoon"] = [];
@@ -403,7 +416,12 @@ app.get("/api/dao", async (c) => {
     for (const b of a.buckets) {
       const expiry = BigInt(b.expiry);
       if (expiry > time && expiry <= time + SOON_SECONDS && BigInt(b.amount) > 0n) {
-        expiringSoon.push({ account: addr(a.address), amount: b.amount, usd: usd(BigInt(b.amount)), expiresAt: Number(expiry) });
+        expiringSoon.push({
+          account: addr(a.address),
+          amount: b.amount,
+          usd: usd(BigInt(b.amount)),
+          expiresAt: Number(expiry),
+        });
       }
     }
   }
@@ -495,7 +513,9 @@ app.get("/api/export/:file", async (c) => {
   const name = match?.[1] as TableName | undefined;
   if (match === null || name === undefined || !(name in TABLES)) {
     return c.json(
-      { error: `no table "${file}": expected <table>.csv or <table>.json, tables: ${Object.keys(TABLES).join(", ")}` },
+      {
+        error: `no table "${file}": expected <table>.csv or <table>.json, tables: ${Object.keys(TABLES).join(", ")}`,
+      },
       404,
     );
   }
