@@ -16,14 +16,20 @@ const FILES: Readonly<Record<string, string>> = {
   "style.css": "text/css; charset=utf-8",
 };
 
-/** Where the built dashboard is: $DASHBOARD_DIST, else dashboard/dist under the working directory or its parent. */
+/**
+ * Where the built dashboard is: $DASHBOARD_DIST when set, else dashboard/dist under the working directory (Ponder
+ * runs in the repository's root) or its parent; undefined when it is not built.
+ */
 export function dashboardDist(): string | undefined {
-  const candidates = [
-    process.env[DASHBOARD_DIST_ENV],
-    path.resolve(process.cwd(), "dashboard", "dist"),
-    path.resolve(process.cwd(), "..", "dashboard", "dist"),
-  ];
-  return candidates.find((dir) => dir !== undefined && existsSync(path.join(dir, "index.html")));
+  const given = process.env[DASHBOARD_DIST_ENV];
+  const candidates =
+    given !== undefined && given !== ""
+      ? [given]
+      : [
+          path.resolve(process.cwd(), "dashboard", "dist"),
+          path.resolve(process.cwd(), "..", "dashboard", "dist"),
+        ];
+  return candidates.find((dir) => existsSync(path.join(dir, "index.html")));
 }
 
 function serve(file: string): Response {
