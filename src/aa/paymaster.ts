@@ -58,7 +58,8 @@ export function chargedEvents(paymaster: CreditPaymaster | string, result: Handl
   const spender = zeroPadValue(typeof paymaster === "string" ? paymaster : paymaster.target.toString(), 32);
   const out: ChargedEvent[] = [];
   for (const log of result.receipt.logs) {
-    if (log.topics[0] !== creditsSpentTopic || log.topics[3]?.toLowerCase() !== spender.toLowerCase()) continue;
+    if (log.topics[0] !== creditsSpentTopic || log.topics[3]?.toLowerCase() !== spender.toLowerCase())
+      continue;
     const parsed = ledgerInterface.parseLog(log);
     if (parsed === null) continue;
     const data = decodePaymasterSpendData(parsed.args.spenderData as bigint);
