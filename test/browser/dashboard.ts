@@ -16,7 +16,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, getAddress, parseUnits } from "ethers";
@@ -56,6 +56,8 @@ interface ChainFigures {
   sponsorSpent: bigint;
   sponsorBalance: bigint;
   sponsorGranted: bigint;
+  /** Expiry (unix seconds) of the sponsor's grants, soonest first. */
+  sponsorExpiries: bigint[];
   userBalance: bigint;
   totalIssued: bigint;
   totalBurned: bigint;
@@ -75,6 +77,11 @@ function parseCredits(text: string): bigint {
   const match = /^(-?[\d,]+\.\d{6}) credits$/.exec(text.trim());
   if (match === null) throw new Error(`not a credits figure: "${text}"`);
   return parseUnits(match[1].replaceAll(",", ""), 6);
+}
+
+/** Unix seconds as the page writes them: `2026-12-06 13:23:52 UTC`. */
+function utc(seconds: bigint): string {
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 /** `"$1,234.567891"` → 1234567891n (micro-dollars). */
@@ -106,6 +113,9 @@ async function readChain(rpcUrl: string, summary: DemoSummary): Promise<ChainFig
     sponsorSpent,
     sponsorBalance: await ledger.balanceOfCredits(sponsor),
     sponsorGranted: grants.reduce((sum, event) => sum + event.args.amount, 0n),
+    sponsorExpiries: [...new Set(grants.map((event) => event.args.expiresAt))].sort((a, b) =>
+      a < b ? -1 : 1,
+    ),
     userBalance: await ledger.balanceOfCredits(summary.userAccount),
     totalIssued: await ledger.totalIssued(),
     totalBurned: await ledger.totalBurned(),
@@ -203,6 +213,7 @@ async function checkPage(
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
   const op = `[data-testid="op-${summary.userOpHash}"]`;
+  const shots: Partial<Record<keyof typeof SCREENSHOTS, Buffer>> = {};
 
   log(`sponsor view of ${summary.sponsor}`);
   await openView(page, base, `sponsor/${summary.sponsor}`, "sponsor");
@@ -251,7 +262,7 @@ async function checkPage(
   const exportHref = await page.locator('#exports a[data-export="CSV"]').first().getAttribute("href");
   const exported = exportHref === null ? 0 : (await fetch(new URL(exportHref, base))).status;
   expectEqual("sponsor: an indexer table's CSV export answers", exported, 200);
-  await page.screenshot({ path: SCREENSHOTS.sponsor, fullPage: true });
+  shots.sponsor = await page.screenshot({ fullPage: true });
 
   log("DAO view");
   await openView(page, base, "dao", "dao");
@@ -278,7 +289,7 @@ async function checkPage(
     parseCredits((await budget.locator("td").nth(2).locator(".credits").textContent()) ?? ""),
     chain.sponsorSpent,
   );
-  await page.screenshot({ path: SCREENSHOTS.dao, fullPage: true });
+  shots.dao = await page.screenshot({ fullPage: true });
 
   log(`user view of the demo's account ${summary.userAccount}`);
   await openView(page, base, `user/${summary.userAccount}`, "user");
@@ -305,10 +316,22 @@ async function checkPage(
     parseCredits(await text(page, '[data-testid="user-granted"] .credits')),
     chain.sponsorBalance,
   );
-  await page.screenshot({ path: SCREENSHOTS.user, fullPage: true });
+  expectEqual(
+    "sponsor as a user: expiry dates of its granted credits",
+    (await page.locator("#grant-buckets tbody tr td:first-child").allTextContents()).join(", "),
+    chain.sponsorExpiries.map(utc).join(", "),
+  );
+  shots.user = await page.screenshot({ fullPage: true });
 
   expectEqual("no script error on the page", pageErrors.join("; "), "");
   await page.close();
+  // Screenshots of a page whose figures are wrong would document the wrong figures: kept only when all agree.
+  if (failures.length === 0) {
+    for (const [view, file] of Object.entries(SCREENSHOTS)) {
+      const shot = shots[view as keyof typeof SCREENSHOTS];
+      if (shot !== undefined) writeFileSync(file, shot);
+    }
+  }
 }
 
 /** Stops what was started, newest first. */
