@@ -1,6 +1,8 @@
 /**
  * `npm run test:browser`: the dashboard in a real browser, its figures checked against the chain.
  *
+ * 0. builds the dashboard, launches chromium and checks the page against the fixture API with an explorer
+ *    (test/browser/fixture-api.ts): addresses and transactions link to the explorer, an API error is shown;
  * 1. starts a `hardhat node` on a free port and runs the demo against it (`hardhat run scripts/demo.ts --network
  *    localhost`, as `npm run demo -- --network localhost` does) under a deployment id of its own;
  * 2. starts the dashboard with its one command (`hardhat dashboard --network localhost --deployment <id>`, as
@@ -23,10 +25,14 @@ import { JsonRpcProvider, getAddress, parseUnits } from "ethers";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 
+import { serve } from "@hono/node-server";
+
+import { buildDashboard } from "../../dashboard/build";
 import { freePort, runHardhat, startHardhatNode, stopProcess } from "../../scripts/lib/hardhat-process";
 import type { HardhatNode } from "../../scripts/lib/hardhat-process";
 import { LOCALHOST_URL_ENV } from "../../scripts/lib/networks";
 import { CreditLedger__factory } from "../../typechain-types";
+import { SPONSOR as FIXTURE_SPONSOR, TX as FIXTURE_TX, fixtureApp } from "./fixture-api";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT_CLI = require.resolve("hardhat/internal/cli/bootstrap.js");
@@ -334,10 +340,51 @@ async function checkPage(
   }
 }
 
+/**
+ * Against the fixture API (test/browser/fixture-api.ts) with an explorer: addresses and transactions link to it,
+ * and an API error is shown on the page with its message.
+ */
+async function checkFixture(browser: Browser): Promise<void> {
+  const explorer = "https://sepolia.etherscan.io";
+  const port = await freePort();
+  const server = serve({ fetch: fixtureApp({ explorer }).fetch, port, hostname: "127.0.0.1" });
+  running.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const base = `http://127.0.0.1:${port}/dashboard/`;
+  const page = await browser.newPage();
+  log("fixture API with an explorer: links and errors");
+  await openView(page, base, `sponsor/${FIXTURE_SPONSOR}`, "sponsor");
+  expectEqual(
+    "fixture: the sponsor's address links to the explorer",
+    (await page.locator(`a[href="${explorer}/address/${FIXTURE_SPONSOR}"]`).count()) > 0,
+    true,
+  );
+  expectEqual(
+    "fixture: the operation's transaction links to the explorer",
+    await page.locator(`#last-operations a[href="${explorer}/tx/${FIXTURE_TX}"]`).count(),
+    1,
+  );
+  await page.goto(`${base}#/user/0xnot-an-address`);
+  await page.waitForSelector('body[data-ready="user"]', { timeout: 30_000 });
+  expectEqual(
+    "fixture: an API error is shown with its message",
+    await text(page, "p.error"),
+    'Could not load the user view: "0xnot-an-address" is not an address',
+  );
+  await page.close();
+}
+
 /** Stops what was started, newest first. */
 const running: (() => Promise<void>)[] = [];
 async function stopAll(): Promise<void> {
   for (const stop of running.splice(0).reverse()) await stop().catch(() => undefined);
+}
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // No sandbox as root (CI containers); /dev/shm is small in containers.
+    args: [...(process.getuid?.() === 0 ? ["--no-sandbox"] : []), "--disable-dev-shm-usage"],
+  });
 }
 
 async function main(): Promise<void> {
@@ -346,6 +393,10 @@ async function main(): Promise<void> {
       `no chromium at ${CHROMIUM}: install Debian's (\`apt-get install -y chromium\`) or set CHROMIUM_PATH`,
     );
   }
+  await buildDashboard(ROOT);
+  const browser = await launchChromium();
+  running.push(() => browser.close());
+  await checkFixture(browser);
   const deploymentId = `browser-${process.pid}-${Date.now()}`;
   const scratch = mkdtempSync(path.join(tmpdir(), "dashboard-browser-"));
   running.push(async () => {
@@ -380,11 +431,6 @@ async function main(): Promise<void> {
   await waitIndexed(dashboard, chain.blockNumber);
   log(`${dashboard.url} serves block ${chain.blockNumber}`);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
-  });
-  running.push(() => browser.close());
   await checkPage(browser, dashboard.url, summary, chain);
 }
 

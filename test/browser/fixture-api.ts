@@ -19,10 +19,10 @@ import type {
   ApiUser,
 } from "../../indexer/api-types";
 
-const SPONSOR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+export const SPONSOR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const USER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const TARGET = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
-const TX = `0x${"ab".repeat(32)}`;
+export const TX = `0x${"ab".repeat(32)}`;
 const T0 = 1_796_000_000;
 
 const operation: ApiOperation = {
@@ -190,13 +190,18 @@ const exportList: ApiExportList = {
   })),
 };
 
-export function fixtureApp(): Hono {
+/** The fixture API; `explorer` sets the status's explorer base URL (null: a local chain). */
+export function fixtureApp(options: { explorer?: string | null } = {}): Hono {
   const app = new Hono();
-  app.get("/api/status", (c) => c.json(status));
+  app.get("/api/status", (c) => c.json({ ...status, explorer: options.explorer ?? null }));
   app.get("/api/totals", (c) => c.json(totals));
   app.get("/api/sponsors", (c) => c.json(sponsors));
   app.get("/api/sponsors/:address", (c) => c.json({ ...sponsor, address: c.req.param("address") }));
-  app.get("/api/users/:address", (c) => c.json({ ...user, address: c.req.param("address") }));
+  app.get("/api/users/:address", (c) => {
+    const address = c.req.param("address");
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return c.json({ error: `"${address}" is not an address` }, 400);
+    return c.json({ ...user, address });
+  });
   app.get("/api/dao", (c) => c.json(dao));
   app.get("/api/export", (c) => c.json(exportList));
   app.route("/", dashboardRoutes);
