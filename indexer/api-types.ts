@@ -186,10 +186,11 @@ export interface ApiBalance {
   granted: string;
   /** Expired grants not yet swept by the ledger. */
   expiredUnswept: string;
-  /** purchased + granted + expiredUnswept (= `CreditLedger.balanceOf`). */
+  /** purchased + granted + expiredUnswept: everything the account's records hold. */
   total: string;
-  /** purchased + granted. */
+  /** purchased + granted (= `CreditLedger.balanceOfCredits`; holds of operations in flight not deducted). */
   spendable: string;
+  /** `spendable` in the stable unit. */
   usd: string;
   buckets: ApiGrantBucket[];
 }
@@ -270,7 +271,7 @@ export interface ApiProposal {
   forVotes: string;
   againstVotes: string;
   abstainVotes: string;
-  /** Credits granted by proposal-executed `grant` calls is not decoded; the targets and calldata are listed. */
+  /** The contracts the proposal calls. */
   targets: string[];
   etaSeconds: string | null;
   createdAt: number;

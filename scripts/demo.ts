@@ -29,6 +29,7 @@ import { demoSummary, demoSummaryProblems } from "./lib/demo-summary";
 import type { DemoMeasurements } from "./lib/demo-summary";
 import { deploySystem } from "./lib/deploy-system";
 import { LOCAL_NETWORKS } from "./lib/networks";
+import { renewLocalFeedIfDue } from "../tasks/lib/localFeed";
 
 /** Credits have 6 decimals: 1_000_000 = one USD. */
 const CREDIT = 1_000_000n;
@@ -98,6 +99,18 @@ async function main(): Promise<void> {
     log: detail,
   });
   const { account, op } = demoPolicy;
+  // A node left running (and a resumed "demo" deployment) has a mock feed older than its heartbeat: renew it and the
+  // cached price the paymaster charges at, as price:refresh does on a local chain.
+  const renewed = await renewLocalFeedIfDue(
+    hre,
+    (await system.adapter.getAddress()) as `0x${string}`,
+    dapp.address,
+    detail,
+  );
+  if (renewed !== undefined) {
+    await (await system.adapter.connect(dapp).refreshCachedPrice()).wait();
+    detail("cached price refreshed from the renewed feed");
+  }
   detail(`user key ${owner.address}, SimpleAccount ${account.address} (never seen by the chain, 0 ETH)`);
 
   step(

@@ -18,6 +18,7 @@ import {
   setAllowance,
 } from "../src/client";
 import { formatCreditAmount, formatDuration, formatEth, formatTime, toJson } from "../src/client/format";
+import type { LocalFeedRenewal } from "../src/client/localFeed";
 import {
   FORMS,
   UINT32_MAX,
@@ -45,6 +46,7 @@ import { ledgerAddress as checkedLedger } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
 import { withAddressFlags, withFrom } from "./lib/flags";
+import { renewLocalFeedIfDue } from "./lib/localFeed";
 import { explained } from "./lib/revert";
 
 // ------------------------------------------------------------------------------------------ credits:balance
@@ -206,6 +208,8 @@ export interface BuyResult {
   /** With `--token`: the token and the amount paid in its base units. */
   token?: string;
   paidTokens?: bigint;
+  /** Local chains: the renewal of the deployment's mock feed that preceded the purchase, when it was due. */
+  renewedFeed?: LocalFeedRenewal;
 }
 
 /** What a purchase pays with: wei, or an amount of a stablecoin the adapter lists. */
@@ -264,6 +268,8 @@ export async function creditsBuy(
   let payment: Payment;
   let expected: bigint;
   let quotedPriceWad: bigint | undefined;
+  // Local chains: the deployment's mock feed renewed first when stale (after the arguments are checked).
+  let renewedFeed: LocalFeedRenewal | undefined;
   if (token !== undefined) {
     const { symbol, decimals } = await tokenMetadata(hre, token);
     const amount = parseTokenAmount("amount", args.amount as string, decimals, symbol);
@@ -274,6 +280,7 @@ export async function creditsBuy(
           "listed stablecoins (its admin adds one with setStablecoinFeed)",
       );
     }
+    renewedFeed = await renewLocalFeedIfDue(hre, adapter.address, signer.address, log);
     expected = await explained(
       hre,
       "Pricing the purchase (PriceAdapter.refreshAndQuoteStablecoin, which the purchase calls)",
@@ -291,11 +298,13 @@ export async function creditsBuy(
     let wei: bigint;
     if (args.credits !== undefined) {
       const wanted = parseCredits("credits", args.credits);
+      renewedFeed = await renewLocalFeedIfDue(hre, adapter.address, signer.address, log);
       wei = await explained(hre, "Pricing the purchase (PriceAdapter.weiForCredits)", () =>
         readContract(publicClient, { ...adapter, functionName: "weiForCredits", args: [wanted] }),
       );
     } else {
       wei = parseEth("eth", args.eth as string);
+      renewedFeed = await renewLocalFeedIfDue(hre, adapter.address, signer.address, log);
     }
     payment = { kind: "eth", wei };
     // The quote is what the purchase itself does: refresh the adapter's cached price from the live feeds and
@@ -404,6 +413,7 @@ export async function creditsBuy(
     txHash: receipt.transactionHash,
     blockNumber: Number(receipt.blockNumber),
     ...(payment.kind === "token" ? { token: payment.token, paidTokens: payment.amount } : {}),
+    ...(renewedFeed === undefined ? {} : { renewedFeed }),
   };
 }
 

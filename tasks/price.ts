@@ -5,6 +5,7 @@ import type { Address, Hex } from "viem";
 import { getCode, readContract } from "viem/actions";
 
 import { refreshPrice, refreshedPrice } from "../src/client";
+import type { LocalFeedRenewal } from "../src/client/localFeed";
 import { formatDuration, formatTime } from "../src/client/format";
 import { priceAdapterAbi } from "../src/client/abi";
 import { LOCAL_NETWORKS } from "../scripts/lib/networks";
@@ -22,6 +23,7 @@ import type { Log } from "./lib/chain";
 import { adapterAddress, readCachedPriceAt } from "./lib/contracts";
 import type { DeploymentFlags } from "./lib/deployment";
 import { taskError } from "./lib/errors";
+import { renewLocalFeedIfDue } from "./lib/localFeed";
 import { withAddressFlags, withFrom } from "./lib/flags";
 
 export interface RefreshArgs extends DeploymentFlags {
@@ -40,6 +42,8 @@ export interface RefreshResult {
   previous?: { priceWad: bigint; updatedAt: bigint };
   txHash?: string;
   blockNumber?: number;
+  /** Local chains: the renewal of the deployment's mock feed that preceded the refresh, when it was due. */
+  renewedFeed?: LocalFeedRenewal;
 }
 
 const formatPrice = (priceWad: bigint): string => `${formatUnits(priceWad, 18)} per native token`;
@@ -63,6 +67,7 @@ export async function priceRefresh(
     return { adapter: address, refreshed: false, fromFallback: false, previous, ...previous };
   }
 
+  const renewedFeed = await renewLocalFeedIfDue(hre, address, signer.address, log);
   const { publicClient, wallet } = viemClients(hre, signer.address);
   const receipt = await sendClientTx(hre, log, "Refreshing the cached price", publicClient, () =>
     refreshPrice(wallet, { adapter: address }),
@@ -78,6 +83,7 @@ export async function priceRefresh(
     previous,
     txHash: receipt.transactionHash,
     blockNumber: Number(receipt.blockNumber),
+    ...(renewedFeed === undefined ? {} : { renewedFeed }),
   };
   log(
     `Cached price refreshed: ${formatPrice(refreshed.priceWad)} from the ` +

@@ -2,14 +2,17 @@
  * The usage indexer from Hardhat: `indexer` starts it (Ponder, `indexer/`) on the network's Ignition deployment,
  * `credits:usage` prints its figures (totals, a sponsor's, a user's, the DAO's) by calling its API.
  */
+import { rmSync } from "node:fs";
 import path from "node:path";
 
 import { task, types } from "hardhat/config";
+import { formatUnits } from "viem";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import type { ApiDao, ApiSponsor, ApiSponsors, ApiStatus, ApiTotals, ApiUser } from "../indexer/api-types";
 import {
   DEFAULT_INDEXER_PORT,
+  INDEXER_ROOT,
   IndexerSetupError,
   resolveIndexerDeployment,
   startPonder,
@@ -86,7 +89,7 @@ task("indexer", "Start the usage indexer (Ponder) and its API on the network's I
   .addOptionalParam("port", "Port of the API", DEFAULT_INDEXER_PORT, types.int)
   .addOptionalParam(
     "pgliteDir",
-    "PGlite directory (default: indexer/.ponder/pglite; ignored with DATABASE_URL)",
+    "PGlite directory (default: indexer/.ponder/pglite-<chainId>-<deployment>, emptied first on a local chain; ignored with DATABASE_URL)",
   )
   .addOptionalParam("dbSchema", "Database schema (PostgreSQL; one schema per deployment)", "public")
   .addFlag(
@@ -112,6 +115,17 @@ task("indexer", "Start the usage indexer (Ponder) and its API on the network's I
       if (e instanceof IndexerSetupError) throw taskError(e.message);
       throw e;
     }
+    // PGlite: one directory per chain and deployment. A local chain restarts from nothing with its node, so its
+    // directory is emptied (re-indexing a local chain takes seconds); a live network's index resumes.
+    let pgliteDir = args.pgliteDir;
+    if (pgliteDir === undefined && (process.env.DATABASE_URL ?? "") === "") {
+      pgliteDir = path.join(
+        INDEXER_ROOT,
+        ".ponder",
+        `pglite-${deployment.chainId}-${deployment.deploymentId}`,
+      );
+      if (LOCAL_NETWORKS.includes(hre.network.name)) rmSync(pgliteDir, { recursive: true, force: true });
+    }
     print(
       `Indexing deployment "${deployment.deploymentId}" on chain ${deployment.chainId} from block ` +
         `${deployment.startBlock}; API at http://127.0.0.1:${args.port}/api/status`,
@@ -119,7 +133,7 @@ task("indexer", "Start the usage indexer (Ponder) and its API on the network's I
     const ponder = await startPonder(deployment, {
       command: args.serve ? "serve" : "start",
       port: args.port,
-      pgliteDir: args.pgliteDir,
+      pgliteDir,
       dbSchema: args.dbSchema,
       inherit: true,
     });
@@ -156,8 +170,8 @@ async function getJson<T>(base: string, route: string): Promise<T> {
   return body as T;
 }
 
-const credits = (base: string, usdValue: string) =>
-  `${(Number(base) / 1e6).toFixed(6)} credits ($${usdValue})`;
+const amount = (base: string) => `${formatUnits(BigInt(base), 6)} credits`;
+const credits = (base: string, usdValue: string) => `${amount(base)} ($${usdValue})`;
 
 task(
   "credits:usage",
@@ -185,7 +199,7 @@ task(
     }
     if (args.json) {
       print(JSON.stringify(out, null, 2));
-      return;
+      return out;
     }
     const t = out.totals as ApiTotals;
     printTable(
@@ -194,8 +208,8 @@ task(
       [
         ["issued", credits(t.totalIssued, t.usdIssued)],
         ["burned", credits(t.totalBurned, t.usdBurned)],
-        ["expired", `${(Number(t.totalExpired) / 1e6).toFixed(6)} credits`],
-        ["revoked", `${(Number(t.totalRevoked) / 1e6).toFixed(6)} credits`],
+        ["expired", amount(t.totalExpired)],
+        ["revoked", amount(t.totalRevoked)],
         ["operations", String(t.operations)],
       ],
     );
@@ -253,4 +267,5 @@ task(
       for (const p of dao.proposals)
         print(`  proposal ${p.proposalId.slice(0, 12)}… ${p.state}: ${p.description}`);
     }
+    return out;
   });

@@ -98,6 +98,14 @@ export {
 export type { DepositCoverage } from "./deposits";
 export type { IndexedAccount, IndexedBucket, LogLike } from "./indexer";
 export { createCreditsClient, policyReasons, remainingAsOf, revertOf } from "./credits";
+export {
+  LOCAL_CHAIN_ID,
+  LOCAL_FEED_RENEWAL_MARGIN,
+  MOCK_FEED_ABI,
+  localMockFeed,
+  renewLocalMockFeed,
+} from "./localFeed";
+export type { LocalFeedRenewal, LocalMockFeed } from "./localFeed";
 export type {
   Allowance,
   AnyClient,

@@ -6,6 +6,7 @@ import { createPublicClient, http } from "viem";
 
 import { parseServiceSettings, usage } from "./config";
 import { toJson } from "./jsonrpc";
+import { localPriceKeeperFor } from "./localPrice";
 import { startPaymasterService } from "./server";
 
 async function main(): Promise<void> {
@@ -14,8 +15,20 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
-  const client = createPublicClient({ transport: http(settings.rpcUrl, { timeout: 10_000, retryCount: 1 }) });
-  const running = await startPaymasterService({ ...settings, client });
+  const transport = http(settings.rpcUrl, { timeout: 10_000, retryCount: 1 });
+  const client = createPublicClient({ transport });
+  // Chain 31337: the mock ETH/USD feed and the cached price are renewed whenever found stale (nothing to start).
+  const local = await localPriceKeeperFor({ chainId: settings.chainId, transport });
+  if (local.problem !== undefined) {
+    process.stdout.write(
+      `${toJson({ time: new Date().toISOString(), level: "warn", event: "localPriceKeeper", message: local.problem })}\n`,
+    );
+  }
+  const running = await startPaymasterService({
+    ...settings,
+    client,
+    ...(local.keeper === undefined ? {} : { localPriceKeeper: local.keeper }),
+  });
   const stop = (signal: NodeJS.Signals) => {
     running.service.log({ level: "info", event: "stopping", signal });
     running.close().then(

@@ -16,9 +16,11 @@ export type { PaymasterRequest } from "./params";
 export { MAX_BODY_BYTES, requestListener, startPaymasterService } from "./server";
 export type { PaymasterServerOptions, RunningPaymasterService } from "./server";
 export { MAX_BATCH, SERVICE_METHODS, createPaymasterService, rejectionError } from "./service";
+export { MOCK_FEED_ARTIFACT, localPriceKeeperFor } from "./localPrice";
 export type {
   HealthReport,
   LogFields,
+  LocalPriceKeeper,
   LogRecord,
   PaymasterHealth,
   PaymasterService,

@@ -6,7 +6,7 @@
  */
 import { BaseError, getAddress, numberToHex, zeroAddress } from "viem";
 import type { Address, Hex, LocalAccount } from "viem";
-import { getBlock, getBlockNumber, getChainId } from "viem/actions";
+import { getBlock, getBlockNumber, getChainId, waitForTransactionReceipt } from "viem/actions";
 
 import { createCreditsClient } from "../client/credits";
 import { depositCoverage, outstandingCredits } from "../client/deposits";
@@ -15,6 +15,9 @@ import { STUB_APPROVAL_SIGNATURE, encodePaymasterData, minPostOpGasLimit } from 
 import type { CreditModeOptions } from "../client/encoding";
 import { paymasterGasLimits } from "../client/paymasterClient";
 import type { PaymasterGasLimits } from "../client/paymasterClient";
+import { refreshPrice, refreshedPrice } from "../client/writes";
+import type { CreditWallet } from "../client/writes";
+import { LOCAL_CHAIN_ID, localMockFeed, renewLocalMockFeed } from "../client/localFeed";
 import { RpcErrorCode, explainReason } from "../client/rejections";
 import type { RejectionReason } from "../client/rejections";
 import { RpcError, errorResponse, resultResponse, toJson } from "./jsonrpc";
@@ -68,6 +71,21 @@ export interface PaymasterServiceConfig {
   fetch?: typeof fetch;
   /** Where log lines go (default: one JSON line per record on stdout). */
   log?: (record: LogRecord) => void;
+  /**
+   * Local chains (31337) only: keeps the price of a local deployment usable. At start and whenever a request or
+   * `/health` finds the cached price stale, renews the adapter's mock feed (same answer, fresh timestamp) when it is
+   * the local `MockV3Aggregator` and refreshes the cached price, sending from `wallet` (a node account). The CLI sets
+   * it on chain 31337 by itself (src/service/localPrice.ts); an adapter whose feed is not the mock is never touched.
+   */
+  localPriceKeeper?: LocalPriceKeeper;
+}
+
+/** What the service's local price keeper sends with, and how it recognises the mock feed. */
+export interface LocalPriceKeeper {
+  /** A wallet of the local node (the service never holds a real network's key for this). */
+  wallet: CreditWallet;
+  /** The runtime code of `MockV3Aggregator` (its artifact's `deployedBytecode`). */
+  mockCode: Hex;
 }
 
 /** An HTTP-level answer: status and JSON body (none for a notification-only request). */
@@ -200,6 +218,85 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
   const served = [...byEntryPoint.values()];
   const approvalValidity = config.approvalValidity ?? 600n;
 
+  // Local price keeper: the adapters whose primary feed is the local mock (checked once, at start).
+  const keptAdapters = new Set<Address>();
+  const keeping = new Map<Address, Promise<void>>();
+  const keeper = config.localPriceKeeper;
+  if (keeper !== undefined) {
+    if (config.chainId !== LOCAL_CHAIN_ID) {
+      throw new Error(
+        `the local price keeper renews a local chain's mock feed (chain ${LOCAL_CHAIN_ID}) only; this service ` +
+          `serves chain ${config.chainId}, whose feeds are updated by their oracles`,
+      );
+    }
+    const adapters = new Set(served.map((s) => s.addresses.priceAdapter));
+    for (const adapter of adapters) {
+      const mock = await localMockFeed(config.client, adapter, keeper.mockCode);
+      if (mock === undefined) {
+        log({
+          level: "warn",
+          event: "localPriceKeeper",
+          adapter,
+          kept: false,
+          message:
+            "the adapter's primary feed is not the local MockV3Aggregator: never renewed by this service",
+        });
+      } else {
+        keptAdapters.add(adapter);
+        log({ level: "info", event: "localPriceKeeper", adapter, feed: mock.feed, kept: true });
+      }
+    }
+    for (const target of served) await keepLocalPrice(target);
+  }
+
+  /**
+   * Local chains: when the target's cached price is missing or stale (within the validity margin), renews the mock
+   * feed if it is due and refreshes the cached price, and logs it in one line. Concurrent callers share one renewal;
+   * a failure is logged and leaves the price as it was (requests are then refused as stale, with the hint).
+   */
+  function keepLocalPrice(target: Served): Promise<void> {
+    const adapter = target.addresses.priceAdapter;
+    if (keeper === undefined || !keptAdapters.has(adapter)) return Promise.resolve();
+    const pending = keeping.get(adapter);
+    if (pending !== undefined) return pending;
+    const run = (async () => {
+      try {
+        const price = await target.credits.cachedPrice().catch(() => undefined);
+        if (price !== undefined && price.now + validityMargin <= price.validUntil) return;
+        const renewal = await renewLocalMockFeed(keeper.wallet, { adapter, mockCode: keeper.mockCode });
+        const hash = await refreshPrice(keeper.wallet, { adapter });
+        const receipt = await waitForTransactionReceipt(keeper.wallet, { hash, pollingInterval: 100 });
+        const refreshed = refreshedPrice(receipt, adapter);
+        if (receipt.status !== "success" || refreshed === undefined) {
+          throw new Error(`refreshCachedPrice() of ${adapter} reverted (${hash})`);
+        }
+        log({
+          level: "info",
+          event: "localPriceRenewed",
+          adapter,
+          ...(renewal === undefined
+            ? {}
+            : {
+                feed: renewal.feed,
+                answer: renewal.answer.toString(),
+                feedUpdatedAt: renewal.updatedAt.toString(),
+              }),
+          priceWad: refreshed.priceWad.toString(),
+          message:
+            renewal === undefined
+              ? "local chain: refreshed the stale cached price"
+              : "local chain: renewed the mock ETH/USD feed (same answer, fresh timestamp) and refreshed the cached price",
+        });
+      } catch (error) {
+        log({ level: "warn", event: "localPriceRenewed", adapter, problem: shortMessage(error) });
+      } finally {
+        keeping.delete(adapter);
+      }
+    })();
+    keeping.set(adapter, run);
+    return run;
+  }
+
   async function paymasterFields(target: Served, request: PaymasterRequest) {
     const paymasterData: Hex = encodePaymasterData(request.mode);
     // The postOp limit is the paymaster's floor for this operation (what postOp needs plus the EntryPoint's
@@ -234,6 +331,7 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
       );
     }
     const stage = method === "pm_getPaymasterStubData" ? "stub" : "final";
+    await keepLocalPrice(target);
     let rules: PolicyRules | undefined;
     if (request.mode.mode === "POLICY") {
       const policy = await policyMode(target, request, request.mode);
@@ -440,6 +538,7 @@ export async function createPaymasterService(config: PaymasterServiceConfig): Pr
       paymaster: target.addresses.paymaster,
     };
     try {
+      await keepLocalPrice(target);
       const [price, pmConfig, depositWei, outstanding] = await Promise.all([
         target.credits.cachedPrice(),
         target.credits.paymasterConfig(),

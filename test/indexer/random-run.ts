@@ -2,7 +2,7 @@
  * A seeded random run on a deployment of the DAO system (the demo's), for the indexer's reconciliation test
  * (`hardhat run test/indexer/random-run.ts --network localhost`; env DEPLOYMENT_DIR, SEED, STEPS). Through the real
  * EntryPoints v0.7 and v0.8: purchases, grants (short expiries that lapse during the run, and long ones),
- * revocations, sweeps, allowances, open policies (with and without per-user limits, one paused), and bundles of
+ * revocations, sweeps, allowances (set, changed, revoked), open policies (with and without per-user limits), and bundles of
  * SELF, SPONSORED and POLICY operations calling two targets; time moves forward between steps. Operations a step
  * cannot afford fail in validation and their bundle reverts: nothing is recorded, which is what the indexer must
  * see too. Prints one JSON line (`RANDOM_RUN {...}`) with the accounts, allowances and policies it touched.
@@ -299,7 +299,10 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// `hardhat test` loads every file under test/ as a suite: run only as `hardhat run`'s script.
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { BuyResult } from "../../tasks/credits";
-import { MockV3Aggregator__factory, TestERC20__factory } from "../../typechain-types";
+import { MockV3Aggregator__factory, TestERC20__factory, TestFeed__factory } from "../../typechain-types";
 import { CREDIT, deploySystem } from "../helpers/system";
 import { expectTaskError, runTask, systemFlags } from "../helpers/tasks";
 
@@ -183,14 +183,20 @@ describe("task credits:buy", function () {
 
     it("explains a stale feed with the adapter's decoded custom error", async function () {
       const { sys, flags } = await loadFixture(fixture);
-      const [, , , updatedAt] = await sys.feed.latestRoundData();
+      // A feed that is not the local mock (the local mock is renewed before the purchase: price.local-renewal.test.ts).
+      const feed = await new TestFeed__factory(sys.admin).deploy(8);
+      const updatedAt = BigInt(await time.latest());
+      await (await feed.setRoundData(1, 3_000n * 10n ** 8n, updatedAt, updatedAt)).wait();
+      await (
+        await sys.adapter.setPrimaryFeed({ feed, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n })
+      ).wait();
       await time.increase(3_601);
       await expectTaskError(
         "credits:buy",
         { ledger: flags.ledger, eth: "0.01" },
         "Pricing the purchase (PriceAdapter.refreshAndQuoteWei, which the purchase calls) reverted with " +
           "PriceAdapterStalePrice(" +
-          `feed=${await sys.feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
+          `feed=${await feed.getAddress()}, updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer ` +
           "is older than its heartbeat, and the local mock feed never updates by itself: renew it with `npx " +
           "hardhat price:set --network localhost` (or keep it fresh with `npx hardhat price:keep --network " +
           "localhost`)",

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { RefreshResult } from "../../tasks/price";
-import { MockV3Aggregator__factory, PriceAdapter__factory } from "../../typechain-types";
+import { MockV3Aggregator__factory, PriceAdapter__factory, TestFeed__factory } from "../../typechain-types";
 import { ETH_USD, PRICE_WAD, deploySystem } from "../helpers/system";
 import { expectTaskError, runTask, systemFlags } from "../helpers/tasks";
 
@@ -89,7 +89,9 @@ describe("task price:refresh", function () {
         500,
       )
     ).wait();
-    await time.increase(3_601); // the primary feed is now stale
+    // The primary feed now answers 0, below minAnswer. (A stale primary would not do on a local chain: price:refresh
+    // renews the local mock feed first.)
+    await (await sys.feed.updateAnswer(0)).wait();
     const { result, lines } = await runTask<RefreshResult>("price:refresh", { adapter: flags.adapter });
     expect(result.fromFallback).to.equal(true);
     await expect(result.txHash)
@@ -100,13 +102,19 @@ describe("task price:refresh", function () {
 
   it("explains a stale feed with the decoded custom error and leaves the cache unchanged", async function () {
     const { sys, flags } = await loadFixture(fixture);
+    // A feed that is not the local mock (the local mock is renewed before the refresh: price.local-renewal.test.ts).
+    const feed = await new TestFeed__factory(sys.admin).deploy(8);
+    const updatedAt = BigInt(await time.latest());
+    await (await feed.setRoundData(1, ETH_USD, updatedAt, updatedAt)).wait();
+    await (
+      await sys.adapter.setPrimaryFeed({ feed, heartbeat: 3_600, minAnswer: 1n, maxAnswer: 10n ** 14n })
+    ).wait();
     const cached = await sys.adapter.cachedPrice();
-    const [, , , updatedAt] = await sys.feed.latestRoundData();
     await time.increase(3_601);
     await expectTaskError(
       "price:refresh",
       { adapter: flags.adapter },
-      `Refreshing the cached price reverted with PriceAdapterStalePrice(feed=${await sys.feed.getAddress()}, ` +
+      `Refreshing the cached price reverted with PriceAdapterStalePrice(feed=${await feed.getAddress()}, ` +
         `updatedAt=${updatedAt}, heartbeat=3600). The feed's latest answer is older than its heartbeat, and the ` +
         "local mock feed never updates by itself: renew it with `npx hardhat price:set --network localhost` (or " +
         "keep it fresh with `npx hardhat price:keep --network localhost`)",

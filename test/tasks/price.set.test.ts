@@ -3,7 +3,7 @@ import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { priceKeep, mockFeedRefusal } from "../../tasks/price";
-import type { SetResult } from "../../tasks/price";
+import type { RefreshResult, SetResult } from "../../tasks/price";
 import { LOCAL_STALE_FEED_HINT, hintFor } from "../../tasks/lib/revert";
 import { PriceAdapter__factory, TestFeed__factory } from "../../typechain-types";
 import { ETH_USD, PRICE_WAD, deploySystem } from "../helpers/system";
@@ -43,15 +43,20 @@ describe("tasks price:set and price:keep (a local chain's mock feed, issue 17 it
   it("renews a stale feed with its current answer when --answer is omitted, which price:refresh then accepts", async function () {
     const { sys, flags } = await loadFixture(fixture);
     await time.increase(3_601);
-    // Stale: the refresh fails with the local hint.
-    const stale = await taskFailure("price:refresh", { adapter: flags.adapter });
-    expect(stale.message).to.include(`PriceAdapterStalePrice`);
-    expect(stale.message).to.include("npx hardhat price:set --network localhost");
+    // Stale: the adapter refuses the feed's answer.
+    await expect(sys.adapter.nativePrice()).to.be.revertedWithCustomError(
+      sys.adapter,
+      "PriceAdapterStalePrice",
+    );
     const { result } = await runTask<SetResult>("price:set", { adapter: flags.adapter, noRefresh: true });
     expect(result.answer).to.equal(ETH_USD);
     expect(result.refresh).to.equal(undefined);
     expect(result.updatedAt).to.equal(await time.latest());
-    const { lines } = await runTask("price:refresh", { adapter: flags.adapter });
+    const { result: refreshed, lines } = await runTask<RefreshResult>("price:refresh", {
+      adapter: flags.adapter,
+    });
+    // Already fresh: price:refresh had nothing to renew.
+    expect(refreshed.renewedFeed).to.equal(undefined);
     expect(lines.at(-1)).to.match(/^Cached price refreshed: 3000 per native token from the primary feed/);
     expect((await sys.adapter.cachedPrice())[0]).to.equal(PRICE_WAD);
   });
