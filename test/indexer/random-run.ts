@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const dir = process.env.DEPLOYMENT_DIR;
   if (dir === undefined) throw new Error("DEPLOYMENT_DIR is not set");
   const seed = Number(process.env.SEED ?? "1");
-  const steps = Number(process.env.STEPS ?? "40");
+  const steps = Number(process.env.STEPS ?? "60");
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));

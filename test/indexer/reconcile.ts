@@ -76,7 +76,7 @@ interface RandomRun {
 
 async function main(): Promise<void> {
   const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 1_000_000));
-  const steps = Number(process.env.STEPS ?? "40");
+  const steps = Number(process.env.STEPS ?? "60");
   const deploymentId = `indexer-test-${process.pid}`;
   const deploymentDir = path.join(REPO_ROOT, "ignition", "deployments", deploymentId);
   const pglite = mkdtempSync(path.join(tmpdir(), "indexer-pglite-"));
