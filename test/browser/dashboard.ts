@@ -31,6 +31,7 @@ import { buildDashboard } from "../../dashboard/build";
 import { freePort, runHardhat, startHardhatNode, stopProcess } from "../../scripts/lib/hardhat-process";
 import type { HardhatNode } from "../../scripts/lib/hardhat-process";
 import { LOCALHOST_URL_ENV } from "../../scripts/lib/networks";
+import { decodePaymasterSpendData } from "../../src/client";
 import { CreditLedger__factory } from "../../typechain-types";
 import { SPONSOR as FIXTURE_SPONSOR, TX as FIXTURE_TX, fixtureApp } from "./fixture-api";
 
@@ -62,6 +63,10 @@ interface ChainFigures {
   sponsorSpent: bigint;
   sponsorBalance: bigint;
   sponsorGranted: bigint;
+  /** Credits the sponsor spent under its policy 1 (CreditsSpent in POLICY mode, decoded by the client). */
+  policySpent: bigint;
+  /** `remainingIssuance(timelock)`: what the DAO's issuer may still grant this epoch. */
+  issuerLeft: bigint;
   /** Expiry (unix seconds) of the sponsor's grants, soonest first. */
   sponsorExpiries: bigint[];
   userBalance: bigint;
@@ -106,11 +111,19 @@ async function readChain(rpcUrl: string, summary: DemoSummary): Promise<ChainFig
   const spentEvents = await ledger.queryFilter(ledger.filters.CreditsSpent(), 0, "latest");
   let charge: bigint | undefined;
   let sponsorSpent = 0n;
+  let policySpent = 0n;
   for (const event of spentEvents) {
     if (!(await ledger.isSpender(event.args.spender))) continue;
     if (event.args.ref === summary.userOpHash) charge = event.args.amount;
-    if (getAddress(event.args.account) === sponsor) sponsorSpent += event.args.amount;
+    if (getAddress(event.args.account) !== sponsor) continue;
+    sponsorSpent += event.args.amount;
+    const spend = decodePaymasterSpendData(event.args.spenderData);
+    if (spend.mode === "POLICY" && spend.policyId === 1n) policySpent += event.args.amount;
   }
+  const timelock = Object.entries(summary.addresses).find(([key]) =>
+    key.endsWith("#TimelockController"),
+  )?.[1];
+  if (timelock === undefined) throw new Error("the demo's summary names no TimelockController");
   if (charge === undefined)
     throw new Error(`no CreditsSpent on chain for the demo's operation ${summary.userOpHash}`);
   const grants = await ledger.queryFilter(ledger.filters.CreditsGranted(sponsor), 0, "latest");
@@ -119,6 +132,8 @@ async function readChain(rpcUrl: string, summary: DemoSummary): Promise<ChainFig
     sponsorSpent,
     sponsorBalance: await ledger.balanceOfCredits(sponsor),
     sponsorGranted: grants.reduce((sum, event) => sum + event.args.amount, 0n),
+    policySpent,
+    issuerLeft: await ledger.remainingIssuance(timelock),
     sponsorExpiries: [...new Set(grants.map((event) => event.args.expiresAt))].sort((a, b) =>
       a < b ? -1 : 1,
     ),
@@ -268,6 +283,12 @@ async function checkPage(
   const exportHref = await page.locator('#exports a[data-export="CSV"]').first().getAttribute("href");
   const exported = exportHref === null ? 0 : (await fetch(new URL(exportHref, base))).status;
   expectEqual("sponsor: an indexer table's CSV export answers", exported, 200);
+  const policy = page.locator("#policies tbody tr").first();
+  expectEqual(
+    "sponsor: policy #1 used this epoch",
+    parseCredits((await policy.locator("td").nth(3).locator(".credits").textContent()) ?? ""),
+    chain.policySpent,
+  );
   shots.sponsor = await page.screenshot({ fullPage: true });
 
   log("DAO view");
@@ -294,6 +315,16 @@ async function checkPage(
     "DAO: budget spent by the sponsor",
     parseCredits((await budget.locator("td").nth(2).locator(".credits").textContent()) ?? ""),
     chain.sponsorSpent,
+  );
+  const timelock =
+    Object.entries(summary.addresses).find(([key]) => key.endsWith("#TimelockController"))?.[1] ?? "";
+  const cap = page.locator("#issuer-caps tbody tr", {
+    has: page.locator(`[title="${getAddress(timelock)}"]`),
+  });
+  expectEqual(
+    "DAO: the issuer's cap left this epoch",
+    parseCredits((await cap.locator("td").nth(4).locator(".credits").textContent()) ?? ""),
+    chain.issuerLeft,
   );
   shots.dao = await page.screenshot({ fullPage: true });
 
