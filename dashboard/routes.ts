@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-/** Environment variable naming the built dashboard's directory (set by `npm run dashboard`). */
+/** Environment variable naming the built dashboard's directory (optional: dashboard/dist by default). */
 export const DASHBOARD_DIST_ENV = "DASHBOARD_DIST";
 
 const FILES: Readonly<Record<string, string>> = {
