@@ -6,3 +6,5 @@ import "./price";
 import "./governance";
 import "./policy";
 import "./proposals";
+import "./usage";
+import "./dashboard";

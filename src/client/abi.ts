@@ -703,6 +703,15 @@ export const creditLedgerAbi = [
     inputs: [
       { indexed: true, internalType: "address", name: "sponsor", type: "address" },
       { indexed: true, internalType: "address", name: "beneficiary", type: "address" },
+    ],
+    name: "AllowanceRevoked",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "sponsor", type: "address" },
+      { indexed: true, internalType: "address", name: "beneficiary", type: "address" },
       { indexed: false, internalType: "uint64", name: "perEpoch", type: "uint64" },
       { indexed: false, internalType: "uint32", name: "epochLength", type: "uint32" },
       { indexed: false, internalType: "uint64", name: "expiresAt", type: "uint64" },
@@ -773,6 +782,17 @@ export const creditLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "issuer", type: "address" },
+      { indexed: false, internalType: "uint64", name: "capPerEpoch", type: "uint64" },
+      { indexed: false, internalType: "uint32", name: "epochLength", type: "uint32" },
+      { indexed: false, internalType: "uint64", name: "carriedUsed", type: "uint64" },
+    ],
+    name: "IssuerCapSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "sponsor", type: "address" },
       { indexed: true, internalType: "uint256", name: "policyId", type: "uint256" },
       {
@@ -814,6 +834,18 @@ export const creditLedgerAbi = [
       { indexed: false, internalType: "uint256", name: "granted", type: "uint256" },
     ],
     name: "RecoveryExecuted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: true, internalType: "address", name: "spender", type: "address" }],
+    name: "SpenderAdded",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: true, internalType: "address", name: "spender", type: "address" }],
+    name: "SpenderRemoved",
     type: "event",
   },
   {
@@ -1149,6 +1181,34 @@ export const creditLedgerAbi = [
   {
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "spendableCredits",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalBurned",
+    outputs: [{ internalType: "uint256", name: "burned", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalExpired",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalIssued",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalRevoked",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -1526,6 +1586,55 @@ export const creditsGovernorAbi = [
     type: "error",
   },
   { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "ProposalCanceled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "uint256", name: "proposalId", type: "uint256" },
+      { indexed: false, internalType: "address", name: "proposer", type: "address" },
+      { indexed: false, internalType: "address[]", name: "targets", type: "address[]" },
+      { indexed: false, internalType: "uint256[]", name: "values", type: "uint256[]" },
+      { indexed: false, internalType: "string[]", name: "signatures", type: "string[]" },
+      { indexed: false, internalType: "bytes[]", name: "calldatas", type: "bytes[]" },
+      { indexed: false, internalType: "uint256", name: "voteStart", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "voteEnd", type: "uint256" },
+      { indexed: false, internalType: "string", name: "description", type: "string" },
+    ],
+    name: "ProposalCreated",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "proposalId", type: "uint256" }],
+    name: "ProposalExecuted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "uint256", name: "proposalId", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "etaSeconds", type: "uint256" },
+    ],
+    name: "ProposalQueued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "voter", type: "address" },
+      { indexed: false, internalType: "uint256", name: "proposalId", type: "uint256" },
+      { indexed: false, internalType: "uint8", name: "support", type: "uint8" },
+      { indexed: false, internalType: "uint256", name: "weight", type: "uint256" },
+      { indexed: false, internalType: "string", name: "reason", type: "string" },
+    ],
+    name: "VoteCast",
+    type: "event",
+  },
   {
     inputs: [],
     name: "CLOCK_MODE",
