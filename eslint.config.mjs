@@ -13,6 +13,7 @@ export default tseslint.config(
       "coverage/",
       "dist/",
       "ignition/deployments/",
+      "dashboard/dist/",
       "indexer/.ponder/",
       "indexer/generated/",
     ],

@@ -2,8 +2,9 @@
  * Gas regression check (`npm run bench:check`, a plain ts-node script: no network, no Hardhat).
  *
  * Compares a fresh `reports/gas.json` (written by `npm run bench`) with the committed one and exits with 1 when
- * any figure of this project's CreditPaymaster (self-pay and sponsored, EntryPoint v0.7 and v0.8, every bundle
- * size) rises by more than 2%, or disappears. Figures of the reference paymasters and the targets are printed
+ * any figure of this project's CreditPaymaster (every row: self-pay, sponsored, signed and open policies, each with
+ * a payer holding purchased credits and one holding DAO grants; EntryPoint v0.7 and v0.8; every bundle size) rises
+ * by more than 2%, or disappears. Figures of the reference paymasters and the targets are printed
  * for information only.
  *
  * Usage: ts-node bench/compare-gas.ts [--ref <git-ref> | --baseline <file>] [--current <file>]
@@ -24,6 +25,7 @@ import {
   compareReports,
   parseGasReport,
   renderComparison,
+  renderGrantTable,
   renderTargetTable,
 } from "./lib/report";
 import type { LooseGasReport } from "./lib/report";
@@ -107,6 +109,8 @@ function main(): number {
 
   console.log("\nTargets of the current report (information only):");
   console.log(renderTargetTable(fresh));
+  console.log("\nGrant-holding payers against purchased credits (information only):");
+  console.log(renderGrantTable(fresh));
 
   const regressions = comparisons.filter((c) => c.regression);
   if (regressions.length === 0) {

@@ -1,13 +1,18 @@
 /**
  * Gas benchmark: the same SimpleAccount operation (`execute(TestTarget, 0, increment())`) sent through
  * `handleOps` without paymaster, through the eth-infinitism reference paymasters (EntryPoint v0.7) and through
- * this project's CreditPaymaster in self-pay and sponsored mode (v0.7 and v0.8) and in POLICY mode (v0.7: a signed
- * policy without per-user limits, an open policy's returning and first-time users), in bundles of 1, 10 and 50
- * operations. Writes `reports/gas.json` and `reports/gas.md`.
+ * this project's CreditPaymaster on EntryPoint v0.7 and v0.8 in self-pay and sponsored mode and in POLICY mode (a
+ * signed policy without per-user limits, an open policy's returning and first-time users), each with a payer holding
+ * purchased credits and with one holding DAO grants, in bundles of 1, 10 and 50 operations; then what the postOp gas
+ * floor costs per version. Writes `reports/gas.json` and `reports/gas.md`.
+ *
+ * Production set-up: the system is deployed by the deploy library with the hardhat parameter file (see
+ * `bench/lib/production.ts`): one ledger, both paymasters registered as its spenders (checked).
  *
  * Run: `npm run bench` (`hardhat run bench/paymaster-gas.ts`, in-process Hardhat network).
  * `BENCH_ONLY=policy-signed,token npx hardhat run bench/paymaster-gas.ts` measures only the named variants (and
- * `none`) and prints their figures without writing the reports: for iterating on one row.
+ * `none`) and prints their figures without writing the reports: for iterating on one row (`postop-floor` in the
+ * list also measures what the postOp floor costs).
  *
  * Fairness: every measured operation carries the same callData, account gas limits, preVerificationGas and fees
  * (and every paymaster the same paymaster gas limits); every sender is a distinct, already deployed account that
@@ -22,13 +27,16 @@ import { ethers, network, config } from "hardhat";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { deploySystem } from "../src/aa";
 import type { EntryPointVersion, PackedUserOperation, User } from "../src/aa";
 import { installDeterministicClock } from "./lib/clock";
+import { measurePostOpFloorCost } from "./lib/floor-cost";
+import { deployProductionSystems } from "./lib/production";
 import { BUNDLE_SIZES, REPORT_VARIANTS, renderJson, renderMarkdown } from "./lib/report";
 import type { BenchSetup, BundleSize, GasReport, GasRow, ReportVersion, VariantName } from "./lib/report";
 import {
   CLOCK_START,
+  DaoGrants,
+  WARM_UP_CHUNK,
   acceptAllPaymaster,
   MEASURED_GAS,
   PAYMASTER_GAS,
@@ -44,10 +52,8 @@ import type { Variant } from "./lib/variants";
 
 /** Seconds between consecutive blocks of the bench's clock. */
 const CLOCK_STEP = 12;
-/** Operations per warm-up bundle (account deployments: ~300k gas each). */
+/** Operations per warm-up bundle of the variants that are not POLICY (account deployments: ~300k gas each). */
 const WARM_UP_BUNDLE = 20;
-/** POLICY warm-ups also write each user's usage slot: 20 of them would exceed EIP-7825's transaction gas cap. */
-const POLICY_WARM_UP_BUNDLE = 10;
 
 // ------------------------------------------------------------------ main
 
@@ -71,7 +77,7 @@ async function planVariant(variant: Variant): Promise<Plan> {
   const all = BUNDLE_SIZES.flatMap((size) => users[`${size}`]);
   await variant.refresh();
   await variant.prepare(all);
-  const chunk = variant.name.startsWith("policy-") ? POLICY_WARM_UP_BUNDLE : WARM_UP_BUNDLE;
+  const chunk = variant.name.startsWith("policy-") ? WARM_UP_CHUNK : WARM_UP_BUNDLE;
   for (let i = 0; i < all.length; i += chunk) {
     await variant.refresh();
     const ops: PackedUserOperation[] = [];
@@ -95,11 +101,11 @@ async function measure(plan: Plan, size: BundleSize): Promise<number> {
   for (const user of plan.users[`${size}`]) ops.push(await variant.measuredOp(user));
   const what = `${version} ${variant.name} x${size}`;
   const result = await sendBundle(variant.sys.entryPoint, variant.sys.bundler, ops, what);
-  variant.checkSteadyPath(result, size);
+  await variant.checkSteadyPath(result, size);
   const n = BigInt(size);
   const perOp = Number((2n * result.receipt.gasUsed + n) / (2n * n));
   console.log(
-    `[${version}] ${variant.name.padEnd(21)} x${String(size).padEnd(2)}  ${perOp.toLocaleString("en-US").padStart(8)} gas/op` +
+    `[${version}] ${variant.name.padEnd(28)} x${String(size).padEnd(2)}  ${perOp.toLocaleString("en-US").padStart(8)} gas/op` +
       `  (bundle ${result.receipt.gasUsed.toLocaleString("en-US")} gas)`,
   );
   return perOp;
@@ -110,29 +116,37 @@ async function main(): Promise<void> {
   if (network.name !== "hardhat") throw new Error("run the bench on the in-process hardhat network");
   installDeterministicClock(network.provider, CLOCK_START, CLOCK_STEP);
 
-  console.log("Deploying EntryPoints v0.7 and v0.8, the credit system for each, reference paymasters…");
-  const sys07 = await deploySystem("0.7");
-  const sys08 = await deploySystem("0.8");
+  console.log("Deploying the production system (deploy library, both paymasters), reference paymasters…");
+  const production = await deployProductionSystems();
+  const sys07 = production["0.7"];
+  const sys08 = production["0.8"];
+  console.log(`Ledger spenders: ${production.spenders.join(", ")} (the two paymasters)`);
   const latest = await ethers.provider.getBlock("latest");
   if (latest === null || latest.timestamp < CLOCK_START)
     throw new Error("the deterministic clock is not in effect");
 
+  // The grant-holding sponsor: a signer of its own, holding DAO grants only.
+  const grants = new DaoGrants(sys07.issuer, (await ethers.getSigners())[7]);
+  const creditVariants = async (sys: typeof sys07): Promise<Variant[]> => [
+    await creditPaymaster(sys, "credit-self"),
+    await creditPaymaster(sys, "credit-sponsored"),
+    await policyPaymaster(sys, "policy-signed"),
+    await policyPaymaster(sys, "policy-open-returning"),
+    await policyPaymaster(sys, "policy-open-first"),
+    await creditPaymaster(sys, "credit-self-grants", grants),
+    await creditPaymaster(sys, "credit-sponsored-grants", grants),
+    await policyPaymaster(sys, "policy-signed-grants", grants),
+    await policyPaymaster(sys, "policy-open-returning-grants", grants),
+    await policyPaymaster(sys, "policy-open-first-grants", grants),
+  ];
   const variants: Record<ReportVersion, Variant[]> = {
     "v0.7": [
       await noPaymaster(sys07),
       await verifyingPaymaster(sys07),
       await tokenPaymaster(sys07),
-      await creditPaymaster(sys07, "credit-self"),
-      await creditPaymaster(sys07, "credit-sponsored"),
-      await policyPaymaster(sys07, "policy-signed"),
-      await policyPaymaster(sys07, "policy-open-returning"),
-      await policyPaymaster(sys07, "policy-open-first"),
+      ...(await creditVariants(sys07)),
     ],
-    "v0.8": [
-      await noPaymaster(sys08),
-      await creditPaymaster(sys08, "credit-self"),
-      await creditPaymaster(sys08, "credit-sponsored"),
-    ],
+    "v0.8": [await noPaymaster(sys08), ...(await creditVariants(sys08))],
   };
 
   // The floor of the lower-bound section (v0.7 only; not part of gas.json).
@@ -148,6 +162,10 @@ async function main(): Promise<void> {
   if (only !== undefined) {
     console.log("Measuring (BENCH_ONLY: the reports are not written)…");
     for (const plan of plans) for (const size of BUNDLE_SIZES) await measure(plan, size);
+    if (only.includes("postop-floor")) {
+      await measurePostOpFloorCost(sys07, sys07.admin, "v0.7");
+      await measurePostOpFloorCost(sys08, sys08.admin, "v0.8");
+    }
     return;
   }
   const floorPlan = await planVariant(floorVariant);
@@ -166,23 +184,11 @@ async function main(): Promise<void> {
     if (row === undefined) throw new Error(`no figures for ${version} ${name}`);
     return row;
   };
-  const report: GasReport = {
-    "v0.7": {
-      none: rowOf("v0.7", "none"),
-      verifying: rowOf("v0.7", "verifying"),
-      token: rowOf("v0.7", "token"),
-      "credit-self": rowOf("v0.7", "credit-self"),
-      "credit-sponsored": rowOf("v0.7", "credit-sponsored"),
-      "policy-signed": rowOf("v0.7", "policy-signed"),
-      "policy-open-returning": rowOf("v0.7", "policy-open-returning"),
-      "policy-open-first": rowOf("v0.7", "policy-open-first"),
-    },
-    "v0.8": {
-      none: rowOf("v0.8", "none"),
-      "credit-self": rowOf("v0.8", "credit-self"),
-      "credit-sponsored": rowOf("v0.8", "credit-sponsored"),
-    },
-  };
+  const report = {} as Record<ReportVersion, Record<string, GasRow>>;
+  for (const version of ["v0.7", "v0.8"] as const) {
+    report[version] = {};
+    for (const name of REPORT_VARIANTS[version]) report[version][name] = rowOf(version, name);
+  }
   // The variant lists above and REPORT_VARIANTS must agree (report order is REPORT_VARIANTS').
   for (const version of ["v0.7", "v0.8"] as const) {
     if (variants[version].map((v) => v.name).join() !== REPORT_VARIANTS[version].join()) {
@@ -190,11 +196,18 @@ async function main(): Promise<void> {
     }
   }
 
+  // Last: it registers a third spender on the ledger.
+  console.log("Measuring what the postOp gas floor costs…");
+  const floorCosts = [
+    ...(await measurePostOpFloorCost(sys07, sys07.admin, "v0.7")),
+    ...(await measurePostOpFloorCost(sys08, sys08.admin, "v0.8")),
+  ];
+
   const setup: BenchSetup = { opGas: MEASURED_GAS, paymasterGas: PAYMASTER_GAS };
-  const markdown = renderMarkdown(report, setup, floor);
+  const markdown = renderMarkdown(report as GasReport, setup, floor, floorCosts);
   const dir = path.join(config.paths.root, "reports");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "gas.json"), renderJson(report));
+  writeFileSync(path.join(dir, "gas.json"), renderJson(report as GasReport));
   writeFileSync(path.join(dir, "gas.md"), markdown);
 
   console.log("\n" + markdown.slice(markdown.indexOf("## EntryPoint v0.7")));

@@ -7,3 +7,4 @@ import "./governance";
 import "./policy";
 import "./proposals";
 import "./usage";
+import "./dashboard";

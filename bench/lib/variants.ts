@@ -39,7 +39,6 @@ import {
   PM_VERIFICATION_GAS,
   buildUserOp,
   buyCredits,
-  chargedEvents,
   counterfactualAccount,
   creditOp,
   encodeExecute,
@@ -52,6 +51,7 @@ import {
   STUB_APPROVAL_SIGNATURE,
   simpleAccountAbi,
 } from "../../src/aa";
+import { decodeGrantsTaken, decodePaymasterSpendData } from "../../src/client";
 import type {
   CreditOpOptions,
   EntryPointCommon,
@@ -61,10 +61,13 @@ import type {
   User,
   UserOpParams,
 } from "../../src/aa";
-import type { MeasuredVariantName } from "./report";
+import type { GrantVariant, MeasuredVariantName, PurchasedVariant } from "./report";
 
 // ------------------------------------------------------------------ parameters
 
+/** Operations per warm-up bundle that every variant fits in EIP-7825's transaction gas cap (POLICY warm-ups write
+ *  each user's usage slot too). */
+export const WARM_UP_CHUNK = 10;
 /** Timestamp of the first block the bench mines (2096-10-02): later than any wall clock, below 2^32. */
 export const CLOCK_START = 4_000_000_000;
 /** EIP-7825 (Osaka): the most gas one transaction may use. */
@@ -190,7 +193,7 @@ export async function sendBundle(
   return result;
 }
 
-function logsOf(result: HandleOpsResult, address: string): Log[] {
+function logsOf(result: Pick<HandleOpsResult, "receipt">, address: string): Log[] {
   return result.receipt.logs.filter((l) => getAddress(l.address) === getAddress(address));
 }
 
@@ -204,12 +207,18 @@ export interface Variant {
   prepare(users: readonly User[]): Promise<void>;
   /** The user's first operation: deploys the account and leaves it as a returning user's (not measured). */
   warmUpOp(user: User): Promise<PackedUserOperation>;
-  /** The measured operation. */
-  measuredOp(user: User): Promise<PackedUserOperation>;
+  /** The measured operation (with other paymaster gas limits than {@link PAYMASTER_GAS}: the postOp-floor cost). */
+  measuredOp(user: User, paymasterGas?: PaymasterGas): Promise<PackedUserOperation>;
   /** Runs before each measured bundle: refreshes cached prices so that validation and postOp take the steady path. */
   refresh(): Promise<void>;
   /** Throws unless the measured bundle took the steady path. */
-  checkSteadyPath(result: HandleOpsResult, ops: number): void;
+  checkSteadyPath(result: HandleOpsResult, ops: number): void | Promise<void>;
+}
+
+/** The paymaster gas limits of an operation. */
+export interface PaymasterGas {
+  paymasterVerificationGasLimit: bigint;
+  paymasterPostOpGasLimit: bigint;
 }
 
 /** No paymaster: the account pays its prefund from its EntryPoint deposit (eth-infinitism's gas-checker setup). */
@@ -429,71 +438,195 @@ export async function tokenPaymaster(sys: System): Promise<Variant> {
   };
 }
 
-/** This project's CreditPaymaster, in self-pay or sponsored mode. */
+// ------------------------------------------------------------------ payers holding DAO grants
+
+/** Credits of the bucket that expires during the bench (granted, then left to expire before any measurement). */
+const EXPIRING_GRANT = CREDIT;
+/** Seconds until that bucket expires: 50 blocks of the bench's clock, long enough for the grants that follow it. */
+const EXPIRING_AFTER = 600n;
+/** Credits of each of the two live buckets of a self-paying sender (its charges come from the soonest one). */
+const SELF_GRANT = 25n * CREDIT;
+/** Credits of each of the two live buckets of the grant-holding sponsor. */
+const SPONSOR_GRANT = 50_000n * CREDIT;
+
+/** The expiries of a grant-holding payer's buckets: every charge must come from `firstLive`, skipping `expired`. */
+export interface GrantExpiries {
+  expired: bigint;
+  firstLive: bigint;
+}
+
+/**
+ * The DAO grants of the bench: the issuer (the deploy's admin) grants each grant-holding payer three buckets, the
+ * soonest expiring within minutes (it has expired before any measured bundle: checked), the two others live for 30
+ * and 60 days. Grant-holding payers hold no purchased credits. `sponsor` pays the sponsored and POLICY grant rows.
+ */
+export class DaoGrants {
+  private readonly expiries = new Map<string, GrantExpiries>();
+
+  constructor(
+    readonly issuer: Signer,
+    readonly sponsor: Signer,
+  ) {}
+
+  /** Grants `account` its three buckets, each live one holding `live` credits. */
+  async grantBuckets(sys: System, account: string, live: bigint): Promise<void> {
+    const block = await ethers.provider.getBlock("latest");
+    if (block === null) throw new Error("no latest block");
+    const now = BigInt(block.timestamp);
+    const expiries = { expired: now + EXPIRING_AFTER, firstLive: now + 30n * BigInt(DAY) };
+    const ledger = sys.ledger.connect(this.issuer);
+    await send(ledger.grant(account, EXPIRING_GRANT, expiries.expired));
+    await send(ledger.grant(account, live, expiries.firstLive));
+    await send(ledger.grant(account, live, now + 60n * BigInt(DAY)));
+    this.expiries.set(getAddress(account), expiries);
+  }
+
+  /** Grants the sponsor its buckets (once per run: the ledger is shared by both EntryPoint versions). */
+  async grantSponsor(sys: System): Promise<void> {
+    const sponsor = await this.sponsor.getAddress();
+    if (!this.expiries.has(getAddress(sponsor))) await this.grantBuckets(sys, sponsor, SPONSOR_GRANT);
+  }
+
+  expiriesOf(account: string): GrantExpiries {
+    const e = this.expiries.get(getAddress(account));
+    if (e === undefined) throw new Error(`${account} was granted no buckets by the bench`);
+    return e;
+  }
+}
+
+/**
+ * Throws unless a measured bundle of this project's paymaster took its steady path: one `CreditsSpent` of the
+ * ledger per operation, spent by `paymaster`, from the expected payer (the sender in self-pay, the sponsor
+ * otherwise); from purchased credits only, or (grant rows) entirely from the payer's soonest LIVE bucket with its
+ * expired bucket skipped; no adapter event (no price refresh) and no PriceRefreshFailed.
+ */
+export async function checkCreditSteadyPath(
+  sys: Pick<System, "ledger" | "paymaster" | "adapter">,
+  result: Pick<HandleOpsResult, "receipt" | "userOperationEvents">,
+  ops: number,
+  what: string,
+  sponsor: string | undefined,
+  grants: Pick<DaoGrants, "expiriesOf"> | undefined,
+): Promise<void> {
+  const fail = (why: string): never => {
+    throw new Error(`${what} left its steady path: ${why}`);
+  };
+  const paymasterAddress = getAddress(await sys.paymaster.getAddress());
+  const spent = logsOf(result, await sys.ledger.getAddress())
+    .map((l) => sys.ledger.interface.parseLog(l))
+    .filter((p) => p?.name === "CreditsSpent");
+  if (spent.length !== ops) fail(`${spent.length}/${ops} CreditsSpent`);
+  const senders = new Set(result.userOperationEvents.map((e) => getAddress(e.sender)));
+  const block = await ethers.provider.getBlock(result.receipt.blockNumber);
+  if (block === null) fail("no block for the receipt");
+  for (const parsed of spent) {
+    if (parsed === null) continue;
+    const account = getAddress(parsed.args.account as string);
+    if (getAddress(parsed.args.spender as string) !== paymasterAddress)
+      fail(`spent by ${parsed.args.spender}`);
+    if (sponsor === undefined ? !senders.has(account) : account !== getAddress(sponsor)) {
+      fail(`charged ${account}`);
+    }
+    const { mode } = decodePaymasterSpendData(parsed.args.spenderData as bigint);
+    const expectedMode = sponsor === undefined ? "SELF" : what.includes("policy") ? "POLICY" : "SPONSORED";
+    if (mode !== expectedMode) fail(`charged in ${mode} mode, not ${expectedMode}`);
+    const taken = decodeGrantsTaken(parsed.args.grantsTaken as bigint);
+    if (grants === undefined) {
+      if (taken.fromGrants !== 0n) fail(`${taken.fromGrants} credits taken from grants`);
+      continue;
+    }
+    const expiries = grants.expiriesOf(account);
+    if (taken.fromGrants !== (parsed.args.amount as bigint)) fail("not all of the charge came from grants");
+    if (taken.firstExpiry !== expiries.firstLive || taken.lastExpiry !== expiries.firstLive) {
+      fail(`charged buckets expiring ${taken.firstExpiry}..${taken.lastExpiry}, not the soonest live one`);
+    }
+    if (BigInt(block?.timestamp ?? 0) < expiries.expired) fail("the payer's expiring bucket is still live");
+  }
+  if (logsOf(result, await sys.adapter.getAddress()).length !== 0)
+    fail("the adapter logged (a price refresh)");
+  const paymasterEvents = logsOf(result, paymasterAddress).map(
+    (l) => sys.paymaster.interface.parseLog(l)?.name,
+  );
+  // One event per operation, the ledger's: the paymaster logs nothing on its steady path.
+  if (paymasterEvents.length !== 0) {
+    fail(`paymaster events ${paymasterEvents.join(", ")}`);
+  }
+}
+
+/** The rows of this project's paymaster in self-pay or sponsored mode. */
+export type CreditVariantName = Extract<
+  PurchasedVariant | GrantVariant,
+  "credit-self" | "credit-sponsored" | "credit-self-grants" | "credit-sponsored-grants"
+>;
+
+/**
+ * This project's CreditPaymaster, in self-pay or sponsored mode; with `grants`, the payer (the sender, or the
+ * grant-holding sponsor) holds DAO grants instead of purchased credits.
+ */
 export async function creditPaymaster(
   sys: System,
-  mode: "credit-self" | "credit-sponsored",
+  name: CreditVariantName,
+  grants?: DaoGrants,
 ): Promise<Variant> {
-  const sponsor = mode === "credit-sponsored" ? await sys.dapp.getAddress() : undefined;
+  if (name.endsWith("-grants") !== (grants !== undefined))
+    throw new Error(`${name}: grants must come with -grants`);
+  const sponsored = name.startsWith("credit-sponsored");
+  const sponsorSigner = grants?.sponsor ?? sys.dapp;
+  const sponsor = sponsored ? await sponsorSigner.getAddress() : undefined;
   const refresh = async (): Promise<void> => {
     await send(sys.feed.updateAnswer(ETH_USD));
     await send(sys.adapter.refreshCachedPrice());
   };
   if (sponsor !== undefined) {
     await refresh();
-    await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
+    if (grants === undefined) await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
+    else await grants.grantSponsor(sys);
   }
-  const adapterAddress = await sys.adapter.getAddress();
-  const paymasterAddress = await sys.paymaster.getAddress();
   const increment = await incrementCallData(sys);
   return {
-    name: mode,
+    name,
     sys,
     async prepare(users) {
       for (const u of users) {
-        if (sponsor === undefined) {
-          await buyCredits(sys, sys.admin, u.account.address, SELF_CREDITS_ETH);
-        } else {
+        if (sponsor !== undefined) {
           await send(
             sys.ledger
-              .connect(sys.dapp)
+              .connect(sponsorSigner)
               .setAllowance(u.account.address, SPONSORED_ALLOWANCE, DAY, FAR_FUTURE),
           );
+        } else if (grants === undefined) {
+          await buyCredits(sys, sys.admin, u.account.address, SELF_CREDITS_ETH);
+        } else {
+          await grants.grantBuckets(sys, u.account.address, SELF_GRANT);
         }
       }
     },
     warmUpOp: (user) => creditOp(sys, user, { ...WARM_UP_GAS, ...PAYMASTER_GAS, sponsor }),
-    async measuredOp(user) {
+    async measuredOp(user, paymasterGas = PAYMASTER_GAS) {
       const nonce = await measuredNonce(sys.entryPoint, user.account.address);
       return creditOp(sys, user, {
         ...MEASURED_GAS,
-        ...PAYMASTER_GAS,
+        ...paymasterGas,
         nonce,
         callData: increment,
         sponsor,
       });
     },
     refresh,
-    // One charge (the ledger's CreditsSpent) per operation, no paymaster event (no PriceRefreshFailed), no adapter refresh.
-    checkSteadyPath(result, ops) {
-      const charged = chargedEvents(sys.paymaster, result).length;
-      const paymasterLogs = logsOf(result, paymasterAddress).length;
-      const adapterLogs = logsOf(result, adapterAddress).length;
-      if (charged !== ops || paymasterLogs !== 0 || adapterLogs !== 0) {
-        throw new Error(
-          `CreditPaymaster left its steady path: ${charged}/${ops} charges, ${paymasterLogs} paymaster and ` +
-            `${adapterLogs} adapter events`,
-        );
-      }
-    },
+    checkSteadyPath: (result, ops) => checkCreditSteadyPath(sys, result, ops, name, sponsor, grants),
   };
 }
 
 /** The POLICY rows: a signed policy without per-user limits, an open policy's returning and first-time users. */
-export type PolicyVariantName = "policy-signed" | "policy-open-returning" | "policy-open-first";
+export type PolicyVariantName = Extract<PurchasedVariant | GrantVariant, `policy-${string}`>;
 
-/** Creates a policy of the sponsor `sys.dapp` (one-day epochs, open for a year) and returns its id. */
-async function createBenchPolicy(sys: System, perUserLimits: boolean, signer: string): Promise<bigint> {
+/** Creates a policy of `sponsor` (one-day epochs, open for a year) and returns its id. */
+async function createBenchPolicy(
+  sys: System,
+  sponsor: Signer,
+  perUserLimits: boolean,
+  signer: string,
+): Promise<bigint> {
   const block = await ethers.provider.getBlock("latest");
   if (block === null) throw new Error("no latest block");
   const now = BigInt(block.timestamp);
@@ -506,44 +639,58 @@ async function createBenchPolicy(sys: System, perUserLimits: boolean, signer: st
     end: now + 365n * BigInt(DAY),
     signer,
   };
-  await send(sys.ledger.connect(sys.dapp).createPolicy(terms, DAY));
-  return sys.ledger.policyCount(await sys.dapp.getAddress());
+  await send(sys.ledger.connect(sponsor).createPolicy(terms, DAY));
+  return sys.ledger.policyCount(await sponsor.getAddress());
 }
 
 /**
- * This project's CreditPaymaster in POLICY mode, the sponsor (`sys.dapp`, holding purchased credits) paying under
- * one of its policies: `policy-signed` (an EOA approval signer, no per-user or policy-wide limit, a returning
- * user), `policy-open-returning` (no signer, per-user and policy-wide limits, the user's second operation under
- * it) and `policy-open-first` (the same kind of policy, the user's first operation under it: its warm-up ran under
- * another policy of the sponsor, so the measured operation writes the user's usage slot from zero).
+ * This project's CreditPaymaster in POLICY mode, the sponsor (`sys.dapp` holding purchased credits, or with `grants`
+ * the grant-holding sponsor) paying under one of its policies: `policy-signed` (an EOA approval signer, no per-user
+ * or policy-wide limit, a returning user), `policy-open-returning` (no signer, per-user and policy-wide limits, the
+ * user's second operation under it) and `policy-open-first` (the same kind of policy, the user's first operation
+ * under it: its warm-up ran under another policy of the sponsor, so the measured operation writes the user's usage
+ * slot from zero).
  */
-export async function policyPaymaster(sys: System, name: PolicyVariantName): Promise<Variant> {
-  const sponsor = await sys.dapp.getAddress();
+export async function policyPaymaster(
+  sys: System,
+  name: PolicyVariantName,
+  grants?: DaoGrants,
+): Promise<Variant> {
+  if (name.endsWith("-grants") !== (grants !== undefined))
+    throw new Error(`${name}: grants must come with -grants`);
+  const sponsorSigner = grants?.sponsor ?? sys.dapp;
+  const sponsor = await sponsorSigner.getAddress();
   const refresh = async (): Promise<void> => {
     await send(sys.feed.updateAnswer(ETH_USD));
     await send(sys.adapter.refreshCachedPrice());
   };
   await refresh();
-  await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
-  const signed = name === "policy-signed";
+  if (grants === undefined) await buyCredits(sys, sys.dapp, sponsor, SPONSOR_CREDITS_ETH);
+  else await grants.grantSponsor(sys);
+  const signed = name.startsWith("policy-signed");
   const approver = new Wallet(keyOf(`${sys.version}/policy-approver`));
   const measuredPolicy = await createBenchPolicy(
     sys,
+    sponsorSigner,
     !signed,
     signed ? approver.address : ethers.ZeroAddress,
   );
-  const warmUpPolicy =
-    name === "policy-open-first" ? await createBenchPolicy(sys, true, ethers.ZeroAddress) : measuredPolicy;
-  const adapterAddress = await sys.adapter.getAddress();
-  const paymasterAddress = await sys.paymaster.getAddress();
+  const warmUpPolicy = name.startsWith("policy-open-first")
+    ? await createBenchPolicy(sys, sponsorSigner, true, ethers.ZeroAddress)
+    : measuredPolicy;
   const increment = await incrementCallData(sys);
-  const build = async (user: User, policyId: bigint, fields: Omit<CreditOpOptions, "paymasterData">) => {
+  const build = async (
+    user: User,
+    policyId: bigint,
+    fields: Omit<CreditOpOptions, "paymasterData">,
+    paymasterGas: PaymasterGas,
+  ) => {
     const approval = signed
       ? { validUntil: 0n, validAfter: 0n, signature: STUB_APPROVAL_SIGNATURE }
       : undefined;
     const op = await creditOp(sys, user, {
       ...fields,
-      ...PAYMASTER_GAS,
+      ...paymasterGas,
       paymasterData: policyPaymasterData(sponsor, policyId, 0n, approval),
     });
     if (!signed) return op;
@@ -554,23 +701,12 @@ export async function policyPaymaster(sys: System, name: PolicyVariantName): Pro
     name,
     sys,
     async prepare() {},
-    warmUpOp: (user) => build(user, warmUpPolicy, WARM_UP_GAS),
-    async measuredOp(user) {
+    warmUpOp: (user) => build(user, warmUpPolicy, WARM_UP_GAS, PAYMASTER_GAS),
+    async measuredOp(user, paymasterGas = PAYMASTER_GAS) {
       const nonce = await measuredNonce(sys.entryPoint, user.account.address);
-      return build(user, measuredPolicy, { ...MEASURED_GAS, nonce, callData: increment });
+      return build(user, measuredPolicy, { ...MEASURED_GAS, nonce, callData: increment }, paymasterGas);
     },
     refresh,
-    // As the other CreditPaymaster rows: one CreditsSpent per operation, no paymaster or adapter event.
-    checkSteadyPath(result, ops) {
-      const charged = chargedEvents(sys.paymaster, result).length;
-      const paymasterLogs = logsOf(result, paymasterAddress).length;
-      const adapterLogs = logsOf(result, adapterAddress).length;
-      if (charged !== ops || paymasterLogs !== 0 || adapterLogs !== 0) {
-        throw new Error(
-          `CreditPaymaster (${name}) left its steady path: ${charged}/${ops} charges, ${paymasterLogs} paymaster ` +
-            `and ${adapterLogs} adapter events`,
-        );
-      }
-    },
+    checkSteadyPath: (result, ops) => checkCreditSteadyPath(sys, result, ops, name, sponsor, grants),
   };
 }

@@ -29,33 +29,36 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  */
 contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
-    ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run; see
-    ///         docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it makes the postOp gas floor.
-    uint256 public constant POST_OP_GAS_SELF = 26_000;
+    ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run: 18,844
+    ///         while postOp still emitted its own ~2,640-gas event, lowered by 2,500 when the ledger's `CreditsSpent`
+    ///         became the one event per operation; see docs/paymaster.md). With {EntryPointGas.unmeteredReserve} it
+    ///         makes the postOp gas floor.
+    uint256 public constant POST_OP_GAS_SELF = 23_500;
     /// @notice As `POST_OP_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance hold and
-    ///         records the allowance spending).
-    uint256 public constant POST_OP_GAS_SPONSORED = 31_000;
+    ///         records the allowance spending; 23,884 measured with the paymaster's event, lowered by 2,500 likewise).
+    uint256 public constant POST_OP_GAS_SPONSORED = 28_500;
     /// @notice As `POST_OP_GAS_SELF`, for POLICY operations (settlement also releases the policy and user holds and
     ///         records the policy's and the user's spending: a user's first operation writes a zero usage slot, 20,000
-    ///         gas). Measured worst case (a sender's first operation, a sponsor whose charge spans grant buckets with an
-    ///         expired one skipped, 2 KB revert reason): the floor could be ~12,600 (v0.7) / ~15,100 (v0.8) gas lower
-    ///         at 58,000, so 52,000 leaves ~6,600 (v0.7) and ~9,100 (v0.8) gas spare (~3,300 of the prefund unbilled).
-    uint256 public constant POST_OP_GAS_POLICY = 52_000;
+    ///         gas). Worst case: a sender's first operation, a sponsor whose charge spans grant buckets with an
+    ///         expired one skipped, 2 KB revert reason (`test/security/policies.security.test.ts`); 52,000 left
+    ///         ~6,600 (v0.7) and ~9,100 (v0.8) gas spare with the paymaster's event, lowered by 2,500 without it.
+    uint256 public constant POST_OP_GAS_POLICY = 49_500;
     /// @notice Gas billed by the EntryPoint for a SELF operation's postOp phase that `postOp` cannot observe when
     ///         it prices the operation: the EntryPoint's own code around the call and the rest of `postOp` after the
-    ///         measurement (settlement and events), for a small operation (a larger one adds
+    ///         measurement (settlement and the ledger's event), for a small operation (a larger one adds
     ///         {EntryPointGas.postOpCallMemoryGas}). The ledger's settlement is built to cost a small, nearly
-    ///         constant amount (no zero-to-nonzero write, no sweep); the worst case is measured by the solvency
-    ///         tests (first operation of a bundle, a charge spanning grant buckets with an expired one skipped: ~19,100
-    ///         gas SELF, ~23,800 SPONSORED) and this leaves ~3,300 (SELF) and ~3,700 (SPONSORED) gas spare.
-    uint256 public constant POST_OP_OVERHEAD_GAS_SELF = 22_500;
+    ///         constant amount (no zero-to-nonzero write, no sweep). The spare is measured by the solvency tests
+    ///         (`SOLVENCY_MARGINS=1 npx hardhat test test/security/lowPrefund.security.test.ts
+    ///         test/security/policies.security.test.ts test/paymaster/CreditPaymaster.test.ts`, whose worst case is
+    ///         the first operation of a bundle with a charge spanning grant buckets, an expired one skipped): the
+    ///         smallest margin by which postOp prices above what the EntryPoint bills is ~3,000 gas (SELF).
+    uint256 public constant POST_OP_OVERHEAD_GAS_SELF = 21_000;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance
-    ///         hold and records the allowance spending).
-    uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 27_500;
+    ///         hold and records the allowance spending): smallest margin ~3,700 gas.
+    uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 26_000;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for POLICY operations (a user's first operation writes its zero usage
-    ///         slot: 20,000 gas more than a returning user's). Same worst case as `POST_OP_GAS_POLICY`: postOp priced
-    ///         ~9,600 (v0.7) / ~12,800 (v0.8) gas more than billed at 54,500, so 49,500 leaves ~4,600 / ~7,800 spare.
-    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 49_500;
+    ///         slot: 20,000 gas more than a returning user's): smallest margin ~5,900 gas.
+    uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 48_000;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
     /// @notice Seconds `postOp` waits before trying again to refresh the cached price after a failed refresh.

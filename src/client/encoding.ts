@@ -55,9 +55,9 @@ export type EntryPointVersion = "0.7" | "0.8";
 
 /** `CreditPaymaster.POST_OP_GAS_SELF` / `_SPONSORED` / `_POLICY`: the most gas `postOp` uses in each mode. */
 export const POST_OP_GAS: Readonly<Record<PaymasterModeName, bigint>> = {
-  SELF: 26_000n,
-  SPONSORED: 31_000n,
-  POLICY: 52_000n,
+  SELF: 23_500n,
+  SPONSORED: 28_500n,
+  POLICY: 49_500n,
 };
 
 /** `EntryPointGas.BASE_V07` / `BASE_V08`: unmetered execution gas of the EntryPoint at an empty operation. */

@@ -3,8 +3,11 @@ import { expect } from "chai";
 import {
   compareCells,
   compareReports,
+  contextGas,
+  evaluateGrantRows,
   LOWER_BOUND_TERMS,
   OPTIMISATIONS,
+  PROJECT_VARIANTS,
   evaluateTargets,
   logGas,
   lowerBounds,
@@ -17,24 +20,50 @@ import {
 } from "../../bench/lib/report";
 import type { GasReport, GasRow, LooseGasReport } from "../../bench/lib/report";
 
-/** A report with round figures: token overhead 40,000 / 20,000 / 10,000 over `none`. */
+/** `row` with every figure raised by `by`. */
+function plus(row: GasRow, by: number): GasRow {
+  return { "1": row["1"] + by, "10": row["10"] + by, "50": row["50"] + by };
+}
+
+/**
+ * A report with round figures: token overhead 40,000 / 20,000 / 10,000 over `none`. Grant rows: on v0.7, self's
+ * is exactly 10% above the purchased row's overhead at x10 (+1,000 over +10,000) and 10.01% at x50 (+500.1 is not
+ * a figure: +501 over +5,001, see the test); the other grant rows are the purchased rows + 100.
+ */
 function sampleReport(): GasReport {
+  const v07 = {
+    none: { "1": 80_000, "10": 50_000, "50": 45_000 },
+    verifying: { "1": 90_000, "10": 55_000, "50": 48_000 },
+    token: { "1": 120_000, "10": 70_000, "50": 55_000 },
+    "credit-self": { "1": 100_000, "10": 60_000, "50": 50_001 },
+    "credit-sponsored": { "1": 106_000, "10": 63_000, "50": 51_500 },
+    "policy-signed": { "1": 104_000, "10": 62_001, "50": 51_000 },
+    "policy-open-returning": { "1": 110_000, "10": 66_000, "50": 53_000 },
+    "policy-open-first": { "1": 130_000, "10": 80_000, "50": 70_000 },
+  };
+  const v08 = {
+    none: { "1": 78_000, "10": 49_000, "50": 44_000 },
+    "credit-self": { "1": 98_000, "10": 59_000, "50": 49_000 },
+    "credit-sponsored": { "1": 104_000, "10": 62_000, "50": 50_000 },
+    "policy-signed": { "1": 102_000, "10": 61_000, "50": 50_000 },
+    "policy-open-returning": { "1": 108_000, "10": 65_000, "50": 52_000 },
+    "policy-open-first": { "1": 128_000, "10": 79_000, "50": 69_000 },
+  };
+  const grantsOf = (rows: typeof v08) => ({
+    "credit-self-grants": plus(rows["credit-self"], 100),
+    "credit-sponsored-grants": plus(rows["credit-sponsored"], 100),
+    "policy-signed-grants": plus(rows["policy-signed"], 100),
+    "policy-open-returning-grants": plus(rows["policy-open-returning"], 100),
+    "policy-open-first-grants": plus(rows["policy-open-first"], 100),
+  });
   return {
     "v0.7": {
-      none: { "1": 80_000, "10": 50_000, "50": 45_000 },
-      verifying: { "1": 90_000, "10": 55_000, "50": 48_000 },
-      token: { "1": 120_000, "10": 70_000, "50": 55_000 },
-      "credit-self": { "1": 100_000, "10": 60_000, "50": 50_001 },
-      "credit-sponsored": { "1": 106_000, "10": 63_000, "50": 51_500 },
-      "policy-signed": { "1": 104_000, "10": 62_001, "50": 51_000 },
-      "policy-open-returning": { "1": 110_000, "10": 66_000, "50": 53_000 },
-      "policy-open-first": { "1": 130_000, "10": 80_000, "50": 70_000 },
+      ...v07,
+      ...grantsOf(v07),
+      // x1: +24,000 vs +20,000 (20% above); x10: +11,000 vs +10,000 (exactly 10%); x50: +5,502 vs +5,001 (10.02%).
+      "credit-self-grants": { "1": 104_000, "10": 61_000, "50": 50_502 },
     },
-    "v0.8": {
-      none: { "1": 78_000, "10": 49_000, "50": 44_000 },
-      "credit-self": { "1": 98_000, "10": 59_000, "50": 49_000 },
-      "credit-sponsored": { "1": 104_000, "10": 62_000, "50": 50_000 },
-    },
+    "v0.8": { ...v08, ...grantsOf(v08) },
   };
 }
 
@@ -66,31 +95,67 @@ describe("bench/lib/report", function () {
   });
 
   describe("#evaluateTargets", function () {
-    it("passes a ratio equal to the target and fails one just above it", function () {
-      const results = evaluateTargets(loose(sampleReport()));
+    it("enforces 75% / 95% / 60% at bundles of 10 and 50, passing a ratio equal to the target", function () {
+      const r = loose(sampleReport());
+      // credit-self x10: 10,000 / 20,000 = 50%; make it exactly 75% and x50 just above 75%.
+      r["v0.7"]["credit-self"]["10"] = 50_000 + 15_000;
+      r["v0.7"]["credit-self"]["50"] = 45_000 + 7_501;
+      // credit-sponsored x10: exactly 95%; x50: 6,500 / 10,000.
+      r["v0.7"]["credit-sponsored"]["10"] = 50_000 + 19_000;
+      const results = evaluateTargets(r);
       const byCell = new Map(results.map((t) => [`${t.variant}/${t.size}`, t]));
       expect(results).to.have.length(9);
-      // credit-self x1: 20,000 / 40,000 = 50% <= 50%.
-      expect(byCell.get("credit-self/1")?.pass).to.equal(true);
-      // credit-self x50: 5,001 / 10,000 = 50.01% > 50%.
+      expect(byCell.get("credit-self/10")).to.deep.include({ ratio: 0.75, maxRatio: 0.75, pass: true });
       expect(byCell.get("credit-self/50")?.pass).to.equal(false);
-      // credit-sponsored x1: 26,000 / 40,000 = 65% <= 65%; x10: 13,000 / 20,000 = 65%; x50: 6,500 / 10,000.
-      expect(byCell.get("credit-sponsored/1")?.pass).to.equal(true);
-      expect(byCell.get("credit-sponsored/10")?.ratio).to.equal(0.65);
+      expect(byCell.get("credit-sponsored/10")).to.deep.include({ ratio: 0.95, maxRatio: 0.95, pass: true });
       expect(byCell.get("credit-sponsored/50")?.pass).to.equal(true);
-      // policy-signed (issue 13, 60%): x1 24,000 / 40,000 = 60% passes; x10 12,001 / 20,000 fails.
-      expect(byCell.get("policy-signed/1")?.pass).to.equal(true);
-      expect(byCell.get("policy-signed/10")?.maxRatio).to.equal(0.6);
-      expect(byCell.get("policy-signed/10")?.pass).to.equal(false);
+      // policy-signed (60%): x10 12,001 / 20,000 fails; x50 6,000 / 10,000 passes.
+      expect(byCell.get("policy-signed/10")).to.deep.include({ maxRatio: 0.6, pass: false, enforced: true });
       expect(byCell.get("policy-signed/50")?.pass).to.equal(true);
+    });
+
+    it("reports a bundle of 1 without enforcing it", function () {
+      const results = evaluateTargets(loose(sampleReport()));
+      const ones = results.filter((t) => t.size === 1);
+      expect(ones).to.have.length(3);
+      expect(ones.every((t) => !t.enforced)).to.equal(true);
+      expect(results.filter((t) => t.enforced).map((t) => t.size)).to.not.include(1);
+      // Its ratio is still computed: credit-self x1 20,000 / 40,000.
+      expect(ones.find((t) => t.variant === "credit-self")?.ratio).to.equal(0.5);
     });
 
     it("fails a cell whose ratio cannot be computed", function () {
       const r = loose(sampleReport());
-      delete r["v0.7"].token["1"];
-      const t = evaluateTargets(r).find((x) => x.variant === "credit-self" && x.size === 1);
+      delete r["v0.7"].token["10"];
+      const t = evaluateTargets(r).find((x) => x.variant === "credit-self" && x.size === 10);
       expect(t?.ratio).to.equal(undefined);
       expect(t?.pass).to.equal(false);
+    });
+  });
+
+  describe("#evaluateGrantRows", function () {
+    it("passes a grant row at most 10% above the purchased row of the same mode, on both versions", function () {
+      const results = evaluateGrantRows(loose(sampleReport()));
+      // 5 modes x 2 versions x 3 bundle sizes.
+      expect(results).to.have.length(30);
+      const self = (size: number) =>
+        results.find((g) => g.version === "v0.7" && g.grants === "credit-self-grants" && g.size === size);
+      expect(self(1)).to.deep.include({ grantsOverhead: 24_000, purchasedOverhead: 20_000, pass: false });
+      expect(self(10)).to.deep.include({ grantsOverhead: 11_000, purchasedOverhead: 10_000, pass: true });
+      expect(self(10)?.excess).to.be.closeTo(0.1, 1e-12);
+      expect(self(50)).to.deep.include({ grantsOverhead: 5_502, purchasedOverhead: 5_001, pass: false });
+      const v08 = results.filter((g) => g.version === "v0.8");
+      expect(v08).to.have.length(15);
+      expect(v08.every((g) => g.pass && g.purchased === g.grants.replace(/-grants$/, ""))).to.equal(true);
+    });
+
+    it("fails a grant row whose figures are missing", function () {
+      const r = loose(sampleReport());
+      delete r["v0.8"]["policy-signed-grants"]["50"];
+      const g = evaluateGrantRows(r).find(
+        (x) => x.version === "v0.8" && x.grants === "policy-signed-grants" && x.size === 50,
+      );
+      expect(g).to.deep.include({ excess: undefined, pass: false });
     });
   });
 
@@ -102,8 +167,9 @@ describe("bench/lib/report", function () {
       fresh["v0.8"]["credit-sponsored"]["10"] = 63_241; // +2.002%
       fresh["v0.8"]["credit-self"]["10"] = 60_180; // +2.000%
       const rows = compareReports(baseline, fresh);
-      // self and sponsored on both versions, the three POLICY rows on v0.7: every bundle size.
-      expect(rows).to.have.length(21);
+      // Every mode, purchased credits and grants, on both versions: every bundle size.
+      expect(PROJECT_VARIANTS).to.have.length(10);
+      expect(rows).to.have.length(60);
       const regressions = rows.filter((r) => r.regression);
       expect(regressions).to.have.length(1);
       expect(regressions[0]).to.deep.include({
@@ -179,15 +245,24 @@ describe("bench/lib/report", function () {
       expect(text.endsWith("}\n")).to.equal(true);
       const parsed = JSON.parse(text) as LooseGasReport;
       expect(Object.keys(parsed)).to.deep.equal(["v0.7", "v0.8"]);
-      expect(Object.keys(parsed["v0.7"])).to.deep.equal([
-        "none",
-        "verifying",
-        "token",
+      const modes = [
         "credit-self",
         "credit-sponsored",
         "policy-signed",
         "policy-open-returning",
         "policy-open-first",
+      ];
+      expect(Object.keys(parsed["v0.7"])).to.deep.equal([
+        "none",
+        "verifying",
+        "token",
+        ...modes,
+        ...modes.map((m) => `${m}-grants`),
+      ]);
+      expect(Object.keys(parsed["v0.8"])).to.deep.equal([
+        "none",
+        ...modes,
+        ...modes.map((m) => `${m}-grants`),
       ]);
       expect(Object.keys(parsed["v0.7"].none)).to.deep.equal(["1", "10", "50"]);
     });
@@ -206,6 +281,7 @@ describe("bench/lib/report", function () {
         "### 10 ops per bundle",
         "### 50 ops per bundle",
         "## Targets",
+        "**Set-up: production.**",
         "## POLICY mode: where a signed policy's gas goes (issue 13)",
         "## Optimisations",
       ]) {
@@ -215,8 +291,16 @@ describe("bench/lib/report", function () {
       const squeezed = md.replace(/ +/g, " ");
       expect(squeezed).to.contain("| TokenPaymaster (eth-infinitism) | 120,000 | +40,000 | 100.0% |");
       expect(squeezed).to.contain("| CreditPaymaster, self-pay | 98,000 | +20,000 | 50.0% |");
-      expect(squeezed).to.contain("| credit-self | 1 | +20,000 | +40,000 | 50.0% | <= 50% | PASS |");
-      expect(squeezed).to.contain("| credit-self | 50 | +5,001 | +10,000 | 50.0% | <= 50% | FAIL |");
+      // A bundle of 1 is reported only; 10 and 50 against 75% (self).
+      expect(squeezed).to.contain("| credit-self | 1 | +20,000 | +40,000 | 50.0% | report | – |");
+      expect(squeezed).to.contain("| credit-self | 50 | +5,001 | +10,000 | 50.0% | <= 75% | PASS |");
+      expect(squeezed).to.contain("| credit-sponsored | 10 | +13,000 | +20,000 | 65.0% | <= 95% | PASS |");
+      // Grant rows against the purchased row of the same mode (at most +10%).
+      expect(squeezed).to.contain("| v0.7 credit-self-grants | 10 | +11,000 | +10,000 | +10.00% | PASS |");
+      expect(squeezed).to.contain("| v0.7 credit-self-grants | 50 | +5,502 | +5,001 | +10.02% | FAIL |");
+      expect(squeezed).to.contain(
+        "| CreditPaymaster, open policy, user's first operation, payer holds grants | 128,100 | +50,100 | 125.3% |",
+      );
       expect(squeezed).to.contain(
         "| CreditPaymaster, signed policy (no per-user limits) | 104,000 | +24,000 | 60.0% |",
       );
@@ -232,9 +316,11 @@ describe("bench/lib/report", function () {
     /** Floor overhead 10,000 / 4,000 / 3,000 over the sample's `none` (80,000 / 50,000 / 45,000). */
     const floor: GasRow = { "1": 90_000, "10": 54_000, "50": 48_000 };
 
-    it("prices LOGs as 375 + 375 per topic + 8 per data byte", function () {
-      expect(logGas(2, 32)).to.equal(1_381);
-      expect(logGas(1, 112) - logGas(2, 96)).to.equal(-247);
+    it("prices LOGs as 375 + 375 per topic + 8 per data byte, and a context word as 13 copies or memory words", function () {
+      expect(logGas(2, 104)).to.equal(1_957);
+      expect(logGas(2, 96)).to.equal(1_893);
+      expect(contextGas(1)).to.equal(39);
+      expect(contextGas(2)).to.equal(78);
     });
 
     it("adds the per-op costs and the per-bundle costs spread over the bundle to the measured floor", function () {
@@ -243,28 +329,42 @@ describe("bench/lib/report", function () {
       const self1 = results.find((r) => r.variant === "credit-self" && r.size === 1);
       const self50 = results.find((r) => r.variant === "credit-self" && r.size === 50);
       const sponsored10 = results.find((r) => r.variant === "credit-sponsored" && r.size === 10);
-      // self: 5,000 + 1,381 - 247 + 1,100 per op; 5,200 + 6,300 per bundle.
+      // self per op: credit word 2,100 + 100 + 2,900; burned total 100; the ledger's event 1,957 minus the floor's
+      // 1,893; one context word 39; warm accesses 1,100; 4 slot keys 192; computation 320.
+      const selfPerOp = 5_100 + 100 + 1_957 - 1_893 + 39 + 1_100 + 192 + 320;
+      // self per bundle: burned total's first write 2,800 (2,900 - the 100 counted per op), ledger and adapter
+      // accounts 5,200, three cold slots 6,300.
+      const selfPerBundle = 2_800 + 5_200 + 6_300;
+      expect(selfPerOp).to.equal(6_915);
+      // A bundle of 1 has no target: the bound is reported, the room is not.
       expect(self1).to.deep.equal({
         variant: "credit-self",
         size: 1,
         floor: 10_000,
-        required: 7_234 + 11_500,
-        bound: 28_734,
-        target: 20_000,
-        room: 20_000 - 28_734,
+        required: selfPerOp + selfPerBundle,
+        bound: 10_000 + selfPerOp + selfPerBundle,
+        target: undefined,
+        room: undefined,
       });
-      expect(self50?.required).to.equal(7_234 + 230);
-      expect(self50?.room).to.equal(5_000 - (3_000 + 7_464));
-      // sponsored: the allowance slot instead of the sender's word and the sender's recovery mark (2,100), plus the
-      // sponsor's word once per bundle.
-      expect(sponsored10?.required).to.equal(7_234 + 2_100 + 1_650);
-      expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.65));
+      expect(self50?.required).to.equal(selfPerOp + Math.round(selfPerBundle / 50));
+      // x50: 75% of TokenPaymaster's +10,000.
+      expect(self50?.target).to.equal(7_500);
+      expect(self50?.room).to.equal(7_500 - (3_000 + selfPerOp + 286));
+      // sponsored per op: allowance 5,100, recovery mark 2,100, sponsor's word 300, burned total 100, events
+      // 1,957 - 1,893, two context words 78, the sponsor's address in call data 320, warm accesses 1,100, the
+      // allowance's transient hold 400, 11 slot keys 528, computation 320; per bundle: sponsor's word 4,800 and the
+      // same 2,800 + 5,200 + 6,300.
+      const sponsoredPerOp = 5_100 + 2_100 + 300 + 100 + 1_957 - 1_893 + 78 + 320 + 1_100 + 400 + 528 + 320;
+      expect(sponsored10?.required).to.equal(sponsoredPerOp + (4_800 + 2_800 + 5_200 + 6_300) / 10);
+      expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.95));
     });
 
     it("leaves floor, bound and room undefined without the figure of an operation without paymaster", function () {
       const report = loose(sampleReport());
       delete report["v0.7"].none;
       const [first] = lowerBounds(report, floor);
+      const tenth = lowerBounds(report, floor).find((r) => r.size === 10);
+      expect([tenth?.floor, tenth?.bound, tenth?.room]).to.deep.equal([undefined, undefined, undefined]);
       expect([first.floor, first.bound, first.target, first.room]).to.deep.equal([
         undefined,
         undefined,
@@ -291,16 +391,57 @@ describe("bench/lib/report", function () {
       );
       const squeezed = md.replace(/ +/g, " ");
       expect(md).to.contain("## Lower bound");
+      // x1: reported only; x50: 3,000 + 6,915 + 286 = 10,201 against 7,500.
       expect(squeezed).to.contain(
-        "| credit-self | 1 | +10,000 | +18,734 | +28,734 | +20,000 | -8,734 | unreachable |",
+        "| credit-self | 1 | +10,000 | +21,215 | +31,215 | – | – | bundle of 1: reported only |",
+      );
+      expect(squeezed).to.contain(
+        "| credit-self | 50 | +3,000 | +7,201 | +10,201 | +7,500 | -2,701 | unreachable |",
+      );
+      // sponsored x10: 4,000 + 10,410 + 1,910 = 16,320 against 19,000.
+      expect(squeezed).to.contain(
+        "| credit-sponsored | 10 | +4,000 | +12,320 | +16,320 | +19,000 | 2,680 | reachable only if all other costs fit the room |",
       );
       for (const o of OPTIMISATIONS) expect(md).to.contain(`- ${o.change}: **${o.saved}**.`);
       expect(md.indexOf("## Lower bound")).to.be.lessThan(md.indexOf("## Optimisations"));
     });
 
+    it("adds the postOp-floor table: limits, billed gas per operation and the floor's cost per version", function () {
+      const md = renderMarkdown(sampleReport(), { opGas: {}, paymasterGas: {} }, undefined, [
+        {
+          version: "v0.7",
+          mode: "self-pay",
+          floor: 56_000,
+          lowFloor: 26_000,
+          billedAtFloor: 90_000,
+          billedAtLowFloor: 87_000,
+          usedAtFloor: 75_000,
+          usedAtLowFloor: 74_990,
+        },
+        {
+          version: "v0.8",
+          mode: "self-pay",
+          floor: 54_000,
+          lowFloor: 26_000,
+          billedAtFloor: 80_000,
+          billedAtLowFloor: 80_000,
+          usedAtFloor: 74_000,
+          usedAtLowFloor: 74_000,
+        },
+      ]);
+      const squeezed = md.replace(/ +/g, " ");
+      expect(md).to.contain("## What the postOp gas floor costs, per EntryPoint version");
+      expect(squeezed).to.contain(
+        "| v0.7 self-pay | 56,000 | 26,000 | 90,000 | 87,000 | +3,000 | +10 | +2,990 |",
+      );
+      expect(squeezed).to.contain("| v0.8 self-pay | 54,000 | 26,000 | 80,000 | 80,000 | 0 | 0 | 0 |");
+      expect(md).not.to.contain("## Lower bound");
+    });
+
     it("leaves the section out without a floor", function () {
       const md = renderMarkdown(sampleReport(), { opGas: {}, paymasterGas: {} });
       expect(md).not.to.contain("## Lower bound");
+      expect(md).not.to.contain("## What the postOp gas floor costs");
     });
   });
 
