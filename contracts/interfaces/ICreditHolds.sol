@@ -60,7 +60,9 @@ interface ICreditHolds {
      *        the rest from purchased credits; every bucket expiring in `[firstExpiry, lastExpiry)` was emptied and
      *        `fromLast` came out of the bucket expiring at `lastExpiry`. Zero when no grant was used.
      * @param ref The spender's reference for what was paid (the CreditPaymaster passes the `userOpHash`).
-     * @param spenderData The spender's own data (the CreditPaymaster passes `priceWad << 128 | gasCostWei`).
+     * @param spenderData The spender's own data (the CreditPaymaster passes
+     *        `mode << 248 | policyId << 192 | priceWad << 96 | gasCostWei`, which `decodePaymasterSpendData` in
+     *        src/client decodes).
      */
     event CreditsSpent(
         address indexed account,
