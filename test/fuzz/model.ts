@@ -702,5 +702,14 @@ export function parsePaymasterData(sender: string, dataHex: string): ParsedData 
     if (BigInt(sponsor) === 0n) return { error: err("paymaster", "CreditPaymasterZeroSponsor") };
     return { payer: sponsor, sponsored: true, userMaxCredits: BigInt(slice(21, 29)) };
   }
+  if (mode === 2n) {
+    // POLICY (issue 13): 37 bytes after the mode's offset, or 49 + a signature with an approval. The campaign only
+    // sends mode 2 as an "unknown mode" payload (9 bytes); well-formed POLICY operations are covered by
+    // test/paymaster/CreditPaymaster.policies.test.ts and test/security/policies.security.test.ts.
+    if (length !== 37n && length <= 49n) {
+      return { error: err("paymaster", "CreditPaymasterInvalidDataLength", 2n, length, 37n) };
+    }
+    throw new Error("the fuzz model does not cover well-formed POLICY paymaster data");
+  }
   return { error: err("paymaster", "CreditPaymasterUnknownMode", mode) };
 }

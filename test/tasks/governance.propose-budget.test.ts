@@ -283,9 +283,9 @@ describe("task governance:propose-budget", function () {
       ],
       [
         "a postOp gas cap below the postOp gas floor of the smallest sponsored operation",
-        { maxPaymasterPostOpGasLimit: "56011" },
+        { maxPaymasterPostOpGasLimit: "53511" },
         () =>
-          'Invalid --max-paymaster-post-op-gas-limit "56011": expected a whole number from 56012 to 16777215',
+          'Invalid --max-paymaster-post-op-gas-limit "53511": expected a whole number from 53512 to 16777215',
       ],
       [
         "a zero call gas cap",
