@@ -476,7 +476,7 @@ export async function sponsoredUnderPolicy(env: E2EEnvironment, version: "0.7" |
   expect(spent.map((s) => [s.account, s.beneficiary, s.spender])).to.deep.equal([
     [env.system.dapp, account.address, env.system.paymasters[version]],
   ]);
-  expect(charged.map((c) => [c.mode, c.policyId])).to.deep.equal([["SPONSORED", 0n]]);
+  expect(charged.map((c) => [c.mode, c.policyId])).to.deep.equal([["POLICY", 1n]]);
   expect(await creditsOf(env, env.system.dapp)).to.equal(dappBefore - spent[0].amount);
   const usage = await env.publicClient.readContract({
     address: env.system.ledger,
