@@ -283,7 +283,8 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         (HoldTerms terms, OpGas gas, bytes32 userOpHash, PriceTerms price) = PostOpContext.decode(context);
         _maybeRefreshPrice(gas.refreshAfter(), price.keepGas());
 
-        uint256 gasCostWei = _billedGasCost(gas, price, terms.mode(), actualGasCost, actualUserOpFeePerGas);
+        uint256 mode_ = terms.mode();
+        uint256 gasCostWei = _billedGasCost(gas, price, mode_, actualGasCost, actualUserOpFeePerGas);
 
         // The EntryPoint never takes more than the prefund, whose value the hold covers; the bound of the unseen gas
         // can exceed what is left of the prefund, and settling more than the hold would make postOp revert.
@@ -296,9 +297,9 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         // the sender, the charge and, in `spenderData`, `mode << 248 | policyId << 192 | priceWad << 96 | gasCostWei`.
         // priceWad < 2^96 was checked in validation; gasCostWei < 2^82 (see {_ceilCredits}); policy ids are a
         // sponsor's counter (a hold under an id that was never created fails), far below 2^56.
-        uint256 mode_ = terms.mode();
         uint256 policyId_ = mode_ == uint256(Mode.POLICY) ? PostOpContext.policyId(context) : 0;
         _settle(
+            mode_,
             terms,
             gas.sender(),
             policyId_,
@@ -308,8 +309,9 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         );
     }
 
-    /// @dev Settles the hold of `terms` on the ledger in its mode, burning `charge`.
+    /// @dev Settles the hold of `terms` on the ledger in its mode `mode_` (`terms.mode()`), burning `charge`.
     function _settle(
+        uint256 mode_,
         HoldTerms terms,
         address sender_,
         uint256 policyId_,
@@ -317,7 +319,6 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         bytes32 userOpHash,
         uint256 spenderData
     ) private {
-        uint256 mode_ = terms.mode();
         if (mode_ == uint256(Mode.SELF)) {
             ledger.settle(terms.payer(), terms.held(), charge, userOpHash, spenderData);
         } else if (mode_ == uint256(Mode.SPONSORED)) {
