@@ -333,13 +333,30 @@ contract CreditLedger is
         bytes32 ownSlot = HoldSlots.slot(msg.sender, key);
         uint256 own = HoldSlots.load(ownSlot);
         uint256 held = othersHeld + own;
-        (uint256 purchased, uint256 lo, uint256 hi) = CreditWords.peek(_creditWords[account]);
-        uint256 live = purchased + CreditWords.liveGranted(lo, hi, asOf);
-        uint256 available = Math.saturatingSub(live, held);
-        if (amount > available) revert CreditLedgerInsufficientCredits(account, available, amount);
-        validUntil = CreditWords.validUntil(lo, hi, asOf, live, held + amount);
+        uint256 need = held + amount;
+        uint256[2] storage words = _creditWords[account];
+        uint256 w0 = words[0];
+        uint256 lo = w0 >> 64;
+        uint256 hi;
+        uint256 cap = type(uint48).max;
+        // Word 1 (buckets 2 and 3; zero while bucket 1 is empty) is read only when settlement may need it. When the
+        // soonest bucket of word 0 live at asOf holds more than every hold on the account, the hold relies on it and
+        // lasts no longer than it: no charge of this transaction can then empty it, so settlement takes the word-0
+        // fast path ({CreditWords-takeFromWord0}) and never reads word 1 in postOp, where a cold read would be unpriced.
+        if (uint64(w0 >> 160) != 0) {
+            Bucket firstLive = CreditWords.firstLiveOfWord0(lo, asOf);
+            if (firstLive.amount() > need)
+                cap = firstLive.expiry() - 1; // expiry > asOf >= 0
+            else hi = words[1];
+        }
+        uint256 live = uint64(w0) + CreditWords.liveGranted(lo, hi, asOf);
+        if (live < need)
+            revert CreditLedgerInsufficientCredits(account, Math.saturatingSub(live, held), amount);
+        validUntil = CreditWords.validUntil(lo, hi, asOf, live, need);
+        if (cap < validUntil) validUntil = uint48(cap);
         HoldSlots.store(ownSlot, own + amount);
-        HoldSlots.store(HoldSlots.activeSlot(msg.sender), 1);
+        // own != 0: an earlier hold of this transaction on this account already marked the caller active
+        if (own == 0) HoldSlots.store(HoldSlots.activeSlot(msg.sender), 1);
     }
 
     /// @dev Decrements the caller's hold at `slot` by `held`, checking `0 < held <= hold` and `charge <= held`.
@@ -374,15 +391,25 @@ contract CreditLedger is
         GrantsTaken taken;
         if (charge != 0) {
             uint256[2] storage words = _creditWords[account];
-            CreditWords.Credits memory c = CreditWords.load(words);
-            taken = c.takeFromGrants(charge, block.timestamp);
-            uint256 rest = charge - taken.fromGrants();
-            if (rest > c.purchased) {
-                // Unreachable when the hold was placed by this ledger and its validUntil was honoured.
-                revert CreditLedgerInsufficientCredits(account, c.purchased + taken.fromGrants(), charge);
+            (bool fast, uint256 w0, GrantsTaken fromWord0) = CreditWords.takeFromWord0(
+                words[0],
+                charge,
+                block.timestamp
+            );
+            if (fast) {
+                words[0] = w0;
+                taken = fromWord0;
+            } else {
+                CreditWords.Credits memory c = CreditWords.load(words);
+                taken = c.takeFromGrants(charge, block.timestamp);
+                uint256 rest = charge - taken.fromGrants();
+                if (rest > c.purchased) {
+                    // Unreachable when the hold was placed by this ledger and its validUntil was honoured.
+                    revert CreditLedgerInsufficientCredits(account, c.purchased + taken.fromGrants(), charge);
+                }
+                c.purchased -= rest;
+                CreditWords.store(words, c);
             }
-            c.purchased -= rest;
-            CreditWords.store(words, c);
             _addBurned(info, infoWord, charge);
         }
         emit CreditsSpent(

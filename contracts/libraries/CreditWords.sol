@@ -167,6 +167,14 @@ library CreditWords {
         }
     }
 
+    /// @notice The soonest of buckets 0 and 1 (the sequence half `lo`) live at `time`, or the empty bucket.
+    function firstLiveOfWord0(uint256 lo, uint256 time) internal pure returns (Bucket b) {
+        b = first(lo);
+        if (!b.isEmpty() && b.expiry() <= time) b = first(lo >> BUCKET_BITS);
+        // an empty bucket's expiry is 0
+        if (b.expiry() <= time) b = Bucket.wrap(0);
+    }
+
     /**
      * @notice The time until which `need` credits stay covered: drops live buckets (expiry > asOf) from the soonest
      *         while the rest still covers `need`; the first bucket that cannot be dropped bounds the validity (usable
@@ -249,6 +257,43 @@ library CreditWords {
             (c.lo, c.hi) = shift(c.lo, c.hi);
             emit ICreditLedger.CreditsExpired(account, uint64(b.expiry()), b.amount());
         }
+    }
+
+    /**
+     * @notice Settlement's fast path, on word 0 alone: when `charge` comes whole out of purchased credits (the account
+     *         has no bucket) or out of the first live bucket of word 0 without emptying it, returns `ok`, the new
+     *         word 0 and what was taken from grants, exactly as {load}, {takeFromGrants}, the purchased take and
+     *         {store} would leave them. Word 1 is neither needed nor changed in these cases (no bucket moves), so it is
+     *         not read. Otherwise `ok` is false and the caller takes the general path.
+     */
+    function takeFromWord0(
+        uint256 w0,
+        uint256 charge,
+        uint256 time
+    ) internal pure returns (bool ok, uint256 newW0, GrantsTaken taken) {
+        for (uint256 i; i < 2; ++i) {
+            uint256 shiftBits = 64 + BUCKET_BITS * i;
+            Bucket b = Bucket.wrap((w0 >> shiftBits) & BUCKET_MASK);
+            if (b.isEmpty()) {
+                // No live bucket: compaction keeps every later bucket empty too. All from purchased credits (the
+                // low 64 bits), which must cover it: the general path reports a shortfall.
+                if (uint64(w0) < charge) return (false, 0, taken);
+                return (true, w0 - charge, taken);
+            }
+            if (b.expiry() > time) {
+                // The soonest live bucket; emptying it moves the buckets behind it (the general path).
+                if (b.amount() <= charge) return (false, 0, taken);
+                uint256 e = b.expiry();
+                // lowers this bucket's amount field only (charge < amount < 2^64); parts < 2^64 and < 2^32
+                return (
+                    true,
+                    w0 - (charge << shiftBits),
+                    GrantsTaken.wrap(charge | (charge << 64) | (e << 128) | (e << 160))
+                );
+            }
+        }
+        // Buckets 0 and 1 expired: a live one may be in word 1.
+        return (false, 0, taken);
     }
 
     /**

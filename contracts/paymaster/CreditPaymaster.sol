@@ -51,13 +51,13 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     ///         (`SOLVENCY_MARGINS=1 npx hardhat test test/security/lowPrefund.security.test.ts
     ///         test/security/policies.security.test.ts test/paymaster/CreditPaymaster.test.ts`, whose worst case is
     ///         the first operation of a bundle with a charge spanning grant buckets, an expired one skipped): the
-    ///         smallest margin by which postOp prices above what the EntryPoint bills is ~3,000 gas (SELF).
+    ///         smallest margin by which postOp prices above what the EntryPoint bills is ~2,600 gas (SELF).
     uint256 public constant POST_OP_OVERHEAD_GAS_SELF = 21_000;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for SPONSORED operations (settlement also releases the allowance
-    ///         hold and records the allowance spending): smallest margin ~3,700 gas.
+    ///         hold and records the allowance spending): smallest margin ~3,200 gas.
     uint256 public constant POST_OP_OVERHEAD_GAS_SPONSORED = 26_000;
     /// @notice As `POST_OP_OVERHEAD_GAS_SELF`, for POLICY operations (a user's first operation writes its zero usage
-    ///         slot: 20,000 gas more than a returning user's): smallest margin ~5,900 gas.
+    ///         slot: 20,000 gas more than a returning user's): smallest margin ~5,200 gas.
     uint256 public constant POST_OP_OVERHEAD_GAS_POLICY = 48_000;
     /// @notice Gas given to the opportunistic refresh of the adapter's cached price in `postOp`.
     uint256 public constant PRICE_REFRESH_GAS = 150_000;
@@ -143,7 +143,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             _callDataWords(msg.data.length)
         );
 
-        (uint256 priceWad_, uint256 priceTime) = priceAdapter.cachedPrice();
+        (uint256 priceWad_, uint256 priceTime) = _cachedPrice();
         // The ledger's CreditsSpent logs the price in 96 bits: refuse one that would not fit rather than truncate it.
         if (priceWad_ > type(uint96).max) revert CreditPaymasterPriceTooHigh(priceWad_);
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
@@ -213,9 +213,15 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         }
         uint256 mode_ = parsed.mode();
         if (mode_ == uint256(Mode.SELF)) {
-            validUntil = ledger.hold(parsed.payer(), held_, asOf);
+            validUntil = _callHold(ICreditHolds.hold.selector, parsed.payer(), address(0), held_, asOf);
         } else if (mode_ == uint256(Mode.SPONSORED)) {
-            validUntil = ledger.holdSponsored(parsed.payer(), userOp.sender, held_, asOf);
+            validUntil = _callHold(
+                ICreditHolds.holdSponsored.selector,
+                parsed.payer(),
+                userOp.sender,
+                held_,
+                asOf
+            );
         } else {
             bool perUser_;
             (validUntil, validAfter, sigFailed, perUser_) = _holdUnderPolicy(
@@ -320,9 +326,25 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         uint256 spenderData
     ) private {
         if (mode_ == uint256(Mode.SELF)) {
-            ledger.settle(terms.payer(), terms.held(), charge, userOpHash, spenderData);
+            _callSettle(
+                ICreditHolds.settle.selector,
+                terms.payer(),
+                address(0),
+                terms.held(),
+                charge,
+                userOpHash,
+                spenderData
+            );
         } else if (mode_ == uint256(Mode.SPONSORED)) {
-            ledger.settleSponsored(terms.payer(), sender_, terms.held(), charge, userOpHash, spenderData);
+            _callSettle(
+                ICreditHolds.settleSponsored.selector,
+                terms.payer(),
+                sender_,
+                terms.held(),
+                charge,
+                userOpHash,
+                spenderData
+            );
         } else {
             ISponsorPolicies(address(ledger)).settlePolicy(
                 terms.payer(),
@@ -377,7 +399,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     function _maybeRefreshPrice(uint256 refreshAfter, uint256 keepGas) private {
         if (block.timestamp <= refreshAfter) return;
         // Another operation of this bundle may already have refreshed it.
-        (, uint256 cachedTime) = priceAdapter.cachedPrice();
+        (, uint256 cachedTime) = _cachedPrice();
         if (block.timestamp <= cachedTime + _config.maxPriceAge / 2) return;
         if (block.timestamp < _refreshRetryAfter) return;
         if (gasleft() < PRICE_REFRESH_COST + keepGas) return;
@@ -388,6 +410,96 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             uint48 retryAfter = uint48(block.timestamp + PRICE_REFRESH_RETRY_DELAY);
             _refreshRetryAfter = retryAfter;
             emit PriceRefreshFailed(retryAfter);
+        }
+    }
+
+    /**
+     * @dev The adapter's `cachedPrice()`, bubbling up its revert (no cached price). In assembly, in scratch memory:
+     *      no ABI encoder, no extcodesize check (a codeless adapter returns no data, which reverts here).
+     */
+    function _cachedPrice() private view returns (uint256 priceWad_, uint256 priceTime) {
+        address adapter = address(priceAdapter);
+        bytes4 selector = IPriceAdapter.cachedPrice.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            let ok := staticcall(gas(), adapter, 0, 4, 0, 0x40)
+            if iszero(and(ok, iszero(lt(returndatasize(), 0x40)))) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            priceWad_ := mload(0)
+            priceTime := mload(0x20)
+        }
+    }
+
+    /**
+     * @dev The ledger's `hold(first, amount, asOf)` (`second` zero) or `holdSponsored(first, second, amount, asOf)`:
+     *      its validUntil, bubbling up a revert. In assembly so that GAS immediately precedes CALL (ERC-7562 OP-012)
+     *      and without the ABI encoder's allocation; the ledger's return word is clean and read at its width.
+     */
+    function _callHold(
+        bytes4 selector,
+        address first,
+        address second,
+        uint256 amount,
+        uint256 asOf
+    ) private returns (uint256 validUntil) {
+        address ledger_ = address(ledger);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), first)
+            let p := add(m, 0x24)
+            if second {
+                mstore(p, second)
+                p := add(p, 0x20)
+            }
+            mstore(p, amount)
+            mstore(add(p, 0x20), asOf)
+            let ok := call(gas(), ledger_, 0, m, sub(add(p, 0x40), m), m, 0x20)
+            // a revert (bubbled up), or no return word (not the ledger)
+            if iszero(and(ok, iszero(lt(returndatasize(), 0x20)))) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            validUntil := and(mload(m), 0xffffffffffff)
+        }
+    }
+
+    /**
+     * @dev The ledger's `settle(first, held, charge, ref, data)` (`second` zero) or
+     *      `settleSponsored(first, second, held, charge, ref, data)`, bubbling up a revert. In assembly, without the
+     *      ABI encoder's allocation and the extcodesize check: the ledger is immutable and its hold, which returned
+     *      data, preceded this call.
+     */
+    function _callSettle(
+        bytes4 selector,
+        address first,
+        address second,
+        uint256 held,
+        uint256 charge,
+        bytes32 ref,
+        uint256 data
+    ) private {
+        address ledger_ = address(ledger);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), first)
+            let p := add(m, 0x24)
+            if second {
+                mstore(p, second)
+                p := add(p, 0x20)
+            }
+            mstore(p, held)
+            mstore(add(p, 0x20), charge)
+            mstore(add(p, 0x40), ref)
+            mstore(add(p, 0x60), data)
+            if iszero(call(gas(), ledger_, 0, m, sub(add(p, 0x80), m), 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
         }
     }
 

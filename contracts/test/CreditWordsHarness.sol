@@ -73,6 +73,41 @@ contract CreditWordsHarness {
         _store(c);
     }
 
+    /// @notice Settlement's fast path on the stored word 0 ({CreditWords-takeFromWord0}).
+    function takeFromWord0(
+        uint256 charge,
+        uint256 time
+    ) external view returns (bool ok, uint256 w0, uint256 taken) {
+        GrantsTaken t;
+        (ok, w0, t) = CreditWords.takeFromWord0(_words[0], charge, time);
+        taken = GrantsTaken.unwrap(t);
+    }
+
+    /// @notice The soonest of buckets 0 and 1 live at `time` ({CreditWords-firstLiveOfWord0}): amount and expiry.
+    function firstLiveOfWord0(uint256 time) external view returns (uint256 amount, uint256 expiry) {
+        Bucket b = CreditWords.firstLiveOfWord0(_words[0] >> 64, time);
+        return (b.amount(), b.expiry());
+    }
+
+    /// @notice Settlement's general path as the ledger runs it (grants, then purchased credits), without storing:
+    ///         the words it would leave, what it took from grants, and whether the credits covered the charge.
+    function spendGeneral(
+        uint256 charge,
+        uint256 time
+    ) external view returns (bool covered, uint256 w0, uint256 w1, uint256 taken) {
+        CreditWords.Credits memory c = CreditWords.load(_words);
+        GrantsTaken t = c.takeFromGrants(charge, time);
+        uint256 rest = charge - t.fromGrants();
+        covered = rest <= c.purchased;
+        if (covered) c.purchased -= rest;
+        return (
+            covered,
+            c.purchased | (c.lo << 64),
+            c.hi == c.word1 ? _words[1] : c.hi,
+            GrantsTaken.unwrap(t)
+        );
+    }
+
     /// @notice The named parts of a `GrantsTaken` word, read through its getters.
     function grantsTakenParts(
         uint256 word

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { network } from "hardhat";
 import { TestSpender__factory } from "../../typechain-types";
 import {
   atNextBlock,
@@ -197,6 +198,58 @@ describe("CreditLedger: holds and settlement", function () {
       )
         .to.be.revertedWithCustomError(ledger, "CreditLedgerInsufficientCredits")
         .withArgs(alice.address, 30n * CREDIT, 31n * CREDIT);
+    });
+  });
+
+  describe("word 1: read by the hold whenever settlement may need it (postOp must read no cold slot)", function () {
+    /** The cold SLOADs (2,100 gas) in the ledger frame of each ledger call of `hash` (TestSpender.run's steps). */
+    async function coldSloadsPerLedgerCall(hash: string): Promise<number[]> {
+      const trace = (await network.provider.send("debug_traceTransaction", [
+        hash,
+        { disableMemory: true, disableStorage: true, disableStack: true },
+      ])) as { structLogs: { op: string; gasCost: number; depth: number }[] };
+      const counts: number[] = [];
+      let previousDepth = 1;
+      for (const log of trace.structLogs) {
+        if (log.depth === 2 && previousDepth === 1) counts.push(0);
+        if (log.depth === 2 && log.op === "SLOAD" && log.gasCost >= 2_100) counts[counts.length - 1]++;
+        previousDepth = log.depth;
+      }
+      return counts;
+    }
+
+    /** alice as in the fixture (50 purchased, 30 at E1, 40 at E2) plus 10 at E3: bucket 2, in word 1. */
+    async function threeBuckets() {
+      const f = await loadFixture(holdsFixture);
+      const E3 = f.T0 + 3n * DAY;
+      await f.ledger.connect(f.issuer).grant(f.alice, 10n * CREDIT, E3);
+      return { ...f, E3 };
+    }
+
+    it("a hold the soonest live bucket of word 0 covers relies on it alone, lasts no longer than it, and settles from it without reading word 1", async function () {
+      const { spender, alice, E1 } = await threeBuckets();
+      // need 10 < 30 (bucket 0): without the bound, the purchased credits alone would give type(uint48).max
+      const receipt = await runSteps(spender, [
+        await holdStep(alice, 10n * CREDIT, await now()),
+        await settleStep(alice, 10n * CREDIT, 10n * CREDIT),
+      ]);
+      expect(heldValidUntils(spender, receipt).get(0)).to.equal(E1 - 1n);
+      expect(await coldSloadsPerLedgerCall(receipt.hash)).to.deep.equal([2, 0]); // hold: spender info, word 0
+    });
+
+    it("a hold whose charge may empty that bucket reads word 1, so that settlement finds it warm", async function () {
+      const { ledger, spender, alice, E2, E3 } = await threeBuckets();
+      // need 30: bucket 0 (30) may be emptied, and compacting the buckets reads word 1
+      const receipt = await runSteps(spender, [
+        await holdStep(alice, 30n * CREDIT, await now()),
+        await settleStep(alice, 30n * CREDIT, 30n * CREDIT),
+      ]);
+      expect(heldValidUntils(spender, receipt).get(0)).to.equal(UINT48_MAX);
+      expect(await coldSloadsPerLedgerCall(receipt.hash)).to.deep.equal([3, 0]); // hold: spender info, words 0 and 1
+      expect((await breakdown(ledger, alice)).grants).to.deep.equal([
+        { amount: 40n * CREDIT, expiresAt: E2 },
+        { amount: 10n * CREDIT, expiresAt: E3 },
+      ]);
     });
   });
 

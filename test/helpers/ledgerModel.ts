@@ -143,15 +143,28 @@ export class LedgerModel {
     return charge - rest;
   }
 
-  /** validUntil of a hold needing `need` credits at `asOf` (live covers need). */
+  /**
+   * validUntil of a hold needing `need` credits at `asOf` (live covers need). Like the ledger: when bucket 1 is used
+   * and the soonest of buckets 0 and 1 live at `asOf` holds more than `need`, the hold relies on word 0 (purchased,
+   * buckets 0 and 1) alone and lasts no longer than that bucket; otherwise every bucket counts.
+   */
   validUntil(a: string, asOf: bigint, need: bigint): bigint {
-    let live = this.live(a, asOf);
-    for (const b of this.account(a).buckets) {
+    const acc = this.account(a);
+    const word0 = acc.buckets.slice(0, 2);
+    const firstLive = word0.find((b) => b.expiry > asOf);
+    const word0Only = acc.buckets.length >= 2 && firstLive !== undefined && firstLive.amount > need;
+    const counted = word0Only ? word0 : acc.buckets;
+    let live = counted.reduce((sum, b) => (b.expiry > asOf ? sum + b.amount : sum), acc.purchased);
+    let until = UINT48_MAX;
+    for (const b of counted) {
       if (b.expiry <= asOf) continue;
-      if (live - b.amount < need) return b.expiry - 1n;
+      if (live - b.amount < need) {
+        until = b.expiry - 1n;
+        break;
+      }
       live -= b.amount;
     }
-    return UINT48_MAX;
+    return word0Only && firstLive.expiry - 1n < until ? firstLive.expiry - 1n : until;
   }
 
   static allowanceKey(sponsor: string, beneficiary: string): string {

@@ -184,6 +184,57 @@ describe("CreditWords", function () {
     });
   });
 
+  describe("#takeFromWord0 (settlement's fast path)", function () {
+    it("agrees with the general path wherever it applies, and applies to a charge from purchased credits alone or from the first live bucket of word 0 without emptying it (and #firstLiveOfWord0 finds that bucket)", async function () {
+      const h = await load();
+      const bucketsArb = fc
+        .uniqueArray(fc.bigInt(1n, 8n), { maxLength: 4 })
+        .chain((expiries) =>
+          fc.tuple(
+            ...[...expiries]
+              .sort((a, b) => Number(a - b))
+              .map((e) => fc.record({ amount: fc.bigInt(1n, 1000n), expiry: fc.constant(e * 100n) })),
+          ),
+        );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.bigInt(0n, 2000n),
+          bucketsArb,
+          fc.bigInt(1n, 3000n),
+          fc.bigInt(0n, 9n),
+          async (purchased, buckets, charge, t) => {
+            const time = t * 100n;
+            const [word0, word1] = packWords(purchased, buckets);
+            await h.setWords(word0, word1);
+            const [ok, w0, taken] = await h.takeFromWord0(charge, time);
+            const general = await h.spendGeneral(charge, time);
+            // no bucket in word 0 before a live one: purchased alone; the first live one of word 0: it alone, not
+            // emptied; buckets 0 and 1 expired: the general path (word 1 may hold a live one)
+            const expected = (() => {
+              for (const b of buckets.slice(0, 2)) {
+                if (b.expiry > time) return b.amount > charge;
+              }
+              return buckets.length < 2 && purchased >= charge;
+            })();
+            expect(ok, "fast path taken").to.equal(expected);
+            // the hold's test for reading word 1: the soonest live bucket of word 0
+            const firstLive = buckets.slice(0, 2).find((b) => b.expiry > time);
+            expect(await h.firstLiveOfWord0(time)).to.deep.equal(
+              firstLive === undefined ? [0n, 0n] : [firstLive.amount, firstLive.expiry],
+            );
+            if (ok) {
+              expect(general.covered).to.equal(true);
+              expect(w0).to.equal(general.w0);
+              expect(general.w1, "word 1 unchanged").to.equal(word1);
+              expect(taken).to.equal(general.taken);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  });
+
   describe("generated sequences", function () {
     it("matches a sorted-list model under random grants, takes, sweeps and spends", async function () {
       const h = await load();
