@@ -21,7 +21,7 @@ import { installCliErrorHandling, isHardhatCli } from "./tasks/lib/cli-errors";
  */
 const SOLC_VERSION = "0.8.28";
 /**
- * Ledger optimizer runs: through the IR pipeline, 250 (24.34 KB with sponsors' policies and settlement's word-0 fast
+ * Ledger optimizer runs: through the IR pipeline, 250 (24.38 KB with sponsors' policies and settlement's word-0 fast
  * path; 300 gave 24.60 KB and 500 24.78 KB, past EIP-170's 24,576 bytes; 2,000 gave 27.1 KB before the fast path);
  * the legacy one needs 200.
  */

@@ -479,9 +479,15 @@ export const OPTIMISATIONS: readonly Optimisation[] = [
   },
   {
     change:
-      "The paymaster's calls to the adapter (`cachedPrice`) and the ledger (`hold`, `holdSponsored`, `settle`, `settleSponsored`) in assembly, in scratch memory (no ABI encoder, no extcodesize check); the ledger marks a spender active on its first hold of an account in a transaction only",
+      "The paymaster's calls to the adapter (`cachedPrice`) and the ledger (`hold`, `holdSponsored`, `settle`, `settleSponsored`, `settlePolicy`) in assembly, in scratch memory (no ABI encoder, no extcodesize check); the ledger marks a spender active on its first hold of an account in a transaction only",
     saved:
-      "−710 self-pay, −747 sponsored, −383 signed policy (x10, production set-up: +24,046 → +23,336, +31,640 → +30,893, +35,494 → +35,111)",
+      "−710 self-pay, −747 sponsored, −631 signed policy (x10, production set-up: +24,046 → +23,336, +31,640 → +30,893, +35,494 → +34,863)",
+  },
+  {
+    change:
+      "The adapter's cached price read once per transaction: the first validation of a bundle keeps it in the paymaster's transient storage, the others use it (the EntryPoint validates every operation before executing any)",
+    saved:
+      "−483 self-pay, −482 sponsored, −483 signed policy (x10, production set-up: +23,336 → +22,853, +30,893 → +30,411, +34,863 → +34,380)",
   },
 ];
 
@@ -498,7 +504,7 @@ export const POLICY_BREAKDOWN: readonly { what: string; gas: number }[] = [
   },
   {
     what: "calldata: the POLICY paymaster data with its approval (166 bytes of paymasterAndData)",
-    gas: 2_122,
+    gas: 2_127,
   },
   { what: "ledger's CreditsSpent event (the one event per operation)", gas: 2_899 },
   {
@@ -507,14 +513,14 @@ export const POLICY_BREAKDOWN: readonly { what: string; gas: number }[] = [
   },
   {
     what: "ledger transient holds (credit and policy-wide: TLOAD/TSTORE), their slot keccaks and the other spender's holds (production set-up: two spenders)",
-    gas: 2_066,
+    gas: 1_938,
   },
-  { what: "ledger code (holdPolicy, settlePolicy, spend: checks, epochs, ABI)", gas: 8_969 },
+  { what: "ledger code (holdPolicy, settlePolicy, spend: checks, epochs, ABI)", gas: 8_471 },
   {
     what: "paymaster code (caps, postOp floor, pricing, context, settlement, unused-gas bound) and its config reads and calls",
-    gas: 9_640,
+    gas: 9_103,
   },
-  { what: "the adapter's cached price (call and read)", gas: 694 },
+  { what: "the adapter's cached price (read once per bundle: the call and the cold slot)", gas: 249 },
   { what: "EntryPoint and account: the paymaster's path (context, postOp call, deposit)", gas: 539 },
 ];
 

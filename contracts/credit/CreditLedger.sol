@@ -54,6 +54,11 @@ contract CreditLedger is
     /// @notice Maximum number of live grant buckets (distinct live expiry dates) per account.
     uint256 public constant MAX_GRANT_BUCKETS = CreditWords.MAX_BUCKETS;
 
+    /// @dev A hold relies on word 0's soonest live bucket alone only if it expires more than this many seconds after
+    ///      the hold's asOf: more than any CreditPaymaster's `maxPriceAge` (a uint16), so that the hold's bound never
+    ///      ends a paymaster's validity earlier than its price would.
+    uint256 private constant WORD0_HORIZON = 1 << 16;
+
     mapping(address account => uint256[2] words) private _creditWords;
     mapping(address issuer => EpochBudget) private _issuerCaps;
     /// @dev Low 128 bits: total issued; high 128 bits: total revoked.
@@ -340,14 +345,19 @@ contract CreditLedger is
         uint256 hi;
         uint256 cap = type(uint48).max;
         // Word 1 (buckets 2 and 3; zero while bucket 1 is empty) is read only when settlement may need it. When the
-        // soonest bucket of word 0 live at asOf holds more than every hold on the account, the hold relies on it and
-        // lasts no longer than it: no charge of this transaction can then empty it, so settlement takes the word-0
-        // fast path ({CreditWords-takeFromWord0}) and never reads word 1 in postOp, where a cold read would be unpriced.
+        // soonest bucket of word 0 live at asOf holds more than every hold on the account and outlives asOf by more
+        // than WORD0_HORIZON, the hold relies on it and lasts no longer than it: no charge of this transaction can
+        // then empty it, so settlement takes the word-0 fast path ({CreditWords-takeFromWord0}) and never reads word 1
+        // in postOp, where a cold read would be unpriced. The horizon keeps that bound from ever binding for a
+        // CreditPaymaster, whose validity ends by asOf + maxPriceAge (a uint16) at the latest: a bucket expiring
+        // sooner is counted with all the others, as before (a block past its expiry still finds the rest).
         if (uint64(w0 >> 160) != 0) {
             Bucket firstLive = CreditWords.firstLiveOfWord0(lo, asOf);
-            if (firstLive.amount() > need)
+            if (firstLive.amount() > need && firstLive.expiry() > asOf + WORD0_HORIZON) {
                 cap = firstLive.expiry() - 1; // expiry > asOf >= 0
-            else hi = words[1];
+            } else {
+                hi = words[1];
+            }
         }
         uint256 live = uint64(w0) + CreditWords.liveGranted(lo, hi, asOf);
         if (live < need)

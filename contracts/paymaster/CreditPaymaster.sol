@@ -7,6 +7,7 @@ import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
@@ -28,6 +29,9 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
 contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
+    using TransientSlot for bytes32;
+    using TransientSlot for TransientSlot.Uint256Slot;
+
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run: 18,844
     ///         while postOp still emitted its own ~2,640-gas event, lowered by 2,500 when the ledger's `CreditsSpent`
@@ -74,6 +78,9 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @dev Scale of `credits = wei × priceWad × markupBps / CREDIT_SCALE`: 1e18 (wei per token) × 1e18 (WAD) /
     ///      1e6 (credit decimals) × 1e4 (basis points).
     uint256 private constant CREDIT_SCALE = 1e34;
+
+    /// @dev Transient slot of the price validation uses in this transaction (`priceWad | priceTime << 96`).
+    bytes32 private constant _BUNDLE_PRICE_SLOT = keccak256("CreditPaymaster.bundlePrice");
 
     uint256 private constant SELF_DATA_LENGTH = 61;
     uint256 private constant SPONSORED_DATA_LENGTH = 81;
@@ -143,9 +150,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             _callDataWords(msg.data.length)
         );
 
-        (uint256 priceWad_, uint256 priceTime) = _cachedPrice();
-        // The ledger's CreditsSpent logs the price in 96 bits: refuse one that would not fit rather than truncate it.
-        if (priceWad_ > type(uint96).max) revert CreditPaymasterPriceTooHigh(priceWad_);
+        (uint256 priceWad_, uint256 priceTime) = _validationPrice();
         // maxCost is the EntryPoint's required prefund: the most it can take from the deposit for this op.
         (terms, validationData) = _holdWithin(
             cfg,
@@ -346,16 +351,7 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
                 spenderData
             );
         } else {
-            ISponsorPolicies(address(ledger)).settlePolicy(
-                terms.payer(),
-                policyId_,
-                sender_,
-                terms.perUser(),
-                terms.held(),
-                charge,
-                userOpHash,
-                spenderData
-            );
+            _callSettlePolicy(terms, policyId_, sender_, charge, userOpHash, spenderData);
         }
     }
 
@@ -411,6 +407,24 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             _refreshRetryAfter = retryAfter;
             emit PriceRefreshFailed(retryAfter);
         }
+    }
+
+    /**
+     * @dev The price validation prices with: the adapter's cached price, read once per transaction and kept in this
+     *      paymaster's transient storage for the other validations of the bundle. The EntryPoint validates every
+     *      operation of a bundle before it executes any, so only a validation itself could change the adapter's
+     *      cache in between; the kept price is then the previous cached one, valid at the same block time (validUntil
+     *      still bounds it by `priceTime + maxPriceAge`). The price must fit the 96 bits the ledger's CreditsSpent
+     *      logs it in: one that would not is refused rather than truncated.
+     */
+    function _validationPrice() private returns (uint256 priceWad_, uint256 priceTime) {
+        TransientSlot.Uint256Slot slot = _BUNDLE_PRICE_SLOT.asUint256();
+        uint256 kept = slot.tload();
+        // priceTime != 0 for any cached price (the adapter refuses to return none), so a kept word is never zero
+        if (kept != 0) return (uint96(kept), kept >> 96);
+        (priceWad_, priceTime) = _cachedPrice();
+        if (priceWad_ > type(uint96).max) revert CreditPaymasterPriceTooHigh(priceWad_);
+        slot.tstore(priceWad_ | (priceTime << 96));
     }
 
     /**
@@ -497,6 +511,41 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
             mstore(add(p, 0x40), ref)
             mstore(add(p, 0x60), data)
             if iszero(call(gas(), ledger_, 0, m, sub(add(p, 0x80), m), 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
+    }
+
+    /**
+     * @dev The ledger's `settlePolicy(sponsor, policyId, user, perUser, held, charge, ref, data)` for the hold of
+     *      `terms`, bubbling up a revert; in assembly like {_callSettle}.
+     */
+    function _callSettlePolicy(
+        HoldTerms terms,
+        uint256 policyId_,
+        address user,
+        uint256 charge,
+        bytes32 ref,
+        uint256 data
+    ) private {
+        address ledger_ = address(ledger);
+        bytes4 selector = ISponsorPolicies.settlePolicy.selector;
+        address sponsor = terms.payer();
+        bool perUser_ = terms.perUser();
+        uint256 held_ = terms.held();
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), sponsor)
+            mstore(add(m, 0x24), policyId_)
+            mstore(add(m, 0x44), user)
+            mstore(add(m, 0x64), perUser_)
+            mstore(add(m, 0x84), held_)
+            mstore(add(m, 0xa4), charge)
+            mstore(add(m, 0xc4), ref)
+            mstore(add(m, 0xe4), data)
+            if iszero(call(gas(), ledger_, 0, m, 0x104, 0, 0)) {
                 returndatacopy(m, 0, returndatasize())
                 revert(m, returndatasize())
             }

@@ -237,6 +237,19 @@ describe("CreditLedger: holds and settlement", function () {
       expect(await coldSloadsPerLedgerCall(receipt.hash)).to.deep.equal([2, 0]); // hold: spender info, word 0
     });
 
+    it("a soonest bucket expiring within WORD0_HORIZON of asOf is counted with the others, unbounded: a block past its expiry still settles, from word 0, with no cold read", async function () {
+      const { spender, alice, E1 } = await threeBuckets();
+      // asOf a minute before E1 (a paymaster's cached price time), the block 10 s after E1: bucket 0 has expired
+      await time.setNextBlockTimestamp(E1 + 10n);
+      const receipt = await runSteps(spender, [
+        await holdStep(alice, 10n * CREDIT, E1 - 60n),
+        await settleStep(alice, 10n * CREDIT, 10n * CREDIT),
+      ]);
+      // 50 purchased + 40 (E2) + 10 (E3) cover 10 without bucket 0: no bound, as the paymaster's price bounds it
+      expect(heldValidUntils(spender, receipt).get(0)).to.equal(UINT48_MAX);
+      expect(await coldSloadsPerLedgerCall(receipt.hash)).to.deep.equal([3, 0]); // hold: spender info, words 0 and 1
+    });
+
     it("a hold whose charge may empty that bucket reads word 1, so that settlement finds it warm", async function () {
       const { ledger, spender, alice, E2, E3 } = await threeBuckets();
       // need 30: bucket 0 (30) may be emptied, and compacting the buckets reads word 1

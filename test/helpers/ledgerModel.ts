@@ -5,6 +5,9 @@
 import type { EpochBudget, IndexedAccount, IndexedBucket } from "../../src/client";
 import { UINT48_MAX, UINT64_MAX } from "./ledger";
 
+/** The ledger's WORD0_HORIZON: a hold relies on word 0's soonest live bucket alone only if it expires later than this after asOf. */
+export const WORD0_HORIZON = 1n << 16n;
+
 /** A grant bucket (the client indexer's shape). */
 export type ModelBucket = IndexedBucket;
 
@@ -145,14 +148,19 @@ export class LedgerModel {
 
   /**
    * validUntil of a hold needing `need` credits at `asOf` (live covers need). Like the ledger: when bucket 1 is used
-   * and the soonest of buckets 0 and 1 live at `asOf` holds more than `need`, the hold relies on word 0 (purchased,
-   * buckets 0 and 1) alone and lasts no longer than that bucket; otherwise every bucket counts.
+   * and the soonest of buckets 0 and 1 live at `asOf` holds more than `need` and expires more than WORD0_HORIZON
+   * after `asOf`, the hold relies on word 0 (purchased, buckets 0 and 1) alone and lasts no longer than that bucket;
+   * otherwise every bucket counts.
    */
   validUntil(a: string, asOf: bigint, need: bigint): bigint {
     const acc = this.account(a);
     const word0 = acc.buckets.slice(0, 2);
     const firstLive = word0.find((b) => b.expiry > asOf);
-    const word0Only = acc.buckets.length >= 2 && firstLive !== undefined && firstLive.amount > need;
+    const word0Only =
+      acc.buckets.length >= 2 &&
+      firstLive !== undefined &&
+      firstLive.amount > need &&
+      firstLive.expiry > asOf + WORD0_HORIZON;
     const counted = word0Only ? word0 : acc.buckets;
     let live = counted.reduce((sum, b) => (b.expiry > asOf ? sum + b.amount : sum), acc.purchased);
     let until = UINT48_MAX;

@@ -874,6 +874,29 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       expect(charged.map((c) => c.payer)).to.deep.equal([alice.account.address, dapp, bob.account.address]);
       expect(chargedEvents(sys.paymaster, result)).to.have.length(3);
     });
+
+    it("reads the adapter's cached price once per bundle: the other validations use the price kept in transient storage", async function () {
+      const { sys, alice, bob, carol, dapp, beneficiary } = await load();
+      const ops = [
+        await creditOp(sys, alice),
+        await creditOp(sys, carol, { sponsor: dapp }),
+        await creditOp(sys, bob),
+      ];
+      const result = await handleOps(sys.entryPoint, ops, beneficiary, sys.bundler);
+      const charged = expectSolvent(sys.paymaster, result, ops, MARKUP);
+      // every operation is priced with the adapter's cached price
+      const [cachedPrice] = await sys.adapter.cachedPrice();
+      expect(charged.map((c) => c.priceWad)).to.deep.equal([cachedPrice, cachedPrice, cachedPrice]);
+      const trace = (await ethers.provider.send("debug_traceTransaction", [
+        result.receipt.hash,
+        { disableMemory: true, disableStorage: true },
+      ])) as { structLogs: { op: string; stack?: string[] }[] };
+      const adapter = (await sys.adapter.getAddress()).toLowerCase().slice(2);
+      const adapterCalls = trace.structLogs.filter(
+        (l) => l.op === "STATICCALL" && (l.stack?.[l.stack.length - 2] ?? "").toLowerCase().endsWith(adapter),
+      );
+      expect(adapterCalls).to.have.length(1);
+    });
   });
 
   describe("admin", function () {
