@@ -316,9 +316,9 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: ["credit-sponsored"],
   },
   {
-    what: "warm accesses: adapter call and cache read, config read; hold (call, spender slot, TLOAD, TSTORE); settle (call, spender slot, TLOAD, TSTORE)",
-    perOp: 11 * warmAccess,
-    perBundle: 0,
+    what: "warm accesses: the price kept for the bundle (TLOAD; its TSTORE once per bundle), config read; hold (call, spender slot, TLOAD, TSTORE); settle (call, spender slot, TLOAD, TSTORE)",
+    perOp: 10 * warmAccess,
+    perBundle: warmAccess,
     modes: BOTH_MODES,
   },
   {
@@ -340,9 +340,9 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: ["credit-sponsored"],
   },
   {
-    what: "computation: three external calls (price read, hold, settle) at 100 gas each for their arguments, dispatch and return beyond the CALL; the charge's arithmetic (20)",
-    perOp: 3 * 100 + 20,
-    perBundle: 0,
+    what: "computation: two external calls per operation (hold, settle) and the adapter's price read once per bundle, at 100 gas each for their arguments, dispatch and return beyond the CALL; the charge's arithmetic (20)",
+    perOp: 2 * 100 + 20,
+    perBundle: 100,
     modes: BOTH_MODES,
   },
   {

@@ -82,6 +82,9 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @dev Transient slot of the price validation uses in this transaction (`priceWad | priceTime << 96`).
     bytes32 private constant _BUNDLE_PRICE_SLOT = keccak256("CreditPaymaster.bundlePrice");
 
+    /// @dev The low 160 bits: an address in a word.
+    uint256 private constant ADDRESS_MASK = (1 << 160) - 1;
+
     uint256 private constant SELF_DATA_LENGTH = 61;
     uint256 private constant SPONSORED_DATA_LENGTH = 81;
 
@@ -462,6 +465,10 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         address ledger_ = address(ledger);
         assembly ("memory-safe") {
             let m := mload(0x40)
+            // Solidity leaves the bits above a value's width undefined in assembly (the legacy code generator of
+            // `npm run coverage` leaves the mode byte of the hold terms above the payer): clean every address
+            first := and(first, ADDRESS_MASK)
+            second := and(second, ADDRESS_MASK)
             mstore(m, selector)
             mstore(add(m, 0x04), first)
             let p := add(m, 0x24)
@@ -499,6 +506,10 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         address ledger_ = address(ledger);
         assembly ("memory-safe") {
             let m := mload(0x40)
+            // Solidity leaves the bits above a value's width undefined in assembly (the legacy code generator of
+            // `npm run coverage` leaves the mode byte of the hold terms above the payer): clean every address
+            first := and(first, ADDRESS_MASK)
+            second := and(second, ADDRESS_MASK)
             mstore(m, selector)
             mstore(add(m, 0x04), first)
             let p := add(m, 0x24)
@@ -537,10 +548,10 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
-            mstore(add(m, 0x04), sponsor)
+            mstore(add(m, 0x04), and(sponsor, ADDRESS_MASK))
             mstore(add(m, 0x24), policyId_)
-            mstore(add(m, 0x44), user)
-            mstore(add(m, 0x64), perUser_)
+            mstore(add(m, 0x44), and(user, ADDRESS_MASK))
+            mstore(add(m, 0x64), iszero(iszero(perUser_)))
             mstore(add(m, 0x84), held_)
             mstore(add(m, 0xa4), charge)
             mstore(add(m, 0xc4), ref)
