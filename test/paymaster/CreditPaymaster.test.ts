@@ -862,7 +862,7 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
   });
 
   describe("bundles", function () {
-    it("settles a mixed bundle of self-pay and sponsored operations, each solvent", async function () {
+    it("settles a mixed bundle of self-pay and sponsored operations, each solvent, reading the adapter's cached price once: the other validations use the price kept in transient storage", async function () {
       const { sys, alice, bob, carol, dapp, beneficiary } = await load();
       const ops = [
         await creditOp(sys, alice),
@@ -873,17 +873,6 @@ function shouldBehaveLikeCreditPaymaster(version: EntryPointVersion) {
       const charged = expectSolvent(sys.paymaster, result, ops, MARKUP);
       expect(charged.map((c) => c.payer)).to.deep.equal([alice.account.address, dapp, bob.account.address]);
       expect(chargedEvents(sys.paymaster, result)).to.have.length(3);
-    });
-
-    it("reads the adapter's cached price once per bundle: the other validations use the price kept in transient storage", async function () {
-      const { sys, alice, bob, carol, dapp, beneficiary } = await load();
-      const ops = [
-        await creditOp(sys, alice),
-        await creditOp(sys, carol, { sponsor: dapp }),
-        await creditOp(sys, bob),
-      ];
-      const result = await handleOps(sys.entryPoint, ops, beneficiary, sys.bundler);
-      const charged = expectSolvent(sys.paymaster, result, ops, MARKUP);
       // every operation is priced with the adapter's cached price
       const [cachedPrice] = await sys.adapter.cachedPrice();
       expect(charged.map((c) => c.priceWad)).to.deep.equal([cachedPrice, cachedPrice, cachedPrice]);
