@@ -5,6 +5,7 @@ import {
   compareReports,
   contextGas,
   evaluateGrantRows,
+  APPROVAL_DIGEST_GAS,
   LOWER_BOUND_TERMS,
   OPTIMISATIONS,
   PROJECT_VARIANTS,
@@ -325,7 +326,7 @@ describe("bench/lib/report", function () {
 
     it("adds the per-op costs and the per-bundle costs spread over the bundle to the measured floor", function () {
       const results = lowerBounds(loose(sampleReport()), floor);
-      expect(results).to.have.length(6);
+      expect(results).to.have.length(9);
       const self1 = results.find((r) => r.variant === "credit-self" && r.size === 1);
       const self50 = results.find((r) => r.variant === "credit-self" && r.size === 50);
       const sponsored10 = results.find((r) => r.variant === "credit-sponsored" && r.size === 10);
@@ -345,6 +346,7 @@ describe("bench/lib/report", function () {
         bound: 10_000 + selfPerOp + selfPerBundle,
         target: undefined,
         room: undefined,
+        measured: 20_000,
       });
       expect(self50?.required).to.equal(selfPerOp + Math.round(selfPerBundle / 50));
       // x50: 75% of TokenPaymaster's +10,000.
@@ -357,6 +359,31 @@ describe("bench/lib/report", function () {
       const sponsoredPerOp = 5_100 + 2_100 + 300 + 100 + 1_957 - 1_893 + 78 + 320 + 1_000 + 400 + 528 + 220;
       expect(sponsored10?.required).to.equal(sponsoredPerOp + (4_800 + 2_800 + 5_200 + 6_300 + 200) / 10);
       expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.95));
+      // signed policy per op: sponsor's word 300, burned total 100, events 1,957 - 1,893 and the policy id's 8 bytes
+      // 64, two context words 78, warm accesses 1,000, computation 220; the approval: a 64-byte signature 1,024, its
+      // digest 411, ecrecover 3,100; the policy's terms 100, its budget word 300 and the budget's transient hold
+      // 400; 9 slot keys 432. Per bundle: the sponsor's word 4,800, the policy's terms 2,000 and budget word 4,800,
+      // and the same 2,800 + 5,200 + 6,300 + 200.
+      const policyPerOp =
+        300 + 100 + 1_957 - 1_893 + 64 + 78 + 1_000 + 220 + 1_024 + 411 + 3_100 + 100 + 300 + 400 + 432;
+      expect(policyPerOp).to.equal(7_593);
+      const policy10 = results.find((r) => r.variant === "policy-signed" && r.size === 10);
+      const policyPerBundle = 4_800 + 2_000 + 4_800 + 2_800 + 5_200 + 6_300 + 200;
+      expect(policy10).to.deep.equal({
+        variant: "policy-signed",
+        size: 10,
+        floor: 4_000,
+        required: policyPerOp + policyPerBundle / 10,
+        bound: 4_000 + policyPerOp + policyPerBundle / 10,
+        target: 12_000,
+        room: 12_000 - (4_000 + policyPerOp + policyPerBundle / 10),
+        measured: 12_001,
+      });
+    });
+
+    it("prices the approval's digest at 5 keccaks over 29 words, each word written once", function () {
+      // call data 6 words, cut paymaster data 4, packed operation 9, EIP-712 struct 7, 0x1901 ‖ domain ‖ struct 3
+      expect(APPROVAL_DIGEST_GAS).to.equal(5 * 30 + 29 * 6 + 29 * 3);
     });
 
     it("leaves floor, bound and room undefined without the figure of an operation without paymaster", function () {
@@ -393,15 +420,25 @@ describe("bench/lib/report", function () {
       expect(md).to.contain("## Lower bound");
       // x1: reported only; x50: 3,000 + 6,715 + 290 = 10,005 against 7,500.
       expect(squeezed).to.contain(
-        "| credit-self | 1 | +10,000 | +21,215 | +31,215 | – | – | bundle of 1: reported only |",
+        "| credit-self | 1 | +10,000 | +21,215 | +31,215 | – | – | +20,000 | -11,215 | bundle of 1: reported only |",
       );
       expect(squeezed).to.contain(
-        "| credit-self | 50 | +3,000 | +7,005 | +10,005 | +7,500 | -2,505 | unreachable |",
+        "| credit-self | 50 | +3,000 | +7,005 | +10,005 | +7,500 | -2,505 | +5,001 | -5,004 | unreachable |",
       );
       // sponsored x10: 4,000 + 10,210 + 1,930 = 16,140 against 19,000.
       expect(squeezed).to.contain(
-        "| credit-sponsored | 10 | +4,000 | +12,140 | +16,140 | +19,000 | 2,860 | reachable only if all other costs fit the room |",
+        "| credit-sponsored | 10 | +4,000 | +12,140 | +16,140 | +19,000 | 2,860 | +13,000 | -3,140 | reachable only if all other costs fit the room |",
       );
+      // signed policy x10: 4,000 + 7,593 + 2,610 = 14,203 against 60% of +20,000.
+      expect(squeezed).to.contain(
+        "| policy-signed | 10 | +4,000 | +10,203 | +14,203 | +12,000 | -2,203 | +12,001 | -2,202 | unreachable |",
+      );
+      // A term of every mode is marked "all"; the sponsor's word is paid in both modes where a sponsor pays.
+      expect(squeezed).to.match(/\| cold accounts: ledger and price adapter \| all \| – \| 5,200 \|/);
+      expect(squeezed).to.match(
+        /\| sponsor's credit word: [^|]+\| sponsored, signed policy \| 300 \| 4,800 \|/,
+      );
+      expect(squeezed).to.match(/\| approval: ecrecover [^|]+\| signed policy \| 3,100 \| – \|/);
       for (const o of OPTIMISATIONS) expect(md).to.contain(`- ${o.change}: **${o.saved}**.`);
       expect(md.indexOf("## Lower bound")).to.be.lessThan(md.indexOf("## Optimisations"));
     });
