@@ -93,3 +93,8 @@ export function transaction(hash: string): HTMLElement {
     ? label
     : h("a", { href: `${explorerBase}/tx/${hash}`, target: "_blank", rel: "noopener" }, label);
 }
+
+/** Credits as `x credits ($y)` where the API gives no USD figure (1 credit = 1 stable unit). */
+export function credits(base: string): HTMLElement {
+  return amount(base, formatCredits(base).replaceAll(",", ""));
+}

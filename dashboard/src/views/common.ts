@@ -1,6 +1,14 @@
 /** Pieces shared by the views: the operations table, day spend table, address picker, export list. */
 import { h } from "../dom";
-import { address, amount, formatTime, formatWei, transaction } from "../format";
+import {
+  addressColumn,
+  countColumn,
+  creditsUsdColumns,
+  timeColumn,
+  transactionColumn,
+  weiColumn,
+} from "../columns";
+import { address } from "../format";
 import { tableSection } from "../table";
 import type { Column } from "../table";
 import type { ApiDaySpend, ApiExportList, ApiOperation, ApiTopEntry } from "../api";
@@ -11,27 +19,19 @@ export function operationsSection(
   operations: readonly ApiOperation[],
 ): HTMLElement {
   const columns: Column<ApiOperation>[] = [
-    { key: "timestamp", title: "Time (UTC)", cell: (o) => formatTime(o.timestamp), raw: (o) => o.timestamp },
-    { key: "sender", title: "Sender", cell: (o) => address(o.sender, "user"), raw: (o) => o.sender },
-    { key: "payer", title: "Paid by", cell: (o) => address(o.payer, "sponsor"), raw: (o) => o.payer },
+    timeColumn("timestamp", "Time (UTC)", (o) => o.timestamp),
+    addressColumn("sender", "Sender", (o) => o.sender, "user"),
+    addressColumn("payer", "Paid by", (o) => o.payer, "sponsor"),
     { key: "mode", title: "Mode", cell: (o) => o.mode, raw: (o) => o.mode },
     { key: "policyId", title: "Policy", cell: (o) => o.policyId ?? "—", raw: (o) => o.policyId },
-    {
-      key: "credits",
-      title: "Cost",
-      numeric: true,
-      cell: (o) => amount(o.credits, o.usd, `op-${o.userOpHash}`),
-      raw: (o) => o.credits,
-    },
-    {
-      key: "usd",
-      title: "USD",
-      exportOnly: true,
-      numeric: true,
-      cell: (o) => `$${o.usd}`,
-      raw: (o) => o.usd,
-    },
-    { key: "wei", title: "Charged for", numeric: true, cell: (o) => formatWei(o.wei), raw: (o) => o.wei },
+    ...creditsUsdColumns<ApiOperation>(
+      "credits",
+      "Cost",
+      (o) => o.credits,
+      (o) => o.usd,
+      { testId: (o) => `op-${o.userOpHash}` },
+    ),
+    weiColumn("wei", "Charged for", (o) => o.wei),
     {
       key: "gasUsed",
       title: "Gas used",
@@ -45,47 +45,32 @@ export function operationsSection(
       cell: (o) => (o.target === null ? "—" : address(o.target)),
       raw: (o) => o.target,
     },
-    { key: "entryPoint", title: "EntryPoint", cell: (o) => address(o.entryPoint), raw: (o) => o.entryPoint },
+    addressColumn("entryPoint", "EntryPoint", (o) => o.entryPoint),
     {
       key: "userOpHash",
       title: "UserOp",
       cell: (o) => h("code", { title: o.userOpHash }, o.userOpHash.slice(0, 10) + "…"),
       raw: (o) => o.userOpHash,
     },
-    { key: "txHash", title: "Transaction", cell: (o) => transaction(o.txHash), raw: (o) => o.txHash },
+    transactionColumn(),
   ];
   return tableSection(id, title, columns, operations, { empty: "No charged operation yet." });
 }
 
 export function daySpendSection(id: string, title: string, days: readonly ApiDaySpend[]): HTMLElement {
-  return tableSection(
+  return tableSection<ApiDaySpend>(
     id,
     title,
     [
       { key: "day", title: "Day (UTC)", cell: (d) => d.day, raw: (d) => d.day },
-      {
-        key: "credits",
-        title: "Credits",
-        numeric: true,
-        cell: (d) => amount(d.credits, d.usd),
-        raw: (d) => d.credits,
-      },
-      {
-        key: "usd",
-        title: "USD",
-        exportOnly: true,
-        numeric: true,
-        cell: (d) => `$${d.usd}`,
-        raw: (d) => d.usd,
-      },
-      { key: "wei", title: "Wei", numeric: true, cell: (d) => formatWei(d.wei), raw: (d) => d.wei },
-      {
-        key: "operations",
-        title: "Operations",
-        numeric: true,
-        cell: (d) => String(d.operations),
-        raw: (d) => d.operations,
-      },
+      ...creditsUsdColumns<ApiDaySpend>(
+        "credits",
+        "Credits",
+        (d) => d.credits,
+        (d) => d.usd,
+      ),
+      weiColumn("wei", "Wei", (d) => d.wei),
+      countColumn("operations", "Operations", (d) => d.operations),
     ],
     days,
     { empty: "No spending yet." },
@@ -98,34 +83,19 @@ export function topSection(
   entries: readonly ApiTopEntry[],
   view: "user" | undefined,
 ): HTMLElement {
-  return tableSection(
+  return tableSection<ApiTopEntry>(
     id,
     title,
     [
-      { key: "address", title: "Address", cell: (e) => address(e.address, view), raw: (e) => e.address },
-      {
-        key: "credits",
-        title: "Credits",
-        numeric: true,
-        cell: (e) => amount(e.credits, e.usd),
-        raw: (e) => e.credits,
-      },
-      {
-        key: "usd",
-        title: "USD",
-        exportOnly: true,
-        numeric: true,
-        cell: (e) => `$${e.usd}`,
-        raw: (e) => e.usd,
-      },
-      { key: "wei", title: "Wei", numeric: true, cell: (e) => formatWei(e.wei), raw: (e) => e.wei },
-      {
-        key: "operations",
-        title: "Operations",
-        numeric: true,
-        cell: (e) => String(e.operations),
-        raw: (e) => e.operations,
-      },
+      addressColumn("address", "Address", (e) => e.address, view),
+      ...creditsUsdColumns<ApiTopEntry>(
+        "credits",
+        "Credits",
+        (e) => e.credits,
+        (e) => e.usd,
+      ),
+      weiColumn("wei", "Wei", (e) => e.wei),
+      countColumn("operations", "Operations", (e) => e.operations),
     ],
     entries,
     { empty: "Nobody yet." },

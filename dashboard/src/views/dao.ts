@@ -1,10 +1,14 @@
 /** DAO view: budgets granted per sponsor vs spent, issuer caps left this epoch, grants expiring soon, proposals. */
 import { api } from "../api";
+import type { ApiDao, ApiProposal } from "../api";
+import { addressColumn, creditsColumn, creditsUsdColumns, timeColumn, transactionColumn } from "../columns";
 import { h } from "../dom";
-import { address, amount, formatCredits, formatTime, formatUnits18, transaction } from "../format";
+import { address, amount, credits, formatUnits18 } from "../format";
 import { cards, tableSection } from "../table";
 
-const credits = (base: string) => amount(base, formatCredits(base).replaceAll(",", ""));
+type Budget = ApiDao["budgets"][number];
+type IssuerCap = ApiDao["issuerCaps"][number];
+type ExpiringGrant = ApiDao["expiringSoon"][number];
 
 export async function daoView(): Promise<HTMLElement[]> {
   const [dao, totals] = await Promise.all([api.dao(), api.totals()]);
@@ -24,63 +28,36 @@ export async function daoView(): Promise<HTMLElement[]> {
       { label: "Expired", value: credits(totals.totalExpired), testId: "total-expired" },
       { label: "Charged operations", value: String(totals.operations), testId: "total-operations" },
     ]),
-    tableSection(
+    tableSection<Budget>(
       "budgets",
       "Budgets granted per sponsor vs spent",
       [
-        {
-          key: "sponsor",
-          title: "Sponsor",
-          cell: (b) => address(b.sponsor, "sponsor"),
-          raw: (b) => b.sponsor,
-        },
-        {
-          key: "granted",
-          title: "Granted",
-          numeric: true,
-          cell: (b) => amount(b.granted, b.usdGranted),
-          raw: (b) => b.granted,
-        },
-        {
-          key: "usdGranted",
-          title: "USD granted",
-          exportOnly: true,
-          numeric: true,
-          cell: (b) => `$${b.usdGranted}`,
-          raw: (b) => b.usdGranted,
-        },
-        {
-          key: "spent",
-          title: "Spent",
-          numeric: true,
-          cell: (b) => amount(b.spent, b.usdSpent),
-          raw: (b) => b.spent,
-        },
-        {
-          key: "usdSpent",
-          title: "USD spent",
-          exportOnly: true,
-          numeric: true,
-          cell: (b) => `$${b.usdSpent}`,
-          raw: (b) => b.usdSpent,
-        },
-        { key: "left", title: "Left", numeric: true, cell: (b) => credits(b.left), raw: (b) => b.left },
+        addressColumn("sponsor", "Sponsor", (b) => b.sponsor, "sponsor"),
+        ...creditsUsdColumns<Budget>(
+          "granted",
+          "Granted",
+          (b) => b.granted,
+          (b) => b.usdGranted,
+          { usdKey: "usdGranted", usdTitle: "USD granted" },
+        ),
+        ...creditsUsdColumns<Budget>(
+          "spent",
+          "Spent",
+          (b) => b.spent,
+          (b) => b.usdSpent,
+          { usdKey: "usdSpent", usdTitle: "USD spent" },
+        ),
+        creditsColumn("left", "Left", (b) => b.left),
       ],
       dao.budgets,
       { empty: "No budget granted." },
     ),
-    tableSection(
+    tableSection<IssuerCap>(
       "issuer-caps",
       "Issuer caps: left this epoch",
       [
-        { key: "issuer", title: "Issuer", cell: (c) => address(c.issuer), raw: (c) => c.issuer },
-        {
-          key: "capPerEpoch",
-          title: "Cap per epoch",
-          numeric: true,
-          cell: (c) => credits(c.capPerEpoch),
-          raw: (c) => c.capPerEpoch,
-        },
+        addressColumn("issuer", "Issuer", (c) => c.issuer),
+        creditsColumn("capPerEpoch", "Cap per epoch", (c) => c.capPerEpoch),
         {
           key: "epochLength",
           title: "Epoch",
@@ -88,53 +65,33 @@ export async function daoView(): Promise<HTMLElement[]> {
           cell: (c) => `${c.epochLength} s`,
           raw: (c) => c.epochLength,
         },
-        {
-          key: "used",
-          title: "Granted this epoch",
-          numeric: true,
-          cell: (c) => credits(c.used),
-          raw: (c) => c.used,
-        },
-        { key: "left", title: "Left", numeric: true, cell: (c) => credits(c.left), raw: (c) => c.left },
+        creditsColumn("used", "Granted this epoch", (c) => c.used),
+        creditsColumn("left", "Left", (c) => c.left),
       ],
       dao.issuerCaps,
       { empty: "No issuer." },
     ),
-    tableSection(
+    tableSection<ExpiringGrant>(
       "expiring-soon",
       "Grants expiring within 7 days",
       [
-        { key: "account", title: "Account", cell: (g) => address(g.account, "user"), raw: (g) => g.account },
-        {
-          key: "amount",
-          title: "Credits",
-          numeric: true,
-          cell: (g) => amount(g.amount, g.usd),
-          raw: (g) => g.amount,
-        },
-        {
-          key: "usd",
-          title: "USD",
-          exportOnly: true,
-          numeric: true,
-          cell: (g) => `$${g.usd}`,
-          raw: (g) => g.usd,
-        },
-        { key: "expiresAt", title: "Expires", cell: (g) => formatTime(g.expiresAt), raw: (g) => g.expiresAt },
+        addressColumn("account", "Account", (g) => g.account, "user"),
+        ...creditsUsdColumns<ExpiringGrant>(
+          "amount",
+          "Credits",
+          (g) => g.amount,
+          (g) => g.usd,
+        ),
+        timeColumn("expiresAt", "Expires", (g) => g.expiresAt),
       ],
       dao.expiringSoon,
       { empty: "No grant expires within 7 days." },
     ),
-    tableSection(
+    tableSection<ApiProposal>(
       "proposals",
       "Proposals",
       [
-        {
-          key: "createdAt",
-          title: "Created (UTC)",
-          cell: (p) => formatTime(p.createdAt),
-          raw: (p) => p.createdAt,
-        },
+        timeColumn("createdAt", "Created (UTC)", (p) => p.createdAt),
         {
           key: "description",
           title: "Description",
@@ -142,7 +99,7 @@ export async function daoView(): Promise<HTMLElement[]> {
           raw: (p) => p.description,
         },
         { key: "state", title: "State", cell: (p) => p.state, raw: (p) => p.state },
-        { key: "proposer", title: "Proposer", cell: (p) => address(p.proposer), raw: (p) => p.proposer },
+        addressColumn("proposer", "Proposer", (p) => p.proposer),
         {
           key: "forVotes",
           title: "For",
@@ -176,7 +133,7 @@ export async function daoView(): Promise<HTMLElement[]> {
           cell: (p) => h("code", { title: p.proposalId }, `${p.proposalId.slice(0, 10)}…`),
           raw: (p) => p.proposalId,
         },
-        { key: "txHash", title: "Transaction", cell: (p) => transaction(p.txHash), raw: (p) => p.txHash },
+        transactionColumn(),
       ],
       dao.proposals,
       { empty: "No proposal." },

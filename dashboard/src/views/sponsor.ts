@@ -3,65 +3,34 @@ import { api } from "../api";
 import type { ApiAllowance, ApiPolicy, ApiSponsorSummary } from "../api";
 import { spendChart } from "../chart";
 import { h } from "../dom";
-import { address, amount, formatCredits, formatTime } from "../format";
+import { addressColumn, countColumn, creditsColumn, creditsUsdColumns, timeColumn } from "../columns";
+import { address, amount, credits, formatCredits, formatTime } from "../format";
 import { cards, tableSection } from "../table";
 import { addressPicker, daySpendSection, operationsSection, topSection } from "./common";
 
 function sponsorsSection(sponsors: readonly ApiSponsorSummary[]): HTMLElement {
-  return tableSection(
+  return tableSection<ApiSponsorSummary>(
     "sponsors",
     "Sponsors",
     [
-      { key: "address", title: "Sponsor", cell: (s) => address(s.address, "sponsor"), raw: (s) => s.address },
-      {
-        key: "credits",
-        title: "Spent",
-        numeric: true,
-        cell: (s) => amount(s.credits, s.usd),
-        raw: (s) => s.credits,
-      },
-      {
-        key: "usd",
-        title: "USD",
-        exportOnly: true,
-        numeric: true,
-        cell: (s) => `$${s.usd}`,
-        raw: (s) => s.usd,
-      },
-      {
-        key: "operations",
-        title: "Operations",
-        numeric: true,
-        cell: (s) => String(s.operations),
-        raw: (s) => s.operations,
-      },
-      {
-        key: "policies",
-        title: "Policies",
-        numeric: true,
-        cell: (s) => String(s.policies),
-        raw: (s) => s.policies,
-      },
-      {
-        key: "allowances",
-        title: "Allowances",
-        numeric: true,
-        cell: (s) => String(s.allowances),
-        raw: (s) => s.allowances,
-      },
+      addressColumn("address", "Sponsor", (s) => s.address, "sponsor"),
+      ...creditsUsdColumns<ApiSponsorSummary>(
+        "credits",
+        "Spent",
+        (s) => s.credits,
+        (s) => s.usd,
+      ),
+      countColumn("operations", "Operations", (s) => s.operations),
+      countColumn("policies", "Policies", (s) => s.policies),
+      countColumn("allowances", "Allowances", (s) => s.allowances),
     ],
     sponsors,
     { empty: "No sponsor has paid for anyone yet." },
   );
 }
 
-/** Credits as `x credits ($y)` where the API gives no USD figure (1 credit = 1 stable unit). */
-function credits(base: string): HTMLElement {
-  return amount(base, formatCredits(base).replaceAll(",", ""));
-}
-
 function policiesSection(policies: readonly ApiPolicy[]): HTMLElement {
-  return tableSection(
+  return tableSection<ApiPolicy>(
     "policies",
     "Policies: budget used and left this epoch",
     [
@@ -74,13 +43,7 @@ function policiesSection(policies: readonly ApiPolicy[]): HTMLElement {
         cell: (p) => (p.left === null ? "no epoch budget" : credits(p.limits.creditsPerEpoch)),
         raw: (p) => p.limits.creditsPerEpoch,
       },
-      {
-        key: "usedThisEpoch",
-        title: "Used this epoch",
-        numeric: true,
-        cell: (p) => credits(p.usedThisEpoch),
-        raw: (p) => p.usedThisEpoch,
-      },
+      creditsColumn("usedThisEpoch", "Used this epoch", (p) => p.usedThisEpoch),
       {
         key: "left",
         title: "Left",
@@ -102,21 +65,9 @@ function policiesSection(policies: readonly ApiPolicy[]): HTMLElement {
         cell: (p) => `${p.limits.epochLength} s`,
         raw: (p) => p.limits.epochLength,
       },
-      { key: "end", title: "Ends", cell: (p) => formatTime(p.limits.end), raw: (p) => p.limits.end },
-      {
-        key: "totalCredits",
-        title: "Spent (all time)",
-        numeric: true,
-        cell: (p) => credits(p.totalCredits),
-        raw: (p) => p.totalCredits,
-      },
-      {
-        key: "totalOperations",
-        title: "Operations",
-        numeric: true,
-        cell: (p) => String(p.totalOperations),
-        raw: (p) => p.totalOperations,
-      },
+      timeColumn("end", "Ends", (p) => p.limits.end),
+      creditsColumn("totalCredits", "Spent (all time)", (p) => p.totalCredits),
+      countColumn("totalOperations", "Operations", (p) => p.totalOperations),
     ],
     policies,
     { empty: "No policy." },
@@ -124,25 +75,14 @@ function policiesSection(policies: readonly ApiPolicy[]): HTMLElement {
 }
 
 function allowancesSection(allowances: readonly ApiAllowance[]): HTMLElement {
-  return tableSection(
+  return tableSection<ApiAllowance>(
     "allowances",
     "Allowances: budget used and left this epoch",
     [
-      {
-        key: "beneficiary",
-        title: "Beneficiary",
-        cell: (a) => address(a.beneficiary, "user"),
-        raw: (a) => a.beneficiary,
-      },
-      {
-        key: "perEpoch",
-        title: "Per epoch",
-        numeric: true,
-        cell: (a) => credits(a.perEpoch),
-        raw: (a) => a.perEpoch,
-      },
-      { key: "used", title: "Used", numeric: true, cell: (a) => credits(a.used), raw: (a) => a.used },
-      { key: "left", title: "Left", numeric: true, cell: (a) => credits(a.left), raw: (a) => a.left },
+      addressColumn("beneficiary", "Beneficiary", (a) => a.beneficiary, "user"),
+      creditsColumn("perEpoch", "Per epoch", (a) => a.perEpoch),
+      creditsColumn("used", "Used", (a) => a.used),
+      creditsColumn("left", "Left", (a) => a.left),
       {
         key: "epochLength",
         title: "Epoch",
@@ -156,20 +96,8 @@ function allowancesSection(allowances: readonly ApiAllowance[]): HTMLElement {
         cell: (a) => (a.revoked ? "revoked" : a.expiresAt === 0 ? "never" : formatTime(a.expiresAt)),
         raw: (a) => a.expiresAt,
       },
-      {
-        key: "totalCredits",
-        title: "Spent (all time)",
-        numeric: true,
-        cell: (a) => credits(a.totalCredits),
-        raw: (a) => a.totalCredits,
-      },
-      {
-        key: "totalOperations",
-        title: "Operations",
-        numeric: true,
-        cell: (a) => String(a.totalOperations),
-        raw: (a) => a.totalOperations,
-      },
+      creditsColumn("totalCredits", "Spent (all time)", (a) => a.totalCredits),
+      countColumn("totalOperations", "Operations", (a) => a.totalOperations),
     ],
     allowances,
     { empty: "No allowance." },

@@ -1,11 +1,11 @@
 /** User view: balance by source, grant buckets with their expiry, grants, purchases and operations. */
 import { api } from "../api";
 import { h } from "../dom";
-import { address, amount, formatCredits, formatTime, formatWei, transaction } from "../format";
+import type { ApiGrant, ApiGrantBucket, ApiPurchase } from "../api";
+import { addressColumn, creditsColumn, creditsUsdColumns, timeColumn, transactionColumn } from "../columns";
+import { address, amount, credits, formatWei } from "../format";
 import { cards, tableSection } from "../table";
 import { addressPicker, operationsSection } from "./common";
-
-const credits = (base: string) => amount(base, formatCredits(base).replaceAll(",", ""));
 
 export async function userView(selected: string | undefined): Promise<HTMLElement[]> {
   const head = [h("h2", {}, "User"), addressPicker("user", selected)];
@@ -21,31 +21,17 @@ export async function userView(selected: string | undefined): Promise<HTMLElemen
       { label: "Granted (unexpired)", value: credits(balance.granted), testId: "user-granted" },
       { label: "Expired, not yet swept", value: credits(balance.expiredUnswept), testId: "user-expired" },
     ]),
-    tableSection(
+    tableSection<ApiGrantBucket>(
       "grant-buckets",
       "Granted credits by expiry date",
       [
-        {
-          key: "expiresAt",
-          title: "Expires (UTC)",
-          cell: (b) => formatTime(b.expiresAt),
-          raw: (b) => b.expiresAt,
-        },
-        {
-          key: "amount",
-          title: "Credits",
-          numeric: true,
-          cell: (b) => amount(b.amount, b.usd),
-          raw: (b) => b.amount,
-        },
-        {
-          key: "usd",
-          title: "USD",
-          exportOnly: true,
-          numeric: true,
-          cell: (b) => `$${b.usd}`,
-          raw: (b) => b.usd,
-        },
+        timeColumn("expiresAt", "Expires (UTC)", (b) => b.expiresAt),
+        ...creditsUsdColumns<ApiGrantBucket>(
+          "amount",
+          "Credits",
+          (b) => b.amount,
+          (b) => b.usd,
+        ),
         {
           key: "expired",
           title: "State",
@@ -56,83 +42,38 @@ export async function userView(selected: string | undefined): Promise<HTMLElemen
       balance.buckets,
       { empty: "No granted credits." },
     ),
-    tableSection(
+    tableSection<ApiGrant>(
       "grants",
       "Grants received",
       [
-        {
-          key: "timestamp",
-          title: "Time (UTC)",
-          cell: (g) => formatTime(g.timestamp),
-          raw: (g) => g.timestamp,
-        },
-        { key: "issuer", title: "Issuer", cell: (g) => address(g.issuer), raw: (g) => g.issuer },
-        {
-          key: "amount",
-          title: "Credits",
-          numeric: true,
-          cell: (g) => amount(g.amount, g.usd),
-          raw: (g) => g.amount,
-        },
-        {
-          key: "usd",
-          title: "USD",
-          exportOnly: true,
-          numeric: true,
-          cell: (g) => `$${g.usd}`,
-          raw: (g) => g.usd,
-        },
-        {
-          key: "expiresAt",
-          title: "Expires (UTC)",
-          cell: (g) => formatTime(g.expiresAt),
-          raw: (g) => g.expiresAt,
-        },
-        {
-          key: "revoked",
-          title: "Revoked",
-          numeric: true,
-          cell: (g) => credits(g.revoked),
-          raw: (g) => g.revoked,
-        },
-        {
-          key: "expired",
-          title: "Expired",
-          numeric: true,
-          cell: (g) => credits(g.expired),
-          raw: (g) => g.expired,
-        },
-        { key: "txHash", title: "Transaction", cell: (g) => transaction(g.txHash), raw: (g) => g.txHash },
+        timeColumn("timestamp", "Time (UTC)", (g) => g.timestamp),
+        addressColumn("issuer", "Issuer", (g) => g.issuer),
+        ...creditsUsdColumns<ApiGrant>(
+          "amount",
+          "Credits",
+          (g) => g.amount,
+          (g) => g.usd,
+        ),
+        timeColumn("expiresAt", "Expires (UTC)", (g) => g.expiresAt),
+        creditsColumn("revoked", "Revoked", (g) => g.revoked),
+        creditsColumn("expired", "Expired", (g) => g.expired),
+        transactionColumn(),
       ],
       user.grants,
       { empty: "No grant." },
     ),
-    tableSection(
+    tableSection<ApiPurchase>(
       "purchases",
       "Purchases",
       [
-        {
-          key: "timestamp",
-          title: "Time (UTC)",
-          cell: (p) => formatTime(p.timestamp),
-          raw: (p) => p.timestamp,
-        },
-        { key: "buyer", title: "Buyer", cell: (p) => address(p.buyer), raw: (p) => p.buyer },
-        {
-          key: "credits",
-          title: "Credits",
-          numeric: true,
-          cell: (p) => amount(p.credits, p.usd),
-          raw: (p) => p.credits,
-        },
-        {
-          key: "usd",
-          title: "USD",
-          exportOnly: true,
-          numeric: true,
-          cell: (p) => `$${p.usd}`,
-          raw: (p) => p.usd,
-        },
+        timeColumn("timestamp", "Time (UTC)", (p) => p.timestamp),
+        addressColumn("buyer", "Buyer", (p) => p.buyer),
+        ...creditsUsdColumns<ApiPurchase>(
+          "credits",
+          "Credits",
+          (p) => p.credits,
+          (p) => p.usd,
+        ),
         {
           key: "paid",
           title: "Paid",
@@ -147,7 +88,7 @@ export async function userView(selected: string | undefined): Promise<HTMLElemen
           cell: (p) => (/^0x0{40}$/i.test(p.token) ? "native" : address(p.token)),
           raw: (p) => p.token,
         },
-        { key: "txHash", title: "Transaction", cell: (p) => transaction(p.txHash), raw: (p) => p.txHash },
+        transactionColumn(),
       ],
       user.purchases,
       { empty: "No purchase." },
