@@ -133,14 +133,7 @@ export async function queueProposal(
   wallet: CreditWallet,
   args: { governor: Address } & ProposalCalls,
 ): Promise<Hash> {
-  const { request } = await simulateContract(wallet, {
-    address: args.governor,
-    abi: creditsGovernorAbi,
-    functionName: "queue",
-    args: [args.targets, args.values, args.calldatas, args.descriptionHash],
-    account: wallet.account,
-  });
-  return writeContract(wallet, { ...request, chain: wallet.chain ?? null });
+  return proposalCall(wallet, "queue", args);
 }
 
 /** `Governor.execute(targets, values, calldatas, descriptionHash)`: runs a queued proposal whose delay passed. */
@@ -148,10 +141,19 @@ export async function executeProposal(
   wallet: CreditWallet,
   args: { governor: Address } & ProposalCalls,
 ): Promise<Hash> {
+  return proposalCall(wallet, "execute", args);
+}
+
+/** `queue` or `execute` of the proposal's calls, simulated first. */
+async function proposalCall(
+  wallet: CreditWallet,
+  functionName: "queue" | "execute",
+  args: { governor: Address } & ProposalCalls,
+): Promise<Hash> {
   const { request } = await simulateContract(wallet, {
     address: args.governor,
     abi: creditsGovernorAbi,
-    functionName: "execute",
+    functionName,
     args: [args.targets, args.values, args.calldatas, args.descriptionHash],
     account: wallet.account,
   });
