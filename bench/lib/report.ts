@@ -347,9 +347,9 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: ["credit-sponsored"],
   },
   {
-    what: "warm accesses: the price kept for the bundle (TLOAD; its TSTORE once per bundle), config read; hold (call, spender slot, TLOAD, TSTORE); settle (call, spender slot, TLOAD, TSTORE)",
-    perOp: 10 * warmAccess,
-    perBundle: warmAccess,
+    what: "warm accesses: adapter call and cache read (every validation: a purchase in between must price what follows), config read; hold (call, spender slot, TLOAD, TSTORE); settle (call, spender slot, TLOAD, TSTORE)",
+    perOp: 11 * warmAccess,
+    perBundle: 0,
     modes: ALL_MODES,
   },
   {
@@ -371,9 +371,9 @@ export const LOWER_BOUND_TERMS: readonly LowerBoundTerm[] = [
     modes: ["credit-sponsored"],
   },
   {
-    what: "computation: two external calls per operation (hold, settle) and the adapter's price read once per bundle, at 100 gas each for their arguments, dispatch and return beyond the CALL; the charge's arithmetic (20)",
-    perOp: 2 * 100 + 20,
-    perBundle: 100,
+    what: "computation: three external calls (price read, hold, settle) at 100 gas each for their arguments, dispatch and return beyond the CALL; the charge's arithmetic (20)",
+    perOp: 3 * 100 + 20,
+    perBundle: 0,
     modes: ALL_MODES,
   },
   {
@@ -565,12 +565,6 @@ export const OPTIMISATIONS: readonly Optimisation[] = [
     saved:
       "−710 self-pay, −747 sponsored, −631 signed policy (x10, production set-up: +24,046 → +23,336, +31,640 → +30,893, +35,494 → +34,863)",
   },
-  {
-    change:
-      "The adapter's cached price read once per transaction: the first validation of a bundle keeps it in the paymaster's transient storage, the others use it (the EntryPoint validates every operation before executing any)",
-    saved:
-      "−483 self-pay, −482 sponsored, −483 signed policy (x10, production set-up: +23,336 → +22,853, +30,893 → +30,411, +34,863 → +34,380)",
-  },
 ];
 
 /**
@@ -600,9 +594,12 @@ export const POLICY_BREAKDOWN: readonly { what: string; gas: number }[] = [
   { what: "ledger code (holdPolicy, settlePolicy, spend: checks, epochs, ABI)", gas: 8_471 },
   {
     what: "paymaster code (caps, postOp floor, pricing, context, settlement, unused-gas bound) and its config reads and calls",
-    gas: 9_103,
+    gas: 9_138,
   },
-  { what: "the adapter's cached price (read once per bundle: the call and the cold slot)", gas: 249 },
+  {
+    what: "the adapter's cached price, read by every validation (its code and its slot, cold once per bundle)",
+    gas: 694,
+  },
   { what: "EntryPoint and account: the paymaster's path (context, postOp call, deposit)", gas: 539 },
 ];
 

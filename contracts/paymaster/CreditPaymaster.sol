@@ -7,7 +7,6 @@ import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 
 import {ICreditHolds} from "../interfaces/ICreditHolds.sol";
 import {ICreditPaymaster} from "../interfaces/ICreditPaymaster.sol";
@@ -29,8 +28,6 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
 contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
-    using TransientSlot for bytes32;
-    using TransientSlot for TransientSlot.Uint256Slot;
 
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run: 18,844
@@ -78,9 +75,6 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     /// @dev Scale of `credits = wei × priceWad × markupBps / CREDIT_SCALE`: 1e18 (wei per token) × 1e18 (WAD) /
     ///      1e6 (credit decimals) × 1e4 (basis points).
     uint256 private constant CREDIT_SCALE = 1e34;
-
-    /// @dev Transient slot of the price validation uses in this transaction (`priceWad | priceTime << 96`).
-    bytes32 private constant _BUNDLE_PRICE_SLOT = keccak256("CreditPaymaster.bundlePrice");
 
     /// @dev The low 160 bits: an address in a word.
     uint256 private constant ADDRESS_MASK = (1 << 160) - 1;
@@ -413,21 +407,15 @@ contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
     }
 
     /**
-     * @dev The price validation prices with: the adapter's cached price, read once per transaction and kept in this
-     *      paymaster's transient storage for the other validations of the bundle. The EntryPoint validates every
-     *      operation of a bundle before it executes any, so only a validation itself could change the adapter's
-     *      cache in between; the kept price is then the previous cached one, valid at the same block time (validUntil
-     *      still bounds it by `priceTime + maxPriceAge`). The price must fit the 96 bits the ledger's CreditsSpent
-     *      logs it in: one that would not is refused rather than truncated.
+     * @dev The price validation prices with: the adapter's cached price, read by every validation. It is not kept for
+     *      the rest of the transaction: a purchase refreshes the adapter's cache (SECURITY.md O10), and one made
+     *      between two `handleOps` of a transaction, or inside a bundle's validation phase, must price the operations
+     *      validated after it. The price must fit the 96 bits the ledger's CreditsSpent logs it in: one that would
+     *      not is refused rather than truncated.
      */
-    function _validationPrice() private returns (uint256 priceWad_, uint256 priceTime) {
-        TransientSlot.Uint256Slot slot = _BUNDLE_PRICE_SLOT.asUint256();
-        uint256 kept = slot.tload();
-        // priceTime != 0 for any cached price (the adapter refuses to return none), so a kept word is never zero
-        if (kept != 0) return (uint96(kept), kept >> 96);
+    function _validationPrice() private view returns (uint256 priceWad_, uint256 priceTime) {
         (priceWad_, priceTime) = _cachedPrice();
         if (priceWad_ > type(uint96).max) revert CreditPaymasterPriceTooHigh(priceWad_);
-        slot.tstore(priceWad_ | (priceTime << 96));
     }
 
     /**

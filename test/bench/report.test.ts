@@ -331,12 +331,13 @@ describe("bench/lib/report", function () {
       const self50 = results.find((r) => r.variant === "credit-self" && r.size === 50);
       const sponsored10 = results.find((r) => r.variant === "credit-sponsored" && r.size === 10);
       // self per op: credit word 2,100 + 100 + 2,900; burned total 100; the ledger's event 1,957 minus the floor's
-      // 1,893; one context word 39; warm accesses 1,000; 4 slot keys 192; computation 220 (two calls and the charge).
-      const selfPerOp = 5_100 + 100 + 1_957 - 1_893 + 39 + 1_000 + 192 + 220;
+      // 1,893; one context word 39; warm accesses 1,100; 4 slot keys 192; computation 320 (three calls and the
+      // charge).
+      const selfPerOp = 5_100 + 100 + 1_957 - 1_893 + 39 + 1_100 + 192 + 320;
       // self per bundle: burned total's first write 2,800 (2,900 - the 100 counted per op), ledger and adapter
-      // accounts 5,200, three cold slots 6,300, the price kept for the bundle (TSTORE 100) and its read (call 100).
-      const selfPerBundle = 2_800 + 5_200 + 6_300 + 100 + 100;
-      expect(selfPerOp).to.equal(6_715);
+      // accounts 5,200, three cold slots 6,300.
+      const selfPerBundle = 2_800 + 5_200 + 6_300;
+      expect(selfPerOp).to.equal(6_915);
       // A bundle of 1 has no target: the bound is reported, the room is not.
       expect(self1).to.deep.equal({
         variant: "credit-self",
@@ -351,24 +352,24 @@ describe("bench/lib/report", function () {
       expect(self50?.required).to.equal(selfPerOp + Math.round(selfPerBundle / 50));
       // x50: 75% of TokenPaymaster's +10,000.
       expect(self50?.target).to.equal(7_500);
-      expect(self50?.room).to.equal(7_500 - (3_000 + selfPerOp + 290));
+      expect(self50?.room).to.equal(7_500 - (3_000 + selfPerOp + 286));
       // sponsored per op: allowance 5,100, recovery mark 2,100, sponsor's word 300, burned total 100, events
-      // 1,957 - 1,893, two context words 78, the sponsor's address in call data 320, warm accesses 1,000, the
-      // allowance's transient hold 400, 11 slot keys 528, computation 220; per bundle: sponsor's word 4,800 and the
-      // same 2,800 + 5,200 + 6,300 + 200.
-      const sponsoredPerOp = 5_100 + 2_100 + 300 + 100 + 1_957 - 1_893 + 78 + 320 + 1_000 + 400 + 528 + 220;
-      expect(sponsored10?.required).to.equal(sponsoredPerOp + (4_800 + 2_800 + 5_200 + 6_300 + 200) / 10);
+      // 1,957 - 1,893, two context words 78, the sponsor's address in call data 320, warm accesses 1,100, the
+      // allowance's transient hold 400, 11 slot keys 528, computation 320; per bundle: sponsor's word 4,800 and the
+      // same 2,800 + 5,200 + 6,300.
+      const sponsoredPerOp = 5_100 + 2_100 + 300 + 100 + 1_957 - 1_893 + 78 + 320 + 1_100 + 400 + 528 + 320;
+      expect(sponsored10?.required).to.equal(sponsoredPerOp + (4_800 + 2_800 + 5_200 + 6_300) / 10);
       expect(sponsored10?.target).to.equal(Math.floor(20_000 * 0.95));
       // signed policy per op: sponsor's word 300, burned total 100, events 1,957 - 1,893 and the policy id's 8 bytes
-      // 64, two context words 78, warm accesses 1,000, computation 220; the approval: a 64-byte signature 1,024, its
+      // 64, two context words 78, warm accesses 1,100, computation 320; the approval: a 64-byte signature 1,024, its
       // digest 411, ecrecover 3,100; the policy's terms 100, its budget word 300 and the budget's transient hold
       // 400; 9 slot keys 432. Per bundle: the sponsor's word 4,800, the policy's terms 2,000 and budget word 4,800,
-      // and the same 2,800 + 5,200 + 6,300 + 200.
+      // and the same 2,800 + 5,200 + 6,300.
       const policyPerOp =
-        300 + 100 + 1_957 - 1_893 + 64 + 78 + 1_000 + 220 + 1_024 + 411 + 3_100 + 100 + 300 + 400 + 432;
-      expect(policyPerOp).to.equal(7_593);
+        300 + 100 + 1_957 - 1_893 + 64 + 78 + 1_100 + 320 + 1_024 + 411 + 3_100 + 100 + 300 + 400 + 432;
+      expect(policyPerOp).to.equal(7_793);
       const policy10 = results.find((r) => r.variant === "policy-signed" && r.size === 10);
-      const policyPerBundle = 4_800 + 2_000 + 4_800 + 2_800 + 5_200 + 6_300 + 200;
+      const policyPerBundle = 4_800 + 2_000 + 4_800 + 2_800 + 5_200 + 6_300;
       expect(policy10).to.deep.equal({
         variant: "policy-signed",
         size: 10,
@@ -418,20 +419,20 @@ describe("bench/lib/report", function () {
       );
       const squeezed = md.replace(/ +/g, " ");
       expect(md).to.contain("## Lower bound");
-      // x1: reported only; x50: 3,000 + 6,715 + 290 = 10,005 against 7,500.
+      // x1: reported only; x50: 3,000 + 6,915 + 286 = 10,201 against 7,500.
       expect(squeezed).to.contain(
         "| credit-self | 1 | +10,000 | +21,215 | +31,215 | – | – | +20,000 | -11,215 | bundle of 1: reported only |",
       );
       expect(squeezed).to.contain(
-        "| credit-self | 50 | +3,000 | +7,005 | +10,005 | +7,500 | -2,505 | +5,001 | -5,004 | unreachable |",
+        "| credit-self | 50 | +3,000 | +7,201 | +10,201 | +7,500 | -2,701 | +5,001 | -5,200 | unreachable |",
       );
-      // sponsored x10: 4,000 + 10,210 + 1,930 = 16,140 against 19,000.
+      // sponsored x10: 4,000 + 10,410 + 1,910 = 16,320 against 19,000.
       expect(squeezed).to.contain(
-        "| credit-sponsored | 10 | +4,000 | +12,140 | +16,140 | +19,000 | 2,860 | +13,000 | -3,140 | reachable only if all other costs fit the room |",
+        "| credit-sponsored | 10 | +4,000 | +12,320 | +16,320 | +19,000 | 2,680 | +13,000 | -3,320 | reachable only if all other costs fit the room |",
       );
-      // signed policy x10: 4,000 + 7,593 + 2,610 = 14,203 against 60% of +20,000.
+      // signed policy x10: 4,000 + 7,793 + 2,590 = 14,383 against 60% of +20,000.
       expect(squeezed).to.contain(
-        "| policy-signed | 10 | +4,000 | +10,203 | +14,203 | +12,000 | -2,203 | +12,001 | -2,202 | unreachable |",
+        "| policy-signed | 10 | +4,000 | +10,383 | +14,383 | +12,000 | -2,383 | +12,001 | -2,382 | unreachable |",
       );
       // A term of every mode is marked "all"; the sponsor's word is paid in both modes where a sponsor pays.
       expect(squeezed).to.match(/\| cold accounts: ledger and price adapter \| all \| – \| 5,200 \|/);
