@@ -167,7 +167,12 @@ export function parseExpiry(flag: string, value: string, now: bigint): bigint {
     );
   }
   if (expiry > NEVER) {
-    throw argumentError(flag, value, `${formatTime(expiry)} is after the latest expiry ${formatTime(NEVER)}`);
+    throw argumentError(
+      flag,
+      value,
+      `${formatTime(expiry)} is after the latest expiry the ledger stores, 2106-02-07T06:28:15Z (2^32 - 1): ` +
+        'pass "never" for no expiry',
+    );
   }
   return expiry;
 }
