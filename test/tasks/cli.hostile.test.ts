@@ -1,0 +1,109 @@
+/**
+ * Hostile values for the tasks' time flags: an expiry beyond JavaScript's dates (±8.64e15 ms) made the error message
+ * itself throw a RangeError ("Invalid time value"), which Hardhat printed with a stack trace instead of the operator
+ * error. Now every such value gets the worded refusal, nothing is sent, and the command exits with status 1.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+
+import { formatTime } from "../../src/client/format";
+import { deploySystem } from "../helpers/system";
+import { systemFlags, taskFailure } from "../helpers/tasks";
+
+const ROOT = path.resolve(__dirname, "../..");
+const HARDHAT_CLI = require.resolve("hardhat/internal/cli/bootstrap.js");
+const run = promisify(execFile);
+
+const HUGE = "99999999999999999999999999999999999999999999999999";
+const LATEST =
+  'is after the latest expiry the ledger stores, 2106-02-07T06:28:15Z (2^32 - 1): pass "never" for no expiry';
+
+describe("tasks: hostile time values", function () {
+  this.timeout(180_000);
+
+  async function fixture() {
+    const sys = await deploySystem("0.8");
+    return {
+      sys,
+      flags: await systemFlags(sys),
+      issuer: await sys.issuer.getAddress(),
+      dapp: await sys.dapp.getAddress(),
+      member: ethers.Wallet.createRandom().address,
+    };
+  }
+
+  it("formatTime prints seconds beyond JavaScript's dates instead of throwing", function () {
+    expect(formatTime(8_640_000_000_000n)).to.equal("+275760-09-13T00:00:00Z");
+    expect(formatTime(8_640_000_000_001n)).to.equal("8640000000001 (unix seconds)");
+    expect(formatTime(BigInt(HUGE))).to.equal(`${HUGE} (unix seconds)`);
+    expect(formatTime(-8_640_000_000_001n)).to.equal("-8640000000001 (unix seconds)");
+  });
+
+  it("credits:grant refuses an expiry beyond any date, in seconds or as a duration, and grants nothing", async function () {
+    const { sys, flags, issuer, member } = await loadFixture(fixture);
+    const grant = { ledger: flags.ledger, account: member, amount: "1", from: issuer };
+    expect((await taskFailure("credits:grant", { ...grant, expiry: HUGE })).message).to.equal(
+      `Invalid --expiry "${HUGE}": ${HUGE} (unix seconds) ${LATEST}`,
+    );
+    const far = await taskFailure("credits:grant", { ...grant, expiry: `+${HUGE}d` });
+    expect(far.message).to.match(new RegExp(`^Invalid --expiry "\\+${HUGE}d": \\d+ \\(unix seconds\\) `));
+    expect(far.message.endsWith(LATEST)).to.equal(true);
+    expect(await sys.ledger.balanceOfCredits(member)).to.equal(0n);
+  });
+
+  it("credits:allow and policy:create refuse it too, and set nothing", async function () {
+    const { sys, flags, dapp, member } = await loadFixture(fixture);
+    expect(
+      (
+        await taskFailure("credits:allow", {
+          ledger: flags.ledger,
+          beneficiary: member,
+          perEpoch: "1",
+          expiry: HUGE,
+          from: dapp,
+        })
+      ).message,
+    ).to.equal(`Invalid --expiry "${HUGE}": ${HUGE} (unix seconds) ${LATEST}`);
+    const failure = await taskFailure("policy:create", {
+      ledger: flags.ledger,
+      perUser: "1",
+      end: HUGE,
+      from: dapp,
+    });
+    expect(failure.message).to.equal(`Invalid --end "${HUGE}": ${HUGE} (unix seconds) ${LATEST}`);
+    const allowance = await sys.ledger.allowance(dapp, member);
+    expect(allowance.limit).to.equal(0n);
+    expect(await sys.ledger.policyCount(dapp)).to.equal(0n);
+  });
+
+  it("on the command line: one worded line, status 1, no stack trace", async function () {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ["DISPLAY", "WAYLAND_DISPLAY"]) delete env[name]; // a headless server: Hardhat shows stacks
+    const args = [
+      HARDHAT_CLI,
+      "credits:grant",
+      "--account",
+      "0x00000000000000000000000000000000000000a1",
+      "--amount",
+      "1",
+      "--expiry",
+      HUGE,
+    ];
+    const failed = await run(process.execPath, args, { cwd: ROOT, env, timeout: 120_000 }).then(
+      () => undefined,
+      (e: { code: number; stderr: string; stdout: string }) => e,
+    );
+    expect(failed, "the task succeeded").to.not.equal(undefined);
+    expect(failed!.code).to.equal(1);
+    expect(failed!.stderr).to.include(
+      `Error in plugin compute-credits: Invalid --expiry "${HUGE}": ${HUGE} (unix seconds) ${LATEST}`,
+    );
+    expect(failed!.stderr).to.not.match(/^\s+at .+/m);
+    expect(failed!.stderr).to.not.include("RangeError");
+  });
+});
