@@ -10,7 +10,14 @@ import type { RequestArguments } from "hardhat/types";
 import { createPublicClient, custom, getAddress, numberToHex } from "viem";
 import { hardhat } from "viem/chains";
 
-import { MAX_BATCH, PolicyFileError, parsePolicyFile, startPaymasterService } from "../../src/service";
+import {
+  MAX_BATCH,
+  POLICY_SIGNER_KEY_ENV,
+  PolicyFileError,
+  parsePolicyFile,
+  parseServiceSettings,
+  startPaymasterService,
+} from "../../src/service";
 import type { RunningPaymasterService } from "../../src/service";
 import { clientFixture, rpcUserOperation, userOperation } from "../client/fixture";
 import type { ClientFixture } from "../client/fixture";
@@ -282,6 +289,34 @@ describe("paymaster service: hostile input", function () {
           `p.yaml:6:21: policies[0].targets[0].selectors[0] "${bad}" is neither a 4-byte selector nor a function ` +
             'signature with known types: write e.g. "transfer(address,uint256)" or "0xa9059cbb"',
         ]);
+      }
+    });
+  });
+
+  describe("startup settings", function () {
+    const PM8 = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const base = (rpcUrl: string) => ["--rpc-url", rpcUrl, "--chain-id", "31337", "--paymaster-v08", PM8];
+
+    it("refuses an RPC URL the HTTP transport cannot use, naming the form", function () {
+      for (const url of ["notaurl", "ftp://127.0.0.1:8545", "127.0.0.1:8545"]) {
+        expect(() => parseServiceSettings(base(url), {}), url).to.throw(
+          Error,
+          `--rpc-url: expected the http(s) URL of the chain's JSON-RPC, such as http://127.0.0.1:8545, got ${url}`,
+        );
+      }
+      expect(parseServiceSettings(base("https://rpc.example/v2/key"), {})).to.include({
+        rpcUrl: "https://rpc.example/v2/key",
+      });
+    });
+
+    it("refuses a policy signer key outside the curve's range, naming the variable", function () {
+      for (const key of [`0x${"f".repeat(64)}`, `0x${"0".repeat(64)}`]) {
+        expect(() =>
+          parseServiceSettings(base("http://127.0.0.1:8545"), { [POLICY_SIGNER_KEY_ENV]: key }),
+        ).to.throw(
+          Error,
+          `${POLICY_SIGNER_KEY_ENV} is not a usable private key (it must lie in [1, secp256k1 order - 1])`,
+        );
       }
     });
   });
