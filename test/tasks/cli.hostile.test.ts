@@ -4,6 +4,8 @@
  * error. Now every such value gets the worded refusal, nothing is sent, and the command exits with status 1.
  */
 import { execFile } from "node:child_process";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -13,7 +15,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { formatTime } from "../../src/client/format";
 import { deploySystem } from "../helpers/system";
-import { systemFlags, taskFailure } from "../helpers/tasks";
+import { expectTaskError, systemFlags, taskFailure } from "../helpers/tasks";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT_CLI = require.resolve("hardhat/internal/cli/bootstrap.js");
@@ -105,5 +107,71 @@ describe("tasks: hostile time values", function () {
     );
     expect(failed!.stderr).to.not.match(/^\s+at .+/m);
     expect(failed!.stderr).to.not.include("RangeError");
+  });
+});
+
+describe("task credits:usage: hostile flags and a server that is not the indexer", function () {
+  let server: http.Server;
+  let url: string;
+  const requests: string[] = [];
+  let statusHtml = true;
+  before(async function () {
+    // A web server that is not the indexer: an HTML page with 200 on /api/status, a JSON without chainId elsewhere.
+    server = http.createServer((req, res) => {
+      requests.push(req.url ?? "");
+      const html = req.url === "/api/status" && statusHtml;
+      res.writeHead(200, { "content-type": html ? "text/html" : "application/json" });
+      res.end(html ? "<html>welcome</html>" : JSON.stringify({ ok: true }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(function () {
+    server.close();
+  });
+
+  it("names a bad --sponsor or --user before asking any indexer (none needs to run)", async function () {
+    requests.length = 0;
+    await expectTaskError(
+      "credits:usage",
+      { indexerUrl: "http://127.0.0.1:1", sponsor: "0x12" },
+      'Invalid --sponsor "0x12": expected an address: 0x followed by 40 hex digits (EIP-55 checksummed when mixed-case)',
+    );
+    await expectTaskError(
+      "credits:usage",
+      { indexerUrl: url, user: "bob" },
+      'Invalid --user "bob": expected an address: 0x followed by 40 hex digits (EIP-55 checksummed when mixed-case)',
+    );
+    expect(requests).to.deep.equal([]);
+  });
+
+  it("refuses an --indexer-url that is not an http(s) URL", async function () {
+    for (const bad of ["127.0.0.1:42069", "ftp://127.0.0.1:42069", "indexer"]) {
+      await expectTaskError(
+        "credits:usage",
+        { indexerUrl: bad },
+        `Invalid --indexer-url "${bad}": expected the indexer's http(s) URL, such as http://127.0.0.1:42069`,
+      );
+    }
+  });
+
+  it("says the server is not the indexer's API (was: a TypeError on the missing figures)", async function () {
+    await expectTaskError(
+      "credits:usage",
+      { indexerUrl: url },
+      `${url} answered /api/status without a JSON object: it is not the indexer's API (pass --indexer-url ` +
+        "http://<host>:<port> of `npm run indexer`)",
+    );
+    statusHtml = false;
+    try {
+      await expectTaskError(
+        "credits:usage",
+        { indexerUrl: url },
+        `${url}/api/status is not the indexer's status (no chainId and deploymentId): pass --indexer-url ` +
+          "http://<host>:<port> of `npm run indexer`",
+      );
+    } finally {
+      statusHtml = true;
+    }
   });
 });
