@@ -25,7 +25,7 @@ import {
   displayPath,
   findDeploymentDir,
 } from "../src/deployment";
-import { parseAddress } from "./lib/args";
+import { checkPort, parseAddress } from "./lib/args";
 import { print, printTable } from "./lib/chain";
 import { ignitionDir } from "./lib/deployment";
 import { argumentError, taskError } from "./lib/errors";
@@ -97,6 +97,7 @@ task("indexer", "Start the usage indexer (Ponder) and its API on the network's I
     "Only serve the API of a PostgreSQL database another `npm run indexer` fills (DATABASE_URL)",
   )
   .setAction(async (args: IndexerArgs, hre) => {
+    checkPort(args.port);
     if (args.serve && (process.env.DATABASE_URL ?? "") === "") {
       throw taskError("--serve reads a PostgreSQL database another indexer fills: set DATABASE_URL");
     }

@@ -217,3 +217,10 @@ export function parseTime(flag: string, value: string, now: bigint): bigint {
   }
   return time;
 }
+
+/** Refuses a TCP port outside [1, 65535] before anything starts (the indexer would fail later, less clearly). */
+export function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw argumentError("port", String(port), "expected a TCP port from 1 to 65535");
+  }
+}

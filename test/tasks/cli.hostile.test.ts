@@ -175,3 +175,17 @@ describe("task credits:usage: hostile flags and a server that is not the indexer
     }
   });
 });
+
+describe("tasks indexer and dashboard: --port", function () {
+  it("refuses a port outside 1 … 65535 before building or starting anything", async function () {
+    for (const task of ["indexer", "dashboard"]) {
+      for (const port of [0, 70_000, -1]) {
+        await expectTaskError(
+          task,
+          { port },
+          `Invalid --port "${port}": expected a TCP port from 1 to 65535`,
+        );
+      }
+    }
+  });
+});
