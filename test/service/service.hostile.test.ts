@@ -214,6 +214,42 @@ describe("paymaster service: hostile input", function () {
     });
   });
 
+  describe("HTTP content type", function () {
+    it("answers 415 with -32600 to a form or text body, and accepts JSON with parameters or none given", async function () {
+      const fx = await loadFixture(serviceFixture);
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x" });
+      for (const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+      ]) {
+        const answer = await post(fx.url, body, type);
+        expect(answer.status, type).to.equal(415);
+        expect(answer.body).to.deep.equal({
+          jsonrpc: "2.0",
+          id: null,
+          error: {
+            code: -32600,
+            message: `invalid request: content-type must be application/json, got ${type}`,
+          },
+        });
+      }
+      for (const type of [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/json-rpc+json",
+      ]) {
+        const answer = await post(fx.url, body, type);
+        expect(answer.status, type).to.equal(200);
+        expect((answer.body as { error: { code: number } }).error.code, type).to.equal(-32601);
+      }
+      const bare = await fetch(fx.url, { method: "POST", body: new TextEncoder().encode(body) });
+      expect(bare.headers.get("content-type")).to.equal("application/json");
+      expect(((await bare.json()) as { error: { code: number } }).error.code).to.equal(-32601);
+    });
+  });
+
   describe("policy files", function () {
     const SPONSOR = getAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3");
     const OTHER = getAddress("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
