@@ -143,6 +143,25 @@ const webhook = z
         .record(z.string({ invalid_type_error: "each header value must be a string" }), {
           invalid_type_error: 'must be a map of header names to values, e.g. { authorization: "Bearer …" }',
         })
+        // Checked here, not when the first operation's webhook call fails (fetch refuses them: every operation
+        // would be refused as "webhook unavailable").
+        .superRefine((headers, ctx) => {
+          for (const [name, value] of Object.entries(headers)) {
+            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+              ctx.addIssue({
+                code: "custom",
+                path: [name],
+                message: `"${name}" is not an HTTP header name: use letters, digits and - only, e.g. x-api-key`,
+              });
+            } else if (/[\r\n\0]/.test(value)) {
+              ctx.addIssue({
+                code: "custom",
+                path: [name],
+                message: "must be one line: an HTTP header value holds no line break",
+              });
+            }
+          }
+        })
         .optional(),
     },
     { invalid_type_error: "must be a map with url, and optionally timeoutMs and headers" },

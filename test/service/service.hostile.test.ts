@@ -302,6 +302,27 @@ describe("paymaster service: hostile input", function () {
       ]);
     });
 
+    it("refuses webhook headers fetch would refuse (every operation would fail as 'webhook unavailable')", function () {
+      const file = (headers: string) =>
+        [
+          `sponsor: "${SPONSOR}"`,
+          "policies:",
+          "  - policyId: 1",
+          "    webhook:",
+          '      url: "https://dapp.example/approve"',
+          `      headers: ${headers}`,
+        ].join("\n");
+      expect(problems(file('{ "bad header": "x" }'))).to.deep.equal([
+        'p.yaml:6:32: policies[0].webhook.headers.bad header "bad header" is not an HTTP header name: use letters, ' +
+          "digits and - only, e.g. x-api-key",
+      ]);
+      expect(problems(file('{ x-key: "a\\nb" }'))).to.deep.equal([
+        "p.yaml:6:25: policies[0].webhook.headers.x-key must be one line: an HTTP header value holds no line break",
+      ]);
+      const [rules] = parsePolicyFile("p.yaml", file('{ authorization: "Bearer t", x-api-key: k1 }'));
+      expect(rules.webhook?.headers).to.deep.equal({ authorization: "Bearer t", "x-api-key": "k1" });
+    });
+
     it("reads a signature as an ABI function: names ignored, unknown types refused (not hashed into a wrong selector)", function () {
       const file = (selector: string) =>
         [
