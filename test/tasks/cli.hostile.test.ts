@@ -14,6 +14,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { formatTime } from "../../src/client/format";
+import { parsePolicySpecs } from "../../tasks/governance";
 import { deploySystem } from "../helpers/system";
 import { expectTaskError, systemFlags, taskFailure } from "../helpers/tasks";
 
@@ -186,6 +187,27 @@ describe("tasks indexer and dashboard: --port", function () {
           `Invalid --port "${port}": expected a TCP port from 1 to 65535`,
         );
       }
+    }
+  });
+});
+
+describe("governance:propose-budget --policy: unlimited", function () {
+  it("takes unlimited, unlimited=true or unlimited=false, and names any other value", function () {
+    const now = 1_800_000_000n;
+    expect(parsePolicySpecs("unlimited", now)).to.have.length(1);
+    expect(parsePolicySpecs("unlimited=true", now)).to.have.length(1);
+    expect(() => parsePolicySpecs("unlimited=false", now)).to.throw("An open policy with no limit");
+    for (const bad of ["maybe", "yes", "1", ""]) {
+      let message = "";
+      try {
+        parsePolicySpecs(`unlimited=${bad}`, now);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, bad).to.equal(
+        `Invalid --policy entry "unlimited=${bad}": unlimited is "${bad}", expected "unlimited", "unlimited=true" ` +
+          'or "unlimited=false"',
+      );
     }
   });
 });
