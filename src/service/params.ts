@@ -158,6 +158,13 @@ const userOperation = z
         params: { whole: true },
       });
     }
+    if (op.factory === zeroAddress) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["factory"],
+        message: "must not be the zero address: omit factory (or send null) once the account is deployed",
+      });
+    }
     // Without a factory the EntryPoint's initCode is empty: factory data alone would be dropped, not sent.
     if (
       (op.factory === undefined || op.factory === null) &&

@@ -130,7 +130,7 @@ describe("paymaster service: hostile input", function () {
       });
     }
 
-    it("refuses factoryData without a factory (it would be dropped from the operation) with -32602", async function () {
+    it("refuses factoryData without a factory (it would be dropped) and a zero factory with -32602", async function () {
       const fx = await loadFixture(serviceFixture);
       const op = rpcUserOperation(userOperation(fx, fx.sponsored));
       const context = { mode: "SPONSORED", sponsor: fx.dapp };
@@ -140,6 +140,18 @@ describe("paymaster service: hostile input", function () {
         message:
           'invalid params: userOp.factoryData must be absent or "0x" without userOp.factory (give the factory ' +
           "that deploys the sender)",
+      });
+      const zero = [
+        { ...op, factory: "0x0000000000000000000000000000000000000000" },
+        fx.entryPoint,
+        CHAIN,
+        context,
+      ];
+      expect(await rpcError(fx.url, call("pm_getPaymasterData", zero))).to.deep.equal({
+        code: -32602,
+        message:
+          "invalid params: userOp.factory must not be the zero address: omit factory (or send null) once the " +
+          "account is deployed",
       });
       const empty = [{ ...op, factory: undefined, factoryData: "0x" }, fx.entryPoint, CHAIN, context];
       const answer = (await post(fx.url, call("pm_getPaymasterStubData", empty))).body as { error?: unknown };
