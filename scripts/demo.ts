@@ -29,6 +29,9 @@ import { demoSummary, demoSummaryProblems } from "./lib/demo-summary";
 import type { DemoMeasurements } from "./lib/demo-summary";
 import { deploySystem } from "./lib/deploy-system";
 import { LOCAL_NETWORKS } from "./lib/networks";
+import { ParameterError } from "./lib/parameters";
+import { PreconditionError } from "./lib/preconditions";
+import { scriptFailureMessage } from "./lib/script-errors";
 import { renewLocalFeedIfDue } from "../tasks/lib/localFeed";
 
 /** Credits have 6 decimals: 1_000_000 = one USD. */
@@ -47,9 +50,12 @@ function credits(amount: bigint): string {
   return `${formatUnits(amount, 6)} credits`;
 }
 
+/** A refusal of the demo itself (printed without a stack). */
+class DemoError extends Error {}
+
 async function main(): Promise<void> {
   if (!LOCAL_NETWORKS.includes(hre.network.name)) {
-    throw new Error(
+    throw new DemoError(
       `the demo runs on a local chain only (it mines blocks and moves time to pass the vote): use the ` +
         `embedded network or --network localhost, not ${hre.network.name}`,
     );
@@ -183,6 +189,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  const failure =
+    error instanceof DemoError || error instanceof ParameterError || error instanceof PreconditionError
+      ? { message: error.message }
+      : scriptFailureMessage(hre, error);
+  console.error(failure === undefined ? error : `\n${failure.message}`);
   process.exitCode = 1;
 });

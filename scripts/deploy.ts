@@ -18,6 +18,7 @@ import { liveNetwork } from "./lib/networks";
 import { ParameterError, VARIANTS } from "./lib/parameters";
 import type { Variant } from "./lib/parameters";
 import { PreconditionError } from "./lib/preconditions";
+import { scriptFailureMessage } from "./lib/script-errors";
 
 function variantFromEnv(): Variant {
   const raw = process.env.DEPLOY_VARIANT ?? "dao";
@@ -83,8 +84,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  const failure = scriptFailureMessage(hre, error);
   if (error instanceof ParameterError || error instanceof PreconditionError) {
     console.error(`\n${error.message}\n\nNothing was deployed.`);
+  } else if (failure !== undefined) {
+    // A node that does not answer fails before the first transaction; other errors may come mid-deployment.
+    console.error(`\n${failure.message}${failure.unreachable ? "\n\nNothing was deployed." : ""}`);
   } else {
     console.error(error);
   }

@@ -8,6 +8,7 @@ import { task, types } from "hardhat/config";
 import { buildDashboard } from "../dashboard/build";
 import { DEFAULT_INDEXER_PORT } from "../scripts/lib/indexer-process";
 import { print } from "./lib/chain";
+import { checkPort } from "./lib/args";
 import { taskError } from "./lib/errors";
 
 /** Polls `/api/status` until it answers, then prints the dashboard's URL (never keeps the process alive). */
@@ -52,6 +53,7 @@ task(
     "PGlite directory (default: indexer/.ponder/pglite; ignored with DATABASE_URL)",
   )
   .setAction(async (args: DashboardArgs, hre) => {
+    checkPort(args.port);
     try {
       await buildDashboard(hre.config.paths.root);
     } catch (error) {

@@ -416,8 +416,14 @@ export function parsePolicySpecs(value: string, now: bigint): PolicySpec[] {
           `Invalid --policy entry "${entry}": "${pair}" is not a known key=value (${POLICY_FORM})`,
         );
       }
-      flags[name] =
-        name === "unlimited" ? eq < 0 || pair.slice(eq + 1).trim() === "true" : pair.slice(eq + 1).trim();
+      const given = eq < 0 ? undefined : pair.slice(eq + 1).trim();
+      if (name === "unlimited" && given !== undefined && given !== "true" && given !== "false") {
+        throw taskError(
+          `Invalid --policy entry "${entry}": unlimited is "${given}", expected "unlimited", "unlimited=true" or ` +
+            '"unlimited=false"',
+        );
+      }
+      flags[name] = name === "unlimited" ? given === undefined || given === "true" : given!;
     }
     try {
       return { entry, ...newPolicyTerms(flags, now) };

@@ -25,10 +25,10 @@ import {
   displayPath,
   findDeploymentDir,
 } from "../src/deployment";
-import { parseAddress } from "./lib/args";
+import { checkPort, parseAddress } from "./lib/args";
 import { print, printTable } from "./lib/chain";
 import { ignitionDir } from "./lib/deployment";
-import { taskError } from "./lib/errors";
+import { argumentError, taskError } from "./lib/errors";
 
 /** The node's URL of the selected network (localhost honours LOCALHOST_RPC_URL through hardhat.config.ts). */
 function networkUrl(hre: HardhatRuntimeEnvironment): string {
@@ -97,6 +97,7 @@ task("indexer", "Start the usage indexer (Ponder) and its API on the network's I
     "Only serve the API of a PostgreSQL database another `npm run indexer` fills (DATABASE_URL)",
   )
   .setAction(async (args: IndexerArgs, hre) => {
+    checkPort(args.port);
     if (args.serve && (process.env.DATABASE_URL ?? "") === "") {
       throw taskError("--serve reads a PostgreSQL database another indexer fills: set DATABASE_URL");
     }
@@ -164,9 +165,15 @@ async function getJson<T>(base: string, route: string): Promise<T> {
         "--indexer-url",
     );
   }
-  const body = (await response.json().catch(() => ({}))) as { error?: string };
+  const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
   if (!response.ok)
-    throw taskError(`The indexer answered ${response.status} for ${route}: ${body.error ?? ""}`);
+    throw taskError(`The indexer answered ${response.status} for ${route}: ${body?.error ?? ""}`);
+  if (typeof body !== "object" || body === null) {
+    throw taskError(
+      `${base} answered ${route} without a JSON object: it is not the indexer's API (pass --indexer-url ` +
+        `http://<host>:<port> of \`npm run indexer\`)`,
+    );
+  }
   return body as T;
 }
 
@@ -184,14 +191,36 @@ task(
   .addFlag("json", "Print the API's JSON")
   .setAction(async (args: UsageArgs) => {
     const base = args.indexerUrl;
+    // Every flag is checked before the first request: a bad value is named even when no indexer answers.
+    const sponsorAddress = args.sponsor === undefined ? undefined : parseAddress("sponsor", args.sponsor);
+    const userAddress = args.user === undefined ? undefined : parseAddress("user", args.user);
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(base).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== "http:" && protocol !== "https:") {
+      throw argumentError(
+        "indexer-url",
+        base,
+        `expected the indexer's http(s) URL, such as http://127.0.0.1:${DEFAULT_INDEXER_PORT}`,
+      );
+    }
     const status = await getJson<ApiStatus>(base, "/api/status");
+    if (typeof status.chainId !== "number" || typeof status.deploymentId !== "string") {
+      throw taskError(
+        `${base}/api/status is not the indexer's status (no chainId and deploymentId): pass --indexer-url ` +
+          "http://<host>:<port> of `npm run indexer`",
+      );
+    }
     const out: Record<string, unknown> = { status };
     out.totals = await getJson<ApiTotals>(base, "/api/totals");
     if (args.sponsor !== undefined) {
-      out.sponsor = await getJson<ApiSponsor>(base, `/api/sponsors/${parseAddress("sponsor", args.sponsor)}`);
+      out.sponsor = await getJson<ApiSponsor>(base, `/api/sponsors/${sponsorAddress}`);
     }
     if (args.user !== undefined) {
-      out.user = await getJson<ApiUser>(base, `/api/users/${parseAddress("user", args.user)}`);
+      out.user = await getJson<ApiUser>(base, `/api/users/${userAddress}`);
     }
     if (args.dao) out.dao = await getJson<ApiDao>(base, "/api/dao");
     if (args.sponsor === undefined && args.user === undefined && !args.dao) {

@@ -41,6 +41,7 @@ import { deployEntryPoints } from "../../src/aa/entrypoint";
 import { readDeployedAddresses, requireAddressBySuffix } from "../../src/deployment";
 import { LOCAL_NETWORKS, deployerKeyMessage, liveNetwork } from "./networks";
 import {
+  ParameterError,
   SYSTEM_MODULE_IDS,
   loadParameters,
   parametersFile,
@@ -144,10 +145,10 @@ export async function deploySystem(
   const { chainId } = await hre.ethers.provider.getNetwork();
   const file = options.parametersFile ?? parametersFile(hre.config.paths.root, network);
   if (options.parameters === undefined && !existsSync(file)) {
-    throw new Error(
+    throw new ParameterError([
       `no parameter file for network "${network}": expected ${file}. Copy the file of a similar network ` +
         `(ignition/parameters/) and adjust its addresses (see docs/deploy.md).`,
-    );
+    ]);
   }
   let parameters = options.parameters ?? (await loadParameters(file));
   const signers = await hre.ethers.getSigners();

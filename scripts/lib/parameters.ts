@@ -34,7 +34,18 @@ const parameterFileSchema = z.record(z.string(), z.record(z.string(), z.unknown(
  * shape; the values the deploy relies on are checked by {@link resolveSystemParameters}.
  */
 export async function loadParameters(file: string): Promise<DeploymentParameters> {
-  const parameters: unknown = await readDeploymentParameters(file);
+  let parameters: unknown;
+  try {
+    parameters = await readDeploymentParameters(file);
+  } catch (error) {
+    // Ignition wraps the JSON5 syntax error ("JSON5: invalid end of input at 2:1") or the read error (EISDIR) in
+    // `parent`: name that, without a stack.
+    const inner = (error as { parent?: unknown }).parent ?? error;
+    const what = (inner instanceof Error ? inner.message : String(inner)).split("\n")[0];
+    throw new ParameterError([
+      `${file}: cannot be read as a JSON5 parameter file (${what}): fix it (see docs/deploy.md)`,
+    ]);
+  }
   if (!parameterFileSchema.safeParse(parameters).success) {
     throw new ParameterError([
       `${file}: expected an object of module ids (or "$global"), each an object of parameter values ` +

@@ -27,9 +27,14 @@ export function formatEth(wei: bigint): string {
   return formatUnits(wei, NATIVE_DECIMALS);
 }
 
+/** The largest |seconds| a JavaScript Date holds. */
+const MAX_DATE_SECONDS = 8_640_000_000_000n;
+
 /** Unix seconds as an ISO date without milliseconds ("2026-01-31T00:00:00Z"); "never" for 2^32 - 1. */
 export function formatTime(seconds: bigint): string {
   if (seconds === NEVER) return "never";
+  // Beyond JavaScript's dates (±8.64e15 ms, about ±275,000 years) there is no ISO form: print the seconds.
+  if (seconds > MAX_DATE_SECONDS || seconds < -MAX_DATE_SECONDS) return `${seconds} (unix seconds)`;
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
 

@@ -35,6 +35,8 @@ export type RejectionReason =
   | { kind: "userLimitExceeded"; credits: bigint; maxCredits: bigint }
   /** `PriceAdapterNoCachedPrice`. */
   | { kind: "noCachedPrice" }
+  /** `CreditPaymasterPriceTooHigh`: the cached price does not fit the 96 bits the ledger's `CreditsSpent` logs. */
+  | { kind: "priceTooHigh"; priceWad: bigint }
   /**
    * The cached price is too old: the paymaster's `validUntil = updatedAt + maxPriceAge` is behind `now + margin`
    * (the EntryPoint rejects an expired `validUntil` with AA32).
@@ -228,6 +230,7 @@ const CODE_OF: Readonly<Record<Exclude<RejectionKind, "policyRule">, number>> = 
   creditsPerOpTooHigh: RpcErrorCode.CREDIT_LIMIT_EXCEEDED,
   userLimitExceeded: RpcErrorCode.CREDIT_LIMIT_EXCEEDED,
   noCachedPrice: RpcErrorCode.PRICE_UNAVAILABLE,
+  priceTooHigh: RpcErrorCode.PRICE_UNAVAILABLE,
   stalePrice: RpcErrorCode.PRICE_UNAVAILABLE,
   insufficientCredits: RpcErrorCode.INSUFFICIENT_CREDITS,
   noAllowance: RpcErrorCode.NO_ALLOWANCE,
@@ -269,6 +272,11 @@ export function rejectionMessage(reason: RejectionReason): string {
       return `the operation may cost up to ${formatCredits(reason.credits)}, above the user's limit of ${formatCredits(reason.maxCredits)}`;
     case "noCachedPrice":
       return "the price adapter has no cached price";
+    case "priceTooHigh":
+      return (
+        `the cached price ${reason.priceWad} (credits per native token, 18 decimals) exceeds 2^96 - 1, the most ` +
+        `the paymaster charges at: the adapter's feed or bounds are misconfigured (docs/price-adapter.md)`
+      );
     case "stalePrice":
       return (
         `the cached price (updated at ${reason.updatedAt}, maxPriceAge ${reason.maxPriceAge} s) is valid until ` +
@@ -403,6 +411,8 @@ export function reasonFromContractError(
       return { kind: "userLimitExceeded", credits: asBigint(args[0]), maxCredits: asBigint(args[1]) };
     case "PriceAdapterNoCachedPrice":
       return { kind: "noCachedPrice" };
+    case "CreditPaymasterPriceTooHigh":
+      return { kind: "priceTooHigh", priceWad: asBigint(args[0]) };
     case "CreditLedgerInsufficientCredits":
       return {
         kind: "insufficientCredits",

@@ -185,6 +185,15 @@ function fromDeployment(given: string): {
  * @returns the settings, or `"help"` when `--help` was given.
  * @throws with a readable message on a missing or invalid setting.
  */
+/** An http(s) URL (the service's viem transport is HTTP). */
+function isRpcUrl(value: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export function parseServiceSettings(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -263,7 +272,19 @@ export function parseServiceSettings(
     if (!isHex(hex) || hex.length !== 66) {
       throw new Error(`${POLICY_SIGNER_KEY_ENV} must be a 32-byte hex private key (64 hex digits)`);
     }
-    policySigner = privateKeyToAccount(hex);
+    try {
+      policySigner = privateKeyToAccount(hex);
+    } catch {
+      throw new Error(
+        `${POLICY_SIGNER_KEY_ENV} is not a usable private key (it must lie in [1, secp256k1 order - 1])`,
+      );
+    }
+  }
+  // Checked last, so that a missing or malformed setting above is named first.
+  if (!isRpcUrl(rpcUrl)) {
+    throw new Error(
+      `--rpc-url: expected the http(s) URL of the chain's JSON-RPC, such as http://127.0.0.1:8545, got ${rpcUrl}`,
+    );
   }
   return {
     ...(policies === undefined ? {} : { policies }),

@@ -20,6 +20,9 @@ export interface PaymasterRequest {
 }
 
 const UINT64_MAX = (1n << 64n) - 1n;
+/** The EntryPoint packs the account's gas limits and fees in two 128-bit halves of a word each. */
+const UINT128_MAX = (1n << 128n) - 1n;
+const UINT128_LABEL = "2^128 - 1, the most the EntryPoint packs into its 128 bits";
 const UINT256_MAX = (1n << 256n) - 1n;
 /** A hex quantity; leading zeros are tolerated (some clients pad), an empty `0x` is not. */
 const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
@@ -38,20 +41,23 @@ function mustBe(expected: string, value: unknown): string {
 const ADDRESS_FORM = "a 20-byte hex address";
 const BYTES_FORM = "0x-prefixed hex bytes";
 
-/** A JSON-RPC quantity (`0x`-prefixed hex), at most `max`. */
-function quantity(max = UINT256_MAX) {
+/** A JSON-RPC quantity (`0x`-prefixed hex), at most `max` (named `maxLabel` in the message, if given). */
+function quantity(max = UINT256_MAX, maxLabel?: string) {
   return z
     .string(expecting('a hex quantity (e.g. "0x1a")'))
     .regex(QUANTITY)
     .transform((value) => BigInt(value))
     .superRefine((value, ctx) => {
-      if (value > max) ctx.addIssue({ code: "custom", message: `= ${value} exceeds ${max}` });
+      if (value > max) ctx.addIssue({ code: "custom", message: `= ${value} exceeds ${maxLabel ?? max}` });
     });
 }
 
-const optionalQuantity = quantity()
-  .nullish()
-  .transform((value) => value ?? 0n);
+/** An optional quantity (absent = 0), at most `max`. */
+function optionalQuantity(max = UINT256_MAX, maxLabel?: string) {
+  return quantity(max, maxLabel)
+    .nullish()
+    .transform((value) => value ?? 0n);
+}
 
 const address = z
   .string(expecting(ADDRESS_FORM))
@@ -130,11 +136,12 @@ const userOperation = z
       sender: address,
       nonce: quantity(),
       callData: bytes,
-      callGasLimit: optionalQuantity,
-      verificationGasLimit: optionalQuantity,
-      preVerificationGas: optionalQuantity,
-      maxFeePerGas: optionalQuantity,
-      maxPriorityFeePerGas: optionalQuantity,
+      // Packed by the EntryPoint into 128 bits each (accountGasLimits, gasFees): a larger value has no encoding.
+      callGasLimit: optionalQuantity(UINT128_MAX, UINT128_LABEL),
+      verificationGasLimit: optionalQuantity(UINT128_MAX, UINT128_LABEL),
+      preVerificationGas: optionalQuantity(),
+      maxFeePerGas: optionalQuantity(UINT128_MAX, UINT128_LABEL),
+      maxPriorityFeePerGas: optionalQuantity(UINT128_MAX, UINT128_LABEL),
       factory: factory.nullish(),
       factoryData: bytes.optional(),
       initCode: z.unknown(),
@@ -149,6 +156,25 @@ const userOperation = z
         message:
           "userOp has initCode: EntryPoint v0.6 operations are not supported (use factory/factoryData)",
         params: { whole: true },
+      });
+    }
+    if (op.factory === zeroAddress) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["factory"],
+        message: "must not be the zero address: omit factory (or send null) once the account is deployed",
+      });
+    }
+    // Without a factory the EntryPoint's initCode is empty: factory data alone would be dropped, not sent.
+    if (
+      (op.factory === undefined || op.factory === null) &&
+      op.factoryData !== undefined &&
+      op.factoryData !== "0x"
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["factoryData"],
+        message: 'must be absent or "0x" without userOp.factory (give the factory that deploys the sender)',
       });
     }
   })

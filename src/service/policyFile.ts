@@ -21,7 +21,7 @@
  * ```
  */
 import { readFileSync } from "node:fs";
-import { getAddress, isAddress, toFunctionSelector } from "viem";
+import { getAddress, isAddress, parseAbiItem, toFunctionSelector, zeroAddress } from "viem";
 import type { Address, Hex } from "viem";
 import { LineCounter, isMap, isPair, isScalar, parseDocument } from "yaml";
 import type { Node } from "yaml";
@@ -75,20 +75,34 @@ const address = z
   )
   .transform((v) => getAddress(v));
 
-const SIGNATURE = /^[A-Za-z_$][\w$]*\((?:[\w$[\](), ]*)\)$/;
+const SELECTOR_HINT = 'write e.g. "transfer(address,uint256)" or "0xa9059cbb"';
+
+/**
+ * The selector of a function signature, or undefined when it is not one. The signature is parsed as an ABI item
+ * (viem's `parseAbiItem`), so an unknown type ("adress") or a stray word is refused rather than hashed into a
+ * selector no call uses, and parameter names ("transfer(address to, uint256 amount)") are ignored as Solidity does.
+ */
+function signatureSelector(value: string): Hex | undefined {
+  if (!/^[A-Za-z_$][\w$]*\(/.test(value)) return undefined;
+  try {
+    const item = parseAbiItem(`function ${value}`);
+    return item.type === "function" ? toFunctionSelector(item) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const selector = z
   .string({
     invalid_type_error: 'must be a function signature or selector, e.g. "increment()" or "0xd09de08a"',
   })
   .refine(
-    (v) => /^0x[0-9a-fA-F]{8}$/.test(v) || SIGNATURE.test(v),
+    (v) => /^0x[0-9a-fA-F]{8}$/.test(v) || signatureSelector(v) !== undefined,
     (v) => ({
-      message: `"${v}" is neither a 4-byte selector nor a function signature: write e.g. "transfer(address,uint256)" (types only, no spaces or names) or "0xa9059cbb"`,
+      message: `"${v}" is neither a 4-byte selector nor a function signature with known types: ${SELECTOR_HINT}`,
     }),
   )
-  .transform((v) =>
-    v.startsWith("0x") ? (v.toLowerCase() as Hex) : toFunctionSelector(v.replaceAll(" ", "")),
-  );
+  .transform((v) => (v.startsWith("0x") ? (v.toLowerCase() as Hex) : signatureSelector(v)!));
 
 function integer(name: string, min: number, max: number) {
   return z
@@ -129,6 +143,25 @@ const webhook = z
         .record(z.string({ invalid_type_error: "each header value must be a string" }), {
           invalid_type_error: 'must be a map of header names to values, e.g. { authorization: "Bearer …" }',
         })
+        // Checked here, not when the first operation's webhook call fails (fetch refuses them: every operation
+        // would be refused as "webhook unavailable").
+        .superRefine((headers, ctx) => {
+          for (const [name, value] of Object.entries(headers)) {
+            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+              ctx.addIssue({
+                code: "custom",
+                path: [name],
+                message: `"${name}" is not an HTTP header name: use letters, digits and - only, e.g. x-api-key`,
+              });
+            } else if (/[\r\n\0]/.test(value)) {
+              ctx.addIssue({
+                code: "custom",
+                path: [name],
+                message: "must be one line: an HTTP header value holds no line break",
+              });
+            }
+          }
+        })
         .optional(),
     },
     { invalid_type_error: "must be a map with url, and optionally timeoutMs and headers" },
@@ -141,7 +174,13 @@ const policy = z
       policyId,
       senders: z
         .object(
-          { allow: z.array(address).optional(), block: z.array(address).optional() },
+          {
+            allow: z
+              .array(address, { invalid_type_error: "must be a list of addresses" })
+              .min(1, "must list at least one sender: remove allow to accept any sender")
+              .optional(),
+            block: z.array(address, { invalid_type_error: "must be a list of addresses" }).optional(),
+          },
           { invalid_type_error: "must be a map with allow and/or block lists" },
         )
         .strict()
@@ -173,7 +212,10 @@ const policy = z
 const fileSchema = z
   .object(
     {
-      sponsor: address,
+      sponsor: address.refine((v) => v !== zeroAddress, {
+        message:
+          "must not be the zero address: write the sponsor's address (the account that created the policies)",
+      }),
       policies: z
         .array(policy, { invalid_type_error: "must be a list of policies" })
         .min(1, "must list at least one policy"),
@@ -184,6 +226,15 @@ const fileSchema = z
   .superRefine((f, ctx) => {
     const seen = new Map<bigint, number>();
     f.policies.forEach((p, i) => {
+      const blocked = new Set(p.senders?.block ?? []);
+      const both = (p.senders?.allow ?? []).find((a) => blocked.has(a));
+      if (both !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["policies", i, "senders"],
+          message: `${both} is both allowed and blocked: remove it from one of the lists`,
+        });
+      }
       const first = seen.get(p.policyId);
       if (first !== undefined) {
         ctx.addIssue({

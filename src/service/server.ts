@@ -53,6 +53,12 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
+/** `application/json` (any parameters, e.g. `; charset=utf-8`) or a `+json` type. */
+function isJsonContentType(value: string): boolean {
+  const type = value.split(";")[0].trim().toLowerCase();
+  return type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
 function send(response: ServerResponse, status: number, body: string | undefined): void {
   const headers: Record<string, string> = { "cache-control": "no-store" };
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -75,6 +81,29 @@ export function requestListener(service: PaymasterService) {
       service.log({ level: "warn", event: "http", method: request.method, path, status: 405 });
       response.setHeader("allow", "POST, GET /health");
       send(response, 405, toJson({ error: "POST a JSON-RPC request, or GET /health" }));
+      return;
+    }
+    const contentType = request.headers["content-type"];
+    if (contentType !== undefined && !isJsonContentType(contentType)) {
+      // A form or text body is not JSON-RPC (and a browser sends those cross-origin without a CORS preflight).
+      request.resume();
+      const message = `content-type must be application/json, got ${contentType}`;
+      service.log({
+        level: "warn",
+        event: "rpc",
+        method: null,
+        id: null,
+        outcome: "invalid",
+        code: RpcErrorCode.INVALID_REQUEST,
+        message,
+      });
+      send(
+        response,
+        415,
+        toJson(
+          errorResponse(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `invalid request: ${message}`)),
+        ),
+      );
       return;
     }
     readBody(request).then(

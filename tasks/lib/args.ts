@@ -167,7 +167,12 @@ export function parseExpiry(flag: string, value: string, now: bigint): bigint {
     );
   }
   if (expiry > NEVER) {
-    throw argumentError(flag, value, `${formatTime(expiry)} is after the latest expiry ${formatTime(NEVER)}`);
+    throw argumentError(
+      flag,
+      value,
+      `${formatTime(expiry)} is after the latest expiry the ledger stores, 2106-02-07T06:28:15Z (2^32 - 1): ` +
+        'pass "never" for no expiry',
+    );
   }
   return expiry;
 }
@@ -211,4 +216,11 @@ export function parseTime(flag: string, value: string, now: bigint): bigint {
     );
   }
   return time;
+}
+
+/** Refuses a TCP port outside [1, 65535] before anything starts (the indexer would fail later, less clearly). */
+export function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw argumentError("port", String(port), "expected a TCP port from 1 to 65535");
+  }
 }

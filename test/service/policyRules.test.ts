@@ -287,7 +287,7 @@ describe("paymaster service: policy rules", function () {
         `bad.yaml:1:10: sponsor "0x1234" is not an address: write a 20-byte hex address in quotes, e.g. "0x5FbDB2315678afecb367f032d93F642f64180aa3"`,
         'bad.yaml:3:15: policies[0].policyId policyId "0" must be a positive integer below 2^64: the id createPolicy returned (see the PolicySet event)',
         `bad.yaml:5:18: policies[0].targets[0].address "0x7a" is not an address: write a 20-byte hex address in quotes, e.g. "0x5FbDB2315678afecb367f032d93F642f64180aa3"`,
-        'bad.yaml:6:21: policies[0].targets[0].selectors[0] "not a selector" is neither a 4-byte selector nor a function signature: write e.g. "transfer(address,uint256)" (types only, no spaces or names) or "0xa9059cbb"',
+        'bad.yaml:6:21: policies[0].targets[0].selectors[0] "not a selector" is neither a 4-byte selector nor a function signature with known types: write e.g. "transfer(address,uint256)" or "0xa9059cbb"',
         'bad.yaml:7:5: unknown key "webhok" in policies[0]: remove it or fix its spelling',
         'bad.yaml:11:12: policies[1].webhook.url "ftp://x" is not an http(s) URL: write e.g. "https://dapp.example/approve"',
       ]);

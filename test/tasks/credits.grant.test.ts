@@ -85,7 +85,8 @@ describe("task credits:grant", function () {
       await expectTaskError(
         "credits:grant",
         { ledger: flags.ledger, account: member, amount: "1", expiry: "4294967296", from: issuer },
-        'Invalid --expiry "4294967296": 2106-02-07T06:28:16Z is after the latest expiry never',
+        'Invalid --expiry "4294967296": 2106-02-07T06:28:16Z is after the latest expiry the ledger stores, ' +
+          '2106-02-07T06:28:15Z (2^32 - 1): pass "never" for no expiry',
       );
       await expectTaskError(
         "credits:grant",
