@@ -87,23 +87,7 @@ export function requestListener(service: PaymasterService) {
     if (contentType !== undefined && !isJsonContentType(contentType)) {
       // A form or text body is not JSON-RPC (and a browser sends those cross-origin without a CORS preflight).
       request.resume();
-      const message = `content-type must be application/json, got ${contentType}`;
-      service.log({
-        level: "warn",
-        event: "rpc",
-        method: null,
-        id: null,
-        outcome: "invalid",
-        code: RpcErrorCode.INVALID_REQUEST,
-        message,
-      });
-      send(
-        response,
-        415,
-        toJson(
-          errorResponse(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `invalid request: ${message}`)),
-        ),
-      );
+      refuseInvalid(service, response, 415, `content-type must be application/json, got ${contentType}`);
       return;
     }
     readBody(request).then(
@@ -113,30 +97,42 @@ export function requestListener(service: PaymasterService) {
       },
       (error: unknown) => {
         const tooLarge = error instanceof BodyTooLargeError;
-        const message = tooLarge
-          ? `request body exceeds ${MAX_BODY_BYTES} bytes`
-          : "could not read the request body";
-        service.log({
-          level: "warn",
-          event: "rpc",
-          method: null,
-          id: null,
-          outcome: "invalid",
-          code: -32600,
-          message,
-        });
-        if (!response.headersSent) {
-          send(
-            response,
-            tooLarge ? 413 : 400,
-            toJson(
-              errorResponse(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `invalid request: ${message}`)),
-            ),
-          );
-        }
+        refuseInvalid(
+          service,
+          response,
+          tooLarge ? 413 : 400,
+          tooLarge ? `request body exceeds ${MAX_BODY_BYTES} bytes` : "could not read the request body",
+        );
       },
     );
   };
+}
+
+/**
+ * Answers a request that is not JSON-RPC at all (wrong content type, unreadable or oversized body) with HTTP
+ * `status` and a JSON-RPC -32600 error naming `message`, logged like every refusal.
+ */
+function refuseInvalid(
+  service: PaymasterService,
+  response: ServerResponse,
+  status: number,
+  message: string,
+): void {
+  service.log({
+    level: "warn",
+    event: "rpc",
+    method: null,
+    id: null,
+    outcome: "invalid",
+    code: RpcErrorCode.INVALID_REQUEST,
+    message,
+  });
+  if (response.headersSent) return;
+  send(
+    response,
+    status,
+    toJson(errorResponse(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `invalid request: ${message}`))),
+  );
 }
 
 /** Creates the service (see {@link createPaymasterService}) and listens on `options.port`. */
