@@ -134,6 +134,9 @@ export function parseGrantSpecs(value: string, now: bigint): GrantSpec[] {
   });
 }
 
+/** The fields of a `--grants-file` entry. */
+const GRANT_FIELDS: readonly string[] = ["account", "amount", "expiry"];
+
 /**
  * Parses `--grants-file`: a JSON array of `{ "account": "0x…", "amount": "100", "expiry": "+30d" }` (amount in
  * credits as a string or number, expiry in any form `--expiry` accepts).
@@ -150,6 +153,12 @@ export function parseGrantsFile(file: string, now: bigint): GrantSpec[] {
     throw taskError(`Invalid --grants-file "${file}": ${form}`);
   return parsed.map((item: unknown, i) => {
     const record = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+    // A misspelt or extra field (e.g. "expiresAt", "note") would otherwise be ignored without a word.
+    const unknown = Object.keys(record).find((key) => !GRANT_FIELDS.includes(key));
+    if (unknown !== undefined)
+      throw taskError(
+        `Invalid --grants-file "${file}": entry ${i} has an unknown field "${unknown}" (${form})`,
+      );
     const field = (name: string): string => {
       const v = record[name];
       if (typeof v === "string" || typeof v === "number") return String(v);

@@ -363,6 +363,16 @@ describe("task governance:propose-budget", function () {
       );
       writeFileSync(
         file,
+        JSON.stringify([{ account: flags.ledger, amount: "1", expiry: "+1d", expiresAt: "+2d" }]),
+      );
+      await expectTaskError(
+        "governance:propose-budget",
+        { ledger: flags.ledger, grantsFile: file, out: dir },
+        `Invalid --grants-file "${file}": entry 0 has an unknown field "expiresAt" (expected a JSON array of ` +
+          '{ "account": "0x…", "amount": "100", "expiry": "+30d" })',
+      );
+      writeFileSync(
+        file,
         JSON.stringify([
           { account: flags.ledger, amount: "1", expiry: "+1d" },
           { account: "me", amount: "1", expiry: "+1d" },
