@@ -8,7 +8,7 @@
  * the adapter or the ledger: short, oversized, dirty or reverting return data.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, parseEther, toBeHex, zeroPadValue } from "ethers";
 import type { Signer } from "ethers";
@@ -25,6 +25,7 @@ import type { EntryPointVersion } from "../helpers/entrypoint";
 import { chargedEvents, creditsForGasCost, expectSolvent } from "../helpers/paymaster";
 import {
   CREDIT,
+  ISSUER_ROLE,
   buyCredits,
   creditOp,
   defaultPaymasterConfig,
@@ -32,7 +33,13 @@ import {
   newUser,
 } from "../helpers/system";
 import type { System } from "../helpers/system";
-import { encodeHandleOps, handleOps, parseEntryPointLogs, requiredPrefund } from "../helpers/userop";
+import {
+  encodeExecute,
+  encodeHandleOps,
+  handleOps,
+  parseEntryPointLogs,
+  requiredPrefund,
+} from "../helpers/userop";
 import type { HandleOpsResult, PackedUserOperation } from "../helpers/userop";
 import { policyPaymasterData } from "../../src/aa/policy";
 
@@ -86,6 +93,27 @@ function handleOpsCall(sys: System, ops: PackedUserOperation[], beneficiary: str
     value: 0n,
     data: encodeHandleOps(sys.entryPoint, ops, beneficiary),
   };
+}
+
+/** The cold SLOADs (2,100 gas) of each call frame of `ledger` in the transaction `hash`, in call order. */
+async function coldSloadsPerLedgerFrame(hash: string, ledger: string): Promise<number[]> {
+  const trace = (await network.provider.send("debug_traceTransaction", [
+    hash,
+    { disableMemory: true, disableStorage: true },
+  ])) as { structLogs: { op: string; gasCost: number; depth: number; stack: string[] }[] };
+  const logs = trace.structLogs;
+  const want = BigInt(ledger);
+  const counts: number[] = [];
+  for (let i = 0; i < logs.length; i++) {
+    const { op, stack, depth } = logs[i];
+    if ((op !== "CALL" && op !== "STATICCALL") || BigInt("0x" + stack[stack.length - 2]) !== want) continue;
+    let n = 0;
+    for (let j = i + 1; j < logs.length && logs[j].depth > depth; j++) {
+      if (logs[j].depth === depth + 1 && logs[j].op === "SLOAD" && logs[j].gasCost >= 2_100) n++;
+    }
+    counts.push(n);
+  }
+  return counts;
 }
 
 /** A paymaster over the system's EntryPoint with `ledger` and `adapter` (real or stand-ins), staked and funded. */
@@ -237,6 +265,49 @@ function hotPath(version: EntryPointVersion) {
       expect(charged.map((c) => c.payer)).to.deep.equal([alice.account.address, dapp]);
       // every hold of the transaction was settled
       expect(await sys.ledger.heldCredits(alice.account.address)).to.equal(0n);
+    });
+  });
+
+  describe("SECURITY.md's one bounded cold read in postOp", function () {
+    it("a grant that fills the payer's second bucket mid-bundle (an issuer's own operation) costs its settlement exactly one cold read (word 1, zero, not written) and the operation stays solvent", async function () {
+      const { sys, alice } = await load();
+      const ivan = await newUser(sys, 9n); // an issuer whose account sends operations
+      await buyCredits(sys, sys.admin, ivan.account.address, parseEther("0.1"));
+      await handleOps(
+        sys.entryPoint,
+        [await creditOp(sys, ivan)],
+        await sys.bundler.getAddress(),
+        sys.bundler,
+      );
+      await (await sys.ledger.connect(sys.admin).grantRole(ISSUER_ROLE, ivan.account.address)).wait();
+      await (
+        await sys.ledger.connect(sys.admin).setIssuerCap(ivan.account.address, 1_000n * CREDIT, 86_400)
+      ).wait();
+      const now = BigInt(await time.latest());
+      // alice: purchased credits and one grant (bucket 0); bucket 1 empty, so her hold reads word 0 only
+      await (
+        await sys.ledger.connect(sys.issuer).grant(alice.account.address, 50n * CREDIT, now + 10n * DAY)
+      ).wait();
+      const grantCall = sys.ledger.interface.encodeFunctionData("grant", [
+        alice.account.address,
+        1n,
+        now + 5n * DAY,
+      ]);
+      const ops = [
+        await creditOp(sys, ivan, { callData: encodeExecute(sys.ledger.target.toString(), 0n, grantCall) }),
+        await creditOp(sys, alice),
+      ];
+      const result = await handleOps(sys.entryPoint, ops, await sys.bundler.getAddress(), sys.bundler);
+      expect(result.userOperationEvents.map((e) => e.success)).to.deep.equal([true, true]);
+      const [, aliceCharge] = expectSolvent(sys.paymaster, result, ops, MARKUP);
+      // the 1-unit grant (sooner expiry) became bucket 0 and was emptied by alice's charge: the general path
+      expect(aliceCharge.creditsCharged).to.be.greaterThan(1n);
+      const breakdown = await sys.ledger.creditBreakdown(alice.account.address);
+      expect(breakdown.grants.map((g) => g.expiresAt)).to.deep.equal([now + 10n * DAY]);
+      // cold SLOADs (2,100 gas) in each ledger frame, in order: holds (ivan, alice), the grant, settlements
+      const cold = await coldSloadsPerLedgerFrame(result.receipt.hash, sys.ledger.target.toString());
+      expect(cold).to.have.length(5);
+      expect(cold[4], "alice's settlement: word 1 only").to.equal(1);
     });
   });
 
