@@ -25,6 +25,7 @@ contract TestRawResponder {
         _responses[selector] = Response(data, reverts, record);
     }
 
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external payable returns (bytes memory) {
         Response storage r = _responses[msg.sig];
         if (r.record) lastCall[msg.sig] = input;
