@@ -269,46 +269,53 @@ function hotPath(version: EntryPointVersion) {
   });
 
   describe("SECURITY.md's one bounded cold read in postOp", function () {
-    it("a grant that fills the payer's second bucket mid-bundle (an issuer's own operation) costs its settlement exactly one cold read (word 1, zero, not written) and the operation stays solvent", async function () {
-      const { sys, alice } = await load();
-      const ivan = await newUser(sys, 9n); // an issuer whose account sends operations
-      await buyCredits(sys, sys.admin, ivan.account.address, parseEther("0.1"));
-      await handleOps(
-        sys.entryPoint,
-        [await creditOp(sys, ivan)],
-        await sys.bundler.getAddress(),
-        sys.bundler,
-      );
-      await (await sys.ledger.connect(sys.admin).grantRole(ISSUER_ROLE, ivan.account.address)).wait();
-      await (
-        await sys.ledger.connect(sys.admin).setIssuerCap(ivan.account.address, 1_000n * CREDIT, 86_400)
-      ).wait();
-      const now = BigInt(await time.latest());
-      // alice: purchased credits and one grant (bucket 0); bucket 1 empty, so her hold reads word 0 only
-      await (
-        await sys.ledger.connect(sys.issuer).grant(alice.account.address, 50n * CREDIT, now + 10n * DAY)
-      ).wait();
-      const grantCall = sys.ledger.interface.encodeFunctionData("grant", [
-        alice.account.address,
-        1n,
-        now + 5n * DAY,
-      ]);
-      const ops = [
-        await creditOp(sys, ivan, { callData: encodeExecute(sys.ledger.target.toString(), 0n, grantCall) }),
-        await creditOp(sys, alice),
-      ];
-      const result = await handleOps(sys.entryPoint, ops, await sys.bundler.getAddress(), sys.bundler);
-      expect(result.userOperationEvents.map((e) => e.success)).to.deep.equal([true, true]);
-      const [, aliceCharge] = expectSolvent(sys.paymaster, result, ops, MARKUP);
-      // the 1-unit grant (sooner expiry) became bucket 0 and was emptied by alice's charge: the general path
-      expect(aliceCharge.creditsCharged).to.be.greaterThan(1n);
-      const breakdown = await sys.ledger.creditBreakdown(alice.account.address);
-      expect(breakdown.grants.map((g) => g.expiresAt)).to.deep.equal([now + 10n * DAY]);
-      // cold SLOADs (2,100 gas) in each ledger frame, in order: holds (ivan, alice), the grant, settlements
-      const cold = await coldSloadsPerLedgerFrame(result.receipt.hash, sys.ledger.target.toString());
-      expect(cold).to.have.length(5);
-      expect(cold[4], "alice's settlement: word 1 only").to.equal(1);
-    });
+    for (const atFloor of [false, true]) {
+      it(`a grant that fills the payer's second bucket mid-bundle (an issuer's own operation) costs its settlement exactly one cold read (word 1, zero, not written) and the operation stays solvent${atFloor ? ", with postOp at its exact gas floor" : ""}`, async function () {
+        const { sys, alice } = await load();
+        const ivan = await newUser(sys, 9n); // an issuer whose account sends operations
+        await buyCredits(sys, sys.admin, ivan.account.address, parseEther("0.1"));
+        await handleOps(
+          sys.entryPoint,
+          [await creditOp(sys, ivan)],
+          await sys.bundler.getAddress(),
+          sys.bundler,
+        );
+        await (await sys.ledger.connect(sys.admin).grantRole(ISSUER_ROLE, ivan.account.address)).wait();
+        await (
+          await sys.ledger.connect(sys.admin).setIssuerCap(ivan.account.address, 1_000n * CREDIT, 86_400)
+        ).wait();
+        const now = BigInt(await time.latest());
+        // alice: purchased credits and one grant (bucket 0); bucket 1 empty, so her hold reads word 0 only
+        await (
+          await sys.ledger.connect(sys.issuer).grant(alice.account.address, 50n * CREDIT, now + 10n * DAY)
+        ).wait();
+        const grantCall = sys.ledger.interface.encodeFunctionData("grant", [
+          alice.account.address,
+          1n,
+          now + 5n * DAY,
+        ]);
+        const ops = [
+          await creditOp(sys, ivan, { callData: encodeExecute(sys.ledger.target.toString(), 0n, grantCall) }),
+          await creditOp(sys, alice),
+        ];
+        if (atFloor) {
+          const floor = await sys.paymaster.minPostOpGasLimit(ops[1]);
+          ops[1] = await creditOp(sys, alice, { paymasterPostOpGasLimit: floor });
+          expect(await sys.paymaster.minPostOpGasLimit(ops[1])).to.equal(floor);
+        }
+        const result = await handleOps(sys.entryPoint, ops, await sys.bundler.getAddress(), sys.bundler);
+        expect(result.userOperationEvents.map((e) => e.success)).to.deep.equal([true, true]);
+        const [, aliceCharge] = expectSolvent(sys.paymaster, result, ops, MARKUP);
+        // the 1-unit grant (sooner expiry) became bucket 0 and was emptied by alice's charge: the general path
+        expect(aliceCharge.creditsCharged).to.be.greaterThan(1n);
+        const breakdown = await sys.ledger.creditBreakdown(alice.account.address);
+        expect(breakdown.grants.map((g) => g.expiresAt)).to.deep.equal([now + 10n * DAY]);
+        // cold SLOADs (2,100 gas) in each ledger frame, in order: holds (ivan, alice), the grant, settlements
+        const cold = await coldSloadsPerLedgerFrame(result.receipt.hash, sys.ledger.target.toString());
+        expect(cold).to.have.length(5);
+        expect(cold[4], "alice's settlement: word 1 only").to.equal(1);
+      });
+    }
   });
 
   describe("_cachedPrice: the adapter call in assembly", function () {
