@@ -18,14 +18,19 @@ import {
   PriceAdapter__factory,
   TestBundlerMulticall__factory,
   TestRawResponder__factory,
+  TestValidationCallAccount__factory,
 } from "../../typechain-types";
 import type { CreditPaymaster, TestBundlerMulticall, TestRawResponder } from "../../typechain-types";
 import { ENTRY_POINT_VERSIONS } from "../helpers/entrypoint";
 import type { EntryPointVersion } from "../helpers/entrypoint";
-import { chargedEvents, creditsForGasCost, expectSolvent } from "../helpers/paymaster";
+import { chargedEvents, creditsForGasCost, expectSolvent, selfPaymasterData } from "../helpers/paymaster";
 import {
   CREDIT,
   ISSUER_ROLE,
+  MAX_FEE_PER_GAS,
+  MAX_PRIORITY_FEE_PER_GAS,
+  PM_POST_OP_GAS,
+  PM_VERIFICATION_GAS,
   buyCredits,
   creditOp,
   defaultPaymasterConfig,
@@ -34,9 +39,11 @@ import {
 } from "../helpers/system";
 import type { System } from "../helpers/system";
 import {
+  buildUserOp,
   encodeExecute,
   encodeHandleOps,
   handleOps,
+  packPaymasterAndData,
   parseEntryPointLogs,
   requiredPrefund,
 } from "../helpers/userop";
@@ -181,6 +188,41 @@ function hotPath(version: EntryPointVersion) {
       expect(chargeB.priceWad, "the charge right after a purchase uses the purchase's price").to.equal(
         newPrice,
       );
+    });
+
+    it("[DEFECT on main] within ONE handleOps: an account's validation that buys credits refreshes the price between two paymaster validations, yet its own operation is held and charged at the price kept before the purchase", async function () {
+      const { sys, alice } = await load();
+      const mallory = await new TestValidationCallAccount__factory(sys.admin).deploy();
+      const paid = parseEther("0.01");
+      await (await sys.admin.sendTransaction({ to: mallory, value: paid })).wait();
+      await (
+        await mallory.setValidationCall(
+          sys.ledger,
+          paid,
+          sys.ledger.interface.encodeFunctionData("buyCredits", [await mallory.getAddress()]),
+        )
+      ).wait();
+      await (await sys.feed.updateAnswer(3_600n * 10n ** 8n)).wait(); // +20 %, the cache still at 3,000
+      const [oldPrice] = await sys.adapter.cachedPrice();
+      const malloryOp = buildUserOp({
+        sender: await mallory.getAddress(),
+        maxFeePerGas: MAX_FEE_PER_GAS,
+        maxPriorityFeePerGas: MAX_PRIORITY_FEE_PER_GAS,
+        paymasterAndData: packPaymasterAndData(
+          await sys.paymaster.getAddress(),
+          PM_VERIFICATION_GAS,
+          PM_POST_OP_GAS,
+          selfPaymasterData(),
+        ),
+      });
+      const ops = [await creditOp(sys, alice), malloryOp];
+      const result = await handleOps(sys.entryPoint, ops, await sys.bundler.getAddress(), sys.bundler);
+      const newPrice = (await sys.adapter.cachedPrice())[0];
+      expect(newPrice).to.equal(3_600n * 10n ** 18n); // mallory's purchase refreshed the cache, at 3,600
+      const [chargeA, chargeM] = chargedEvents(sys.paymaster, result);
+      expect(chargeA.priceWad).to.equal(oldPrice);
+      expect(chargeM.payer).to.equal(await mallory.getAddress());
+      expect(chargeM.priceWad, "credits bought at 3,600 are spent at 3,600").to.equal(newPrice);
     });
 
     it("a price kept from an earlier handleOps stays bounded by its own time: lowering maxPriceAge below its age in between makes the second bundle expire (AA32)", async function () {
