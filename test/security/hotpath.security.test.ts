@@ -360,6 +360,27 @@ function hotPath(version: EntryPointVersion) {
     }
   });
 
+  describe("WORD0_HORIZON against the largest maxPriceAge", function () {
+    it("with maxPriceAge 65,535 (the uint16 maximum), an operation in the price's last valid second is accepted although the payer's soonest bucket (more than any hold) expired at that second (a second bucket behind it): the ledger's bound never ends validity before the price does", async function () {
+      const { sys, alice } = await load();
+      await (await sys.paymaster.setConfig({ ...defaultPaymasterConfig(), maxPriceAge: 65_535n })).wait();
+      const t0 = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(t0);
+      await (await sys.adapter.refreshCachedPrice()).wait();
+      expect((await sys.adapter.cachedPrice())[1]).to.equal(t0);
+      const E = t0 + 65_535n; // the price's last valid second; the bucket is usable until E - 1
+      await (await sys.ledger.connect(sys.issuer).grant(alice.account.address, 100n * CREDIT, E)).wait();
+      // a second bucket: the hold then decides whether to rely on word 0's soonest bucket alone
+      await (await sys.ledger.connect(sys.issuer).grant(alice.account.address, CREDIT, E + DAY)).wait();
+      const ops = [await creditOp(sys, alice)];
+      await time.setNextBlockTimestamp(E);
+      const result = await handleOps(sys.entryPoint, ops, await sys.bundler.getAddress(), sys.bundler);
+      expect(result.userOperationEvents.map((e) => e.success)).to.deep.equal([true]);
+      const [charged] = expectSolvent(sys.paymaster, result, ops, MARKUP);
+      expect(charged.payer).to.equal(alice.account.address);
+    });
+  });
+
   describe("_cachedPrice: the adapter call in assembly", function () {
     it("bubbles up the adapter's revert verbatim (no cached price: PriceAdapterNoCachedPrice)", async function () {
       const { sys, alice } = await load();
