@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, parseEther, toBeHex, zeroPadValue } from "ethers";
-import type { Signer } from "ethers";
+import type { Interface, Signer } from "ethers";
 
 import {
   CreditPaymaster__factory,
@@ -448,7 +448,7 @@ function hotPath(version: EntryPointVersion) {
     async function stubLedger(sys: System) {
       const stub = await responder(sys.admin);
       const pm = await paymasterOver(sys, await stub.getAddress(), sys.adapter.target.toString());
-      const iface = sys.ledger.interface;
+      const iface: Interface = sys.ledger.interface;
       const sel = (name: string) => iface.getFunction(name)!.selector;
       for (const name of ["hold", "holdSponsored"]) {
         await (await stub.setResponse(sel(name), word(2n ** 48n - 1n), false, true)).wait();
@@ -462,7 +462,7 @@ function hotPath(version: EntryPointVersion) {
     it("encodes hold/settle (SELF) and holdSponsored/settleSponsored (SPONSORED) exactly as the ABI does", async function () {
       const { sys, alice, carol, dapp } = await load();
       const { stub, pm, sel } = await stubLedger(sys);
-      const iface = sys.ledger.interface;
+      const iface: Interface = sys.ledger.interface;
       const [price, priceTime] = await sys.adapter.cachedPrice();
       const psys = { ...sys, paymaster: pm };
       for (const [user, sponsor] of [
@@ -499,7 +499,7 @@ function hotPath(version: EntryPointVersion) {
     it("POLICY: a non-canonical perUser word from holdPolicy (2) reaches settlePolicy as the canonical bool 1, so the ledger's ABI decoder accepts it", async function () {
       const { sys, alice, dapp } = await load();
       const { stub, pm, sel } = await stubLedger(sys);
-      const iface = sys.ledger.interface;
+      const iface: Interface = sys.ledger.interface;
       // holdPolicy -> (validAfter 0, validUntil max, signer 0, perUser 2)
       await (
         await stub.setResponse(
