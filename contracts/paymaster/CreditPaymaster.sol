@@ -28,7 +28,6 @@ import {HoldTerms, OpGas, PostOpContext, PriceTerms} from "./PostOpContext.sol";
  *      The paymaster must be staked on its EntryPoint: its validation reads the ledger's and the adapter's storage.
  */
 contract CreditPaymaster is PaymasterSettings, PolicyApprovals {
-
     /// @notice Most gas `postOp` uses for a SELF operation, without the optional price refresh (measured worst
     ///         case: a charge spanning grant buckets with an expired one skipped, a refresh due but not run: 18,844
     ///         while postOp still emitted its own ~2,640-gas event, lowered by 2,500 when the ledger's `CreditsSpent`

@@ -1,7 +1,8 @@
 /**
- * Adversarial tests of the paymaster's gas hot path (commits 339a07a..965c1ee): the adapter price kept in the
- * paymaster's transient storage for the rest of the transaction (`_validationPrice`) and the hand-written assembly
- * calls to the adapter and the ledger (`_cachedPrice`, `_callHold`, `_callSettle`, `_callSettlePolicy`).
+ * Adversarial tests of the paymaster's gas hot path (commits 339a07a..965c1ee): the price validation uses within one
+ * transaction (a price kept in the paymaster's transient storage for the transaction let a purchase be spent at the
+ * price before it — SECURITY.md O10 — and was withdrawn: every validation reads the adapter) and the hand-written
+ * assembly calls to the adapter and the ledger (`_cachedPrice`, `_callHold`, `_callSettle`, `_callSettlePolicy`).
  *
  * Two handleOps in ONE transaction need a bundler contract: transient storage lives for the transaction, and
  * anyone may call `handleOps` (TestBundlerMulticall). The assembly is driven with TestRawResponder standing in for
@@ -154,8 +155,8 @@ async function expectAA33(sys: System, ops: PackedUserOperation[], inner: string
 function hotPath(version: EntryPointVersion) {
   const load = () => loadFixture(version === "0.7" ? fixtureV07 : fixtureV08);
 
-  describe("the price kept in transient storage, across two handleOps of one transaction", function () {
-    it("[DEFECT on main] a purchase between two handleOps of one transaction refreshes the price, yet the second bundle's charges use the price kept from before the purchase (SECURITY.md: 'a purchase and the charges right after it use the same price: the lag opens no buy-then-spend arbitrage')", async function () {
+  describe("O10 within one transaction: no price is kept across validations (review finding, fixed)", function () {
+    it("a purchase between two handleOps of one transaction refreshes the price, and the second bundle is held and charged at the purchase's price (SECURITY.md O10: no buy-then-spend arbitrage; a price kept in transient storage for the transaction broke this)", async function () {
       const { sys, alice, bob, multicall, beneficiary } = await load();
       const [oldPrice] = await sys.adapter.cachedPrice();
       // the market moves up 20 % (more than the 5 % markup); the cache still holds the old price
@@ -183,14 +184,14 @@ function hotPath(version: EntryPointVersion) {
       const [chargeA, chargeB] = chargedEvents(sys.paymaster, result);
       expect(chargeA.priceWad).to.equal(oldPrice);
       expect(chargeB.payer).to.equal(bob.account.address);
-      // bob's credits, bought at 3,600, must be spent at 3,600: on main they are spent at the kept 3,000, i.e. 20 %
+      // bob's credits, bought at 3,600, must be spent at 3,600: with a price kept for the transaction they were spent at 3,000, i.e. 20 %
       // more gas (ETH from the paymaster's deposit) per credit than the purchase paid for, beyond the 5 % markup
       expect(chargeB.priceWad, "the charge right after a purchase uses the purchase's price").to.equal(
         newPrice,
       );
     });
 
-    it("[DEFECT on main] within ONE handleOps: an account's validation that buys credits refreshes the price between two paymaster validations, yet its own operation is held and charged at the price kept before the purchase", async function () {
+    it("within ONE handleOps: an account's validation that buys credits refreshes the price between two paymaster validations, and its own operation is held and charged at the purchase's price", async function () {
       const { sys, alice } = await load();
       const mallory = await new TestValidationCallAccount__factory(sys.admin).deploy();
       const paid = parseEther("0.01");
@@ -225,7 +226,7 @@ function hotPath(version: EntryPointVersion) {
       expect(chargeM.priceWad, "credits bought at 3,600 are spent at 3,600").to.equal(newPrice);
     });
 
-    it("a price kept from an earlier handleOps stays bounded by its own time: lowering maxPriceAge below its age in between makes the second bundle expire (AA32)", async function () {
+    it("a maxPriceAge lowered between two handleOps of one transaction below the cached price's age makes the second bundle expire (AA32)", async function () {
       const { sys, alice, carol, dapp, multicall, beneficiary } = await load();
       // the multicall becomes the paymaster's owner, so it can change the configuration between the two bundles
       await (await sys.paymaster.connect(sys.admin).transferOwnership(multicall)).wait();
@@ -255,7 +256,7 @@ function hotPath(version: EntryPointVersion) {
         .withArgs(0, "AA32 paymaster expired or not due");
     });
 
-    it("a markup raised between two handleOps of one transaction applies to the second bundle (only the price is kept)", async function () {
+    it("a markup raised between two handleOps of one transaction applies to the second bundle", async function () {
       const { sys, alice, carol, dapp, multicall, beneficiary } = await load();
       await (await sys.paymaster.connect(sys.admin).transferOwnership(multicall)).wait();
       const pm = sys.paymaster.target.toString();
@@ -567,7 +568,7 @@ function hotPath(version: EntryPointVersion) {
   });
 }
 
-describe("CreditPaymaster hot path (adversarial review of the transient price and the assembly calls)", function () {
+describe("CreditPaymaster hot path (adversarial review: the price within a transaction, the assembly calls, the word-0 horizon)", function () {
   for (const version of ENTRY_POINT_VERSIONS) {
     describe(`EntryPoint v${version}`, function () {
       hotPath(version);
